@@ -1,0 +1,14 @@
+import type { Argv } from 'yargs';
+
+/** One CLI command: `run` resolves to the exit code (0 pass, 1 violation, 2 bad input). */
+export interface Command {
+  command: string;
+  describe: string;
+  // biome-ignore lint/suspicious/noExplicitAny: yargs builders are typed per command
+  builder: (yargs: Argv) => Argv<any>;
+  // biome-ignore lint/suspicious/noExplicitAny: arguments are validated inside each command
+  run: (args: any) => Promise<number>;
+}
+
+// Each command lives in its own file; add it to this list to register it.
+export const commands: Command[] = [];

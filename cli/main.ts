@@ -1,0 +1,42 @@
+import yargs from 'yargs';
+
+import { commands } from './commands/index.ts';
+import { EXIT_USAGE, UsageError } from './errors.ts';
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('faultline')
+    .usage('$0 <command> [options]\n\nDeterministic simulation testing for distributed systems.')
+    .strict()
+    .demandCommand(1, 'Name a command; `faultline --help` lists them.')
+    .recommendCommands()
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+  for (const command of commands) {
+    parser.command({
+      command: command.command,
+      describe: command.describe,
+      builder: command.builder,
+      handler: async (args) => {
+        exitCode = await command.run(args);
+      },
+    });
+  }
+  try {
+    await parser.parseAsync();
+    return exitCode;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`faultline: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,307 @@
+// A node's disk: named files of fixed-size sectors. Writes land in a volatile layer (the page
+// cache); an fsync completes later, as an event, and only then are they durable. A crash
+// loses the volatile layer, or tears it (a random subset of dirty sectors reaches the disk).
+// Reads can be corrupted (a flipped bit) or fail (a latent sector error), when armed.
+// Systems get what a real disk gives: they must checksum, and must not acknowledge before
+// their fsync has completed.
+import { assert, assertSafeInteger } from './assert.ts';
+import type { Random } from './random.ts';
+
+export const SECTOR_SIZE_BYTES = 512;
+const FILE_SIZE_BYTES_MAX = 256 * 1024 * 1024;
+const FILES_MAX = 4096;
+
+export class DiskReadError extends Error {
+  override name = 'DiskReadError';
+}
+
+interface DirtySector {
+  data: Uint8Array;
+  generation: number;
+}
+
+class SimFile {
+  durable: (Uint8Array | undefined)[] = [];
+  durableSizeBytes = 0;
+  dirty = new Map<number, DirtySector>();
+  sizeBytes = 0;
+  badSectors = new Set<number>();
+
+  sectorView(sector: number): Uint8Array | undefined {
+    return this.dirty.get(sector)?.data ?? this.durable[sector];
+  }
+}
+
+interface PendingSync {
+  file: SimFile;
+  sectors: [number, DirtySector][];
+  sizeBytes: number;
+}
+
+export interface DiskStats {
+  writes: number;
+  bytesWritten: number;
+  fsyncs: number;
+  tornCrashes: number;
+  corruptedReads: number;
+  latentErrors: number;
+  fsyncErrors: number;
+}
+
+/** What the simulator needs to schedule an fsync's completion. */
+export interface SyncScheduler {
+  scheduleSync(syncId: number): void;
+}
+
+export class Disk {
+  private readonly files = new Map<string, SimFile>();
+  private readonly pendingSyncs = new Map<number, PendingSync>();
+  private nextSyncId = 1;
+  private generation = 0;
+  private failNextFsync = false;
+  readCorruptionProbability = 0;
+  scheduler: SyncScheduler | null = null;
+  readonly stats: DiskStats = {
+    writes: 0,
+    bytesWritten: 0,
+    fsyncs: 0,
+    tornCrashes: 0,
+    corruptedReads: 0,
+    latentErrors: 0,
+    fsyncErrors: 0,
+  };
+
+  constructor(private readonly random: Random) {}
+
+  list(): string[] {
+    return [...this.files.keys()].sort();
+  }
+
+  exists(name: string): boolean {
+    return this.files.has(name);
+  }
+
+  /** The size the running process sees (including unsynced writes). */
+  size(name: string): number {
+    return this.files.get(name)?.sizeBytes ?? 0;
+  }
+
+  write(name: string, offsetBytes: number, data: Uint8Array): void {
+    assertSafeInteger(offsetBytes, 'write offset');
+    assert(offsetBytes >= 0, 'write offset must not be negative');
+    const end = offsetBytes + data.length;
+    assert(end <= FILE_SIZE_BYTES_MAX, `file ${name} would exceed the simulated size limit`);
+    const file = this.open(name);
+    let position = offsetBytes;
+    while (position < end) {
+      const sector = Math.floor(position / SECTOR_SIZE_BYTES);
+      const sectorStart = sector * SECTOR_SIZE_BYTES;
+      const chunkEnd = Math.min(end, sectorStart + SECTOR_SIZE_BYTES);
+      const next = new Uint8Array(SECTOR_SIZE_BYTES);
+      const current = file.sectorView(sector);
+      if (current !== undefined) {
+        next.set(current);
+      }
+      next.set(
+        data.subarray(position - offsetBytes, chunkEnd - offsetBytes),
+        position - sectorStart,
+      );
+      file.dirty.set(sector, { data: next, generation: ++this.generation });
+      file.badSectors.delete(sector); // rewriting a sector remaps a latent error
+      position = chunkEnd;
+    }
+    file.sizeBytes = Math.max(file.sizeBytes, end);
+    this.stats.writes++;
+    this.stats.bytesWritten += data.length;
+  }
+
+  /** Appends at the current end of the file; returns the offset written at. */
+  append(name: string, data: Uint8Array): number {
+    const offsetBytes = this.size(name);
+    this.write(name, offsetBytes, data);
+    return offsetBytes;
+  }
+
+  /** Reads `lengthBytes` (default: to the end). Throws DiskReadError on a latent sector error. */
+  read(name: string, offsetBytes = 0, lengthBytes?: number): Uint8Array {
+    const file = this.files.get(name);
+    if (file === undefined) {
+      return new Uint8Array(0);
+    }
+    const end = Math.min(file.sizeBytes, offsetBytes + (lengthBytes ?? file.sizeBytes));
+    const result = new Uint8Array(Math.max(0, end - offsetBytes));
+    let position = offsetBytes;
+    while (position < end) {
+      const sector = Math.floor(position / SECTOR_SIZE_BYTES);
+      if (file.badSectors.has(sector)) {
+        this.stats.latentErrors++;
+        throw new DiskReadError(`latent sector error reading ${name} at sector ${sector}`);
+      }
+      const sectorStart = sector * SECTOR_SIZE_BYTES;
+      const chunkEnd = Math.min(end, sectorStart + SECTOR_SIZE_BYTES);
+      const view = file.sectorView(sector);
+      if (view !== undefined) {
+        result.set(
+          view.subarray(position - sectorStart, chunkEnd - sectorStart),
+          position - offsetBytes,
+        );
+      }
+      position = chunkEnd;
+    }
+    this.maybeCorrupt(result);
+    return result;
+  }
+
+  /** Shrinks (or grows with zeros) the file; volatile until the next fsync. */
+  truncate(name: string, sizeBytes: number): void {
+    assertSafeInteger(sizeBytes, 'truncate size');
+    assert(sizeBytes >= 0, 'truncate size must not be negative');
+    const file = this.open(name);
+    if (sizeBytes < file.sizeBytes) {
+      const lastSector = Math.floor(sizeBytes / SECTOR_SIZE_BYTES);
+      const tail = sizeBytes % SECTOR_SIZE_BYTES;
+      if (tail > 0) {
+        const kept = new Uint8Array(SECTOR_SIZE_BYTES);
+        kept.set((file.sectorView(lastSector) ?? kept).subarray(0, tail));
+        file.dirty.set(lastSector, { data: kept, generation: ++this.generation });
+      }
+      const firstGone = tail > 0 ? lastSector + 1 : lastSector;
+      for (const sector of [...file.dirty.keys()]) {
+        if (sector >= firstGone) {
+          file.dirty.delete(sector);
+        }
+      }
+    }
+    file.sizeBytes = sizeBytes;
+  }
+
+  /** Atomically replaces `to` with `from` (like rename(2) followed by a directory fsync). */
+  rename(from: string, to: string): void {
+    const file = this.files.get(from);
+    assert(file !== undefined, `rename: no file ${from}`);
+    this.files.delete(from);
+    this.files.set(to, file);
+  }
+
+  /** Deletes the file at once (metadata operations are durable in this model). */
+  remove(name: string): void {
+    this.files.delete(name);
+  }
+
+  /**
+   * Starts an fsync of `name`; `onSynced(syncId, ok)` fires when it completes. Only the
+   * writes made before this call are covered.
+   */
+  fsync(name: string): number {
+    const file = this.open(name);
+    const syncId = this.nextSyncId++;
+    this.pendingSyncs.set(syncId, {
+      file,
+      sectors: [...file.dirty.entries()],
+      sizeBytes: file.sizeBytes,
+    });
+    this.stats.fsyncs++;
+    assert(this.scheduler !== null, 'a disk must be attached to the simulator before fsync');
+    this.scheduler.scheduleSync(syncId);
+    return syncId;
+  }
+
+  /** Called by the simulator when an fsync's latency has elapsed. Returns success. */
+  completeSync(syncId: number): boolean {
+    const pending = this.pendingSyncs.get(syncId);
+    assert(pending !== undefined, `unknown sync ${syncId}`);
+    this.pendingSyncs.delete(syncId);
+    const { file } = pending;
+    if (this.failNextFsync) {
+      // As on Linux: the failed pages are dropped from the cache, the data is gone.
+      this.failNextFsync = false;
+      this.stats.fsyncErrors++;
+      for (const [sector, dirty] of pending.sectors) {
+        if (file.dirty.get(sector)?.generation === dirty.generation) {
+          file.dirty.delete(sector);
+        }
+      }
+      return false;
+    }
+    for (const [sector, dirty] of pending.sectors) {
+      file.durable[sector] = dirty.data;
+      if (file.dirty.get(sector)?.generation === dirty.generation) {
+        file.dirty.delete(sector);
+      }
+    }
+    file.durableSizeBytes = pending.sizeBytes;
+    if (file.durable.length * SECTOR_SIZE_BYTES > pending.sizeBytes + SECTOR_SIZE_BYTES) {
+      file.durable.length = Math.ceil(pending.sizeBytes / SECTOR_SIZE_BYTES);
+    }
+    return true;
+  }
+
+  /**
+   * The machine lost power: unsynced writes vanish, or (when `tear`) a random subset of the
+   * dirty sectors reaches the platter. In-flight fsyncs never complete.
+   */
+  crash(tear: boolean): void {
+    this.pendingSyncs.clear();
+    this.failNextFsync = false;
+    for (const file of this.files.values()) {
+      let sizeBytes = file.durableSizeBytes;
+      if (tear && file.dirty.size > 0) {
+        this.stats.tornCrashes++;
+        for (const sector of [...file.dirty.keys()].sort((a, b) => a - b)) {
+          if (this.random.chance(0.5)) {
+            file.durable[sector] = (file.dirty.get(sector) as DirtySector).data;
+            const sectorEnd = (sector + 1) * SECTOR_SIZE_BYTES;
+            sizeBytes = Math.max(sizeBytes, Math.min(file.sizeBytes, sectorEnd));
+          }
+        }
+      }
+      file.dirty.clear();
+      file.sizeBytes = sizeBytes;
+      file.durableSizeBytes = sizeBytes;
+    }
+  }
+
+  armFsyncError(): void {
+    this.failNextFsync = true;
+  }
+
+  /** Marks one random written sector as unreadable; returns false when there is none. */
+  armLatentSectorError(): boolean {
+    const candidates: [SimFile, number][] = [];
+    for (const name of this.list()) {
+      const file = this.files.get(name) as SimFile;
+      const sectors = Math.ceil(file.sizeBytes / SECTOR_SIZE_BYTES);
+      for (let sector = 0; sector < sectors && candidates.length < 100_000; sector++) {
+        candidates.push([file, sector]);
+      }
+    }
+    if (candidates.length === 0) {
+      return false;
+    }
+    const [file, sector] = this.random.pick(candidates);
+    file.badSectors.add(sector);
+    return true;
+  }
+
+  private maybeCorrupt(data: Uint8Array): void {
+    if (data.length === 0 || this.readCorruptionProbability === 0) {
+      return;
+    }
+    if (this.random.chance(this.readCorruptionProbability)) {
+      const bit = this.random.int(data.length * 8);
+      data[bit >> 3] = (data[bit >> 3] as number) ^ (1 << (bit & 7));
+      this.stats.corruptedReads++;
+    }
+  }
+
+  private open(name: string): SimFile {
+    let file = this.files.get(name);
+    if (file === undefined) {
+      assert(name.length > 0, 'a file needs a name');
+      assert(this.files.size < FILES_MAX, 'too many files on one simulated disk');
+      file = new SimFile();
+      this.files.set(name, file);
+    }
+    return file;
+  }
+}

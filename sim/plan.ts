@@ -1,0 +1,442 @@
+// Plans: everything random about a run that a person may want to edit, derived from the seed
+// by `planFor`. Swarm testing: each seed turns on a random subset of the scenario's fault
+// kinds at random intensities, so some seeds are quiet and some are storms.
+import { decode, encode } from '@msgpack/msgpack';
+
+import { assert } from './assert.ts';
+import { Random } from './random.ts';
+import type { Scenario } from './scenario.ts';
+import {
+  FAULT_KINDS,
+  type FaultEvent,
+  type FaultKind,
+  type Knobs,
+  type Link,
+  PARTITION_SHAPES,
+  type PartitionShape,
+  PLAN_FORMAT,
+  type Plan,
+} from './types.ts';
+
+const MS = 1000;
+
+export function quietKnobs(): Knobs {
+  return {
+    faultKinds: [],
+    dropProbability: 0,
+    duplicateProbability: 0,
+    latencyMinUs: 500,
+    latencyJitterMeanUs: 500,
+    latencyTailProbability: 0,
+    latencyTailMultiplier: 1,
+    fsyncLatencyMinUs: 200,
+    fsyncLatencyMaxUs: 2 * MS,
+    tornWriteProbability: 0,
+    readCorruptionProbability: 0,
+    buggifyProbability: 0,
+  };
+}
+
+export function planFor(scenario: Scenario, seed: number, variant: string | null = null): Plan {
+  assert(Number.isSafeInteger(seed) && seed >= 0, 'a seed is a non-negative integer');
+  const random = Random.fromSeed(seed).fork('plan');
+  const kinds = chooseKinds(scenario, random.fork('kinds'));
+  const base: Plan = {
+    format: PLAN_FORMAT,
+    scenario: scenario.name,
+    variant,
+    seed,
+    nodes: scenario.nodes,
+    clients: scenario.clients,
+    durationUs: scenario.durationUs,
+    settleUs: scenario.settleUs,
+    knobs: chooseKnobs(kinds, random.fork('knobs')),
+    faults: chooseFaults(scenario, kinds, random.fork('faults')),
+    script: [],
+    workload: { ...scenario.workload },
+  };
+  const plan = scenario.plan ? scenario.plan(seed, base) : base;
+  plan.faults.sort((a, b) => a.atUs - b.atUs);
+  plan.script.sort((a, b) => a.atUs - b.atUs);
+  return validatePlan(plan);
+}
+
+function chooseKinds(scenario: Scenario, random: Random): FaultKind[] {
+  const kinds: FaultKind[] = [];
+  // Draw for every kind in a fixed order so that adding a kind to a scenario does not
+  // reshuffle the choices for the others.
+  for (const kind of FAULT_KINDS) {
+    const on = random.chance(0.5);
+    if (scenario.faults.eligible.includes(kind) && (on || !scenario.faults.swarm)) {
+      kinds.push(kind);
+    }
+  }
+  return kinds;
+}
+
+function chooseKnobs(kinds: FaultKind[], random: Random): Knobs {
+  const on = (kind: FaultKind) => kinds.includes(kind);
+  const knobs = quietKnobs();
+  knobs.faultKinds = kinds;
+  knobs.latencyMinUs = random.between(100, 2 * MS);
+  knobs.latencyJitterMeanUs = random.between(0, 3 * MS);
+  knobs.fsyncLatencyMinUs = random.between(50, MS);
+  knobs.fsyncLatencyMaxUs = knobs.fsyncLatencyMinUs + random.between(0, 5 * MS);
+  knobs.dropProbability = on('drop') ? roundProbability(random.next() * 0.3) : 0;
+  knobs.duplicateProbability = on('duplicate') ? roundProbability(random.next() * 0.3) : 0;
+  if (on('latency-tail')) {
+    knobs.latencyTailProbability = roundProbability(random.next() * 0.1);
+    knobs.latencyTailMultiplier = random.between(5, 100);
+  }
+  knobs.tornWriteProbability = on('torn-write') ? roundProbability(0.5 + random.next() * 0.5) : 0;
+  knobs.readCorruptionProbability = on('read-corruption')
+    ? roundProbability(random.next() * 0.01)
+    : 0;
+  knobs.buggifyProbability = on('buggify') ? roundProbability(0.05 + random.next() * 0.25) : 0;
+  return knobs;
+}
+
+/** Keeps probabilities short in plans people read and edit. */
+function roundProbability(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+function chooseFaults(scenario: Scenario, kinds: FaultKind[], random: Random): FaultEvent[] {
+  const faults: FaultEvent[] = [];
+  const episodesMax = scenario.faults.episodesMax ?? 6;
+  const durationUs = scenario.durationUs;
+  const servers = range(scenario.nodes);
+  const everyone = range(scenario.nodes + scenario.clients);
+  for (const kind of kinds) {
+    const stream = random.fork(kind);
+    const episodes = stream.between(1, episodesMax);
+    for (let episode = 0; episode < episodes; episode++) {
+      const atUs = stream.between(0, durationUs - 1);
+      const lengthUs = stream.between(10 * MS, Math.max(10 * MS, Math.floor(durationUs / 4)));
+      addEpisode(faults, { kind, atUs, lengthUs, servers, everyone, random: stream });
+    }
+  }
+  return faults;
+}
+
+interface Episode {
+  kind: FaultKind;
+  atUs: number;
+  lengthUs: number;
+  servers: number[];
+  everyone: number[];
+  random: Random;
+}
+
+function addEpisode(faults: FaultEvent[], episode: Episode): void {
+  const { atUs, lengthUs, servers, random } = episode;
+  const endUs = atUs + lengthUs;
+  switch (episode.kind) {
+    case 'partition': {
+      const shape = random.pick(PARTITION_SHAPES);
+      const flaps = random.chance(0.2) ? random.between(2, 6) : 1;
+      const stepUs = Math.max(1, Math.floor(lengthUs / (2 * flaps)));
+      const links = partitionLinks(shape, servers, episode.everyone, random);
+      for (let flap = 0; flap < flaps; flap++) {
+        const startUs = atUs + 2 * flap * stepUs;
+        faults.push({ atUs: startUs, kind: 'partition', shape, links });
+        faults.push({ atUs: startUs + stepUs, kind: 'heal' });
+      }
+      return;
+    }
+    case 'crash': {
+      const node = random.pick(servers);
+      faults.push({ atUs, kind: 'crash', node });
+      faults.push({ atUs: endUs, kind: 'restart', node });
+      return;
+    }
+    case 'pause':
+      faults.push({ atUs, kind: 'pause', node: random.pick(servers), durationUs: lengthUs });
+      return;
+    case 'clock': {
+      const node = random.pick(servers);
+      if (random.chance(0.5)) {
+        const deltaUs = random.between(-1000 * MS, 1000 * MS);
+        faults.push({ atUs, kind: 'clock-jump', node, deltaUs });
+      } else {
+        faults.push({ atUs, kind: 'clock-drift', node, driftPpm: random.between(-2000, 2000) });
+      }
+      return;
+    }
+    case 'latent-sector':
+      faults.push({ atUs, kind: 'latent-sector', node: random.pick(servers) });
+      return;
+    case 'fsync-error':
+      faults.push({ atUs, kind: 'fsync-error', node: random.pick(servers) });
+      return;
+    default:
+      // Knob-only kinds (drop, duplicate, latency-tail, torn-write, read-corruption,
+      // buggify) have no timeline events.
+      return;
+  }
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, index) => index);
+}
+
+/** The directed links a partition of the given shape cuts. Clients join a random side. */
+export function partitionLinks(
+  shape: PartitionShape,
+  servers: number[],
+  everyone: number[],
+  random: Random,
+): Link[] {
+  const shuffled = random.shuffle(servers);
+  const groups = serverGroups(shape, shuffled, random);
+  const clients = everyone.filter((node) => !servers.includes(node));
+  for (const client of clients) {
+    random.pick(groups).push(client);
+  }
+  if (shape === 'ring') {
+    return ringLinks(shuffled);
+  }
+  const links: Link[] = [];
+  const sideOf = new Map<number, number[]>();
+  for (const [index, group] of groups.entries()) {
+    for (const node of group) {
+      sideOf.set(node, [...(sideOf.get(node) ?? []), index]);
+    }
+  }
+  for (const from of everyone) {
+    for (const to of everyone) {
+      const fromSides = sideOf.get(from) ?? [];
+      const toSides = sideOf.get(to) ?? [];
+      const shareSide = fromSides.some((side) => toSides.includes(side));
+      const oneWayAllowed = shape === 'one-way' && fromSides.includes(1) && toSides.includes(0);
+      if (from !== to && !shareSide && !oneWayAllowed) {
+        links.push([from, to]);
+      }
+    }
+  }
+  return links;
+}
+
+function serverGroups(shape: PartitionShape, shuffled: number[], random: Random): number[][] {
+  const count = shuffled.length;
+  switch (shape) {
+    case 'isolate':
+      return [shuffled.slice(0, 1), shuffled.slice(1)];
+    case 'majority-minority':
+    case 'one-way': {
+      const minority = Math.max(1, Math.floor((count - 1) / 2));
+      return [shuffled.slice(0, minority), shuffled.slice(minority)];
+    }
+    case 'bridge': {
+      // Two halves that cannot talk, and one node that both halves can reach.
+      const half = Math.floor((count - 1) / 2);
+      const bridge = shuffled[count - 1] as number;
+      return [
+        [...shuffled.slice(0, half), bridge],
+        [...shuffled.slice(half, count - 1), bridge],
+      ];
+    }
+    case 'ring':
+      return [shuffled.slice()];
+    case 'groups': {
+      const groupCount = random.between(2, Math.max(2, Math.min(count, 4)));
+      const groups: number[][] = Array.from({ length: groupCount }, () => []);
+      shuffled.forEach((node, index) => {
+        (groups[index % groupCount] as number[]).push(node);
+      });
+      return groups;
+    }
+  }
+}
+
+/** Each server hears only its two neighbours on a ring; clients keep all their links. */
+function ringLinks(ring: number[]): Link[] {
+  const links: Link[] = [];
+  const count = ring.length;
+  if (count <= 3) {
+    return links;
+  }
+  for (let index = 0; index < count; index++) {
+    for (let other = 0; other < count; other++) {
+      const distance = Math.min(Math.abs(index - other), count - Math.abs(index - other));
+      if (distance > 1) {
+        links.push([ring[index] as number, ring[other] as number]);
+      }
+    }
+  }
+  return links;
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation and encoding
+
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+type Path = string;
+
+function fail(path: Path, expected: string, value: unknown): never {
+  throw new PlanError(`invalid plan: ${path} should be ${expected}, got ${describe(value)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) {
+    return 'nothing';
+  }
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function record(value: unknown, path: Path): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(path, 'an object', value);
+  }
+  return value as Record<string, unknown>;
+}
+
+function integer(value: unknown, path: Path, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail(path, `an integer in [${min}, ${max}]`, value);
+  }
+  return value;
+}
+
+function probability(value: unknown, path: Path): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    fail(path, 'a probability in [0, 1]', value);
+  }
+  return value;
+}
+
+function list(value: unknown, path: Path): unknown[] {
+  if (!Array.isArray(value)) {
+    fail(path, 'a list', value);
+  }
+  return value;
+}
+
+/** Checks every field of a plan; a bad one raises a PlanError naming it. */
+export function validatePlan(value: unknown): Plan {
+  const plan = record(value, 'plan');
+  if (plan['format'] !== PLAN_FORMAT) {
+    fail('plan.format', `${PLAN_FORMAT}`, plan['format']);
+  }
+  if (typeof plan['scenario'] !== 'string' || plan['scenario'].length === 0) {
+    fail('plan.scenario', 'a scenario name', plan['scenario']);
+  }
+  if (plan['variant'] !== null && typeof plan['variant'] !== 'string') {
+    fail('plan.variant', 'a variant name or null', plan['variant']);
+  }
+  integer(plan['seed'], 'plan.seed');
+  const nodes = integer(plan['nodes'], 'plan.nodes', 1, 64);
+  const clients = integer(plan['clients'], 'plan.clients', 0, 256);
+  const durationUs = integer(plan['durationUs'], 'plan.durationUs', 1);
+  integer(plan['settleUs'], 'plan.settleUs');
+  validateKnobs(plan['knobs'], 'plan.knobs');
+  const total = nodes + clients;
+  list(plan['faults'], 'plan.faults').forEach((fault, index) => {
+    validateFault(fault, `plan.faults[${index}]`, total, durationUs);
+  });
+  list(plan['script'], 'plan.script').forEach((step, index) => {
+    validateStep(step, `plan.script[${index}]`, total);
+  });
+  const workload = record(plan['workload'], 'plan.workload');
+  for (const [key, item] of Object.entries(workload)) {
+    if (!['number', 'string', 'boolean'].includes(typeof item)) {
+      fail(`plan.workload.${key}`, 'a number, string or boolean', item);
+    }
+  }
+  return value as Plan;
+}
+
+function validateKnobs(value: unknown, path: Path): void {
+  const knobs = record(value, path);
+  list(knobs['faultKinds'], `${path}.faultKinds`).forEach((kind, index) => {
+    if (!FAULT_KINDS.includes(kind as FaultKind)) {
+      fail(`${path}.faultKinds[${index}]`, `one of ${FAULT_KINDS.join(', ')}`, kind);
+    }
+  });
+  for (const key of [
+    'dropProbability',
+    'duplicateProbability',
+    'latencyTailProbability',
+    'tornWriteProbability',
+    'readCorruptionProbability',
+    'buggifyProbability',
+  ]) {
+    probability(knobs[key], `${path}.${key}`);
+  }
+  integer(knobs['latencyMinUs'], `${path}.latencyMinUs`);
+  integer(knobs['latencyJitterMeanUs'], `${path}.latencyJitterMeanUs`);
+  integer(knobs['latencyTailMultiplier'], `${path}.latencyTailMultiplier`, 1, 10_000);
+  const fsyncMin = integer(knobs['fsyncLatencyMinUs'], `${path}.fsyncLatencyMinUs`);
+  integer(knobs['fsyncLatencyMaxUs'], `${path}.fsyncLatencyMaxUs`, fsyncMin);
+}
+
+const NODE_FAULTS = ['crash', 'restart', 'pause', 'clock-jump', 'clock-drift'];
+const DISK_FAULTS = ['latent-sector', 'fsync-error'];
+
+function validateFault(value: unknown, path: Path, total: number, durationUs: number): void {
+  const fault = record(value, path);
+  integer(fault['atUs'], `${path}.atUs`, 0, durationUs * 100);
+  const kind = fault['kind'];
+  if (kind === 'heal') {
+    return;
+  }
+  if (kind === 'partition') {
+    if (!PARTITION_SHAPES.includes(fault['shape'] as PartitionShape)) {
+      fail(`${path}.shape`, `one of ${PARTITION_SHAPES.join(', ')}`, fault['shape']);
+    }
+    list(fault['links'], `${path}.links`).forEach((link, index) => {
+      const pair = list(link, `${path}.links[${index}]`);
+      if (pair.length !== 2) {
+        fail(`${path}.links[${index}]`, 'a [from, to] pair', link);
+      }
+      integer(pair[0], `${path}.links[${index}][0]`, 0, total - 1);
+      integer(pair[1], `${path}.links[${index}][1]`, 0, total - 1);
+    });
+    return;
+  }
+  if (typeof kind !== 'string' || ![...NODE_FAULTS, ...DISK_FAULTS].includes(kind)) {
+    fail(`${path}.kind`, 'a fault kind', kind);
+  }
+  integer(fault['node'], `${path}.node`, 0, total - 1);
+  if (kind === 'pause') {
+    integer(fault['durationUs'], `${path}.durationUs`, 1);
+  }
+  if (kind === 'clock-jump') {
+    integer(fault['deltaUs'], `${path}.deltaUs`, -3_600_000_000, 3_600_000_000);
+  }
+  if (kind === 'clock-drift') {
+    integer(fault['driftPpm'], `${path}.driftPpm`, -100_000, 100_000);
+  }
+}
+
+function validateStep(value: unknown, path: Path, total: number): void {
+  const step = record(value, path);
+  integer(step['atUs'], `${path}.atUs`);
+  if (step['kind'] === 'inject') {
+    integer(step['node'], `${path}.node`, 0, total - 1);
+    const message = record(step['message'], `${path}.message`);
+    if (typeof message['type'] !== 'string') {
+      fail(`${path}.message.type`, 'a message type', message['type']);
+    }
+    return;
+  }
+  if (step['kind'] === 'check') {
+    if (typeof step['check'] !== 'string') {
+      fail(`${path}.check`, 'a check name', step['check']);
+    }
+    return;
+  }
+  fail(`${path}.kind`, '"inject" or "check"', step['kind']);
+}
+
+export function encodePlan(plan: Plan): Uint8Array {
+  return encode(plan, { ignoreUndefined: true });
+}
+
+export function decodePlan(bytes: Uint8Array): Plan {
+  return validatePlan(decode(bytes));
+}

@@ -1,0 +1,948 @@
+// The simulator: one thread, one event queue, virtual time in integer microseconds. It runs a
+// plan: boots the nodes, applies faults and script steps at their times, delivers messages
+// and timers, and checks invariants. Its remaining randomness (each message's delay, which
+// sector tears) comes from named streams split from the seed.
+import { AssertionError, assert } from './assert.ts';
+import { Disk, DiskReadError } from './disk.ts';
+import { guarded, realNow } from './guard.ts';
+import { Logger, type LogSink } from './log.ts';
+import { Network } from './network.ts';
+import { EventKind, EventQueue, SimEvent } from './queue.ts';
+import { Random } from './random.ts';
+import type { Budgets, Scenario } from './scenario.ts';
+import { digestValue, TraceHash } from './trace.ts';
+import type { TraceRecorder } from './trace-log.ts';
+import {
+  type ClusterView,
+  type FaultEvent,
+  type FaultKind,
+  HARNESS,
+  type HistoryOperation,
+  type Invariant,
+  type Message,
+  type NodeContext,
+  type NodeId,
+  type NodeProgram,
+  type Observation,
+  type ObservationRecord,
+  type Outcome,
+  type Phase,
+  type Plan,
+  type RunResult,
+  type RunStats,
+  type Violation,
+} from './types.ts';
+
+export const CHECKPOINT_EVERY = 1000;
+const DEFAULT_BUDGETS: Budgets = { eventsMax: 5_000_000, wallMsMax: 60_000 };
+const QUEUE_CAPACITY_MAX = 4_000_000;
+const OBSERVATIONS_MAX = 2_000_000;
+const WALL_CHECK_EVERY = 4096;
+/** A process that dies on an unhandled I/O error is restarted by its supervisor after this. */
+const SUPERVISOR_RESTART_US = 50_000;
+
+export interface RunOptions {
+  budgets?: Partial<Budgets>;
+  /** Stop after this many events (replay --until). */
+  untilEvent?: number;
+  logSink?: LogSink;
+  trace?: TraceRecorder;
+}
+
+export class NodeSlot {
+  up = false;
+  paused = false;
+  incarnation = 0;
+  program: NodeProgram | null = null;
+  context: SimContext | null = null;
+  clockOffsetUs = 0;
+  clockDriftPpm = 0;
+  clockDriftSinceUs = 0;
+  readonly liveTimers = new Set<number>();
+  readonly pausedEvents: SimEvent[] = [];
+
+  constructor(
+    readonly id: NodeId,
+    readonly name: string,
+    readonly disk: Disk,
+    readonly random: Random,
+  ) {}
+
+  localTimeUs(trueUs: number): number {
+    const drift = Math.trunc(((trueUs - this.clockDriftSinceUs) * this.clockDriftPpm) / 1_000_000);
+    return trueUs + this.clockOffsetUs + drift;
+  }
+
+  /** Converts a delay on this node's clock into true time. */
+  trueDelayUs(localDelayUs: number): number {
+    if (this.clockDriftPpm === 0) {
+      return localDelayUs;
+    }
+    return Math.ceil((localDelayUs * 1_000_000) / (1_000_000 + this.clockDriftPpm));
+  }
+}
+
+class StopRun extends Error {}
+
+export class Simulation {
+  readonly plan: Plan;
+  readonly scenario: Scenario;
+  readonly nodes: NodeSlot[];
+  readonly network: Network;
+  private readonly queue = new EventQueue(QUEUE_CAPACITY_MAX);
+  private readonly hash = new TraceHash();
+  private readonly checkpoints: [number, string][] = [];
+  private readonly invariants: Invariant[];
+  private readonly observations: ObservationRecord[] = [];
+  private readonly history: HistoryOperation[] = [];
+  private readonly sometimesReached = new Set<string>();
+  private readonly faultsFired: Partial<Record<FaultKind, number>> = {};
+  private readonly buggifyActive = new Map<string, boolean>();
+  private readonly buggifyRandom: Random;
+  private readonly budgets: Budgets;
+  private readonly logger: Logger;
+  private readonly trace: TraceRecorder | undefined;
+  private readonly untilEvent: number;
+  private sequence = 0;
+  private nextTimerId = 1;
+  nowUs = 0;
+  eventIndex = 0;
+  phase: Phase = 'faults';
+  private violation: Violation | undefined;
+  private outcome: Outcome = 'pass';
+  readonly stats: RunStats = {
+    events: 0,
+    virtualTimeUs: 0,
+    wallMs: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesDropped: 0,
+    messagesDuplicated: 0,
+    bytesSent: 0,
+    timersFired: 0,
+    crashes: 0,
+    restarts: 0,
+    fsyncs: 0,
+    observations: 0,
+    operations: 0,
+  };
+  readonly view: ClusterView;
+
+  constructor(scenario: Scenario, plan: Plan, options: RunOptions = {}) {
+    assert(plan.scenario === scenario.name, 'the plan belongs to another scenario');
+    this.plan = plan;
+    this.scenario = scenario;
+    const root = Random.fromSeed(plan.seed);
+    const total = plan.nodes + plan.clients;
+    this.nodes = [];
+    for (let id = 0; id < total; id++) {
+      const name = id < plan.nodes ? `n${id + 1}` : `c${id - plan.nodes + 1}`;
+      const disk = new Disk(root.fork(`disk:${id}`));
+      disk.readCorruptionProbability = plan.knobs.readCorruptionProbability;
+      const slot = new NodeSlot(id, name, disk, root.fork(`node:${id}`));
+      disk.scheduler = { scheduleSync: (syncId) => this.scheduleSync(slot, syncId) };
+      this.nodes.push(slot);
+    }
+    this.network = new Network(total, plan.knobs, root.fork('network'));
+    this.buggifyRandom = root.fork('buggify');
+    this.budgets = { ...DEFAULT_BUDGETS, ...scenario.budgets, ...options.budgets };
+    this.logger = new Logger(options.logSink);
+    this.trace = options.trace;
+    this.untilEvent = options.untilEvent ?? Number.POSITIVE_INFINITY;
+    this.invariants = scenario.invariants(plan);
+    this.view = this.makeView();
+  }
+
+  /** Runs the plan to its end (or to a violation or budget) under the determinism guard. */
+  run(): RunResult {
+    const wallStartMs = realNow();
+    guarded(() => this.runGuarded(wallStartMs));
+    this.stats.wallMs = realNow() - wallStartMs;
+    return this.result();
+  }
+
+  private runGuarded(wallStartMs: number): void {
+    try {
+      this.schedulePlan();
+      for (const slot of this.nodes) {
+        this.boot(slot);
+      }
+      this.loop(wallStartMs);
+      if (this.violation === undefined && this.eventIndex < this.untilEvent) {
+        this.nowUs = this.plan.durationUs + this.plan.settleUs;
+        this.checkAtEnd();
+      }
+    } catch (error) {
+      if (!(error instanceof StopRun)) {
+        throw error;
+      }
+    }
+  }
+
+  private schedulePlan(): void {
+    this.plan.faults.forEach((fault, index) => {
+      this.push(fault.atUs, EventKind.Fault, -1, 0, -1, index, null, 0);
+    });
+    this.plan.script.forEach((step, index) => {
+      this.push(step.atUs, EventKind.Script, -1, 0, -1, index, null, 0);
+    });
+    this.push(this.plan.durationUs, EventKind.Settle, -1, 0, -1, 0, null, 0);
+  }
+
+  private loop(wallStartMs: number): void {
+    const endUs = this.plan.durationUs + this.plan.settleUs;
+    const queue = this.queue;
+    for (;;) {
+      const next = queue.peek();
+      if (next === undefined || next.timeUs > endUs) {
+        return;
+      }
+      queue.pop();
+      this.nowUs = next.timeUs;
+      if (!this.dispatch(next)) {
+        continue;
+      }
+      this.eventIndex++;
+      this.hash.add(next.timeUs, next.kind, next.node, next.digest);
+      if (this.eventIndex % CHECKPOINT_EVERY === 0) {
+        this.checkpoints.push([this.eventIndex, this.hash.hex()]);
+      }
+      if (this.violation !== undefined || this.eventIndex >= this.untilEvent) {
+        return;
+      }
+      if (this.eventIndex >= this.budgets.eventsMax) {
+        this.exceed(`the run exceeded its budget of ${this.budgets.eventsMax} events`);
+        return;
+      }
+      if (
+        this.eventIndex % WALL_CHECK_EVERY === 0 &&
+        realNow() - wallStartMs > this.budgets.wallMsMax
+      ) {
+        this.exceed(`the run exceeded its wall-clock budget of ${this.budgets.wallMsMax} ms`);
+        return;
+      }
+    }
+  }
+
+  private exceed(message: string): void {
+    this.outcome = 'budget';
+    this.violation = {
+      invariant: 'budget',
+      timeUs: this.nowUs,
+      eventIndex: this.eventIndex,
+      message,
+    };
+  }
+
+  /** Handles one event; returns false when it was stale (a dead incarnation's) and skipped. */
+  private dispatch(event: SimEvent): boolean {
+    switch (event.kind) {
+      case EventKind.Deliver:
+        return this.deliver(event);
+      case EventKind.Timer:
+        return this.fireTimer(event);
+      case EventKind.Synced:
+        return this.completeSync(event);
+      case EventKind.Fault:
+        return this.applyFault(event.id);
+      case EventKind.Script:
+        return this.runScriptStep(event.id);
+      case EventKind.Resume:
+        return this.resume(event);
+      case EventKind.Settle:
+        this.settle();
+        return true;
+      default:
+        throw new AssertionError(`unknown event kind ${event.kind}`);
+    }
+  }
+
+  // --- scheduling -------------------------------------------------------------------------
+
+  push(
+    timeUs: number,
+    kind: EventKind,
+    node: number,
+    incarnation: number,
+    from: number,
+    id: number,
+    payload: unknown,
+    digest: number,
+  ): SimEvent {
+    assert(Number.isSafeInteger(timeUs) && timeUs >= this.nowUs, 'events cannot go back in time');
+    const event = new SimEvent(
+      timeUs,
+      this.sequence++,
+      kind,
+      node,
+      incarnation,
+      from,
+      id,
+      payload,
+      digest,
+    );
+    this.queue.push(event);
+    return event;
+  }
+
+  /** A paused node's events wait for it; returns true when the event was set aside. */
+  private heldForPause(slot: NodeSlot, event: SimEvent): boolean {
+    if (!slot.paused) {
+      return false;
+    }
+    assert(slot.pausedEvents.length < QUEUE_CAPACITY_MAX, 'too many events held for a pause');
+    slot.pausedEvents.push(event);
+    return true;
+  }
+
+  private live(slot: NodeSlot, event: SimEvent): boolean {
+    return slot.up && slot.incarnation === event.incarnation;
+  }
+
+  // --- messages ---------------------------------------------------------------------------
+
+  send(slot: NodeSlot, to: NodeId, message: Message, sizeBytes: number): void {
+    assert(to >= 0 && to < this.nodes.length, `send to unknown node ${to}`);
+    assert(typeof message.type === 'string', 'a message needs a type');
+    assert(Number.isSafeInteger(sizeBytes) && sizeBytes >= 0, 'message size must be an integer');
+    const target = this.nodes[to] as NodeSlot;
+    const network = this.network;
+    this.stats.messagesSent++;
+    this.stats.bytesSent += sizeBytes;
+    network.count(slot.id, to, sizeBytes);
+    const messageId = this.stats.messagesSent;
+    this.trace?.send(this, slot.id, to, messageId, message, sizeBytes);
+    if (network.isCut(slot.id, to)) {
+      this.dropped(messageId, slot.id, to, 'partition');
+      return;
+    }
+    if (network.shouldDrop()) {
+      this.fired('drop');
+      this.dropped(messageId, slot.id, to, 'drop');
+      return;
+    }
+    const digest = digestValue(message);
+    this.push(
+      this.nowUs + network.delayUs(),
+      EventKind.Deliver,
+      to,
+      target.incarnation,
+      slot.id,
+      messageId,
+      message,
+      digest,
+    );
+    if (network.shouldDuplicate()) {
+      this.fired('duplicate');
+      this.stats.messagesDuplicated++;
+      this.trace?.duplicate(this, slot.id, to, messageId);
+      const delay = network.delayUs();
+      this.push(
+        this.nowUs + delay,
+        EventKind.Deliver,
+        to,
+        target.incarnation,
+        slot.id,
+        messageId,
+        message,
+        digest,
+      );
+    }
+  }
+
+  private dropped(messageId: number, from: number, to: number, reason: string): void {
+    this.stats.messagesDropped++;
+    this.trace?.drop(this, from, to, messageId, reason);
+  }
+
+  private deliver(event: SimEvent): boolean {
+    const slot = this.nodes[event.node] as NodeSlot;
+    if (!this.live(slot, event)) {
+      this.dropped(event.id, event.from, event.node, slot.up ? 'restarted' : 'down');
+      return false;
+    }
+    if (event.from !== HARNESS && this.network.isCut(event.from, event.node)) {
+      this.dropped(event.id, event.from, event.node, 'partition');
+      return false;
+    }
+    if (this.heldForPause(slot, event)) {
+      return false;
+    }
+    this.stats.messagesDelivered++;
+    this.trace?.deliver(this, event.from, event.node, event.id, event.payload as Message);
+    const program = slot.program as NodeProgram;
+    this.guardNode(slot, () => program.onMessage(event.from, event.payload as Message));
+    return true;
+  }
+
+  // --- timers and fsync -------------------------------------------------------------------
+
+  setTimer(slot: NodeSlot, delayUs: number, tag: string): number {
+    assert(
+      Number.isSafeInteger(delayUs) && delayUs >= 0,
+      'a timer delay is a non-negative integer',
+    );
+    const timerId = this.nextTimerId++;
+    slot.liveTimers.add(timerId);
+    const trueDelay = slot.trueDelayUs(delayUs);
+    this.push(
+      this.nowUs + trueDelay,
+      EventKind.Timer,
+      slot.id,
+      slot.incarnation,
+      -1,
+      timerId,
+      tag,
+      0,
+    );
+    return timerId;
+  }
+
+  private fireTimer(event: SimEvent): boolean {
+    const slot = this.nodes[event.node] as NodeSlot;
+    if (!this.live(slot, event) || !slot.liveTimers.has(event.id)) {
+      return false;
+    }
+    if (this.heldForPause(slot, event)) {
+      return false;
+    }
+    slot.liveTimers.delete(event.id);
+    this.stats.timersFired++;
+    const tag = event.payload as string;
+    this.trace?.timer(this, slot.id, tag);
+    const program = slot.program as NodeProgram;
+    this.guardNode(slot, () => program.onTimer(tag, event.id));
+    return true;
+  }
+
+  private scheduleSync(slot: NodeSlot, syncId: number): void {
+    const knobs = this.plan.knobs;
+    const latency = slot.random.between(knobs.fsyncLatencyMinUs, knobs.fsyncLatencyMaxUs);
+    this.stats.fsyncs++;
+    this.push(
+      this.nowUs + latency,
+      EventKind.Synced,
+      slot.id,
+      slot.incarnation,
+      -1,
+      syncId,
+      null,
+      syncId,
+    );
+  }
+
+  private completeSync(event: SimEvent): boolean {
+    const slot = this.nodes[event.node] as NodeSlot;
+    if (!this.live(slot, event)) {
+      return false;
+    }
+    if (this.heldForPause(slot, event)) {
+      return false;
+    }
+    const ok = slot.disk.completeSync(event.id);
+    if (!ok) {
+      this.fired('fsync-error');
+    }
+    this.trace?.fsync(this, slot.id, event.id, ok);
+    const program = slot.program as NodeProgram;
+    if (program.onSynced !== undefined) {
+      const onSynced = program.onSynced.bind(program);
+      this.guardNode(slot, () => onSynced(event.id, ok));
+    }
+    return true;
+  }
+
+  // --- node lifecycle ---------------------------------------------------------------------
+
+  private boot(slot: NodeSlot): void {
+    assert(!slot.up, `${slot.name} is already up`);
+    slot.up = true;
+    slot.paused = false;
+    slot.incarnation++;
+    const context = new SimContext(this, slot);
+    slot.context = context;
+    slot.program = this.scenario.program(context);
+    this.guardNode(slot, () => (slot.program as NodeProgram).onStart());
+  }
+
+  private crash(slot: NodeSlot, tear: boolean, reason: string): void {
+    if (!slot.up) {
+      return;
+    }
+    this.trace?.lifecycle(this, slot.id, 'crash', reason);
+    slot.up = false;
+    slot.paused = false;
+    slot.pausedEvents.length = 0;
+    slot.liveTimers.clear();
+    slot.incarnation++; // everything scheduled for the old incarnation is now stale
+    if (slot.context !== null) {
+      slot.context.dead = true;
+    }
+    slot.context = null;
+    slot.program = null;
+    slot.disk.crash(tear);
+    this.stats.crashes++;
+  }
+
+  private restart(slot: NodeSlot): void {
+    if (slot.up) {
+      return;
+    }
+    this.stats.restarts++;
+    this.trace?.lifecycle(this, slot.id, 'restart', '');
+    this.boot(slot);
+  }
+
+  /** Runs a node's handler; an unhandled disk error kills the process, anything else is a bug. */
+  private guardNode(slot: NodeSlot, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      if (error instanceof StopRun) {
+        throw error;
+      }
+      if (error instanceof DiskReadError) {
+        this.log(slot, 'process died on an unhandled disk error', { error: error.message });
+        this.crash(slot, false, `died on ${error.message}`);
+        const restartAt = this.nowUs + SUPERVISOR_RESTART_US;
+        this.push(restartAt, EventKind.Fault, -1, 0, -1, -1 - slot.id, null, 0);
+        return;
+      }
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.report(
+        {
+          invariant: 'no-exception',
+          timeUs: this.nowUs,
+          eventIndex: this.eventIndex,
+          message: `${slot.name} threw ${text}`,
+          node: slot.id,
+        },
+        'error',
+      );
+    }
+  }
+
+  private report(violation: Violation, outcome: Outcome): never {
+    this.violation = violation;
+    this.outcome = outcome;
+    this.trace?.violation(this, violation);
+    throw new StopRun();
+  }
+
+  private resume(event: SimEvent): boolean {
+    const slot = this.nodes[event.node] as NodeSlot;
+    if (!this.live(slot, event) || !slot.paused) {
+      return false;
+    }
+    this.resumeNode(slot);
+    return true;
+  }
+
+  private resumeNode(slot: NodeSlot): void {
+    slot.paused = false;
+    this.trace?.lifecycle(this, slot.id, 'resume', '');
+    const held = slot.pausedEvents.splice(0);
+    for (const event of held) {
+      // Caught up in arrival order, at the moment the pause ends.
+      this.push(
+        this.nowUs,
+        event.kind,
+        event.node,
+        event.incarnation,
+        event.from,
+        event.id,
+        event.payload,
+        event.digest,
+      );
+    }
+  }
+
+  // --- faults, script and settle ----------------------------------------------------------
+
+  private applyFault(index: number): boolean {
+    if (index < 0) {
+      // A supervisor restart after a process died on an I/O error.
+      this.restart(this.nodes[-1 - index] as NodeSlot);
+      return true;
+    }
+    if (this.phase === 'settle') {
+      return false;
+    }
+    const fault = this.plan.faults[index] as FaultEvent;
+    this.trace?.fault(this, fault);
+    switch (fault.kind) {
+      case 'partition':
+        this.network.partition(fault.links);
+        this.fired('partition');
+        return true;
+      case 'heal':
+        this.network.heal();
+        return true;
+      default:
+        return this.applyNodeFault(fault);
+    }
+  }
+
+  private applyNodeFault(fault: Exclude<FaultEvent, { kind: 'partition' | 'heal' }>): boolean {
+    const slot = this.nodes[fault.node] as NodeSlot;
+    switch (fault.kind) {
+      case 'crash': {
+        const tear = slot.random.chance(this.plan.knobs.tornWriteProbability);
+        if (slot.up) {
+          this.fired('crash');
+          if (tear) {
+            this.fired('torn-write');
+          }
+        }
+        this.crash(slot, tear, tear ? 'crash (unsynced writes torn)' : 'crash');
+        return true;
+      }
+      case 'restart':
+        this.restart(slot);
+        return true;
+      case 'pause':
+        if (slot.up && !slot.paused) {
+          this.fired('pause');
+          slot.paused = true;
+          this.push(
+            this.nowUs + fault.durationUs,
+            EventKind.Resume,
+            slot.id,
+            slot.incarnation,
+            -1,
+            0,
+            null,
+            0,
+          );
+        }
+        return true;
+      case 'clock-jump':
+        this.fired('clock');
+        slot.clockOffsetUs += fault.deltaUs;
+        return true;
+      case 'clock-drift':
+        this.fired('clock');
+        slot.clockOffsetUs = slot.localTimeUs(this.nowUs) - this.nowUs;
+        slot.clockDriftSinceUs = this.nowUs;
+        slot.clockDriftPpm = fault.driftPpm;
+        return true;
+      case 'latent-sector':
+        if (slot.disk.armLatentSectorError()) {
+          this.fired('latent-sector');
+        }
+        return true;
+      case 'fsync-error':
+        slot.disk.armFsyncError();
+        return true;
+    }
+  }
+
+  private runScriptStep(index: number): boolean {
+    const step = this.plan.script[index];
+    assert(step !== undefined, `no script step ${index}`);
+    if (step.kind === 'inject') {
+      const slot = this.nodes[step.node] as NodeSlot;
+      if (!slot.up) {
+        return false;
+      }
+      const digest = digestValue(step.message);
+      this.push(
+        this.nowUs,
+        EventKind.Deliver,
+        step.node,
+        slot.incarnation,
+        HARNESS,
+        0,
+        step.message,
+        digest,
+      );
+      return true;
+    }
+    const check = this.scenario.checks?.[step.check];
+    assert(check !== undefined, `the scenario has no check named ${step.check}`);
+    const verdict = check(this.view);
+    if (verdict !== undefined) {
+      this.report(
+        {
+          invariant: `check:${step.check}`,
+          timeUs: this.nowUs,
+          eventIndex: this.eventIndex,
+          message: verdict,
+        },
+        'violation',
+      );
+    }
+    return true;
+  }
+
+  /** Faults stop, the network heals, crashed nodes restart: liveness is judged after this. */
+  private settle(): void {
+    this.phase = 'settle';
+    this.trace?.lifecycle(this, -1, 'settle', '');
+    this.network.calm();
+    for (const slot of this.nodes) {
+      slot.disk.readCorruptionProbability = 0;
+      if (slot.paused) {
+        this.resumeNode(slot);
+      }
+      if (!slot.up) {
+        this.restart(slot);
+      }
+    }
+  }
+
+  fired(kind: FaultKind): void {
+    this.faultsFired[kind] = (this.faultsFired[kind] ?? 0) + 1;
+  }
+
+  // --- observations, history, invariants --------------------------------------------------
+
+  observe(slot: NodeSlot, observation: Observation): void {
+    assert(typeof observation.type === 'string', 'an observation needs a type');
+    assert(this.observations.length < OBSERVATIONS_MAX, 'too many observations in one run');
+    const record: ObservationRecord = {
+      node: slot.id,
+      timeUs: this.nowUs,
+      eventIndex: this.eventIndex,
+      observation,
+    };
+    this.observations.push(record);
+    this.stats.observations++;
+    this.trace?.observe(this, record);
+    this.checkSometimes(record);
+    for (const invariant of this.invariants) {
+      if (invariant.onObservation === undefined) {
+        continue;
+      }
+      const verdict = invariant.onObservation(record, this.view);
+      if (verdict !== undefined) {
+        this.report(
+          {
+            invariant: invariant.name,
+            timeUs: this.nowUs,
+            eventIndex: this.eventIndex,
+            message: verdict,
+            node: slot.id,
+          },
+          'violation',
+        );
+      }
+    }
+  }
+
+  private checkSometimes(record: ObservationRecord): void {
+    const sometimes = this.scenario.sometimes;
+    if (sometimes === undefined) {
+      return;
+    }
+    for (const name in sometimes) {
+      if (
+        !this.sometimesReached.has(name) &&
+        (sometimes[name] as (r: ObservationRecord) => boolean)(record)
+      ) {
+        this.sometimesReached.add(name);
+      }
+    }
+  }
+
+  private checkAtEnd(): void {
+    for (const invariant of this.invariants) {
+      if (invariant.atEnd === undefined) {
+        continue;
+      }
+      const verdict = invariant.atEnd(this.view, this.observations);
+      if (verdict !== undefined) {
+        this.report(
+          {
+            invariant: invariant.name,
+            timeUs: this.nowUs,
+            eventIndex: this.eventIndex,
+            message: verdict,
+          },
+          'violation',
+        );
+      }
+    }
+  }
+
+  invoke(slot: NodeSlot, input: unknown): number {
+    const operation: HistoryOperation = {
+      id: this.history.length,
+      client: slot.id,
+      input,
+      callUs: this.nowUs,
+    };
+    this.history.push(operation);
+    this.stats.operations++;
+    this.trace?.invoke(this, operation);
+    return operation.id;
+  }
+
+  complete(slot: NodeSlot, operationId: number, status: 'ok' | 'fail', output: unknown): void {
+    const operation = this.history[operationId];
+    assert(operation !== undefined, `no operation ${operationId}`);
+    assert(operation.client === slot.id, 'an operation completes on the client that invoked it');
+    assert(operation.returnUs === undefined, `operation ${operationId} completed twice`);
+    operation.returnUs = this.nowUs;
+    operation.status = status;
+    operation.output = output;
+    this.trace?.complete(this, operation);
+  }
+
+  buggify(slot: NodeSlot, label: string): boolean {
+    const probability = this.plan.knobs.buggifyProbability;
+    if (probability === 0 || this.phase === 'settle') {
+      return false;
+    }
+    let active = this.buggifyActive.get(label);
+    if (active === undefined) {
+      // As in FoundationDB: a point is activated once per run, then fires now and then.
+      active = this.buggifyRandom.chance(0.25);
+      this.buggifyActive.set(label, active);
+    }
+    if (active && slot.random.chance(probability)) {
+      this.fired('buggify');
+      return true;
+    }
+    return false;
+  }
+
+  log(slot: NodeSlot, message: string, fields?: Record<string, unknown>): void {
+    if (this.logger.enabled) {
+      this.logger.write(this.nowUs, slot.name, message, fields);
+    }
+    this.trace?.log(this, slot.id, message, fields);
+  }
+
+  private makeView(): ClusterView {
+    const simulation = this;
+    return {
+      nodes: this.plan.nodes,
+      clients: this.plan.clients,
+      get timeUs() {
+        return simulation.nowUs;
+      },
+      get phase() {
+        return simulation.phase;
+      },
+      isUp: (node) => (simulation.nodes[node] as NodeSlot).up,
+      inspect: (node) => {
+        const slot = simulation.nodes[node] as NodeSlot;
+        return slot.up ? slot.program?.inspect?.() : undefined;
+      },
+      name: (node) => (node === HARNESS ? 'harness' : (simulation.nodes[node] as NodeSlot).name),
+      history: this.history,
+    };
+  }
+
+  private result(): RunResult {
+    this.stats.events = this.eventIndex;
+    this.stats.virtualTimeUs = this.nowUs;
+    const linkBytes: Record<string, number> = {};
+    const size = this.nodes.length;
+    for (let from = 0; from < size; from++) {
+      for (let to = 0; to < size; to++) {
+        const bytes = this.network.stats.bytes[from * size + to] as number;
+        if (bytes > 0) {
+          linkBytes[
+            `${(this.nodes[from] as NodeSlot).name}->${(this.nodes[to] as NodeSlot).name}`
+          ] = bytes;
+        }
+      }
+    }
+    if (this.network.tailHits > 0) {
+      this.faultsFired['latency-tail'] = this.network.tailHits;
+    }
+    const corrupted = this.nodes.reduce((sum, slot) => sum + slot.disk.stats.corruptedReads, 0);
+    if (corrupted > 0) {
+      this.faultsFired['read-corruption'] = corrupted;
+    }
+    const result: RunResult = {
+      outcome: this.outcome,
+      traceHash: this.hash.hex(),
+      checkpoints: this.checkpoints,
+      stats: this.stats,
+      faultsFired: this.faultsFired,
+      sometimes: [...this.sometimesReached].sort(),
+      linkBytes,
+      history: this.history,
+    };
+    if (this.violation !== undefined) {
+      result.violation = this.violation;
+    }
+    return result;
+  }
+}
+
+/** A node's window on the world. A crashed incarnation's context is dead and refuses use. */
+export class SimContext implements NodeContext {
+  dead = false;
+  readonly id: NodeId;
+  readonly name: string;
+  readonly servers: readonly NodeId[];
+  readonly clients: readonly NodeId[];
+  readonly workload: Readonly<Record<string, string | number | boolean>>;
+  readonly variant: string | null;
+  readonly random: Random;
+  readonly disk: Disk;
+  readonly history: NodeContext['history'];
+
+  constructor(
+    private readonly simulation: Simulation,
+    private readonly slot: NodeSlot,
+  ) {
+    const plan = simulation.plan;
+    this.id = slot.id;
+    this.name = slot.name;
+    this.servers = Array.from({ length: plan.nodes }, (_, index) => index);
+    this.clients = Array.from({ length: plan.clients }, (_, index) => plan.nodes + index);
+    this.workload = plan.workload;
+    this.variant = plan.variant;
+    this.random = slot.random.fork(`incarnation:${slot.incarnation}`);
+    this.disk = slot.disk;
+    this.history = {
+      invoke: (input) => simulation.invoke(slot, input),
+      complete: (operationId, status, output) =>
+        simulation.complete(slot, operationId, status, output),
+    };
+  }
+
+  private alive(): void {
+    assert(!this.dead, `${this.name} used its context after it crashed`);
+  }
+
+  now(): number {
+    return this.slot.localTimeUs(this.simulation.nowUs);
+  }
+
+  phase(): Phase {
+    return this.simulation.phase;
+  }
+
+  send(to: NodeId, message: Message, sizeBytes = 64): void {
+    this.alive();
+    this.simulation.send(this.slot, to, message, sizeBytes);
+  }
+
+  setTimer(delayUs: number, tag: string): number {
+    this.alive();
+    return this.simulation.setTimer(this.slot, delayUs, tag);
+  }
+
+  cancelTimer(timerId: number): void {
+    this.slot.liveTimers.delete(timerId);
+  }
+
+  log(message: string, fields?: Record<string, unknown>): void {
+    this.simulation.log(this.slot, message, fields);
+  }
+
+  observe(observation: Observation): void {
+    this.alive();
+    this.simulation.observe(this.slot, observation);
+  }
+
+  buggify(label: string): boolean {
+    return this.simulation.buggify(this.slot, label);
+  }
+}

@@ -1,0 +1,249 @@
+// The shapes every part of faultline shares: plans (pure data), node programs and their
+// context, observations, invariants and run results. See ../shared/DESIGN.md.
+import type { Disk } from './disk.ts';
+import type { Random } from './random.ts';
+
+/** Index of a node in the cluster: servers are 0..nodes-1, clients follow them. */
+export type NodeId = number;
+
+/** A message between nodes. Treat as immutable once sent: duplicates share the object. */
+export interface Message {
+  readonly type: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Plans: everything random about a run that a person may want to edit. Plain data.
+
+export const PLAN_FORMAT = 1;
+
+export const FAULT_KINDS = [
+  'partition',
+  'crash',
+  'pause',
+  'clock',
+  'drop',
+  'duplicate',
+  'latency-tail',
+  'torn-write',
+  'read-corruption',
+  'latent-sector',
+  'fsync-error',
+  'buggify',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export const PARTITION_SHAPES = [
+  'isolate',
+  'majority-minority',
+  'one-way',
+  'bridge',
+  'ring',
+  'groups',
+] as const;
+export type PartitionShape = (typeof PARTITION_SHAPES)[number];
+
+/** A directed link [from, to] that a partition cuts. */
+export type Link = [NodeId, NodeId];
+
+export type FaultEvent =
+  | { atUs: number; kind: 'partition'; shape: PartitionShape; links: Link[] }
+  | { atUs: number; kind: 'heal' }
+  | { atUs: number; kind: 'crash'; node: NodeId }
+  | { atUs: number; kind: 'restart'; node: NodeId }
+  | { atUs: number; kind: 'pause'; node: NodeId; durationUs: number }
+  | { atUs: number; kind: 'clock-jump'; node: NodeId; deltaUs: number }
+  | { atUs: number; kind: 'clock-drift'; node: NodeId; driftPpm: number }
+  | { atUs: number; kind: 'latent-sector'; node: NodeId }
+  | { atUs: number; kind: 'fsync-error'; node: NodeId };
+
+export type ScriptStep =
+  /** Deliver `message` to `node` as if from the harness (a client request, a "campaign now"). */
+  | { atUs: number; kind: 'inject'; node: NodeId; message: Message }
+  /** Run the scenario's named mid-run check ("exactly one leader now"). */
+  | { atUs: number; kind: 'check'; check: string };
+
+export interface Knobs {
+  /** The fault kinds this seed turned on (swarm testing). */
+  faultKinds: FaultKind[];
+  dropProbability: number;
+  duplicateProbability: number;
+  latencyMinUs: number;
+  latencyJitterMeanUs: number;
+  latencyTailProbability: number;
+  latencyTailMultiplier: number;
+  fsyncLatencyMinUs: number;
+  fsyncLatencyMaxUs: number;
+  /** On a crash, the chance that unsynced writes tear (some sectors land) rather than vanish. */
+  tornWriteProbability: number;
+  /** The chance that one read returns a flipped bit. */
+  readCorruptionProbability: number;
+  /** The chance that an activated buggify point fires; 0 turns buggify off. */
+  buggifyProbability: number;
+}
+
+export type WorkloadValue = number | string | boolean;
+
+export interface Plan {
+  format: typeof PLAN_FORMAT;
+  scenario: string;
+  variant: string | null;
+  seed: number;
+  nodes: number;
+  clients: number;
+  /** Faults act in [0, durationUs); the settle phase runs until durationUs + settleUs. */
+  durationUs: number;
+  settleUs: number;
+  knobs: Knobs;
+  faults: FaultEvent[];
+  script: ScriptStep[];
+  /** Scenario-specific workload parameters (operations per client, key count, …). */
+  workload: Record<string, WorkloadValue>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Nodes
+
+export type Phase = 'faults' | 'settle';
+
+export type LogFields = Record<string, unknown>;
+
+export interface HistoryRecorder {
+  /** Records a client invocation at the current virtual time; returns its operation id. */
+  invoke(input: unknown): number;
+  /** Records a definite outcome (`ok` or `fail`) for an invocation. */
+  complete(operationId: number, status: 'ok' | 'fail', output: unknown): void;
+}
+
+/** All a node program may touch. Nothing else: no real time, randomness or I/O. */
+export interface NodeContext {
+  readonly id: NodeId;
+  readonly name: string;
+  readonly servers: readonly NodeId[];
+  readonly clients: readonly NodeId[];
+  /** Scenario parameters and workload knobs, from the plan. */
+  readonly workload: Readonly<Record<string, WorkloadValue>>;
+  readonly variant: string | null;
+  /** This node's own clock (offset and drift applied), integer µs. */
+  now(): number;
+  phase(): Phase;
+  send(to: NodeId, message: Message, sizeBytes?: number): void;
+  /** Fires `onTimer(tag, id)` after `delayUs` on this node's clock. */
+  setTimer(delayUs: number, tag: string): number;
+  cancelTimer(timerId: number): void;
+  readonly random: Random;
+  readonly disk: Disk;
+  readonly history: HistoryRecorder;
+  log(message: string, fields?: LogFields): void;
+  /** A typed fact for invariants and `sometimes` assertions. */
+  observe(observation: Observation): void;
+  /** True with seeded probability at a fault point, on seeds that enable buggify. */
+  buggify(label: string): boolean;
+}
+
+export interface NodeProgram {
+  /** First boot and every restart: rebuild state from the disk here. */
+  onStart(): void;
+  onMessage(from: NodeId, message: Message): void;
+  onTimer(tag: string, timerId: number): void;
+  /** An fsync finished: `ok` false means it failed and its writes may be lost. */
+  onSynced?(syncId: number, ok: boolean): void;
+  /** A read-only god's-eye view of this node's state, for online invariants. */
+  inspect?(): unknown;
+}
+
+export type ProgramFactory = (context: NodeContext) => NodeProgram;
+
+/** A node id used as the sender of script-injected messages. */
+export const HARNESS: NodeId = -1;
+
+// ---------------------------------------------------------------------------------------
+// Observations, history, invariants
+
+export interface Observation {
+  readonly type: string;
+}
+
+export interface ObservationRecord {
+  node: NodeId;
+  timeUs: number;
+  eventIndex: number;
+  observation: Observation;
+}
+
+export interface HistoryOperation {
+  id: number;
+  client: NodeId;
+  input: unknown;
+  callUs: number;
+  /** Undefined while open: the outcome is unknown (a timeout, a crash). */
+  returnUs?: number;
+  status?: 'ok' | 'fail';
+  output?: unknown;
+}
+
+/** What invariants may read: every node's state, never write. */
+export interface ClusterView {
+  readonly nodes: number;
+  readonly clients: number;
+  readonly timeUs: number;
+  readonly phase: Phase;
+  isUp(node: NodeId): boolean;
+  /** The node's `inspect()` result, or undefined when it is down or has none. */
+  inspect(node: NodeId): unknown;
+  name(node: NodeId): string;
+  readonly history: readonly HistoryOperation[];
+}
+
+/** Returns a sentence a person can act on when the invariant is broken, else undefined. */
+export type Verdict = string | undefined;
+
+export interface Invariant {
+  readonly name: string;
+  /** Online: after each observation, with a god's-eye view. */
+  onObservation?(record: ObservationRecord, view: ClusterView): Verdict;
+  /** At the end of the run (after the settle phase), over history and final state. */
+  atEnd?(view: ClusterView, observations: readonly ObservationRecord[]): Verdict;
+}
+
+export interface Violation {
+  invariant: string;
+  timeUs: number;
+  eventIndex: number;
+  message: string;
+  node?: NodeId;
+}
+
+export type Outcome = 'pass' | 'violation' | 'budget' | 'error';
+
+export interface RunStats {
+  events: number;
+  virtualTimeUs: number;
+  wallMs: number;
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesDropped: number;
+  messagesDuplicated: number;
+  bytesSent: number;
+  timersFired: number;
+  crashes: number;
+  restarts: number;
+  fsyncs: number;
+  observations: number;
+  operations: number;
+}
+
+export interface RunResult {
+  outcome: Outcome;
+  violation?: Violation;
+  traceHash: string;
+  /** [eventIndex, hash] every CHECKPOINT_EVERY events, to locate divergence on replay. */
+  checkpoints: [number, string][];
+  stats: RunStats;
+  /** How often each fault kind actually fired. */
+  faultsFired: Partial<Record<FaultKind, number>>;
+  /** The `sometimes` assertions reached in this run. */
+  sometimes: string[];
+  /** Bytes sent per directed link, keyed "from->to" by node name. */
+  linkBytes: Record<string, number>;
+  history: HistoryOperation[];
+}
