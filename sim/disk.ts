@@ -15,6 +15,14 @@ export class DiskReadError extends Error {
   override name = 'DiskReadError';
 }
 
+/**
+ * Thrown by a node that gives up on an unrecoverable I/O error (as PostgreSQL panics on a
+ * failed fsync): the process dies and its supervisor restarts it shortly after.
+ */
+export class ProcessExit extends Error {
+  override name = 'ProcessExit';
+}
+
 interface DirtySector {
   data: Uint8Array;
   generation: number;
@@ -22,7 +30,11 @@ interface DirtySector {
 
 class SimFile {
   durable: (Uint8Array | undefined)[] = [];
+  /** The write generation of each durable sector: an older fsync finishing late must not
+   *  overwrite what a newer one already made durable. */
+  durableGenerations: number[] = [];
   durableSizeBytes = 0;
+  durableSizeGeneration = 0;
   dirty = new Map<number, DirtySector>();
   sizeBytes = 0;
   badSectors = new Set<number>();
@@ -36,6 +48,7 @@ interface PendingSync {
   file: SimFile;
   sectors: [number, DirtySector][];
   sizeBytes: number;
+  sizeGeneration: number;
 }
 
 export interface DiskStats {
@@ -199,6 +212,7 @@ export class Disk {
       file,
       sectors: [...file.dirty.entries()],
       sizeBytes: file.sizeBytes,
+      sizeGeneration: ++this.generation,
     });
     this.stats.fsyncs++;
     assert(this.scheduler !== null, 'a disk must be attached to the simulator before fsync');
@@ -224,14 +238,17 @@ export class Disk {
       return false;
     }
     for (const [sector, dirty] of pending.sectors) {
-      file.durable[sector] = dirty.data;
+      if (dirty.generation > (file.durableGenerations[sector] ?? 0)) {
+        file.durable[sector] = dirty.data;
+        file.durableGenerations[sector] = dirty.generation;
+      }
       if (file.dirty.get(sector)?.generation === dirty.generation) {
         file.dirty.delete(sector);
       }
     }
-    file.durableSizeBytes = pending.sizeBytes;
-    if (file.durable.length * SECTOR_SIZE_BYTES > pending.sizeBytes + SECTOR_SIZE_BYTES) {
-      file.durable.length = Math.ceil(pending.sizeBytes / SECTOR_SIZE_BYTES);
+    if (pending.sizeGeneration > file.durableSizeGeneration) {
+      file.durableSizeBytes = pending.sizeBytes;
+      file.durableSizeGeneration = pending.sizeGeneration;
     }
     return true;
   }
@@ -248,8 +265,7 @@ export class Disk {
       if (tear && file.dirty.size > 0) {
         this.stats.tornCrashes++;
         for (const sector of [...file.dirty.keys()].sort((a, b) => a - b)) {
-          if (this.random.chance(0.5)) {
-            file.durable[sector] = (file.dirty.get(sector) as DirtySector).data;
+          if (this.tearSector(file, sector)) {
             const sectorEnd = (sector + 1) * SECTOR_SIZE_BYTES;
             sizeBytes = Math.max(sizeBytes, Math.min(file.sizeBytes, sectorEnd));
           }
@@ -259,6 +275,29 @@ export class Disk {
       file.sizeBytes = sizeBytes;
       file.durableSizeBytes = sizeBytes;
     }
+  }
+
+  /**
+   * One dirty sector at power loss: it never reaches the platter, reaches it whole, or is
+   * torn inside (a prefix of the new bytes over the old ones, as on a drive without
+   * power-loss protection). Returns whether anything of it landed.
+   */
+  private tearSector(file: SimFile, sector: number): boolean {
+    const dirty = file.dirty.get(sector) as DirtySector;
+    const fate = this.random.int(3);
+    if (fate === 0) {
+      return false;
+    }
+    let landed = dirty.data;
+    if (fate === 2) {
+      const cutBytes = this.random.between(1, SECTOR_SIZE_BYTES - 1);
+      landed = new Uint8Array(SECTOR_SIZE_BYTES);
+      landed.set(file.durable[sector] ?? landed);
+      landed.set(dirty.data.subarray(0, cutBytes));
+    }
+    file.durable[sector] = landed;
+    file.durableGenerations[sector] = dirty.generation;
+    return true;
   }
 
   armFsyncError(): void {

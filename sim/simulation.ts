@@ -3,7 +3,7 @@
 // and timers, and checks invariants. Its remaining randomness (each message's delay, which
 // sector tears) comes from named streams split from the seed.
 import { AssertionError, assert } from './assert.ts';
-import { Disk, DiskReadError } from './disk.ts';
+import { Disk, DiskReadError, ProcessExit } from './disk.ts';
 import { guarded, realNow } from './guard.ts';
 import { Logger, type LogSink } from './log.ts';
 import { Network } from './network.ts';
@@ -493,7 +493,7 @@ export class Simulation {
     this.boot(slot);
   }
 
-  /** Runs a node's handler; an unhandled disk error kills the process, anything else is a bug. */
+  /** Runs a node's handler; an I/O error or exit kills the process, anything else is a bug. */
   private guardNode(slot: NodeSlot, body: () => void): void {
     try {
       body();
@@ -501,8 +501,8 @@ export class Simulation {
       if (error instanceof StopRun) {
         throw error;
       }
-      if (error instanceof DiskReadError) {
-        this.log(slot, 'process died on an unhandled disk error', { error: error.message });
+      if (error instanceof DiskReadError || error instanceof ProcessExit) {
+        this.log(slot, 'process died', { error: error.message });
         this.crash(slot, false, `died on ${error.message}`);
         const restartAt = this.nowUs + SUPERVISOR_RESTART_US;
         this.push(restartAt, EventKind.Fault, -1, 0, -1, -1 - slot.id, null, 0);

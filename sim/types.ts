@@ -9,6 +9,7 @@ export type NodeId = number;
 /** A message between nodes. Treat as immutable once sent: duplicates share the object. */
 export interface Message {
   readonly type: string;
+  readonly [field: string]: unknown;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -161,6 +162,7 @@ export const HARNESS: NodeId = -1;
 
 export interface Observation {
   readonly type: string;
+  readonly [field: string]: unknown;
 }
 
 export interface ObservationRecord {

@@ -1,5 +1,8 @@
 import type { Argv } from 'yargs';
 
+import { checkHistoryCommand } from './check-history.ts';
+import { runCommand } from './run.ts';
+
 /** One CLI command: `run` resolves to the exit code (0 pass, 1 violation, 2 bad input). */
 export interface Command {
   command: string;
@@ -11,4 +14,4 @@ export interface Command {
 }
 
 // Each command lives in its own file; add it to this list to register it.
-export const commands: Command[] = [];
+export const commands: Command[] = [runCommand, checkHistoryCommand];

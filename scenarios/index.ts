@@ -1,0 +1,2 @@
+// Importing this module registers every scenario; `faultline list` shows them.
+import './pingpong.ts';

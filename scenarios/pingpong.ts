@@ -1,0 +1,49 @@
+// The example scenario: three servers that make pings durable before answering, two
+// clients that retry, and every fault the example can meet.
+
+import {
+  ackedPingsAreDurable,
+  clientsFinish,
+  recoveredRecordsIntact,
+} from '../invariants/pingpong.ts';
+import { registerScenario } from '../sim/scenario.ts';
+import { PINGPONG_VARIANTS, pingpongProgram } from '../systems/pingpong/index.ts';
+
+registerScenario({
+  name: 'pingpong',
+  description:
+    'Clients ping servers that fsync each ping before answering; crashes must not lose an answered ping.',
+  system: 'pingpong',
+  nodes: 3,
+  clients: 2,
+  durationUs: 2_000_000,
+  settleUs: 2_000_000,
+  faults: {
+    eligible: [
+      'partition',
+      'crash',
+      'pause',
+      'clock',
+      'drop',
+      'duplicate',
+      'latency-tail',
+      'torn-write',
+      'read-corruption',
+      'fsync-error',
+      'buggify',
+    ],
+    swarm: true,
+  },
+  workload: { opsPerClient: 20 },
+  variants: PINGPONG_VARIANTS,
+  program: pingpongProgram,
+  invariants: () => [ackedPingsAreDurable(), recoveredRecordsIntact(), clientsFinish()],
+  sometimes: {
+    'a torn log tail was recovered': (record) => record.observation.type === 'torn-tail-recovered',
+    'a ping was retried': (record) => record.observation.type === 'retried',
+    'an fsync failed': (record) => record.observation.type === 'fsync-failed',
+    'a server recovered pings after a restart': (record) =>
+      record.observation.type === 'recovered' &&
+      (record.observation as unknown as { records: unknown[] }).records.length > 0,
+  },
+});

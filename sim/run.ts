@@ -1,0 +1,46 @@
+// One seed, one run: the entry point the CLI, the fuzzer, replay and tests share.
+import { planFor } from './plan.ts';
+import { findScenario, type Scenario } from './scenario.ts';
+import { type RunOptions, Simulation } from './simulation.ts';
+import type { Plan, RunResult } from './types.ts';
+
+export class UnknownScenarioError extends Error {
+  override name = 'UnknownScenarioError';
+}
+
+export function scenarioNamed(name: string): Scenario {
+  const scenario = findScenario(name);
+  if (scenario === undefined) {
+    throw new UnknownScenarioError(
+      `there is no scenario named ${JSON.stringify(name)}; \`faultline list\` shows them`,
+    );
+  }
+  return scenario;
+}
+
+export function checkVariant(scenario: Scenario, variant: string | null): void {
+  if (variant !== null && !(variant in scenario.variants)) {
+    const known = Object.keys(scenario.variants).join(', ') || 'none';
+    throw new UnknownScenarioError(
+      `scenario ${scenario.name} has no variant ${JSON.stringify(variant)} (known: ${known})`,
+    );
+  }
+}
+
+export function runPlan(plan: Plan, options: RunOptions = {}): RunResult {
+  const scenario = scenarioNamed(plan.scenario);
+  checkVariant(scenario, plan.variant);
+  return new Simulation(scenario, plan, options).run();
+}
+
+export function runSeed(
+  scenarioName: string,
+  seed: number,
+  variant: string | null = null,
+  options: RunOptions = {},
+): { plan: Plan; result: RunResult } {
+  const scenario = scenarioNamed(scenarioName);
+  checkVariant(scenario, variant);
+  const plan = planFor(scenario, seed, variant);
+  return { plan, result: new Simulation(scenario, plan, options).run() };
+}
