@@ -162,7 +162,8 @@ function explain<S, I, O>(
     `The longest linearizable prefix found orders ${prefix.length} of ${n} operations${ending} ` +
     `and leaves the state at ${stateAfterPrefix}; from there no order of the pending operations ` +
     `lets this one take effect${returnNote} with the output it reported. ` +
-    `Look for a lost write or a stale read${scope} just before it returned.`;
+    `That is a lost write, a stale read or a reordering${scope}: compare it with the ` +
+    `operations that completed just before it.`;
   return {
     partition: part.label,
     operationsInPartition: n,

@@ -16,7 +16,15 @@ export type {
   Value,
 } from './history.ts';
 export { HistoryFormatError, pairEvents, sameValue, showValue } from './history.ts';
-export { kvModel, type ModelName, models, type RegisterState, registerModel } from './models.ts';
+export {
+  type HistoryModel,
+  type KvState,
+  kvModel,
+  type ModelName,
+  models,
+  type RegisterState,
+  registerModel,
+} from './models.ts';
 export { detectFormat, FORMATS, type Format, parseHistory } from './parse.ts';
 export type {
   Budget,

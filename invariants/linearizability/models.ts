@@ -198,5 +198,11 @@ export const kvModel: Model<KvState, HistoryInput, HistoryOutput> = {
   },
 };
 
-export const models = { register: registerModel, kv: kvModel } as const;
-export type ModelName = keyof typeof models;
+/** A model over the operations the file parsers produce, whatever its state type. */
+// biome-ignore lint/suspicious/noExplicitAny: each model's state type is its own business
+export type HistoryModel = Model<any, HistoryInput, HistoryOutput>;
+export type ModelName = 'register' | 'kv';
+export const models: Readonly<Record<ModelName, HistoryModel>> = {
+  register: registerModel,
+  kv: kvModel,
+};
