@@ -34,6 +34,17 @@ import {
 } from './types.ts';
 
 export const CHECKPOINT_EVERY = 1000;
+// Module-local copies: imported bindings are read through getters on every access, and
+// these sit on the hottest path.
+const DELIVER = EventKind.Deliver;
+const TIMER = EventKind.Timer;
+const SYNCED = EventKind.Synced;
+const FAULT = EventKind.Fault;
+const SCRIPT = EventKind.Script;
+const RESUME = EventKind.Resume;
+const SETTLE = EventKind.Settle;
+const FROM_HARNESS = HARNESS;
+const digestOf = digestValue;
 const DEFAULT_BUDGETS: Budgets = { eventsMax: 5_000_000, wallMsMax: 60_000 };
 const QUEUE_CAPACITY_MAX = 4_000_000;
 const OBSERVATIONS_MAX = 2_000_000;
@@ -181,12 +192,12 @@ export class Simulation {
 
   private schedulePlan(): void {
     this.plan.faults.forEach((fault, index) => {
-      this.push(fault.atUs, EventKind.Fault, -1, 0, -1, index, null, 0);
+      this.push(fault.atUs, FAULT, -1, 0, -1, index, null, 0);
     });
     this.plan.script.forEach((step, index) => {
-      this.push(step.atUs, EventKind.Script, -1, 0, -1, index, null, 0);
+      this.push(step.atUs, SCRIPT, -1, 0, -1, index, null, 0);
     });
-    this.push(this.plan.durationUs, EventKind.Settle, -1, 0, -1, 0, null, 0);
+    this.push(this.plan.durationUs, SETTLE, -1, 0, -1, 0, null, 0);
   }
 
   private loop(wallStartMs: number): void {
@@ -237,19 +248,19 @@ export class Simulation {
   /** Handles one event; returns false when it was stale (a dead incarnation's) and skipped. */
   private dispatch(event: SimEvent): boolean {
     switch (event.kind) {
-      case EventKind.Deliver:
+      case DELIVER:
         return this.deliver(event);
-      case EventKind.Timer:
+      case TIMER:
         return this.fireTimer(event);
-      case EventKind.Synced:
+      case SYNCED:
         return this.completeSync(event);
-      case EventKind.Fault:
+      case FAULT:
         return this.applyFault(event.id);
-      case EventKind.Script:
+      case SCRIPT:
         return this.runScriptStep(event.id);
-      case EventKind.Resume:
+      case RESUME:
         return this.resume(event);
-      case EventKind.Settle:
+      case SETTLE:
         this.settle();
         return true;
       default:
@@ -321,10 +332,10 @@ export class Simulation {
       this.dropped(messageId, slot.id, to, 'drop');
       return;
     }
-    const digest = digestValue(message);
+    const digest = digestOf(message);
     this.push(
       this.nowUs + network.delayUs(),
-      EventKind.Deliver,
+      DELIVER,
       to,
       target.incarnation,
       slot.id,
@@ -339,7 +350,7 @@ export class Simulation {
       const delay = network.delayUs();
       this.push(
         this.nowUs + delay,
-        EventKind.Deliver,
+        DELIVER,
         to,
         target.incarnation,
         slot.id,
@@ -361,7 +372,7 @@ export class Simulation {
       this.dropped(event.id, event.from, event.node, slot.up ? 'restarted' : 'down');
       return false;
     }
-    if (event.from !== HARNESS && this.network.isCut(event.from, event.node)) {
+    if (event.from !== FROM_HARNESS && this.network.isCut(event.from, event.node)) {
       this.dropped(event.id, event.from, event.node, 'partition');
       return false;
     }
@@ -385,16 +396,7 @@ export class Simulation {
     const timerId = this.nextTimerId++;
     slot.liveTimers.add(timerId);
     const trueDelay = slot.trueDelayUs(delayUs);
-    this.push(
-      this.nowUs + trueDelay,
-      EventKind.Timer,
-      slot.id,
-      slot.incarnation,
-      -1,
-      timerId,
-      tag,
-      0,
-    );
+    this.push(this.nowUs + trueDelay, TIMER, slot.id, slot.incarnation, -1, timerId, tag, 0);
     return timerId;
   }
 
@@ -419,16 +421,7 @@ export class Simulation {
     const knobs = this.plan.knobs;
     const latency = slot.random.between(knobs.fsyncLatencyMinUs, knobs.fsyncLatencyMaxUs);
     this.stats.fsyncs++;
-    this.push(
-      this.nowUs + latency,
-      EventKind.Synced,
-      slot.id,
-      slot.incarnation,
-      -1,
-      syncId,
-      null,
-      syncId,
-    );
+    this.push(this.nowUs + latency, SYNCED, slot.id, slot.incarnation, -1, syncId, null, syncId);
   }
 
   private completeSync(event: SimEvent): boolean {
@@ -505,7 +498,7 @@ export class Simulation {
         this.log(slot, 'process died', { error: error.message });
         this.crash(slot, false, `died on ${error.message}`);
         const restartAt = this.nowUs + SUPERVISOR_RESTART_US;
-        this.push(restartAt, EventKind.Fault, -1, 0, -1, -1 - slot.id, null, 0);
+        this.push(restartAt, FAULT, -1, 0, -1, -1 - slot.id, null, 0);
         return;
       }
       const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -606,7 +599,7 @@ export class Simulation {
           slot.paused = true;
           this.push(
             this.nowUs + fault.durationUs,
-            EventKind.Resume,
+            RESUME,
             slot.id,
             slot.incarnation,
             -1,
@@ -645,13 +638,13 @@ export class Simulation {
       if (!slot.up) {
         return false;
       }
-      const digest = digestValue(step.message);
+      const digest = digestOf(step.message);
       this.push(
         this.nowUs,
-        EventKind.Deliver,
+        DELIVER,
         step.node,
         slot.incarnation,
-        HARNESS,
+        FROM_HARNESS,
         0,
         step.message,
         digest,
@@ -830,7 +823,8 @@ export class Simulation {
         const slot = simulation.nodes[node] as NodeSlot;
         return slot.up ? slot.program?.inspect?.() : undefined;
       },
-      name: (node) => (node === HARNESS ? 'harness' : (simulation.nodes[node] as NodeSlot).name),
+      name: (node) =>
+        node === FROM_HARNESS ? 'harness' : (simulation.nodes[node] as NodeSlot).name,
       history: this.history,
     };
   }

@@ -26,13 +26,17 @@ function digestNumber(hash: number, value: number): number {
   return digestString(mix(hash, 0x6e), String(value));
 }
 
+// Reused across calls: digests happen on every send, and the stack never escapes.
+const digestStack: unknown[] = [];
+
 /**
  * A structural digest of a plain value (objects in key order, arrays, typed arrays, strings,
  * numbers, booleans, null). Bounded: past DIGEST_NODES_MAX nodes the rest is not looked at.
  */
 export function digestValue(value: unknown): number {
   let hash = 0x811c9dc5;
-  const stack: unknown[] = [value];
+  const stack = digestStack;
+  stack.push(value);
   let visited = 0;
   while (stack.length > 0 && visited < DIGEST_NODES_MAX) {
     const item = stack.pop();
@@ -57,6 +61,9 @@ export function digestValue(value: unknown): number {
         hash = mix(hash, 0x75);
     }
   }
+  if (stack.length > 0) {
+    stack.length = 0; // only when the bound cut the walk short: setting length is slow
+  }
   return hash >>> 0;
 }
 
@@ -79,9 +86,9 @@ function digestObject(hash: number, item: object | null, stack: unknown[]): numb
   }
   const record = item as Record<string, unknown>;
   let h = mix(hash, 0x6f);
-  const keys = Object.keys(record);
-  for (let index = keys.length - 1; index >= 0; index--) {
-    const key = keys[index] as string;
+  // Keys are hashed in insertion order; their values are pushed and so hashed in reverse
+  // order, which is just as deterministic. for-in avoids allocating a key array per message.
+  for (const key in record) {
     h = digestString(h, key);
     stack.push(record[key]);
   }

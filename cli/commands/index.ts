@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 
+import { benchCommand } from './bench.ts';
 import { checkHistoryCommand } from './check-history.ts';
 import { runCommand } from './run.ts';
 
@@ -14,4 +15,4 @@ export interface Command {
 }
 
 // Each command lives in its own file; add it to this list to register it.
-export const commands: Command[] = [runCommand, checkHistoryCommand];
+export const commands: Command[] = [runCommand, benchCommand, checkHistoryCommand];
