@@ -1,0 +1,513 @@
+// Pure persistence codec for Raft: an append-only log file of checksummed records grouped into
+// batches (one batch per Ready), and a checksummed snapshot file.
+//
+// Record layout (big-endian):  length u32 | crc32 u32 | body (length bytes)
+//   body = type u8 | flags u8 (bit 0: last record of its batch) | batch u32 | payload
+// The CRC covers the body. A batch is the unit of atomicity: decoding returns only complete
+// batches. The adapter writes batch N+1 only after batch N was fsynced, so after a crash only
+// the last batch can be torn — in any sector order, so valid records of that same batch may
+// follow the hole. A bad record followed by a valid record of a *later* batch cannot come from
+// a torn write: that is corruption of durable data, reported and never applied.
+// Limitation: corruption inside the very last durable batch looks like a torn tail.
+import * as zlib from 'node:zlib';
+
+import { assert } from '../../sim/assert.ts';
+import type { Entry, EntryKind, HardState, NodeId, Snapshot, SnapshotMeta } from './types.ts';
+
+// ---- CRC32 (IEEE) -----------------------------------------------------------------------------
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) {
+      c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32Table(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) {
+    crc = (CRC_TABLE[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const nativeCrc32: ((data: Uint8Array) => number) | undefined =
+  typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) >>> 0 : undefined;
+
+/** node:zlib's crc32 (Node ≥ 20.15) when present, else the table version; same results. */
+export function crc32(data: Uint8Array): number {
+  return nativeCrc32 === undefined ? crc32Table(data) : nativeCrc32(data);
+}
+
+// ---- byte writer / reader ---------------------------------------------------------------------
+
+class Writer {
+  private bytes = new Uint8Array(64);
+  private view = new DataView(this.bytes.buffer);
+  length = 0;
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.bytes.length) {
+      return;
+    }
+    let size = this.bytes.length * 2;
+    while (size < this.length + extra) {
+      size *= 2;
+    }
+    const next = new Uint8Array(size);
+    next.set(this.bytes.subarray(0, this.length));
+    this.bytes = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(value: number): void {
+    this.ensure(1);
+    this.view.setUint8(this.length, value);
+    this.length += 1;
+  }
+  u32(value: number): void {
+    assert(
+      Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff,
+      `u32 out of range: ${value}`,
+    );
+    this.ensure(4);
+    this.view.setUint32(this.length, value);
+    this.length += 4;
+  }
+  u64(value: number): void {
+    assert(Number.isSafeInteger(value) && value >= 0, `u64 out of range: ${value}`);
+    this.u32(Math.floor(value / 0x1_0000_0000));
+    this.u32(value >>> 0);
+  }
+  raw(data: Uint8Array): void {
+    this.ensure(data.length);
+    this.bytes.set(data, this.length);
+    this.length += data.length;
+  }
+  setU32(at: number, value: number): void {
+    this.view.setUint32(at, value);
+  }
+  result(): Uint8Array {
+    return this.bytes.slice(0, this.length);
+  }
+  view_(from: number, to: number): Uint8Array {
+    return this.bytes.subarray(from, to);
+  }
+}
+
+class DecodeError extends Error {}
+
+class Reader {
+  private readonly view: DataView;
+  offset = 0;
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  private need(count: number): void {
+    if (this.offset + count > this.bytes.length) {
+      throw new DecodeError('record payload is too short');
+    }
+  }
+  u8(): number {
+    this.need(1);
+    return this.view.getUint8(this.offset++);
+  }
+  u32(): number {
+    this.need(4);
+    const value = this.view.getUint32(this.offset);
+    this.offset += 4;
+    return value;
+  }
+  u64(): number {
+    const hi = this.u32();
+    const lo = this.u32();
+    const value = hi * 0x1_0000_0000 + lo;
+    if (!Number.isSafeInteger(value)) {
+      throw new DecodeError('u64 beyond the safe integer range');
+    }
+    return value;
+  }
+  rest(): Uint8Array {
+    const out = this.bytes.slice(this.offset);
+    this.offset = this.bytes.length;
+    return out;
+  }
+  done(): void {
+    if (this.offset !== this.bytes.length) {
+      throw new DecodeError('trailing bytes in record');
+    }
+  }
+}
+
+// ---- log records --------------------------------------------------------------------------------
+
+export type LogRecord =
+  | { readonly type: 'hard-state'; readonly hardState: HardState }
+  | { readonly type: 'entry'; readonly entry: Entry }
+  /** Everything at or below meta.lastIncludedIndex is now covered by the snapshot file. */
+  | { readonly type: 'snapshot-meta'; readonly meta: SnapshotMeta }
+  /** Drop every entry with index >= from. */
+  | { readonly type: 'truncate'; readonly from: number };
+
+const TYPE_CODES = { 'hard-state': 1, entry: 2, 'snapshot-meta': 3, truncate: 4 } as const;
+const KIND_CODES: Record<EntryKind, number> = { command: 1, config: 2, noop: 3 };
+const KINDS: Record<number, EntryKind> = { 1: 'command', 2: 'config', 3: 'noop' };
+const HEADER_BYTES = 8;
+const BODY_PREFIX_BYTES = 6;
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+function writePayload(w: Writer, record: LogRecord): void {
+  switch (record.type) {
+    case 'hard-state': {
+      const { term, vote, commit } = record.hardState;
+      w.u64(term);
+      w.u8(vote === null ? 0 : 1);
+      w.u32(vote ?? 0);
+      w.u64(commit);
+      return;
+    }
+    case 'entry':
+      w.u64(record.entry.index);
+      w.u64(record.entry.term);
+      w.u8(KIND_CODES[record.entry.kind]);
+      w.raw(record.entry.data);
+      return;
+    case 'snapshot-meta':
+      writeMeta(w, record.meta);
+      return;
+    case 'truncate':
+      w.u64(record.from);
+      return;
+  }
+}
+
+function writeMeta(w: Writer, meta: SnapshotMeta): void {
+  w.u64(meta.lastIncludedIndex);
+  w.u64(meta.lastIncludedTerm);
+  w.u32(meta.voters.length);
+  for (const id of meta.voters) {
+    w.u32(id);
+  }
+}
+
+function readMeta(r: Reader): SnapshotMeta {
+  const lastIncludedIndex = r.u64();
+  const lastIncludedTerm = r.u64();
+  const count = r.u32();
+  if (count > 1 << 16) {
+    throw new DecodeError('implausible voter count');
+  }
+  const voters: NodeId[] = [];
+  for (let i = 0; i < count; i++) {
+    voters.push(r.u32());
+  }
+  return { lastIncludedIndex, lastIncludedTerm, voters };
+}
+
+function readPayload(type: number, r: Reader): LogRecord {
+  switch (type) {
+    case TYPE_CODES['hard-state']: {
+      const term = r.u64();
+      const hasVote = r.u8();
+      const vote = r.u32();
+      const commit = r.u64();
+      r.done();
+      return { type: 'hard-state', hardState: { term, vote: hasVote === 1 ? vote : null, commit } };
+    }
+    case TYPE_CODES.entry: {
+      const index = r.u64();
+      const term = r.u64();
+      const kind = KINDS[r.u8()];
+      if (kind === undefined) {
+        throw new DecodeError('unknown entry kind');
+      }
+      return { type: 'entry', entry: { index, term, kind, data: r.rest() } };
+    }
+    case TYPE_CODES['snapshot-meta']: {
+      const meta = readMeta(r);
+      r.done();
+      return { type: 'snapshot-meta', meta };
+    }
+    case TYPE_CODES.truncate: {
+      const from = r.u64();
+      r.done();
+      return { type: 'truncate', from };
+    }
+    default:
+      throw new DecodeError(`unknown record type ${type}`);
+  }
+}
+
+/** Encodes one batch (one Ready's worth of writes); append its bytes to the log file. */
+export function encodeBatch(batch: number, records: readonly LogRecord[]): Uint8Array {
+  assert(records.length > 0, 'a batch holds at least one record');
+  const w = new Writer();
+  records.forEach((record, position) => {
+    const start = w.length;
+    w.u32(0);
+    w.u32(0);
+    w.u8(TYPE_CODES[record.type]);
+    w.u8(position === records.length - 1 ? 1 : 0);
+    w.u32(batch);
+    writePayload(w, record);
+    const bodyLength = w.length - start - HEADER_BYTES;
+    w.setU32(start, bodyLength);
+    w.setU32(start + 4, crc32(w.view_(start + HEADER_BYTES, w.length)));
+  });
+  return w.result();
+}
+
+interface ParsedRecord {
+  readonly record: LogRecord;
+  readonly batch: number;
+  readonly last: boolean;
+  readonly end: number;
+}
+
+/** Parses the record at offset, or returns a reason it is not a valid record. */
+function parseRecord(bytes: Uint8Array, offset: number): ParsedRecord | string {
+  if (offset + HEADER_BYTES > bytes.length) {
+    return 'partial record header';
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(offset);
+  if (length < BODY_PREFIX_BYTES || length > MAX_RECORD_BYTES) {
+    return `implausible record length ${length}`;
+  }
+  const end = offset + HEADER_BYTES + length;
+  if (end > bytes.length) {
+    return 'record runs past the end of the file';
+  }
+  const body = bytes.subarray(offset + HEADER_BYTES, end);
+  if (crc32(body) !== view.getUint32(offset + 4)) {
+    return 'checksum mismatch';
+  }
+  const r = new Reader(body);
+  try {
+    const type = r.u8();
+    const flags = r.u8();
+    const batch = r.u32();
+    return { record: readPayload(type, r), batch, last: (flags & 1) === 1, end };
+  } catch (error) {
+    if (error instanceof DecodeError) {
+      return error.message;
+    }
+    throw error;
+  }
+}
+
+export type LogStatus =
+  | { readonly kind: 'ok' }
+  /** The tail after truncateAt is an incomplete batch: truncate the file there and go on. */
+  | { readonly kind: 'torn-tail'; readonly truncateAt: number; readonly reason: string }
+  /** Durable data is damaged at offset: do not start from this file. */
+  | { readonly kind: 'corrupt'; readonly offset: number; readonly reason: string };
+
+export interface DecodedLog {
+  /** Records of complete batches only, in file order. */
+  readonly records: readonly LogRecord[];
+  /** Batch number to use for the next write. */
+  readonly nextBatch: number;
+  /** Bytes of complete batches (the offset to truncate a torn tail at). */
+  readonly validBytes: number;
+  readonly status: LogStatus;
+}
+
+export function decodeLog(bytes: Uint8Array): DecodedLog {
+  const records: LogRecord[] = [];
+  let pending: LogRecord[] = [];
+  let offset = 0;
+  let validBytes = 0;
+  let batch = -1; // batch of the last good record
+  let batchOpen = false;
+  let failure = '';
+  // Each iteration consumes at least HEADER_BYTES, so this ends within bytes.length steps.
+  while (offset < bytes.length) {
+    const parsed = parseRecord(bytes, offset);
+    if (typeof parsed === 'string') {
+      failure = parsed;
+      break;
+    }
+    const expected = batchOpen ? batch : batch + 1;
+    if (parsed.batch !== expected && !(batch === -1 && !batchOpen)) {
+      failure = `record of batch ${parsed.batch} where batch ${expected} was expected`;
+      break;
+    }
+    batch = parsed.batch;
+    pending.push(parsed.record);
+    offset = parsed.end;
+    batchOpen = !parsed.last;
+    if (parsed.last) {
+      records.push(...pending);
+      pending = [];
+      validBytes = offset;
+    }
+  }
+  const nextBatch = batch + 1;
+  if (offset === bytes.length && !batchOpen) {
+    return { records, nextBatch, validBytes, status: { kind: 'ok' } };
+  }
+  const reason = failure === '' ? 'the last batch is incomplete' : failure;
+  // With no good record yet, the torn batch is whichever batch the first later record belongs to.
+  const tornBatch = batch === -1 ? null : batchOpen ? batch : batch + 1;
+  const later = findLaterBatch(bytes, offset + 1, tornBatch);
+  if (later !== null) {
+    return {
+      records,
+      nextBatch,
+      validBytes,
+      status: { kind: 'corrupt', offset, reason: `${reason}, yet batch ${later} follows it` },
+    };
+  }
+  return {
+    records,
+    nextBatch: batch === -1 ? 0 : batchOpen ? batch : batch + 1,
+    validBytes,
+    status: { kind: 'torn-tail', truncateAt: validBytes, reason },
+  };
+}
+
+/** A valid record of a batch other than `tornBatch` anywhere after `from`, or null. */
+function findLaterBatch(bytes: Uint8Array, from: number, tornBatch: number | null): number | null {
+  let torn = tornBatch;
+  for (let at = from; at + HEADER_BYTES + BODY_PREFIX_BYTES <= bytes.length; at++) {
+    const parsed = parseRecord(bytes, at);
+    if (typeof parsed === 'string') {
+      continue;
+    }
+    torn ??= parsed.batch;
+    if (parsed.batch !== torn) {
+      return parsed.batch;
+    }
+  }
+  return null;
+}
+
+export interface ReplayedLog {
+  readonly hardState: HardState;
+  readonly snapshotMeta: SnapshotMeta;
+  readonly entries: Entry[];
+}
+
+/** Folds decoded records into the pieces of a RestoredState (snapshot data comes from its file). */
+export function replayLog(records: readonly LogRecord[]): ReplayedLog {
+  let hardState: HardState = { term: 0, vote: null, commit: 0 };
+  let snapshotMeta: SnapshotMeta = { lastIncludedIndex: 0, lastIncludedTerm: 0, voters: [] };
+  let entries: Entry[] = [];
+  for (const record of records) {
+    switch (record.type) {
+      case 'hard-state':
+        hardState = record.hardState;
+        break;
+      case 'snapshot-meta':
+        snapshotMeta = record.meta;
+        entries = entries.filter((e) => e.index > record.meta.lastIncludedIndex);
+        break;
+      case 'truncate':
+        entries = entries.filter((e) => e.index < record.from);
+        break;
+      case 'entry': {
+        const last = entries.at(-1)?.index ?? snapshotMeta.lastIncludedIndex;
+        assert(
+          record.entry.index <= last + 1,
+          `log record for entry ${record.entry.index} leaves a gap after ${last}`,
+        );
+        entries = entries.filter((e) => e.index < record.entry.index);
+        entries.push(record.entry);
+        break;
+      }
+    }
+  }
+  return { hardState, snapshotMeta, entries };
+}
+
+/** The log records that persist one Ready, in the order they must be applied. */
+export function readyRecords(ready: {
+  readonly hardState: HardState | undefined;
+  readonly truncateFrom: number | undefined;
+  readonly entriesToAppend: readonly Entry[];
+  readonly snapshotToPersist: Snapshot | undefined;
+}): LogRecord[] {
+  const records: LogRecord[] = [];
+  if (ready.snapshotToPersist !== undefined) {
+    records.push({ type: 'snapshot-meta', meta: ready.snapshotToPersist.meta });
+  }
+  if (ready.truncateFrom !== undefined) {
+    records.push({ type: 'truncate', from: ready.truncateFrom });
+  }
+  for (const entry of ready.entriesToAppend) {
+    records.push({ type: 'entry', entry });
+  }
+  if (ready.hardState !== undefined) {
+    records.push({ type: 'hard-state', hardState: ready.hardState });
+  }
+  return records;
+}
+
+// ---- snapshot file ------------------------------------------------------------------------------
+
+const SNAPSHOT_MAGIC = 0x464c534e; // "FLSN"
+const SNAPSHOT_VERSION = 1;
+
+/** magic u32 | version u32 | length u32 | crc32 u32 | body = meta | data */
+export function encodeSnapshotFile(snapshot: Snapshot): Uint8Array {
+  const body = new Writer();
+  writeMeta(body, snapshot.meta);
+  body.u32(snapshot.data.length);
+  body.raw(snapshot.data);
+  const bodyBytes = body.result();
+  const w = new Writer();
+  w.u32(SNAPSHOT_MAGIC);
+  w.u32(SNAPSHOT_VERSION);
+  w.u32(bodyBytes.length);
+  w.u32(crc32(bodyBytes));
+  w.raw(bodyBytes);
+  return w.result();
+}
+
+export type DecodedSnapshot =
+  | { readonly ok: true; readonly snapshot: Snapshot }
+  | { readonly ok: false; readonly reason: string };
+
+export function decodeSnapshotFile(bytes: Uint8Array): DecodedSnapshot {
+  if (bytes.length < 16) {
+    return { ok: false, reason: 'snapshot file shorter than its header' };
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0) !== SNAPSHOT_MAGIC) {
+    return { ok: false, reason: 'not a snapshot file (bad magic)' };
+  }
+  if (view.getUint32(4) !== SNAPSHOT_VERSION) {
+    return { ok: false, reason: `unsupported snapshot version ${view.getUint32(4)}` };
+  }
+  const length = view.getUint32(8);
+  if (16 + length !== bytes.length) {
+    return {
+      ok: false,
+      reason: `snapshot body is ${bytes.length - 16} bytes, header says ${length}`,
+    };
+  }
+  const body = bytes.subarray(16);
+  if (crc32(body) !== view.getUint32(12)) {
+    return { ok: false, reason: 'snapshot checksum mismatch' };
+  }
+  try {
+    const r = new Reader(body);
+    const meta = readMeta(r);
+    const size = r.u32();
+    const data = r.rest();
+    if (data.length !== size) {
+      return { ok: false, reason: 'snapshot data length mismatch' };
+    }
+    return { ok: true, snapshot: { meta, data } };
+  } catch (error) {
+    if (error instanceof DecodeError) {
+      return { ok: false, reason: error.message };
+    }
+    throw error;
+  }
+}
