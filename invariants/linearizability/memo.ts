@@ -67,7 +67,10 @@ export class MemoSet<S> {
       this.growEntries();
     }
     this.hashes[entry] = hash;
-    this.words.set(bits.subarray(0, this.wordsPerEntry), entry * this.wordsPerEntry);
+    const base = entry * this.wordsPerEntry;
+    for (let w = 0; w < this.wordsPerEntry; w++) {
+      this.words[base + w] = bits[w]!;
+    }
     this.states.push(state);
     this.slots[slot] = entry + 1;
     this.count = entry + 1;
