@@ -89,5 +89,8 @@ describe('faultline check-history', () => {
     const missing = faultline(join(DATA, 'nope.edn'), '--model', 'kv');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('cannot read');
+    const wrongFormat = faultline(etcd('005'), '--model', 'register', '--format', 'jsonl');
+    expect(wrongFormat.code).toBe(2);
+    expect(wrongFormat.stderr).toContain('etcd_005.log: line 1: not valid JSON');
   });
 });

@@ -165,8 +165,11 @@ describe('budgets', () => {
   });
 
   it('gives unknown when the memo is full', () => {
-    const result = checkOperations(registerModel, hard, { maxCacheEntries: 50 });
+    const result = checkOperations(registerModel, hard, { maxMemoBytes: 4096 });
     expect(result.verdict).toBe('unknown');
+    if (result.verdict === 'unknown') {
+      expect(result.reason).toContain('memo of 4096 bytes');
+    }
   });
 
   it('stops at the first illegal part without finishing a slow one', () => {

@@ -14,7 +14,7 @@ import {
 } from './types.ts';
 
 export const DEFAULT_MAX_STEPS = 100_000_000;
-export const DEFAULT_MAX_CACHE_ENTRIES = 8_000_000;
+export const DEFAULT_MAX_MEMO_BYTES = 1024 * 1024 * 1024;
 /** Steps one part runs before the next part gets a turn; also how often the clock is read. */
 const SLICE_STEPS = 16_384;
 
@@ -36,8 +36,8 @@ export function checkOperations<S, I, O>(
   options: CheckOptions = {},
 ): CheckResult {
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
-  const maxCacheEntries = options.maxCacheEntries ?? DEFAULT_MAX_CACHE_ENTRIES;
-  assert(maxSteps > 0 && maxCacheEntries > 0, 'a budget must be positive');
+  const maxMemoBytes = options.maxMemoBytes ?? DEFAULT_MAX_MEMO_BYTES;
+  assert(maxSteps > 0 && maxMemoBytes > 0, 'a budget must be positive');
   const deadlineMs = deadlineOf(options);
   const parts = partsOf(model, operations);
   let steps = 0;
@@ -50,12 +50,13 @@ export function checkOperations<S, I, O>(
       if (steps >= maxSteps) {
         return unknown(steps, parts.length, `the search used its budget of ${maxSteps} steps`);
       }
-      const memoUsed = parts.reduce((sum, p) => sum + p.search.memoSize, 0);
-      if (memoUsed >= maxCacheEntries) {
-        return unknown(steps, parts.length, `the search filled its ${maxCacheEntries}-entry memo`);
+      const memoUsed = parts.reduce((sum, p) => sum + p.search.memoBytes, 0);
+      const memoRoom = Math.floor((maxMemoBytes - memoUsed) / part.search.memoBytesPerEntry);
+      if (memoRoom <= 0) {
+        return unknown(steps, parts.length, `the search filled its memo of ${maxMemoBytes} bytes`);
       }
       const before = part.search.stepsTaken;
-      const memoLimit = part.search.memoSize + (maxCacheEntries - memoUsed);
+      const memoLimit = part.search.memoSize + memoRoom;
       const outcome = part.search.run(Math.min(SLICE_STEPS, maxSteps - steps), memoLimit);
       steps += part.search.stepsTaken - before;
       if (outcome === 'illegal') {

@@ -1,9 +1,16 @@
 // Public surface of the linearizability checker.
+//
+// From a simulated run (the KV system calls this at the end of each seed):
+//   const result = checkOperations(kvModel, ops, { maxSteps: 10_000_000 });
+// where each op is { clientId, input: { f: 'get' | 'put' | 'append', key, value? },
+// output: { type: 'ok', value } or UNKNOWN (timed out, crashed: open until the end),
+// callTime, returnTime } in virtual time. A step budget keeps the verdict deterministic;
+// `unknown` means the budget ran out, never a guess. From a file: parseHistory(text).
 
 export type { CheckOptions } from './checker.ts';
 export {
   checkOperations,
-  DEFAULT_MAX_CACHE_ENTRIES,
+  DEFAULT_MAX_MEMO_BYTES,
   DEFAULT_MAX_STEPS,
   describeOperation,
   findInvalidInput,

@@ -30,6 +30,11 @@ export class MemoSet<S> {
     return this.count;
   }
 
+  /** Bitset words, hash, two table slots (load one half) and the state reference. */
+  get bytesPerEntry(): number {
+    return 4 * this.wordsPerEntry + 4 + 8 + 8;
+  }
+
   /** Adds (bits, state) under `hash`; false when an equal pair is already present. */
   addIfAbsent(hash: number, bits: Uint32Array, state: S): boolean {
     const mask = this.slots.length - 1;

@@ -83,6 +83,14 @@ export class PartitionSearch<S, I, O> {
     return this.memo.size;
   }
 
+  get memoBytes(): number {
+    return this.memo.size * this.memo.bytesPerEntry;
+  }
+
+  get memoBytesPerEntry(): number {
+    return this.memo.bytesPerEntry;
+  }
+
   get outcome(): SliceOutcome {
     return this.done;
   }
@@ -90,12 +98,6 @@ export class PartitionSearch<S, I, O> {
   /** The deepest point reached, recorded when the search had to backtrack from it. */
   get deepestPoint(): Deepest<S> | undefined {
     return this.deepest;
-  }
-
-  /** The linearization, once the outcome is 'linearizable'. */
-  linearization(): number[] {
-    assert(this.done === 'linearizable', 'a linearization exists only for a linearizable part');
-    return Array.from(this.stackEntry.subarray(0, this.depth), (e) => this.operationOf[e]!);
   }
 
   private buildList(operations: readonly Operation<I, O>[]): void {
@@ -141,6 +143,7 @@ export class PartitionSearch<S, I, O> {
     let steps = 0;
     for (; steps < maxSteps && this.done === 'running'; steps++) {
       if (this.next[this.head] === NONE) {
+        assert(this.depth === this.operationCount, 'an empty list means every op is linearized');
         this.done = 'linearizable';
         break;
       }
@@ -151,6 +154,7 @@ export class PartitionSearch<S, I, O> {
         }
         this.tryCall(entry);
       } else if (!this.backtrack(entry)) {
+        assert(this.depth === 0 && this.deepest !== undefined, 'illegal only with nothing to undo');
         this.done = 'illegal';
       }
     }

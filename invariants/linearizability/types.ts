@@ -71,8 +71,8 @@ export interface Budget {
   /** Wall-clock limit; needs `nowMs` (invariants do not read the real clock themselves). */
   timeoutMs?: number;
   nowMs?: () => number;
-  /** Memo entries over all parts; bounds memory. */
-  maxCacheEntries?: number;
+  /** Memo size over all parts, in bytes (bitsets and table; states are not counted). */
+  maxMemoBytes?: number;
 }
 
 export interface Explanation {
