@@ -22,7 +22,7 @@ describe('faultline check-history', () => {
   it('exits 0 when every file is linearizable', () => {
     const run = faultline(etcd('005'), etcd('100'), '--model', 'register');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/etcd_005\.log: linearizable \(/);
+    expect(run.stdout).toMatch(/etcd_005\.log: linearizable \(79 operations, [\d.]+ ms\)/);
     expect(run.stdout).toMatch(/etcd_100\.log: linearizable \(/);
   });
 
@@ -63,6 +63,7 @@ describe('faultline check-history', () => {
     expect(lines[0].explanation).toMatch(/^Not linearizable in key "\d+":/);
     expect(lines[1]).toMatchObject({ file: kv('c01-ok'), verdict: 'linearizable' });
     expect(typeof lines[1].ms).toBe('number');
+    expect(lines[1].operations).toBe(58);
   });
 
   it('exits 2 with the file and line of malformed input, and no stack trace', () => {

@@ -19,6 +19,12 @@ import {
 import { EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import type { Command } from './index.ts';
 
+interface Checked {
+  result: CheckResult;
+  ms: number;
+  operations: number;
+}
+
 interface Args {
   files: string[];
   model: ModelName;
@@ -53,7 +59,7 @@ function readHistory(file: string, args: Args): HistoryOperation[] {
   return operations;
 }
 
-function checkFile(file: string, args: Args): { result: CheckResult; ms: number } {
+function checkFile(file: string, args: Args): Checked {
   const operations = readHistory(file, args);
   const model = models[args.model];
   const started = performance.now();
@@ -63,12 +69,13 @@ function checkFile(file: string, args: Args): { result: CheckResult; ms: number 
     ...(args.maxSteps === undefined ? {} : { maxSteps: args.maxSteps }),
   });
   const ms = Math.round((performance.now() - started) * 100) / 100;
-  return { result, ms };
+  return { result, ms, operations: operations.length };
 }
 
-function report(file: string, result: CheckResult, ms: number, json: boolean): string {
+function report(file: string, checked: Checked, json: boolean): string {
+  const { result, ms, operations } = checked;
   if (json) {
-    const line: Record<string, unknown> = { file, verdict: result.verdict, ms };
+    const line: Record<string, unknown> = { file, verdict: result.verdict, ms, operations };
     if (result.verdict === 'not-linearizable') {
       line['explanation'] = result.explanation.message;
     } else if (result.verdict === 'unknown') {
@@ -78,11 +85,11 @@ function report(file: string, result: CheckResult, ms: number, json: boolean): s
   }
   switch (result.verdict) {
     case 'linearizable':
-      return `${file}: linearizable (${ms} ms)\n`;
+      return `${file}: linearizable (${operations} operations, ${ms} ms)\n`;
     case 'not-linearizable':
-      return `${file}: NOT linearizable (${ms} ms)\n  ${result.explanation.message}\n`;
+      return `${file}: NOT linearizable (${operations} operations, ${ms} ms)\n  ${result.explanation.message}\n`;
     case 'unknown':
-      return `${file}: unknown (${ms} ms): ${result.reason}; no verdict was guessed\n`;
+      return `${file}: unknown (${operations} operations, ${ms} ms): ${result.reason}; no verdict was guessed\n`;
   }
 }
 
@@ -129,8 +136,9 @@ export const checkHistoryCommand: Command = {
     let anyViolation = false;
     let anyUnknown = false;
     for (const file of raw.files) {
-      const { result, ms } = checkFile(file, raw);
-      process.stdout.write(report(file, result, ms, raw.json));
+      const checked = checkFile(file, raw);
+      const { result } = checked;
+      process.stdout.write(report(file, checked, raw.json));
       anyViolation ||= result.verdict === 'not-linearizable';
       anyUnknown ||= result.verdict === 'unknown';
     }

@@ -261,34 +261,62 @@ describe('property: sequential executions with real-time overlap', () => {
     );
   });
 
-  it('are always linearizable (kv, partitioned by key)', () => {
-    const kvOp = fc.record({
-      f: fc.constantFrom('get', 'put', 'append'),
-      key: fc.constantFrom('a', 'b', 'c'),
-      value: fc.constantFrom('x', 'y', 'zz'),
-      before: fc.integer({ min: 0, max: 30 }),
-      after: fc.integer({ min: 0, max: 30 }),
+  const kvOp = fc.record({
+    f: fc.constantFrom('get', 'put', 'append'),
+    key: fc.constantFrom('a', 'b', 'c'),
+    value: fc.constantFrom('x', 'y', 'zz'),
+    before: fc.integer({ min: 0, max: 30 }),
+    after: fc.integer({ min: 0, max: 30 }),
+  });
+  type KvPlan = typeof kvOp extends fc.Arbitrary<infer T> ? T : never;
+
+  /** Runs the plan through a plain Map, then widens each op around its point in time. */
+  function sequentialKvHistory(plan: KvPlan[]): {
+    history: HistoryOperation[];
+    store: Map<string, string>;
+  } {
+    const store = new Map<string, string>();
+    const history = plan.map((p, i) => {
+      const current = store.get(p.key) ?? '';
+      if (p.f === 'put') store.set(p.key, p.value);
+      if (p.f === 'append') store.set(p.key, current + p.value);
+      const input: HistoryInput =
+        p.f === 'get' ? { f: 'get', key: p.key } : { f: p.f, key: p.key, value: p.value };
+      const point = (i + 1) * 100;
+      const output = ok(p.f === 'get' ? current : null);
+      return op(i % 7, input, output, point - p.before * SPACING, point + p.after * SPACING);
     });
+    return { history, store };
+  }
+
+  it('are always linearizable (kv, partitioned by key)', () => {
     fc.assert(
       fc.property(fc.array(kvOp, { maxLength: 60 }), (plan) => {
-        const store = new Map<string, string>();
-        const history = plan.map((p, i) => {
-          const current = store.get(p.key) ?? '';
-          if (p.f === 'put') store.set(p.key, p.value);
-          if (p.f === 'append') store.set(p.key, current + p.value);
-          const input: HistoryInput =
-            p.f === 'get' ? { f: 'get', key: p.key } : { f: p.f, key: p.key, value: p.value };
-          const point = (i + 1) * 100;
-          return op(
-            i % 7,
-            input,
-            ok(p.f === 'get' ? current : null),
-            point - p.before * SPACING,
-            point + p.after * SPACING,
-          );
-        });
+        const { history } = sequentialKvHistory(plan);
         expect(checkOperations(kvModel, history).verdict).toBe('linearizable');
       }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('with a planted stale read on one key are not linearizable, and that key is named', () => {
+    fc.assert(
+      fc.property(
+        fc.array(kvOp, { maxLength: 60 }),
+        fc.constantFrom('a', 'b', 'c'),
+        (plan, key) => {
+          const { history, store } = sequentialKvHistory(plan);
+          const end = Math.max(0, ...history.map((o) => o.returnTime));
+          history.push(op(0, { f: 'put', key, value: 'fresh' }, ok(), end + 10, end + 20));
+          history.push(op(1, { f: 'get', key }, ok(store.get(key) ?? ''), end + 30, end + 40));
+          const result = checkOperations(kvModel, history);
+          expect(result.verdict).toBe('not-linearizable');
+          if (result.verdict === 'not-linearizable') {
+            expect(result.explanation.partition).toBe(`key "${key}"`);
+            expect(result.explanation.blockedOperation).toBe(history.length - 1);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
