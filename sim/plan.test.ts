@@ -1,0 +1,95 @@
+// Goal: plans are data — derived from the seed, validated field by field, and unchanged by a
+// msgpack round trip. Method: properties over seeds and over fast-check-generated plans.
+import '../scenarios/index.ts';
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import { decodePlan, encodePlan, PlanError, planFor, validatePlan } from './plan.ts';
+import { findScenario } from './scenario.ts';
+import { FAULT_KINDS, type Plan } from './types.ts';
+
+const pingpong = findScenario('pingpong')!;
+
+describe('plans', () => {
+  it('derives the same plan from the same seed, and round-trips it through msgpack', () => {
+    fc.assert(
+      fc.property(fc.nat(1_000_000), (seed) => {
+        const plan = planFor(pingpong, seed);
+        expect(planFor(pingpong, seed)).toEqual(plan);
+        expect(decodePlan(encodePlan(plan))).toEqual(plan);
+      }),
+      { numRuns: 300, seed: 3 },
+    );
+  });
+
+  it('turns on a different subset of fault kinds from seed to seed (swarm testing)', () => {
+    const subsets = new Set<string>();
+    let quiet = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const kinds = planFor(pingpong, seed).knobs.faultKinds;
+      subsets.add(kinds.join(','));
+      quiet += kinds.length <= 3 ? 1 : 0;
+      for (const kind of kinds) {
+        expect(pingpong.faults.eligible).toContain(kind);
+      }
+    }
+    expect(subsets.size).toBeGreaterThan(100);
+    expect(quiet).toBeGreaterThan(0);
+  });
+
+  it('orders fault events by time and keeps them within the fault phase', () => {
+    for (let seed = 0; seed < 100; seed++) {
+      const plan = planFor(pingpong, seed);
+      const times = plan.faults.map((fault) => fault.atUs);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(plan.faults.filter((fault) => fault.kind === 'crash').every((fault) => fault.atUs < plan.durationUs)).toBe(true);
+    }
+  });
+
+  const arbitraryPlan = fc.record({
+    seed: fc.nat(),
+    nodes: fc.integer({ min: 1, max: 9 }),
+    drop: fc.double({ min: 0, max: 1, noNaN: true }),
+    kinds: fc.subarray([...FAULT_KINDS]),
+    crashes: fc.array(fc.record({ atUs: fc.nat(1_000_000), node: fc.nat(8) }), { maxLength: 10 }),
+  });
+
+  it('round-trips any valid plan through msgpack unchanged (property)', () => {
+    fc.assert(
+      fc.property(arbitraryPlan, (generated) => {
+        const base = planFor(pingpong, generated.seed);
+        const plan: Plan = {
+          ...base,
+          nodes: generated.nodes,
+          clients: 0,
+          knobs: { ...base.knobs, dropProbability: generated.drop, faultKinds: generated.kinds },
+          faults: generated.crashes.map((crash) => ({ atUs: crash.atUs, kind: 'crash' as const, node: crash.node % generated.nodes })),
+          script: [{ atUs: 5, kind: 'inject', node: 0, message: { type: 'campaign', data: new Uint8Array([1, 2]) } }],
+        };
+        expect(decodePlan(encodePlan(validatePlan(plan)))).toEqual(plan);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+
+  const invalid: [string, (plan: Plan) => void][] = [
+    ['plan.seed', (plan) => ((plan as { seed: unknown }).seed = -1)],
+    ['plan.knobs.dropProbability', (plan) => (plan.knobs.dropProbability = 1.5)],
+    ['plan.knobs.faultKinds[0]', (plan) => ((plan.knobs.faultKinds as string[]) = ['meteor'])],
+    ['plan.faults[0].node', (plan) => (plan.faults = [{ atUs: 1, kind: 'crash', node: 99 }])],
+    ['plan.faults[0].kind', (plan) => (plan.faults = [{ atUs: 1, kind: 'flood' } as never])],
+    ['plan.faults[0].links[0]', (plan) => (plan.faults = [{ atUs: 1, kind: 'partition', shape: 'isolate', links: [[0] as never] }])],
+    ['plan.script[0].kind', (plan) => (plan.script = [{ atUs: 1, kind: 'explode' } as never])],
+    ['plan.format', (plan) => ((plan as { format: unknown }).format = 99)],
+    ['plan.workload.opsPerClient', (plan) => ((plan.workload as Record<string, unknown>)['opsPerClient'] = [1])],
+  ];
+  for (const [field, spoil] of invalid) {
+    it(`rejects a plan with a bad ${field}, naming the field`, () => {
+      const plan = structuredClone(planFor(pingpong, 1));
+      spoil(plan);
+      expect(() => validatePlan(plan)).toThrow(PlanError);
+      expect(() => validatePlan(plan)).toThrow(field);
+    });
+  }
+});
