@@ -8,6 +8,7 @@
 // the last batch can be torn — in any sector order, so valid records of that same batch may
 // follow the hole. A bad record followed by a valid record of a *later* batch cannot come from
 // a torn write: that is corruption of durable data, reported and never applied.
+// Every log file starts at batch 0 (a rewritten file starts again at 0).
 // Limitation: corruption inside the very last durable batch looks like a torn tail.
 import * as zlib from 'node:zlib';
 
@@ -333,7 +334,7 @@ export function decodeLog(bytes: Uint8Array): DecodedLog {
       break;
     }
     const expected = batchOpen ? batch : batch + 1;
-    if (parsed.batch !== expected && !(batch === -1 && !batchOpen)) {
+    if (parsed.batch !== expected) {
       failure = `record of batch ${parsed.batch} where batch ${expected} was expected`;
       break;
     }
@@ -352,8 +353,7 @@ export function decodeLog(bytes: Uint8Array): DecodedLog {
     return { records, nextBatch, validBytes, status: { kind: 'ok' } };
   }
   const reason = failure === '' ? 'the last batch is incomplete' : failure;
-  // With no good record yet, the torn batch is whichever batch the first later record belongs to.
-  const tornBatch = batch === -1 ? null : batchOpen ? batch : batch + 1;
+  const tornBatch = batchOpen ? batch : batch + 1;
   const later = findLaterBatch(bytes, offset + 1, tornBatch);
   if (later !== null) {
     return {
@@ -365,22 +365,17 @@ export function decodeLog(bytes: Uint8Array): DecodedLog {
   }
   return {
     records,
-    nextBatch: batch === -1 ? 0 : batchOpen ? batch : batch + 1,
+    nextBatch: tornBatch,
     validBytes,
     status: { kind: 'torn-tail', truncateAt: validBytes, reason },
   };
 }
 
 /** A valid record of a batch other than `tornBatch` anywhere after `from`, or null. */
-function findLaterBatch(bytes: Uint8Array, from: number, tornBatch: number | null): number | null {
-  let torn = tornBatch;
+function findLaterBatch(bytes: Uint8Array, from: number, tornBatch: number): number | null {
   for (let at = from; at + HEADER_BYTES + BODY_PREFIX_BYTES <= bytes.length; at++) {
     const parsed = parseRecord(bytes, at);
-    if (typeof parsed === 'string') {
-      continue;
-    }
-    torn ??= parsed.batch;
-    if (parsed.batch !== torn) {
+    if (typeof parsed !== 'string' && parsed.batch !== tornBatch) {
       return parsed.batch;
     }
   }

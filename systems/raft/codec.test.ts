@@ -1,0 +1,199 @@
+import * as fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  crc32,
+  crc32Table,
+  decodeLog,
+  decodeSnapshotFile,
+  encodeBatch,
+  encodeSnapshotFile,
+  type LogRecord,
+  replayLog,
+} from './codec.ts';
+import type { Entry } from './types.ts';
+
+const arbEntry: fc.Arbitrary<Entry> = fc.record({
+  index: fc.integer({ min: 1, max: 2 ** 40 }),
+  term: fc.integer({ min: 0, max: 2 ** 40 }),
+  kind: fc.constantFrom('command' as const, 'config' as const, 'noop' as const),
+  data: fc.uint8Array({ maxLength: 40 }),
+});
+
+const arbRecord: fc.Arbitrary<LogRecord> = fc.oneof(
+  fc.record({
+    type: fc.constant('hard-state' as const),
+    hardState: fc.record({
+      term: fc.nat(),
+      vote: fc.option(fc.integer({ min: 0, max: 0xffff_ffff }), { nil: null }),
+      commit: fc.nat(),
+    }),
+  }),
+  fc.record({ type: fc.constant('entry' as const), entry: arbEntry }),
+  fc.record({
+    type: fc.constant('snapshot-meta' as const),
+    meta: fc.record({
+      lastIncludedIndex: fc.nat(),
+      lastIncludedTerm: fc.nat(),
+      voters: fc.array(fc.integer({ min: 0, max: 0xffff_ffff }), { maxLength: 7 }),
+    }),
+  }),
+  fc.record({ type: fc.constant('truncate' as const), from: fc.integer({ min: 1, max: 2 ** 50 }) }),
+);
+
+const arbBatches = fc.array(fc.array(arbRecord, { minLength: 1, maxLength: 4 }), {
+  minLength: 1,
+  maxLength: 5,
+});
+
+function file(batches: LogRecord[][]): { bytes: Uint8Array; ends: number[] } {
+  const parts = batches.map((records, batch) => encodeBatch(batch, records));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  const ends: number[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+    ends.push(offset);
+  }
+  return { bytes, ends };
+}
+
+function normalize(records: readonly LogRecord[]): unknown {
+  return JSON.parse(
+    JSON.stringify(records, (_key, value) => (value instanceof Uint8Array ? [...value] : value)),
+  );
+}
+
+describe('CRC32', () => {
+  it('matches the IEEE check value and node:zlib', () => {
+    expect(crc32Table(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
+        expect(crc32(data)).toBe(crc32Table(data));
+      }),
+    );
+  });
+});
+
+describe('log codec', () => {
+  it('round-trips any sequence of batches', () => {
+    fc.assert(
+      fc.property(arbBatches, (batches) => {
+        const decoded = decodeLog(file(batches).bytes);
+        expect(decoded.status).toEqual({ kind: 'ok' });
+        expect(decoded.nextBatch).toBe(batches.length);
+        expect(normalize(decoded.records)).toEqual(normalize(batches.flat()));
+      }),
+    );
+  });
+
+  it('detects a torn tail at every cut offset and keeps exactly the complete batches', () => {
+    fc.assert(
+      fc.property(arbBatches, (batches) => {
+        const { bytes, ends } = file(batches);
+        for (let cut = 0; cut <= bytes.length; cut++) {
+          const decoded = decodeLog(bytes.subarray(0, cut));
+          const complete = ends.filter((end) => end <= cut).length;
+          const validBytes = complete === 0 ? 0 : (ends[complete - 1] as number);
+          expect(decoded.validBytes).toBe(validBytes);
+          expect(normalize(decoded.records)).toEqual(normalize(batches.slice(0, complete).flat()));
+          if (cut === validBytes) {
+            expect(decoded.status.kind).toBe('ok');
+          } else {
+            expect(decoded.status).toMatchObject({ kind: 'torn-tail', truncateAt: validBytes });
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('treats a hole inside the last batch (sectors landed out of order) as a torn tail', () => {
+    const batches: LogRecord[][] = [
+      [{ type: 'truncate', from: 1 }],
+      [
+        { type: 'entry', entry: { index: 1, term: 1, kind: 'command', data: new Uint8Array(30) } },
+        { type: 'entry', entry: { index: 2, term: 1, kind: 'command', data: new Uint8Array(30) } },
+      ],
+    ];
+    const { bytes, ends } = file(batches);
+    const damaged = bytes.slice();
+    damaged.fill(0, (ends[0] as number) + 2, (ends[0] as number) + 20); // inside the first record of batch 1
+    const decoded = decodeLog(damaged);
+    expect(decoded.status).toMatchObject({ kind: 'torn-tail', truncateAt: ends[0] });
+    expect(decoded.records).toHaveLength(1);
+  });
+
+  it('reports corruption in the middle (a bad record followed by a later batch) and never applies it', () => {
+    fc.assert(
+      fc.property(
+        arbBatches.filter((b) => b.length >= 2),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (batches, at, flip) => {
+          const { bytes, ends } = file(batches);
+          const lastStart = ends[ends.length - 2] as number; // corrupt anything before the last batch
+          const position = at % lastStart;
+          const damaged = bytes.slice();
+          damaged[position] = (damaged[position] as number) ^ flip;
+          const decoded = decodeLog(damaged);
+          expect(decoded.status.kind).toBe('corrupt');
+          const good = ends.filter((end) => end <= position).length;
+          expect(decoded.records.length).toBeLessThanOrEqual(batches.slice(0, good).flat().length);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('replays truncations, snapshots and entries into restorable state', () => {
+    const e = (index: number, term: number): Entry => ({
+      index,
+      term,
+      kind: 'command',
+      data: new Uint8Array([index]),
+    });
+    const replayed = replayLog([
+      { type: 'entry', entry: e(1, 1) },
+      { type: 'entry', entry: e(2, 1) },
+      { type: 'entry', entry: e(3, 1) },
+      { type: 'hard-state', hardState: { term: 1, vote: 2, commit: 2 } },
+      { type: 'truncate', from: 3 },
+      { type: 'entry', entry: e(3, 2) },
+      { type: 'entry', entry: e(4, 2) },
+      {
+        type: 'snapshot-meta',
+        meta: { lastIncludedIndex: 2, lastIncludedTerm: 1, voters: [1, 2, 3] },
+      },
+      { type: 'hard-state', hardState: { term: 2, vote: null, commit: 3 } },
+    ]);
+    expect(replayed.hardState).toEqual({ term: 2, vote: null, commit: 3 });
+    expect(replayed.snapshotMeta.lastIncludedIndex).toBe(2);
+    expect(replayed.entries.map((x) => [x.index, x.term])).toEqual([
+      [3, 2],
+      [4, 2],
+    ]);
+  });
+});
+
+describe('snapshot file codec', () => {
+  const snapshot = {
+    meta: { lastIncludedIndex: 42, lastIncludedTerm: 7, voters: [1, 2, 5] },
+    data: new Uint8Array([9, 8, 7, 6, 5]),
+  };
+
+  it('round-trips', () => {
+    const decoded = decodeSnapshotFile(encodeSnapshotFile(snapshot));
+    expect(decoded).toEqual({ ok: true, snapshot });
+  });
+
+  it('rejects any single flipped byte and any truncation', () => {
+    const bytes = encodeSnapshotFile(snapshot);
+    for (let i = 0; i < bytes.length; i++) {
+      const damaged = bytes.slice();
+      damaged[i] = (damaged[i] as number) ^ 0x40;
+      expect(decodeSnapshotFile(damaged).ok).toBe(false);
+      expect(decodeSnapshotFile(bytes.subarray(0, i)).ok).toBe(false);
+    }
+  });
+});
