@@ -6,7 +6,7 @@
 //   npx tsx bench/linearizability.ts            # print the table
 //   npx tsx bench/linearizability.ts --write    # also write bench/results/linearizability.md
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import {
@@ -119,6 +119,8 @@ function main(): void {
       '`../shared/histories/porcupine/README.md` (Go 1.19.8, same 2-core VM kind; kv parts checked in',
       'parallel goroutines there, one thread here). Each figure is the mean of repeated checks of one',
       `file with the history already parsed, after a warm-up (at least ${MIN_RUNS} runs and ${TARGET_MS} ms per file).`,
+      `Load average when the run ended: ${loadavg()[0]!.toFixed(2)} (other work shares the machine;`,
+      'figures above about 1 are slowed by it).',
       '',
     ].join('\n');
     writeFileSync(RESULTS, `${header}\n${table}\n`);
