@@ -3,7 +3,7 @@
 // do) and so that a budget can stop it. No recursion: the linearization is an explicit stack.
 import { assert } from '../../sim/assert.ts';
 import { MemoSet } from './memo.ts';
-import { isUnknown, type Model, type Operation } from './types.ts';
+import { isUnknown, type Model, type Operation, type Unknown } from './types.ts';
 
 export type SliceOutcome = 'linearizable' | 'illegal' | 'running';
 
@@ -32,7 +32,7 @@ export class PartitionSearch<S, I, O> {
   readonly operationCount: number;
   private readonly model: Model<S, I, O>;
   private readonly inputs: I[];
-  private readonly outputs: (O | symbol)[];
+  private readonly outputs: (O | Unknown)[];
   // Doubly linked list of entries in time order; entry 2n is the head sentinel.
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
@@ -164,7 +164,7 @@ export class PartitionSearch<S, I, O> {
 
   private tryCall(entry: number): void {
     const op = this.operationOf[entry]!;
-    const result = this.model.step(this.state, this.inputs[op]!, this.outputs[op] as O);
+    const result = this.model.step(this.state, this.inputs[op]!, this.outputs[op]!);
     if (!result.ok) {
       this.cursor = this.next[entry]!;
       return;
