@@ -717,8 +717,9 @@ export class RaftCore {
     }
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
       const lastNew = m.prevIndex + m.entries.length;
-      this.appendFromLeader(m.entries);
-      this.commitTo(Math.min(m.commit, lastNew), null);
+      const keptSuffix = this.appendFromLeader(m.entries);
+      // With 'no-truncate-on-conflict' the follower trusts the suffix it kept as if it matched.
+      this.commitTo(Math.min(m.commit, keptSuffix ? this.log.lastIndex() : lastNew), null);
       reply({ success: true, index: lastNew, conflictTerm: 0, conflictIndex: 0 });
       return;
     }
@@ -736,10 +737,11 @@ export class RaftCore {
     reply({ success: false, index: m.prevIndex, conflictTerm: term, conflictIndex });
   }
 
-  private appendFromLeader(entries: readonly Entry[]): void {
+  /** Returns true if a stale suffix was kept (only with the 'no-truncate-on-conflict' bug). */
+  private appendFromLeader(entries: readonly Entry[]): boolean {
     const conflict = this.log.findConflict(entries);
     if (conflict === 0) {
-      return;
+      return false;
     }
     assert(
       conflict > this.commit,
@@ -748,6 +750,7 @@ export class RaftCore {
     const first = entries.findIndex((e) => e.index === conflict);
     assert(first >= 0, 'conflict index must be one of the new entries');
     let truncated = false;
+    let kept = false;
     let sawConfig = false;
     for (let position = first; position < entries.length; position++) {
       const entry = entries[position] as Entry;
@@ -755,6 +758,7 @@ export class RaftCore {
       if (entry.index <= this.log.lastIndex()) {
         if (this.hasBug('no-truncate-on-conflict')) {
           this.log.overwriteInPlace(entry); // the old suffix beyond the new entries survives
+          kept = entry.index < this.log.lastIndex();
           continue;
         }
         if (!truncated) {
@@ -765,9 +769,10 @@ export class RaftCore {
       }
       this.log.append(entry);
     }
-    if (sawConfig || truncated) {
+    if (sawConfig || truncated || kept) {
       this.refreshConfig();
     }
+    return kept;
   }
 
   private handleHeartbeat(m: HeartbeatMessage, replyTerm: number): void {

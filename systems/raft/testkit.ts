@@ -32,6 +32,8 @@ export interface ClusterOptions {
   /** Compact the log every this many applied entries (0: never). */
   readonly snapshotEvery?: number;
   readonly dropRate?: number;
+  /** Probability that a message is held back for a later delivery round (reordering, staleness). */
+  readonly delayRate?: number;
 }
 
 export class Disk {
@@ -279,8 +281,29 @@ export class Cluster {
     return true;
   }
 
+  private readonly votes = new Map<string, NodeId>();
+
   private observe(id: NodeId, event: RaftEvent): void {
     this.events.push({ node: id, event });
+    if (event.type === 'vote-granted') {
+      const key = `${id}/${event.term}`;
+      const earlier = this.votes.get(key);
+      if (earlier !== undefined && earlier !== event.to) {
+        this.violations.push(
+          `node ${id} voted for ${earlier} and ${event.to} in term ${event.term}`,
+        );
+      }
+      this.votes.set(key, event.to);
+    }
+    if (
+      event.type === 'committed' &&
+      event.leaderTerm !== null &&
+      event.term !== event.leaderTerm
+    ) {
+      this.violations.push(
+        `leader ${id} of term ${event.leaderTerm} committed index ${event.index} of term ${event.term} by counting`,
+      );
+    }
     if (event.type === 'became-leader') {
       const other = this.leaders.get(event.term);
       if (other !== undefined && other !== id) {
@@ -336,8 +359,13 @@ export class Cluster {
   deliverAll(): void {
     const batch = this.random.shuffle(this.inflight);
     this.inflight = [];
+    const delayRate = this.options.delayRate ?? 0;
     for (const m of batch) {
-      this.deliver(m);
+      if (delayRate > 0 && this.random.chance(delayRate)) {
+        this.inflight.push(m); // held back: arrives in a later round, possibly stale
+      } else {
+        this.deliver(m);
+      }
     }
     this.flush();
   }
@@ -380,25 +408,36 @@ export class Cluster {
     return this.leader() as NodeId;
   }
 
-  /** Proposes on the current leader and waits until `count` up nodes applied it. */
+  /** Proposes on the current leader and waits until `count` up nodes applied it (retrying if lost). */
   commitCommand(command: string, count = this.ids.length, maxRounds = 500): number {
     let index = 0;
+    let term = 0;
     this.runUntil(() => {
       const leader = this.leader();
+      if (index > 0 && leader !== null && this.lostProposal(leader, index, term, command)) {
+        index = 0;
+      }
       if (index === 0 && leader !== null) {
         const result = this.core(leader).propose(bytes(command));
         index = result.ok ? result.index : 0;
-      }
-      if (
-        index > 0 &&
-        this.appliedAt.get(index) !== undefined &&
-        this.appliedAt.get(index) !== command
-      ) {
-        index = 0; // lost to a new leader: try again
+        term = result.ok ? result.term : 0;
       }
       return index > 0 && this.appliedCount(index, command) >= count;
     }, maxRounds);
     return index;
+  }
+
+  private lostProposal(leader: NodeId, index: number, term: number, command: string): boolean {
+    const applied = this.appliedAt.get(index);
+    if (applied !== undefined) {
+      return applied !== command;
+    }
+    const core = this.core(leader);
+    if (core.term === term || index < core.firstIndex) {
+      return false;
+    }
+    const entry = core.entryAt(index);
+    return entry === undefined || entry.term !== term;
   }
 
   appliedCount(index: number, command: string): number {
@@ -417,5 +456,113 @@ export class Cluster {
 
   clearInflight(): void {
     this.inflight = [];
+  }
+}
+
+// ---- random runs (property tests and bug hunts) ------------------------------------------------
+
+export interface RandomRunResult {
+  readonly violations: readonly string[];
+  readonly error: string | null;
+  readonly leaders: number;
+  readonly commits: number;
+}
+
+/**
+ * A seeded storm: rounds with message loss and delay, random partitions, proposals, crashes
+ * and restarts; then a settle phase (heal, restart all) that must commit a final command.
+ * Afterwards, committed prefixes are compared across nodes (Log Matching on committed entries).
+ */
+export function randomRun(
+  seed: number,
+  bugs: readonly RaftBug[] = [],
+  steps = 300,
+): RandomRunResult {
+  const plan = Random.fromSeed(`plan/${seed}`);
+  const size = plan.pick([3, 5]);
+  const c = new Cluster({
+    size,
+    seed,
+    bugs,
+    dropRate: plan.pick([0, 0.05, 0.2]),
+    delayRate: plan.pick([0, 0.1, 0.3]),
+    snapshotEvery: plan.pick([0, 5, 12]),
+    config: {
+      preVote: plan.chance(0.7),
+      checkQuorum: plan.chance(0.7),
+      maxEntriesPerAppend: plan.pick([1, 3, 16]),
+      maxInflightAppends: plan.pick([1, 4]),
+      maxSnapshotChunkBytes: plan.pick([8, 64, 4096]),
+    },
+  });
+  let error: string | null = null;
+  try {
+    for (let step = 0; step < steps; step++) {
+      randomStep(c, plan, step);
+    }
+    settle(c);
+    checkCommittedPrefixes(c);
+  } catch (caught) {
+    error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+  }
+  return { violations: c.violations, error, leaders: c.leaders.size, commits: c.appliedAt.size };
+}
+
+function randomStep(c: Cluster, plan: Random, step: number): void {
+  const roll = plan.next();
+  if (roll < 0.04) {
+    const shuffled = plan.shuffle(c.ids);
+    const cut = plan.between(1, shuffled.length - 1);
+    c.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+  } else if (roll < 0.08) {
+    c.heal();
+  } else if (roll < 0.11) {
+    const victim = plan.pick(c.ids);
+    if (c.node(victim).up) {
+      c.crash(victim);
+    } else {
+      c.restart(victim);
+    }
+  } else if (roll < 0.45) {
+    for (const id of c.ids) {
+      const node = c.node(id);
+      if (node.up && node.core.role === 'leader') {
+        node.core.propose(bytes(`s${step}-n${id}`));
+      }
+    }
+    c.flush();
+  }
+  c.round(1);
+}
+
+function settle(c: Cluster): void {
+  c.heal();
+  c.dropRate = 0;
+  for (const id of c.ids) {
+    if (!c.node(id).up) {
+      c.restart(id);
+    }
+  }
+  c.commitCommand('settle', c.ids.length, 2000);
+}
+
+function checkCommittedPrefixes(c: Cluster): void {
+  const cores = c.ids.map((id) => c.core(id));
+  for (const a of cores) {
+    for (const b of cores) {
+      const lo = Math.max(a.firstIndex, b.firstIndex);
+      const hi = Math.min(a.commitIndex, b.commitIndex);
+      for (let index = lo; index <= hi; index++) {
+        const x = a.entryAt(index);
+        const y = b.entryAt(index);
+        if (
+          x?.term !== y?.term ||
+          text(x?.data ?? new Uint8Array()) !== text(y?.data ?? new Uint8Array())
+        ) {
+          c.violations.push(`committed entry ${index} differs between ${a.id} and ${b.id}`);
+          return;
+        }
+      }
+    }
   }
 }
