@@ -1,0 +1,291 @@
+import { type Finding, FuzzCampaign, type Progress } from '../../sim/fuzz/campaign.ts';
+import { parseShard, type Shard } from '../../sim/fuzz/seeds.ts';
+import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
+import { countArgument, scenarioArgument, seedArgument } from '../args.ts';
+import { durationArgument, formatDurationMs } from '../duration.ts';
+import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
+import { formatCount, formatUs } from '../format.ts';
+import { loadScenarioModules } from '../scenario-modules.ts';
+import type { Command } from './index.ts';
+
+const DEFAULT_SEEDS = 1000;
+const WORKERS_MAX = 256;
+const TTY_REFRESH_MS = 200;
+const MESSAGE_CHARS_MAX = 160;
+
+export const fuzzCommand: Command = {
+  command: 'fuzz <scenario>',
+  describe: 'Run many seeds of a scenario on every core; write a replay file for each failure',
+  builder: (yargs) =>
+    yargs
+      .positional('scenario', { type: 'string', describe: 'scenario name (see `faultline list`)' })
+      .option('seeds', {
+        type: 'string',
+        describe: `seeds to run (default ${DEFAULT_SEEDS}, or unbounded with --time)`,
+      })
+      .option('from', { type: 'string', default: '0', describe: 'the first seed' })
+      .option('time', {
+        type: 'string',
+        describe: 'stop handing out seeds after this long (90s, 10m, 1h)',
+      })
+      .option('workers', {
+        type: 'string',
+        default: 'auto',
+        describe: 'worker threads, or auto (one per core)',
+      })
+      .option('shard', {
+        type: 'string',
+        describe: 'run shard i of n: seeds from+i+k·n (e.g. 0/4)',
+      })
+      .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
+      .option('out', {
+        type: 'string',
+        default: 'faultline-out',
+        describe: 'directory for replay files',
+      })
+      .option('stop-on-first', {
+        type: 'boolean',
+        default: false,
+        describe: 'stop at the first finding',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print one JSON summary object on stdout',
+      })
+      .option('determinism-sample', {
+        type: 'string',
+        default: '0.01',
+        describe: 'fraction of passing seeds run twice to compare trace hashes',
+      })
+      .option('hang-timeout', {
+        type: 'string',
+        default: '90s',
+        describe: 'a seed with no progress for this long is a hang',
+      })
+      .option('progress-every', {
+        type: 'string',
+        default: '5s',
+        describe: 'progress line period when stderr is not a terminal',
+      })
+      .example('$0 fuzz pingpong --seeds 10000', 'fuzz the example on every core')
+      .example(
+        '$0 fuzz pingpong --variant ack-before-fsync --stop-on-first',
+        'watch it find the bug',
+      )
+      .example(
+        '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json',
+        'one machine of eight',
+      ),
+  run: async (args) => {
+    const modules = await loadScenarioModules();
+    const config = fuzzConfig(args, modules);
+    const json = args.json === true;
+    const out = json ? process.stderr : process.stdout;
+    const status = new StatusLine(durationArgument(args['progress-every'], '--progress-every'));
+    const campaign = new FuzzCampaign({
+      ...config,
+      onFinding: (finding) => {
+        status.clear();
+        out.write(findingLines(finding));
+      },
+    });
+    const onSigint = () => campaign.stop('interrupted');
+    process.on('SIGINT', onSigint);
+    const ticker = setInterval(() => status.show(campaign.progress()), status.periodMs);
+    let summary: FuzzSummary;
+    try {
+      summary = await campaign.run();
+    } finally {
+      clearInterval(ticker);
+      process.off('SIGINT', onSigint);
+      status.clear();
+    }
+    if (json) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else {
+      process.stdout.write(`${summaryLines(summary).join('\n')}\n`);
+    }
+    return summary.failed > 0 ? EXIT_VIOLATION : EXIT_OK;
+  },
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: yargs arguments, checked here one by one
+function fuzzConfig(args: any, modules: string[]) {
+  const variant = typeof args.variant === 'string' ? args.variant : null;
+  const scenario = scenarioArgument(args.scenario, variant);
+  const timeMs =
+    args.time === undefined ? Number.POSITIVE_INFINITY : durationArgument(args.time, '--time');
+  const seeds =
+    args.seeds !== undefined
+      ? countArgument(args.seeds, '--seeds', 0)
+      : Number.isFinite(timeMs)
+        ? Number.POSITIVE_INFINITY
+        : DEFAULT_SEEDS;
+  const from = seedArgument(args.from, '--from');
+  if (Number.isFinite(seeds) && !Number.isSafeInteger(from + seeds)) {
+    throw new UsageError('--from plus --seeds must stay below 2^53');
+  }
+  return {
+    scenario,
+    variant,
+    from,
+    seeds,
+    shard: shardOption(args.shard),
+    workers: workersOption(args.workers),
+    timeMs,
+    outDir: String(args.out),
+    stopOnFirst: args['stop-on-first'] === true,
+    determinismRate: rateOption(args['determinism-sample']),
+    hangTimeoutMs: durationArgument(args['hang-timeout'], '--hang-timeout'),
+    modules,
+  };
+}
+
+function shardOption(value: unknown): Shard | null {
+  if (value === undefined) {
+    return null;
+  }
+  const shard = parseShard(String(value));
+  if (typeof shard === 'string') {
+    throw new UsageError(shard);
+  }
+  return shard;
+}
+
+function workersOption(value: unknown): number {
+  if (value === 'auto') {
+    return FuzzCampaign.defaultWorkers();
+  }
+  return Math.min(countArgument(value, '--workers'), WORKERS_MAX);
+}
+
+function rateOption(value: unknown): number {
+  const rate = Number(value);
+  if (!(rate >= 0 && rate <= 1)) {
+    throw new UsageError(
+      `--determinism-sample should be a fraction between 0 and 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return rate;
+}
+
+function findingLines(finding: Finding): string {
+  const message =
+    finding.message.length > MESSAGE_CHARS_MAX
+      ? `${finding.message.slice(0, MESSAGE_CHARS_MAX - 1)}…`
+      : finding.message;
+  const where = finding.kind === 'violation' ? ` at ${formatUs(finding.timeUs)}` : '';
+  const head = `✗ seed ${finding.seed} ${finding.kind} ${finding.invariant}${where}: ${message}\n`;
+  const repro =
+    finding.replay === null
+      ? '  (no plan: no replay file)'
+      : `  npx faultline replay ${finding.replay}`;
+  return `${head}${repro}\n`;
+}
+
+/** The live status: one rewritten line on a terminal, plain periodic lines otherwise. */
+class StatusLine {
+  private readonly tty = process.stderr.isTTY === true;
+  readonly periodMs: number;
+  private shown = false;
+
+  constructor(plainEveryMs: number) {
+    this.periodMs = this.tty ? TTY_REFRESH_MS : plainEveryMs;
+  }
+
+  show(progress: Progress): void {
+    const line = progressLine(progress);
+    if (this.tty) {
+      const width = process.stderr.columns ?? 100;
+      process.stderr.write(`\r\x1b[K${line.slice(0, width - 1)}`);
+      this.shown = true;
+    } else {
+      process.stderr.write(`${line}\n`);
+    }
+  }
+
+  clear(): void {
+    if (this.tty && this.shown) {
+      process.stderr.write('\r\x1b[K');
+      this.shown = false;
+    }
+  }
+}
+
+export function progressLine(progress: Progress): string {
+  const { seedsDone, seedsTotal, elapsedMs } = progress;
+  const seconds = Math.max(elapsedMs / 1000, 1e-9);
+  const rate = seedsDone / seconds;
+  const acceleration = progress.virtualTimeUs / (seconds * 1_000_000);
+  const total = Number.isFinite(seedsTotal) ? `/${formatCount(seedsTotal)}` : '';
+  const percent =
+    Number.isFinite(seedsTotal) && seedsTotal > 0
+      ? ` ${((100 * seedsDone) / seedsTotal).toFixed(1)}%`
+      : '';
+  let etaMs = Number.POSITIVE_INFINITY;
+  if (Number.isFinite(seedsTotal) && rate > 0) {
+    etaMs = ((seedsTotal - seedsDone) / rate) * 1000;
+  }
+  if (Number.isFinite(progress.deadlineMs)) {
+    etaMs = Math.min(etaMs, Math.max(0, progress.deadlineMs - elapsedMs));
+  }
+  return [
+    `seeds ${formatCount(seedsDone)}${total}${percent}`,
+    `${formatCount(Math.round(rate))} seeds/s`,
+    `×${formatCount(Math.round(acceleration))} sim time`,
+    `${progress.failed} failed`,
+    `${formatDurationMs(elapsedMs)} elapsed, ETA ${formatDurationMs(etaMs)}`,
+  ].join(' · ');
+}
+
+export function summaryLines(summary: FuzzSummary): string[] {
+  const variant = summary.variant === null ? '' : ` (variant ${summary.variant})`;
+  const shard =
+    summary.shard === null ? '' : ` shard ${summary.shard.index}/${summary.shard.count}`;
+  const stopped = summary.stopReason === 'done' ? '' : ` — stopped: ${summary.stopReason}`;
+  const lines = [
+    `${summary.scenario}${variant}${shard}: ${formatCount(summary.seeds)} seeds, ${formatCount(summary.passed)} passed, ${formatCount(summary.failed)} failed in ${formatDurationMs(summary.elapsedMs)} on ${summary.workers} worker${summary.workers === 1 ? '' : 's'}${stopped}`,
+    `  ${formatCount(Math.round(summary.seedsPerSec))} seeds/s · ${formatCount(Math.round(summary.eventsPerSec))} events/s · simulated time ×${formatCount(Math.round(summary.acceleration))}`,
+  ];
+  if (summary.findings.length > 0) {
+    const kinds = new Map<string, number>();
+    for (const finding of summary.findings) {
+      kinds.set(finding.kind, (kinds.get(finding.kind) ?? 0) + 1);
+    }
+    const byKind = [...kinds].map(([kind, count]) => `${kind} ${count}`).join(', ');
+    lines.push(`  findings: ${byKind}; ${summary.replays.length} replay files written`);
+  }
+  lines.push(...coverageLines(summary));
+  const { determinism } = summary;
+  lines.push(
+    `  determinism: ${determinism.sampled} passing seeds re-run, ${determinism.mismatches === 0 ? 'all trace hashes equal' : `${determinism.mismatches} MISMATCHED`}`,
+  );
+  if (summary.shardsMissing !== undefined && summary.shardsMissing.length > 0) {
+    lines.push(`  shards missing from the merge: ${summary.shardsMissing.join(', ')}`);
+  }
+  return lines;
+}
+
+function coverageLines(summary: FuzzSummary): string[] {
+  const { coverage } = summary;
+  const fired = Object.entries(coverage.faultsFired)
+    .map(([kind, count]) => `${kind} ${formatCount(count)}`)
+    .join(', ');
+  const lines = [`  faults fired: ${fired || 'none eligible'}`];
+  if (coverage.faultsNeverFired.length > 0) {
+    lines.push(`  ⚠ eligible but never fired: ${coverage.faultsNeverFired.join(', ')}`);
+  }
+  const reached = Object.entries(coverage.sometimes)
+    .map(([name, seeds]) => `"${name}" ${formatCount(seeds)}`)
+    .join(', ');
+  if (reached.length > 0) {
+    lines.push(`  sometimes reached (seeds): ${reached}`);
+  }
+  if (coverage.sometimesNeverReached.length > 0) {
+    lines.push(
+      `  ⚠ never reached: ${coverage.sometimesNeverReached.map((name) => `"${name}"`).join(', ')}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+
+import { asSummary, type FuzzSummary, MergeError, mergeSummaries } from '../../sim/fuzz/summary.ts';
+import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
+import { summaryLines } from './fuzz.ts';
+import type { Command } from './index.ts';
+
+export const mergeCommand: Command = {
+  command: 'merge <summaries..>',
+  describe: 'Combine the --json summaries of fuzz shards into one summary',
+  builder: (yargs) =>
+    yargs
+      .positional('summaries', { type: 'string', array: true, describe: 'fuzz --json outputs' })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print one JSON summary object',
+      })
+      .example('$0 merge shard-*.json', 'one report for the whole split'),
+  run: async (args) => {
+    const paths = (args.summaries as unknown[]).map(String);
+    if (paths.length === 0) {
+      throw new UsageError('name at least one summary file');
+    }
+    let merged: FuzzSummary;
+    try {
+      merged = mergeSummaries(paths.map(readSummary));
+    } catch (error) {
+      if (error instanceof MergeError) {
+        throw new UsageError(error.message);
+      }
+      throw error;
+    }
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(merged)}\n`);
+    } else {
+      process.stdout.write(
+        `merged ${paths.length} summaries\n${summaryLines(merged).join('\n')}\n`,
+      );
+      for (const replay of merged.replays) {
+        process.stdout.write(`  npx faultline replay ${replay}\n`);
+      }
+    }
+    return merged.failed > 0 ? EXIT_VIOLATION : EXIT_OK;
+  },
+};
+
+function readSummary(path: string): FuzzSummary {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    // A summary file may hold log lines before the JSON object: take the last line that parses.
+    const lines = text.trim().split('\n').reverse();
+    const line = lines.find((candidate) => candidate.trimStart().startsWith('{'));
+    value = JSON.parse(line ?? '');
+  } catch {
+    throw new UsageError(`${path} is not a faultline fuzz summary (not JSON)`);
+  }
+  return asSummary(value, path);
+}

@@ -1,0 +1,108 @@
+import { basename, dirname, join } from 'node:path';
+
+import {
+  REPLAY_EXTENSION,
+  type ReplayFile,
+  replayFromRun,
+  writeReplay,
+} from '../../sim/replay-file.ts';
+import { runPlan, scenarioNamed } from '../../sim/run.ts';
+import { shrinkPlan } from '../../sim/shrink.ts';
+import type { Plan, RunResult } from '../../sim/types.ts';
+import { durationArgument } from '../duration.ts';
+import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
+import { formatCount, formatUs } from '../format.ts';
+import { replayArgument } from '../replay-input.ts';
+import { loadScenarioModules } from '../scenario-modules.ts';
+import type { Command } from './index.ts';
+
+const ATTEMPTS_MAX = 100_000;
+
+export const shrinkCommand: Command = {
+  command: 'shrink <file>',
+  describe: 'Make a failing replay small: fewer faults, operations, clients, less noise',
+  builder: (yargs) =>
+    yargs
+      .positional('file', { type: 'string', describe: 'a .msgpack replay file that fails' })
+      .option('out', { alias: 'o', type: 'string', describe: 'where to write the shrunk replay' })
+      .option('time', { type: 'string', default: '60s', describe: 'wall-time budget (90s, 5m)' })
+      .example(
+        '$0 shrink faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack',
+        'minimise a finding',
+      ),
+  run: async (args) => {
+    await loadScenarioModules();
+    const file = replayArgument(args.file);
+    const timeMs = durationArgument(args.time, '--time');
+    const invariant = file.violation?.invariant;
+    if (file.finding === 'hang' || file.finding === 'crash' || file.finding === 'nondeterminism') {
+      throw new UsageError(`shrink works on failing runs; ${args.file} records a ${file.finding}`);
+    }
+    if (invariant === undefined) {
+      throw new UsageError(`${args.file} records a passing run: there is nothing to shrink`);
+    }
+    const before = runPlan(file.plan);
+    if (before.violation?.invariant !== invariant) {
+      process.stdout.write(
+        `${args.file} no longer fails ${invariant} (it ${before.violation ? `fails ${before.violation.invariant}` : 'passes'}): nothing to shrink\n`,
+      );
+      return before.outcome === 'pass' ? EXIT_OK : EXIT_VIOLATION;
+    }
+    process.stdout.write(`shrinking ${args.file}: keeping edits that still fail ${invariant}…\n`);
+    const stillFails = (plan: Plan) => runPlan(plan).violation?.invariant === invariant;
+    const shrunk = shrinkPlan(file.plan, stillFails, { timeMs, attemptsMax: ATTEMPTS_MAX });
+    const after = runPlan(shrunk.plan);
+    const out = typeof args.out === 'string' ? args.out : shrunkPath(String(args.file));
+    const scenario = scenarioNamed(file.scenario);
+    writeReplay(
+      out,
+      replayFromRun({ scenario, plan: shrunk.plan, result: after, finding: file.finding }),
+    );
+    process.stdout.write(sizeTable(file, before, shrunk.plan, after).join('\n') + '\n');
+    const budget = shrunk.exhausted
+      ? ' (budget spent: it may shrink further with more --time)'
+      : '';
+    process.stdout.write(
+      `${shrunk.accepted} edits kept of ${shrunk.attempts} tried in ${shrunk.rounds} rounds${budget}\n`,
+    );
+    process.stdout.write(`wrote ${out}\n  npx faultline replay ${out}\n`);
+    return EXIT_VIOLATION;
+  },
+};
+
+function shrunkPath(path: string): string {
+  const name = basename(path, REPLAY_EXTENSION).replace(/\.shrunk$/, '');
+  return join(dirname(path), `${name}.shrunk${REPLAY_EXTENSION}`);
+}
+
+function sizeTable(file: ReplayFile, before: RunResult, plan: Plan, after: RunResult): string[] {
+  const rows: [string, string, string][] = [
+    ['fault events', String(file.plan.faults.length), String(plan.faults.length)],
+    ['script steps', String(file.plan.script.length), String(plan.script.length)],
+    ['clients', String(file.plan.clients), String(plan.clients)],
+    ['operations', formatCount(before.stats.operations), formatCount(after.stats.operations)],
+    ['events', formatCount(before.stats.events), formatCount(after.stats.events)],
+    ['virtual time', formatUs(before.stats.virtualTimeUs), formatUs(after.stats.virtualTimeUs)],
+  ];
+  for (const key of Object.keys(file.plan.workload).sort()) {
+    const from = file.plan.workload[key];
+    const to = plan.workload[key];
+    if (from !== to) {
+      rows.push([`workload ${key}`, String(from), String(to)]);
+    }
+  }
+  for (const [key, value] of Object.entries(file.plan.knobs)) {
+    const to = plan.knobs[key as keyof Plan['knobs']];
+    if (typeof value === 'number' && value !== to) {
+      rows.push([key, String(value), String(to)]);
+    }
+  }
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return [
+    `${''.padEnd(width)}  ${'before'.padStart(12)}  ${'after'.padStart(12)}`,
+    ...rows.map(
+      ([name, from, to]) => `${name.padEnd(width)}  ${from.padStart(12)}  ${to.padStart(12)}`,
+    ),
+    `violation: ${after.violation?.invariant} at ${formatUs(after.violation?.timeUs ?? 0)}: ${after.violation?.message}`,
+  ];
+}

@@ -1,0 +1,23 @@
+// Replay files named on the command line: a damaged or foreign file is bad input (exit 2).
+import { type ReplayFile, ReplayFileError, readReplay } from '../sim/replay-file.ts';
+import { checkVariant, scenarioNamed, UnknownScenarioError } from '../sim/run.ts';
+import { UsageError } from './errors.ts';
+
+export function replayArgument(path: unknown): ReplayFile {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new UsageError('name a replay file (a .msgpack written by fuzz, shrink or fuzzTest)');
+  }
+  try {
+    const file = readReplay(path);
+    checkVariant(scenarioNamed(file.scenario), file.variant);
+    return file;
+  } catch (error) {
+    if (error instanceof ReplayFileError) {
+      throw new UsageError(error.message);
+    }
+    if (error instanceof UnknownScenarioError) {
+      throw new UsageError(`${path} replays a scenario this faultline lacks: ${error.message}`);
+    }
+    throw error;
+  }
+}

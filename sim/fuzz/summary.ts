@@ -1,0 +1,219 @@
+// A campaign's summary (what `fuzz --json` prints and `merge` combines) and its coverage
+// report: how often each fault kind fired and how many seeds reached each `sometimes`
+// assertion. A kind the scenario allows that never fired, or a `sometimes` never reached, is
+// flagged: the campaign did not test what the scenario claims to test.
+import { assert } from '../assert.ts';
+import type { Scenario } from '../scenario.ts';
+import type { Finding, StopReason } from './campaign.ts';
+import type { RangeTotals } from './protocol.ts';
+import type { Shard } from './seeds.ts';
+
+export interface Coverage {
+  /** Fault kind → times it fired, over every eligible kind (zero included). */
+  faultsFired: Record<string, number>;
+  faultsNeverFired: string[];
+  /** `sometimes` assertion → seeds that reached it. */
+  sometimes: Record<string, number>;
+  sometimesNeverReached: string[];
+}
+
+export interface FuzzSummary {
+  faultline: 'fuzz-summary';
+  formatVersion: 1;
+  scenario: string;
+  variant: string | null;
+  from: number;
+  seedsRequested: number | null;
+  shard: Shard | null;
+  stopReason: StopReason;
+  interrupted: boolean;
+  seeds: number;
+  passed: number;
+  failed: number;
+  findings: Finding[];
+  replays: string[];
+  elapsedMs: number;
+  workers: number;
+  seedsPerSec: number;
+  eventsPerSec: number;
+  events: number;
+  virtualTimeUs: number;
+  /** Virtual µs per wall µs. */
+  acceleration: number;
+  determinism: { rate: number; sampled: number; mismatches: number };
+  coverage: Coverage;
+  /** Set by merge: the shards of the split that no summary covered. */
+  shardsMissing?: number[];
+}
+
+export function emptyTotals(): RangeTotals {
+  return {
+    completed: 0,
+    events: 0,
+    virtualTimeUs: 0,
+    runWallMs: 0,
+    faultsFired: {},
+    sometimes: {},
+    determinismSampled: 0,
+  };
+}
+
+export function mergeTotals(into: RangeTotals, from: RangeTotals): void {
+  into.completed += from.completed;
+  into.events += from.events;
+  into.virtualTimeUs += from.virtualTimeUs;
+  into.runWallMs += from.runWallMs;
+  into.determinismSampled += from.determinismSampled;
+  addCounts(into.faultsFired as Record<string, number>, from.faultsFired);
+  addCounts(into.sometimes, from.sometimes);
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number | undefined>): void {
+  for (const [key, count] of Object.entries(from)) {
+    into[key] = (into[key] ?? 0) + (count ?? 0);
+  }
+}
+
+export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
+  const faultsFired: Record<string, number> = {};
+  for (const kind of scenario.faults.eligible) {
+    faultsFired[kind] = totals.faultsFired[kind] ?? 0;
+  }
+  // Kinds that fired without being eligible (a supervisor restart, buggify in system code).
+  addCounts(faultsFired, totals.faultsFired);
+  const sometimes: Record<string, number> = {};
+  for (const name of Object.keys(scenario.sometimes ?? {})) {
+    sometimes[name] = totals.sometimes[name] ?? 0;
+  }
+  return flagged({ faultsFired, faultsNeverFired: [], sometimes, sometimesNeverReached: [] });
+}
+
+function flagged(coverage: Coverage): Coverage {
+  coverage.faultsNeverFired = Object.entries(coverage.faultsFired)
+    .filter(([, count]) => count === 0)
+    .map(([kind]) => kind);
+  coverage.sometimesNeverReached = Object.entries(coverage.sometimes)
+    .filter(([, count]) => count === 0)
+    .map(([name]) => name);
+  return coverage;
+}
+
+export class MergeError extends Error {
+  override name = 'MergeError';
+}
+
+/** Checks that a parsed JSON value is a fuzz summary; a sentence names what is wrong. */
+export function asSummary(value: unknown, source: string): FuzzSummary {
+  const summary = value as Partial<FuzzSummary> | null;
+  if (typeof summary !== 'object' || summary === null || summary.faultline !== 'fuzz-summary') {
+    throw new MergeError(`${source} is not a faultline fuzz summary (the output of fuzz --json)`);
+  }
+  if (summary.formatVersion !== 1) {
+    throw new MergeError(`${source} is a fuzz summary of format ${summary.formatVersion}, not 1`);
+  }
+  for (const key of ['seeds', 'passed', 'failed', 'elapsedMs', 'events', 'virtualTimeUs']) {
+    if (typeof (summary as Record<string, unknown>)[key] !== 'number') {
+      throw new MergeError(`${source} is a damaged fuzz summary: ${key} should be a number`);
+    }
+  }
+  if (!Array.isArray(summary.findings) || typeof summary.coverage !== 'object') {
+    throw new MergeError(`${source} is a damaged fuzz summary: findings or coverage missing`);
+  }
+  return summary as FuzzSummary;
+}
+
+/**
+ * Combines the summaries of the shards of one split (run side by side: elapsed is the
+ * longest, throughput the total over it). Summaries without shards may be merged too (say,
+ * disjoint --from ranges); mixing the two, or one shard twice, is refused.
+ */
+export function mergeSummaries(summaries: FuzzSummary[]): FuzzSummary {
+  assert(summaries.length > 0, 'merge needs at least one summary');
+  const first = summaries[0] as FuzzSummary;
+  for (const summary of summaries) {
+    if (summary.scenario !== first.scenario || summary.variant !== first.variant) {
+      throw new MergeError(
+        `cannot merge summaries of different campaigns (${first.scenario}/${first.variant ?? 'main'} and ${summary.scenario}/${summary.variant ?? 'main'})`,
+      );
+    }
+  }
+  const shardsMissing = checkShards(summaries);
+  const elapsedMs = Math.max(...summaries.map((summary) => summary.elapsedMs));
+  const seconds = Math.max(elapsedMs / 1000, 1e-9);
+  const sum = (pick: (summary: FuzzSummary) => number) =>
+    summaries.reduce((total, summary) => total + pick(summary), 0);
+  const seeds = sum((summary) => summary.seeds);
+  const events = sum((summary) => summary.events);
+  const virtualTimeUs = sum((summary) => summary.virtualTimeUs);
+  const findings = summaries.flatMap((summary) => summary.findings).sort((a, b) => a.seed - b.seed);
+  const merged: FuzzSummary = {
+    ...first,
+    shard: null,
+    stopReason: summaries.some((summary) => summary.interrupted) ? 'interrupted' : first.stopReason,
+    interrupted: summaries.some((summary) => summary.interrupted),
+    seeds,
+    passed: sum((summary) => summary.passed),
+    failed: sum((summary) => summary.failed),
+    findings,
+    replays: summaries.flatMap((summary) => summary.replays),
+    elapsedMs,
+    workers: sum((summary) => summary.workers),
+    seedsPerSec: Math.round((seeds / seconds) * 10) / 10,
+    eventsPerSec: Math.round((events / seconds) * 10) / 10,
+    events,
+    virtualTimeUs,
+    acceleration: Math.round((virtualTimeUs / (seconds * 1_000_000)) * 10) / 10,
+    determinism: {
+      rate: first.determinism.rate,
+      sampled: sum((summary) => summary.determinism.sampled),
+      mismatches: sum((summary) => summary.determinism.mismatches),
+    },
+    coverage: mergeCoverage(summaries.map((summary) => summary.coverage)),
+  };
+  if (shardsMissing !== undefined) {
+    merged.shardsMissing = shardsMissing;
+  }
+  return merged;
+}
+
+function checkShards(summaries: FuzzSummary[]): number[] | undefined {
+  const sharded = summaries.filter((summary) => summary.shard !== null);
+  if (sharded.length === 0) {
+    return undefined;
+  }
+  if (sharded.length !== summaries.length) {
+    throw new MergeError('cannot merge sharded and unsharded summaries together');
+  }
+  const first = sharded[0] as FuzzSummary;
+  const count = (first.shard as Shard).count;
+  const seen = new Set<number>();
+  for (const summary of sharded) {
+    const shard = summary.shard as Shard;
+    if (shard.count !== count || summary.from !== first.from) {
+      throw new MergeError(
+        `cannot merge shards of different splits (${shard.index}/${shard.count} from ${summary.from} and ?/${count} from ${first.from})`,
+      );
+    }
+    if (seen.has(shard.index)) {
+      throw new MergeError(`shard ${shard.index}/${count} appears twice`);
+    }
+    seen.add(shard.index);
+  }
+  const missing: number[] = [];
+  for (let index = 0; index < count && missing.length < 1000; index++) {
+    if (!seen.has(index)) {
+      missing.push(index);
+    }
+  }
+  return missing;
+}
+
+function mergeCoverage(coverages: Coverage[]): Coverage {
+  const faultsFired: Record<string, number> = {};
+  const sometimes: Record<string, number> = {};
+  for (const coverage of coverages) {
+    addCounts(faultsFired, coverage.faultsFired);
+    addCounts(sometimes, coverage.sometimes);
+  }
+  return flagged({ faultsFired, faultsNeverFired: [], sometimes, sometimesNeverReached: [] });
+}

@@ -1,0 +1,297 @@
+// Shrinking a failing plan: pure over plans, so it is testable with a synthetic predicate.
+// Each pass proposes smaller plans; an edit is kept only when `stillFails` says the candidate
+// still fails the same way. Passes repeat until a whole round changes nothing or the budget
+// ends. The first passes are a plain ddmin over the fault list and the script (halves, then
+// smaller chunks, then singles), so the result is never larger than ddmin alone would give.
+import { assert } from './assert.ts';
+import { validatePlan } from './plan.ts';
+import type { FaultEvent, Knobs, Plan } from './types.ts';
+
+export interface ShrinkBudget {
+  /** Stop proposing candidates after this much wall time. */
+  timeMs: number;
+  /** And after this many candidate runs. */
+  attemptsMax: number;
+  /** The wall clock (injectable for tests). */
+  nowMs?: () => number;
+}
+
+export interface ShrinkResult {
+  plan: Plan;
+  attempts: number;
+  accepted: number;
+  rounds: number;
+  /** True when the budget ran out before a fixpoint. */
+  exhausted: boolean;
+}
+
+const ROUNDS_MAX = 50;
+const PROBABILITY_KEYS = [
+  'dropProbability',
+  'duplicateProbability',
+  'latencyTailProbability',
+  'tornWriteProbability',
+  'readCorruptionProbability',
+  'buggifyProbability',
+] as const satisfies readonly (keyof Knobs)[];
+
+class Budget {
+  attempts = 0;
+  accepted = 0;
+  private readonly startMs: number;
+  private readonly nowMs: () => number;
+
+  constructor(private readonly limits: ShrinkBudget) {
+    this.nowMs = limits.nowMs ?? (() => performance.now());
+    this.startMs = this.nowMs();
+  }
+
+  spent(): boolean {
+    return (
+      this.attempts >= this.limits.attemptsMax || this.nowMs() - this.startMs >= this.limits.timeMs
+    );
+  }
+}
+
+/** One shrinking session: the current smallest failing plan and the predicate. */
+class Shrinker {
+  constructor(
+    public plan: Plan,
+    private readonly stillFails: (plan: Plan) => boolean,
+    readonly budget: Budget,
+  ) {}
+
+  /** Tries a candidate; keeps it when it is a valid plan that still fails. */
+  try(candidate: Plan): boolean {
+    if (this.budget.spent()) {
+      return false;
+    }
+    try {
+      validatePlan(candidate);
+    } catch {
+      return false; // an edit that breaks the plan's shape is simply not a candidate
+    }
+    this.budget.attempts++;
+    if (!this.stillFails(candidate)) {
+      return false;
+    }
+    this.budget.accepted++;
+    this.plan = candidate;
+    return true;
+  }
+}
+
+export function shrinkPlan(
+  plan: Plan,
+  stillFails: (plan: Plan) => boolean,
+  limits: ShrinkBudget,
+): ShrinkResult {
+  assert(limits.attemptsMax >= 0, 'a shrink budget has a non-negative attempt limit');
+  const shrinker = new Shrinker(clonePlan(plan), stillFails, new Budget(limits));
+  let rounds = 0;
+  for (; rounds < ROUNDS_MAX && !shrinker.budget.spent(); rounds++) {
+    const before = shrinker.budget.accepted;
+    ddminList(shrinker, (p) => p.faults, withFaults);
+    ddminList(shrinker, (p) => p.script, withScript);
+    shrinkClients(shrinker);
+    shrinkWorkload(shrinker);
+    shrinkProbabilities(shrinker);
+    shrinkDuration(shrinker);
+    if (shrinker.budget.accepted === before) {
+      rounds++;
+      break;
+    }
+  }
+  return {
+    plan: shrinker.plan,
+    attempts: shrinker.budget.attempts,
+    accepted: shrinker.budget.accepted,
+    rounds,
+    exhausted: shrinker.budget.spent(),
+  };
+}
+
+export function clonePlan(plan: Plan): Plan {
+  return structuredClone(plan);
+}
+
+function withFaults(plan: Plan, faults: Plan['faults']): Plan {
+  return { ...clonePlan(plan), faults };
+}
+
+function withScript(plan: Plan, script: Plan['script']): Plan {
+  return { ...clonePlan(plan), script };
+}
+
+/**
+ * Delta debugging (Zeller's ddmin, complement-removal form): split the list into n chunks,
+ * try dropping each chunk; on success keep the rest and coarsen, else refine until chunks
+ * are single items.
+ */
+function ddminList<T>(
+  shrinker: Shrinker,
+  get: (plan: Plan) => T[],
+  set: (plan: Plan, items: T[]) => Plan,
+): void {
+  let chunks = 2;
+  // Each iteration either removes items or doubles `chunks`: bounded by 2·length·log(length).
+  for (let step = 0; step < 100_000 && !shrinker.budget.spent(); step++) {
+    const items = get(shrinker.plan);
+    if (items.length === 0) {
+      return;
+    }
+    const size = Math.ceil(items.length / Math.min(chunks, items.length));
+    let removed = false;
+    for (let start = 0; start < items.length && !removed; start += size) {
+      const rest = [...items.slice(0, start), ...items.slice(start + size)];
+      removed = shrinker.try(set(shrinker.plan, rest));
+    }
+    if (removed) {
+      chunks = Math.max(chunks - 1, 2);
+      continue;
+    }
+    if (size === 1) {
+      return;
+    }
+    chunks = Math.min(chunks * 2, items.length);
+  }
+}
+
+/** Drops the last client; its links and faults go with it (clients are the highest ids). */
+function shrinkClients(shrinker: Shrinker): void {
+  for (let step = 0; step < 256 && shrinker.plan.clients > 0; step++) {
+    const plan = shrinker.plan;
+    const gone = plan.nodes + plan.clients - 1;
+    const faults: FaultEvent[] = [];
+    for (const fault of plan.faults) {
+      if ('node' in fault && fault.node === gone) {
+        continue;
+      }
+      if (fault.kind === 'partition') {
+        faults.push({ ...fault, links: fault.links.filter(([a, b]) => a !== gone && b !== gone) });
+      } else {
+        faults.push(fault);
+      }
+    }
+    const script = plan.script.filter((step) => !(step.kind === 'inject' && step.node === gone));
+    if (!shrinker.try({ ...clonePlan(plan), clients: plan.clients - 1, faults, script })) {
+      return;
+    }
+  }
+}
+
+/**
+ * Finds the smallest value in [low, current] that still fails, by bisection. Assumes rough
+ * monotonicity (fewer operations or less noise rarely makes a bug reappear); when that does
+ * not hold we merely stop at a larger value.
+ */
+function bisectDown(
+  shrinker: Shrinker,
+  current: number,
+  low: number,
+  make: (value: number) => Plan,
+  integer: boolean,
+): void {
+  let high = current;
+  let floor = low;
+  if (high <= floor) {
+    return;
+  }
+  if (shrinker.try(make(floor))) {
+    return;
+  }
+  for (let step = 0; step < 40 && !shrinker.budget.spent(); step++) {
+    const middle = integer ? Math.floor((floor + high) / 2) : (floor + high) / 2;
+    if (middle <= floor || middle >= high || (!integer && high - floor < 1e-4)) {
+      return;
+    }
+    if (shrinker.try(make(middle))) {
+      high = middle;
+    } else {
+      floor = middle;
+    }
+  }
+}
+
+/** Numeric workload parameters (operations per client, keys, …) toward their minimum. */
+function shrinkWorkload(shrinker: Shrinker): void {
+  const keys = Object.keys(shrinker.plan.workload).sort();
+  for (const key of keys) {
+    const value = shrinker.plan.workload[key];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      continue;
+    }
+    // A count of zero usually means "none"; try it too, since some bugs need no operations.
+    bisectDown(
+      shrinker,
+      value,
+      0,
+      (next) => ({
+        ...clonePlan(shrinker.plan),
+        workload: { ...shrinker.plan.workload, [key]: next },
+      }),
+      true,
+    );
+  }
+}
+
+/** Fault probabilities toward zero, and the latency tail toward no tail. */
+function shrinkProbabilities(shrinker: Shrinker): void {
+  for (const key of PROBABILITY_KEYS) {
+    const value = shrinker.plan.knobs[key];
+    bisectDown(
+      shrinker,
+      value,
+      0,
+      (next) => {
+        const plan = clonePlan(shrinker.plan);
+        plan.knobs[key] = Math.round(next * 10_000) / 10_000;
+        return plan;
+      },
+      false,
+    );
+  }
+  bisectDown(
+    shrinker,
+    shrinker.plan.knobs.latencyTailMultiplier,
+    1,
+    (next) => {
+      const plan = clonePlan(shrinker.plan);
+      plan.knobs.latencyTailMultiplier = next;
+      return plan;
+    },
+    true,
+  );
+}
+
+/** A shorter fault phase: faults past the new end are dropped (they would never fire). */
+function shrinkDuration(shrinker: Shrinker): void {
+  const plan = shrinker.plan;
+  const lastFaultUs = plan.faults.reduce((latest, fault) => Math.max(latest, fault.atUs), 0);
+  const lastStepUs = plan.script.reduce((latest, step) => Math.max(latest, step.atUs), 0);
+  const floorUs = Math.max(1, lastFaultUs + 1, lastStepUs + 1);
+  bisectDown(
+    shrinker,
+    plan.durationUs,
+    Math.min(floorUs, plan.durationUs),
+    (next) => ({ ...clonePlan(shrinker.plan), durationUs: next }),
+    true,
+  );
+}
+
+/** Sizes people compare before and after shrinking. */
+export interface PlanSize {
+  faultEvents: number;
+  scriptSteps: number;
+  clients: number;
+  durationUs: number;
+}
+
+export function planSize(plan: Plan): PlanSize {
+  return {
+    faultEvents: plan.faults.length,
+    scriptSteps: plan.script.length,
+    clients: plan.clients,
+    durationUs: plan.durationUs,
+  };
+}
