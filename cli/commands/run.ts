@@ -1,4 +1,6 @@
 import { runSeed } from '../../sim/run.ts';
+import { TraceRecorder } from '../../sim/trace-log.ts';
+import { viewerOptions, wantsTrace, writeViews } from '../../viewer/output.ts';
 import { scenarioArgument, seedArgument } from '../args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import { summarizeResult } from '../format.ts';
@@ -8,17 +10,24 @@ export const runCommand: Command = {
   command: 'run <scenario>',
   describe: 'Run one seed of a scenario and print its outcome, trace hash and counts',
   builder: (yargs) =>
-    yargs
+    viewerOptions(yargs)
       .positional('scenario', { type: 'string', describe: 'scenario name (see `faultline list`)' })
       .option('seed', { type: 'string', demandOption: true, describe: 'the seed to run' })
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-      .example('$0 run pingpong --seed 1', 'run seed 1 of the example scenario'),
+      .example('$0 run pingpong --seed 1', 'run seed 1 of the example scenario')
+      .example('$0 run pingpong --seed 0 --html out.html', 'draw the run as a space-time diagram'),
   run: async (args) => {
     const variant = typeof args.variant === 'string' ? args.variant : null;
     const scenario = scenarioArgument(args.scenario, variant);
     const seed = seedArgument(args.seed);
-    const { result } = runSeed(scenario.name, seed, variant);
+    const trace = wantsTrace(args) ? new TraceRecorder() : undefined;
+    const { plan, result } = runSeed(scenario.name, seed, variant, trace ? { trace } : {});
+    if (trace) {
+      // With --json, stdout is for the JSON alone.
+      const toStderr = (text: string) => process.stderr.write(text);
+      writeViews(args, trace, plan, result, args.json ? toStderr : undefined);
+    }
     if (args.json) {
       const { history: _history, ...rest } = result;
       process.stdout.write(

@@ -1,0 +1,247 @@
+// The viewer in a real browser: Debian's Chromium driven by playwright-core. Skips only when
+// Chromium is absent and .ci/browser-setup.sh cannot install it, and says so loudly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../scenarios/index.ts';
+import { runSeed } from '../sim/run.ts';
+import { type TraceRecord, TraceRecorder } from '../sim/trace-log.ts';
+import { renderHtml } from './render-html.ts';
+import { syntheticTrace } from './synthetic.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = resolve('test-artifacts');
+const ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function chromiumAvailable(): string | null {
+  if (existsSync(CHROMIUM)) {
+    return null;
+  }
+  const setup = spawnSync('bash', ['.ci/browser-setup.sh'], { encoding: 'utf8', timeout: 600_000 });
+  if (existsSync(CHROMIUM)) {
+    return null;
+  }
+  return `${CHROMIUM} is missing and .ci/browser-setup.sh could not install it: ${(setup.stderr || setup.stdout || String(setup.error)).trim().slice(-400)}`;
+}
+
+const missing = chromiumAvailable();
+if (missing !== null) {
+  console.warn(`\n!!! SKIPPING the viewer's browser tests: ${missing}\n`);
+}
+
+interface Loaded {
+  page: Page;
+  errors: string[];
+  requests: string[];
+}
+
+// The page's test API, as far as these tests use it.
+interface FaultlineApi {
+  model: { lanes: number; arrows: number; messages: number; steps: number };
+  lanes(): string[];
+  arrowsDrawn(): { total: number; deliver: number; drop: number; inFlight: number; copies: number };
+  visibleRange(): { startUs: number; endUs: number };
+  arrowPoint(index: number): { x: number; y: number } | null;
+  drawnArrowIndexes(): number[];
+  violationMarker(): { x: number; y: number; visible: boolean; atUs: number } | null;
+  currentStep(): { index: number; kind: string; text: string } | null;
+  zoom(factor: number): void;
+  fit(): void;
+  lastDrawMs(): number;
+}
+
+declare global {
+  interface Window {
+    faultline: FaultlineApi;
+  }
+}
+
+const count = (records: readonly TraceRecord[], kind: TraceRecord['kind']) =>
+  records.filter((record) => record.kind === kind).length;
+
+describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
+  let browser: Browser;
+  const trace = new TraceRecorder();
+  const run = runSeed('pingpong', 0, 'ack-before-fsync', { trace });
+  const pingpongFile = join(ARTIFACTS, 'pingpong-violation.html');
+  const bigFile = join(ARTIFACTS, 'synthetic-100k.html');
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(pingpongFile, renderHtml({ records: trace.records, ...run }));
+    writeFileSync(bigFile, renderHtml({ ...syntheticTrace(100_000), title: 'synthetic 100k' }));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(file: string): Promise<Loaded> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:') || url.startsWith('data:')) {
+        return route.continue();
+      }
+      requests.push(url);
+      return route.abort();
+    });
+    await page.goto(`file://${file}`);
+    await page.waitForSelector('body[data-ready="true"]');
+    return { page, errors, requests };
+  }
+
+  const api = <T>(page: Page, body: (faultline: FaultlineApi) => T) =>
+    page.evaluate(`(${body.toString()})(window.faultline)`) as Promise<T>;
+
+  it('loads with no console error and no network request, one lane per node', async () => {
+    const { page, errors, requests } = await open(pingpongFile);
+    expect(await api(page, (f) => f.lanes())).toEqual(['n1', 'n2', 'n3', 'c1', 'c2']);
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'pingpong-violation.png') });
+    await page.close();
+  });
+
+  it('draws an arrow for every delivery and every drop of the run', async () => {
+    const { page } = await open(pingpongFile);
+    const drawn = await api(page, (f) => f.arrowsDrawn());
+    expect(drawn.deliver).toBe(count(trace.records, 'deliver'));
+    expect(drawn.drop).toBe(count(trace.records, 'drop'));
+    const settled = count(trace.records, 'deliver') + count(trace.records, 'drop');
+    const copies = count(trace.records, 'duplicate');
+    expect(drawn.inFlight).toBe(count(trace.records, 'send') + copies - settled);
+    expect(drawn.total).toBe(await api(page, (f) => f.model.arrows));
+    await page.close();
+  });
+
+  it('marks the violation, and "jump to violation" brings it into view', async () => {
+    const { page } = await open(pingpongFile);
+    expect(await api(page, (f) => f.violationMarker()?.visible)).toBe(true);
+    expect(await page.locator('#violation-banner').innerText()).toContain('acked-pings-durable');
+    await page.keyboard.press('0');
+    for (let i = 0; i < 6; i++) await page.locator('#zoom-in').click();
+    await page.keyboard.press('Home');
+    await api(page, (f) => f.visibleRange());
+    // Zoomed in around the middle, the violation (at the very end) is out of view.
+    expect(await api(page, (f) => f.violationMarker()?.visible)).toBe(false);
+    await page.locator('#jump-violation').click();
+    const marker = await api(page, (f) => f.violationMarker());
+    expect(marker?.visible).toBe(true);
+    const range = await api(page, (f) => f.visibleRange());
+    expect(marker?.atUs).toBeGreaterThan(range.startUs);
+    expect(marker?.atUs).toBeLessThan(range.endUs);
+    expect(await api(page, (f) => f.currentStep()?.kind)).toBe('violation');
+    expect(await page.locator('#step').innerText()).toContain('VIOLATION acked-pings-durable');
+    await page.screenshot({ path: join(ARTIFACTS, 'pingpong-jump-to-violation.png') });
+    await page.close();
+  });
+
+  it('shows a message in a tooltip when the mouse is over its arrow', async () => {
+    const { page } = await open(pingpongFile);
+    await page.locator('#jump-violation').click();
+    const indexes = await api(page, (f) => f.drawnArrowIndexes());
+    let shown = '';
+    for (const index of indexes) {
+      const point = await page.evaluate(`window.faultline.arrowPoint(${index})`);
+      if (point === null) continue;
+      const { x, y } = point as { x: number; y: number };
+      await page.mouse.move(x, y);
+      shown = (await page.locator('#tooltip').isVisible())
+        ? await page.locator('#tooltip').innerText()
+        : '';
+      if (/delivered\s+\d/.test(shown)) break;
+    }
+    expect(shown).toMatch(/#\d+ \w+ → \w+/);
+    expect(shown).toMatch(/sent\s+\d+\.\d{3} ms/);
+    expect(shown).toMatch(/delivered\s+\d+\.\d{3} ms \(\+\d+\.\d{3} ms\)/);
+    expect(shown).toMatch(/size\s+\d+ bytes/);
+    expect(shown).toMatch(/body\s+\{/);
+    await page.close();
+  });
+
+  it('zooms with the buttons, the wheel and the keys; steps event by event; filters', async () => {
+    const { page } = await open(pingpongFile);
+    const width = async () => {
+      const range = await api(page, (f) => f.visibleRange());
+      return range.endUs - range.startUs;
+    };
+    const whole = await width();
+    await page.locator('#zoom-in').click();
+    const zoomed = await width();
+    expect(zoomed).toBeLessThan(whole * 0.7);
+    const box = await page.locator('#diagram').boundingBox();
+    await page.mouse.move((box?.x ?? 0) + 700, (box?.y ?? 0) + 200);
+    await page.mouse.wheel(0, -300);
+    await page.waitForFunction(
+      `(() => { const r = window.faultline.visibleRange(); return r.endUs - r.startUs < ${zoomed * 0.9}; })()`,
+    );
+    await page.keyboard.press('-');
+    expect(await width()).toBeGreaterThan(zoomed * 0.5);
+    await page.keyboard.press('0');
+    expect(await width()).toBeCloseTo(whole, 0);
+
+    await page.locator('#next').click();
+    await page.locator('#next').click();
+    expect(await api(page, (f) => f.currentStep()?.index)).toBe(1);
+    await page.keyboard.press('p');
+    expect(await api(page, (f) => f.currentStep()?.index)).toBe(0);
+    expect(await page.locator('#step').innerText()).toContain('step 1/');
+
+    const all = (await api(page, (f) => f.arrowsDrawn())).total;
+    await page.locator('#type-filter label[data-value="heartbeat"] input').uncheck();
+    expect((await api(page, (f) => f.arrowsDrawn())).total).toBeLessThan(all);
+    await page.locator('#node-filter label[data-value="n1"] input').uncheck();
+    expect(await api(page, (f) => f.lanes())).toEqual(['n2', 'n3', 'c1', 'c2']);
+    await page.close();
+  });
+
+  it('renders and pans a 100,000-event trace', async () => {
+    const { page, errors } = await open(bigFile);
+    expect(await api(page, (f) => f.model.steps)).toBeGreaterThanOrEqual(100_000);
+    const whole = await api(page, (f) => f.arrowsDrawn());
+    expect(whole.total).toBe(await api(page, (f) => f.model.arrows));
+    await page.screenshot({ path: join(ARTIFACTS, 'synthetic-100k.png') });
+    await api(page, (f) => f.zoom(0.01));
+    const before = await api(page, (f) => f.visibleRange());
+    const zoomed = await api(page, (f) => f.arrowsDrawn());
+    expect(zoomed.total).toBeGreaterThan(0);
+    expect(zoomed.total).toBeLessThan(whole.total / 20);
+    const box = await page.locator('#diagram').boundingBox();
+    const y = (box?.y ?? 0) + 250;
+    await page.mouse.move((box?.x ?? 0) + 900, y);
+    await page.mouse.down();
+    await page.mouse.move((box?.x ?? 0) + 300, y, { steps: 10 });
+    await page.mouse.up();
+    for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+    const after = await api(page, (f) => f.visibleRange());
+    expect(after.startUs).toBeGreaterThan(before.startUs);
+    expect(after.endUs - after.startUs).toBeCloseTo(before.endUs - before.startUs, 0);
+    expect((await api(page, (f) => f.arrowsDrawn())).total).toBeGreaterThan(0);
+    await page.locator('#jump-violation').click();
+    expect(await api(page, (f) => f.violationMarker()?.visible)).toBe(true);
+    console.log(
+      `100k-event trace: last draw took ${(await api(page, (f) => f.lastDrawMs())).toFixed(1)} ms`,
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

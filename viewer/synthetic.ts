@@ -1,0 +1,195 @@
+// A made-up but well-formed trace for viewer tests: every record kind the viewer draws
+// (roles, duplicates, drops at send and at delivery, pauses, partitions, open operations)
+// at any size, without depending on which systems exist yet.
+import type { TraceRecord } from '../sim/trace-log.ts';
+import type { Plan, RunResult } from '../sim/types.ts';
+
+export interface Synthetic {
+  records: TraceRecord[];
+  plan: Plan;
+  result: RunResult;
+}
+
+/** A deterministic LCG: tests need variety, not quality. */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+export function syntheticPlan(nodes: number, clients: number): Plan {
+  return {
+    format: 1,
+    scenario: 'synthetic',
+    variant: null,
+    seed: 7,
+    nodes,
+    clients,
+    durationUs: 0,
+    settleUs: 0,
+    knobs: {} as Plan['knobs'],
+    faults: [],
+    script: [],
+    workload: {},
+  };
+}
+
+export function syntheticResult(atUs: number, node: number, eventIndex: number): RunResult {
+  return {
+    outcome: 'violation',
+    violation: {
+      invariant: 'election-safety',
+      timeUs: atUs,
+      eventIndex,
+      message: `two leaders in term 3: n1 and n${node + 1}`,
+      node,
+    },
+    traceHash: '0',
+    checkpoints: [],
+    stats: { virtualTimeUs: atUs } as RunResult['stats'],
+    faultsFired: {},
+    sometimes: [],
+    linkBytes: {},
+    history: [],
+  };
+}
+
+/** About `events` records over 3 servers and 2 clients, ending in a violation. */
+export function syntheticTrace(events: number, seed = 1): Synthetic {
+  const nodes = 3;
+  const clients = 2;
+  const random = lcg(seed);
+  const records: TraceRecord[] = [];
+  let timeUs = 0;
+  let event = 0;
+  let messageId = 0;
+  let operation = 0;
+  const push = (record: Omit<TraceRecord, 'event' | 'timeUs'>) =>
+    records.push({ event, timeUs, ...record });
+  // In flight: [deliverAtUs, from, to, id, type].
+  const inFlight: [number, number, number, number, string][] = [];
+  push({ kind: 'fault', node: -1, type: 'partition', detail: partition(timeUs) });
+  push({
+    kind: 'observe',
+    node: 0,
+    type: 'became-leader',
+    detail: { type: 'became-leader', term: 1 },
+  });
+  while (records.length < events - 1) {
+    event++;
+    timeUs += 1 + Math.floor(random() * 400);
+    deliverDue(timeUs, inFlight, push);
+    const from = Math.floor(random() * (nodes + clients));
+    const to = (from + 1 + Math.floor(random() * (nodes + clients - 1))) % (nodes + clients);
+    const type = from >= nodes ? 'request' : random() < 0.7 ? 'append' : 'vote';
+    messageId++;
+    push({
+      kind: 'send',
+      node: from,
+      peer: to,
+      messageId,
+      type,
+      detail: { sizeBytes: 40, body: { type, n: messageId } },
+    });
+    const roll = random();
+    if (roll < 0.03) {
+      push({ kind: 'drop', node: from, peer: to, messageId, detail: 'partition' });
+    } else {
+      inFlight.push([timeUs + 500 + Math.floor(random() * 3000), from, to, messageId, type]);
+      if (roll > 0.97) {
+        push({ kind: 'duplicate', node: from, peer: to, messageId });
+        inFlight.push([timeUs + 800 + Math.floor(random() * 3000), from, to, messageId, type]);
+      }
+    }
+    sprinkle(random, push, { nodes, clients, timeUs, operation: () => operation++ });
+  }
+  push({ kind: 'fault', node: -1, type: 'heal', detail: { kind: 'heal' } });
+  const culprit = 2;
+  push({
+    kind: 'violation',
+    node: culprit,
+    detail: syntheticResult(timeUs, culprit, event).violation,
+  });
+  return {
+    records,
+    plan: syntheticPlan(nodes, clients),
+    result: syntheticResult(timeUs, culprit, event),
+  };
+}
+
+function partition(atUs: number) {
+  return {
+    atUs,
+    kind: 'partition',
+    shape: 'majority-minority',
+    links: [
+      [0, 2],
+      [2, 0],
+      [1, 2],
+      [2, 1],
+      [3, 2],
+      [2, 3],
+      [4, 2],
+      [2, 4],
+    ],
+  };
+}
+
+type Push = (record: Omit<TraceRecord, 'event' | 'timeUs'>) => void;
+
+function deliverDue(
+  nowUs: number,
+  inFlight: [number, number, number, number, string][],
+  push: Push,
+): void {
+  for (let index = inFlight.length - 1; index >= 0; index--) {
+    const [at, from, to, id, type] = inFlight[index] as [number, number, number, number, string];
+    if (at <= nowUs) {
+      inFlight.splice(index, 1);
+      push({ kind: 'deliver', node: to, peer: from, messageId: id, type });
+    }
+  }
+}
+
+/** Now and then: a role change, a crash and restart, a pause, a client operation. */
+function sprinkle(
+  random: () => number,
+  push: Push,
+  context: { nodes: number; clients: number; timeUs: number; operation: () => number },
+): void {
+  const roll = random();
+  const node = Math.floor(random() * context.nodes);
+  if (roll < 0.004) {
+    const term = 2 + Math.floor(random() * 5);
+    push({
+      kind: 'observe',
+      node,
+      type: 'became-candidate',
+      detail: { type: 'became-candidate', term },
+    });
+  } else if (roll < 0.008) {
+    push({
+      kind: 'observe',
+      node,
+      type: 'became-follower',
+      detail: { type: 'became-follower', term: 2 },
+    });
+  } else if (roll < 0.01) {
+    push({ kind: 'fsync', node, detail: { syncId: 1, ok: true } });
+  } else if (roll < 0.02) {
+    const client = context.nodes + Math.floor(random() * context.clients);
+    const id = context.operation();
+    push({ kind: 'invoke', node: client, messageId: id, detail: { f: 'write', value: id } });
+    if (random() < 0.9) {
+      push({ kind: 'complete', node: client, messageId: id, type: 'ok', detail: null });
+    }
+  } else if (roll < 0.021) {
+    push({ kind: 'crash', node, detail: 'crash' });
+    push({ kind: 'restart', node, detail: '' });
+  } else if (roll < 0.022) {
+    push({ kind: 'fault', node, type: 'pause', detail: { kind: 'pause', node, durationUs: 900 } });
+    push({ kind: 'resume', node, detail: '' });
+  }
+}
