@@ -306,6 +306,17 @@ export class RaftCore {
 
   // ---- Ready / advance ----------------------------------------------------------------------
 
+  /**
+   * For the adapter's 'vote-without-fsync' / 'ack-before-fsync' variants only: removes the
+   * matching messages from the outbox now, without waiting for a Ready and its fsync.
+   * A correct adapter never calls this.
+   */
+  takeMessagesEarly(predicate: (message: Message) => boolean): Message[] {
+    const taken = this.outbox.filter(predicate);
+    this.outbox = this.outbox.filter((message) => !predicate(message));
+    return taken;
+  }
+
   hasReady(): boolean {
     return this.outstanding === null && this.buildReady(false) !== null;
   }

@@ -140,3 +140,36 @@ describe('check-quorum', () => {
     expect(c.core(other).vote).not.toBe(follower);
   });
 });
+
+describe('what the adapter needs for the fsync bug variants', () => {
+  it('marks granted votes and acks as needing durability, and can hand them out early', async () => {
+    const { messageNeedsDurability } = await import('./types.ts');
+    const c = new Cluster({ size: 3, seed: 61, config: { preVote: false } });
+    c.core(1).campaign();
+    c.flush();
+    const request = c.pending().find((m) => m.type === 'vote' && m.to === 2);
+    expect(request).toBeDefined();
+    c.clearInflight();
+    c.core(2).step(request as NonNullable<typeof request>);
+    const early = c.core(2).takeMessagesEarly((m) => messageNeedsDurability(m) === 'vote');
+    expect(early).toMatchObject([{ type: 'vote-response', granted: true, to: 1 }]);
+    const ready = c.core(2).ready();
+    expect(ready?.hardState).toMatchObject({ vote: 1 });
+    expect(ready?.messages).toEqual([]);
+  });
+
+  it('forget-vote-on-restart drops the restored vote', () => {
+    const c = new Cluster({ size: 3, seed: 62, bugs: ['forget-vote-on-restart'] });
+    const leader = c.electLeader();
+    const voter = c.ids.find((id) => id !== leader && c.core(id).vote === leader) as number;
+    c.crash(voter);
+    c.restart(voter);
+    expect(c.core(voter).vote).toBeNull();
+    const healthy = new Cluster({ size: 3, seed: 62 });
+    const l2 = healthy.electLeader();
+    const v2 = healthy.ids.find((id) => id !== l2 && healthy.core(id).vote === l2) as number;
+    healthy.crash(v2);
+    healthy.restart(v2);
+    expect(healthy.core(v2).vote).toBe(l2);
+  });
+});
