@@ -79,8 +79,12 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
   for (const kind of scenario.faults.eligible) {
     faultsFired[kind] = totals.faultsFired[kind] ?? 0;
   }
-  // Kinds that fired without being eligible (a supervisor restart, buggify in system code).
-  addCounts(faultsFired, totals.faultsFired);
+  // Kinds that fired without being eligible (buggify in system code, say) are listed too.
+  for (const [kind, count] of Object.entries(totals.faultsFired)) {
+    if (!(kind in faultsFired)) {
+      faultsFired[kind] = count ?? 0;
+    }
+  }
   const sometimes: Record<string, number> = {};
   for (const name of Object.keys(scenario.sometimes ?? {})) {
     sometimes[name] = totals.sometimes[name] ?? 0;

@@ -1,0 +1,233 @@
+// The fuzz, merge and list commands end to end, through the real CLI in a child process:
+// exit codes, JSON summaries, replay files that survive kill -9, the summary after Ctrl-C,
+// hang and worker-crash findings, and shards that merge back into the whole range.
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
+import { REPLAY_EXTENSION, readReplay } from '../../sim/replay-file.ts';
+import { runCli, startCli, waitFor } from '../spawn-cli.ts';
+
+const FIXTURES = { FAULTLINE_SCENARIO_MODULES: 'sim/fuzz/fixtures/misbehaving-scenario.ts' };
+
+function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'faultline-fuzz-'));
+}
+
+function lastJson(text: string): FuzzSummary {
+  const line = text.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(line) as FuzzSummary;
+}
+
+describe('faultline fuzz', () => {
+  it('exits 0 when every seed passes and prints a JSON summary with coverage', async () => {
+    const out = scratch();
+    const run = await runCli([
+      'fuzz',
+      'pingpong',
+      '--seeds',
+      '60',
+      '--workers',
+      '2',
+      '--json',
+      '--out',
+      out,
+    ]);
+    expect(run.code).toBe(0);
+    const summary = lastJson(run.stdout);
+    expect(summary).toMatchObject({ seeds: 60, passed: 60, failed: 0, replays: [] });
+    expect(summary.seedsPerSec).toBeGreaterThan(0);
+    expect(summary.eventsPerSec).toBeGreaterThan(0);
+    expect(Object.keys(summary.coverage.faultsFired)).toContain('crash');
+    expect(summary.coverage.sometimes).toHaveProperty(['a ping was retried']);
+    expect(summary.determinism.mismatches).toBe(0);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('exits 1 on findings, prints a replay command for each, and writes valid replay files', async () => {
+    const out = scratch();
+    const run = await runCli([
+      'fuzz',
+      'pingpong',
+      '--variant',
+      'ack-before-fsync',
+      '--seeds',
+      '40',
+      '--workers',
+      '2',
+      '--out',
+      out,
+    ]);
+    expect(run.code).toBe(1);
+    const commands = run.stdout
+      .split('\n')
+      .filter((line) => line.includes('npx faultline replay '));
+    expect(commands.length).toBeGreaterThan(0);
+    expect(run.stdout).toContain('seed 0 violation acked-pings-durable');
+    const files = readdirSync(out);
+    expect(files).toHaveLength(commands.length);
+    for (const name of files) {
+      const file = readReplay(join(out, name));
+      expect(file.expected).toEqual({ outcome: 'fails', invariant: 'acked-pings-durable' });
+    }
+  });
+
+  it('exits 2 with one sentence for bad usage', async () => {
+    const cases = [
+      ['fuzz', 'no-such-scenario'],
+      ['fuzz', 'pingpong', '--shard', '3/2'],
+      ['fuzz', 'pingpong', '--workers', '0'],
+      ['fuzz', 'pingpong', '--variant', 'nope'],
+      ['fuzz', 'pingpong', '--time', 'soon'],
+    ];
+    const runs = await Promise.all(cases.map((args) => runCli(args)));
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/^faultline: /);
+    }
+  });
+
+  it('on SIGINT stops handing out work, prints the summary and exits by its findings', async () => {
+    const out = scratch();
+    const run = startCli([
+      'fuzz',
+      'pingpong',
+      '--seeds',
+      '1000000',
+      '--workers',
+      '2',
+      '--out',
+      out,
+      '--progress-every',
+      '0.2s',
+    ]);
+    expect(await waitFor(() => run.stderr().includes('seeds/s'), 20_000)).toBe(true);
+    run.child.kill('SIGINT');
+    const code = await run.done;
+    expect(code).toBe(0);
+    expect(run.stdout()).toMatch(
+      /pingpong: [\d,]+ seeds, [\d,]+ passed, 0 failed .* stopped: interrupted/,
+    );
+  });
+
+  it('leaves only complete replay files when killed with SIGKILL mid-run', async () => {
+    const out = scratch();
+    const run = startCli([
+      'fuzz',
+      'pingpong',
+      '--variant',
+      'ack-before-fsync',
+      '--seeds',
+      '1000000',
+      '--workers',
+      '2',
+      '--out',
+      out,
+    ]);
+    expect(await waitFor(() => readdirSync(out).length >= 8, 30_000)).toBe(true);
+    run.child.kill('SIGKILL');
+    expect(await run.done).toBe('SIGKILL');
+    const names = readdirSync(out);
+    const replays = names.filter((name) => name.endsWith(REPLAY_EXTENSION));
+    expect(replays.length).toBeGreaterThanOrEqual(8);
+    for (const name of replays) {
+      expect(readReplay(join(out, name)).finding).toBe('violation');
+    }
+    // A temp file caught mid-write is hidden and never looks like a replay.
+    for (const name of names.filter((name) => !name.endsWith(REPLAY_EXTENSION))) {
+      expect(name).toMatch(/^\..*\.tmp$/);
+    }
+  });
+
+  it('reports a seed stuck in an endless handler as a hang, and a dead worker as a crash', async () => {
+    const out = scratch();
+    const run = await runCli(
+      [
+        'fuzz',
+        'test-misbehave',
+        '--seeds',
+        '30',
+        '--workers',
+        '2',
+        '--hang-timeout',
+        '1s',
+        '--json',
+        '--out',
+        out,
+      ],
+      FIXTURES,
+    );
+    expect(run.code).toBe(1);
+    const summary = lastJson(run.stdout);
+    const findings = summary.findings.map((finding) => `${finding.kind}:${finding.seed}`);
+    expect(findings).toEqual(['hang:5', 'crash:12', 'hang:25']);
+    expect(summary.seeds).toBe(30);
+    expect(summary.passed).toBe(27);
+    expect(readReplay(join(out, 'test-misbehave-main-seed5-hang.msgpack')).expected).toEqual({
+      outcome: 'fails',
+      invariant: 'hang',
+    });
+  });
+
+  it('splits a range into shards that merge back into the whole', async () => {
+    const out = scratch();
+    const shards = await Promise.all(
+      [0, 1, 2].map((index) =>
+        runCli([
+          'fuzz',
+          'pingpong',
+          '--variant',
+          'ack-before-fsync',
+          '--seeds',
+          '45',
+          '--shard',
+          `${index}/3`,
+          '--workers',
+          '1',
+          '--json',
+          '--out',
+          out,
+        ]),
+      ),
+    );
+    const paths = shards.map((shard, index) => {
+      const path = join(out, `shard-${index}.json`);
+      writeFileSync(path, shard.stdout);
+      return path;
+    });
+    const seeds = shards.map((shard) => lastJson(shard.stdout).seeds);
+    expect(seeds).toEqual([15, 15, 15]);
+    const failing = shards.flatMap((shard) =>
+      lastJson(shard.stdout).findings.map((finding) => finding.seed),
+    );
+    for (const [index, shard] of shards.entries()) {
+      for (const finding of lastJson(shard.stdout).findings) {
+        expect(finding.seed % 3).toBe(index);
+      }
+    }
+    const merged = await runCli(['merge', ...paths, '--json']);
+    expect(merged.code).toBe(failing.length > 0 ? 1 : 0);
+    const summary = lastJson(merged.stdout);
+    expect(summary.seeds).toBe(45);
+    expect(summary.failed).toBe(failing.length);
+    expect(summary.shardsMissing).toEqual([]);
+    const bad = await runCli(['merge', paths[0] as string, paths[0] as string]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/appears twice/);
+  });
+});
+
+describe('faultline list', () => {
+  it('lists scenarios with parameters and variants, and keeps test fixtures out', async () => {
+    const run = await runCli(['list']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('pingpong — ');
+    expect(run.stdout).toContain('--variant ack-before-fsync');
+    expect(run.stdout).toMatch(/3 nodes · 2 clients/);
+    expect(run.stdout).not.toContain('test-misbehave');
+  });
+});

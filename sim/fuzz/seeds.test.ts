@@ -1,0 +1,127 @@
+// Shards: the union of the shards of a split is the seed range, with no overlap, for any
+// range and split (property test); and merging shard summaries adds them up.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import '../../scenarios/index.ts';
+import { scenarioNamed } from '../run.ts';
+import { parseShard, sampledForDeterminism, shardSeed, shardSeedCount } from './seeds.ts';
+import {
+  coverageOf,
+  emptyTotals,
+  type FuzzSummary,
+  MergeError,
+  mergeSummaries,
+} from './summary.ts';
+
+describe('shards', () => {
+  it('cover [from, from + seeds) exactly once across i = 0..n-1', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(1_000_000),
+        fc.nat(500),
+        fc.integer({ min: 1, max: 40 }),
+        (from, seeds, count) => {
+          const seen = new Set<number>();
+          for (let index = 0; index < count; index++) {
+            const shard = { index, count };
+            const owned = shardSeedCount(seeds, shard);
+            for (let k = 0; k < owned; k++) {
+              const seed = shardSeed(from, shard, k);
+              expect(seed).toBeGreaterThanOrEqual(from);
+              expect(seed).toBeLessThan(from + seeds);
+              expect(seen.has(seed)).toBe(false);
+              seen.add(seed);
+            }
+          }
+          expect(seen.size).toBe(seeds);
+        },
+      ),
+      { numRuns: 300, seed: 5 },
+    );
+  });
+
+  it('parses i/n and explains bad values in one sentence', () => {
+    expect(parseShard('2/8')).toEqual({ index: 2, count: 8 });
+    expect(parseShard('8/8')).toMatch(/below the count/);
+    expect(parseShard('0/0')).toMatch(/between 1/);
+    expect(parseShard('two of eight')).toMatch(/look like i\/n/);
+  });
+
+  it('samples about the requested fraction of seeds for determinism, the same way every time', () => {
+    let sampled = 0;
+    for (let seed = 0; seed < 20_000; seed++) {
+      sampled += sampledForDeterminism(seed, 0.01) ? 1 : 0;
+    }
+    expect(sampled).toBeGreaterThan(120);
+    expect(sampled).toBeLessThan(280);
+    expect(sampledForDeterminism(12_345, 0.5)).toBe(sampledForDeterminism(12_345, 0.5));
+    expect(sampledForDeterminism(1, 0)).toBe(false);
+  });
+});
+
+function summary(index: number, seeds: number, failed: number): FuzzSummary {
+  const totals = emptyTotals();
+  totals.faultsFired = { crash: index + 1 };
+  totals.sometimes = { 'a ping was retried': seeds - failed };
+  return {
+    faultline: 'fuzz-summary',
+    formatVersion: 1,
+    scenario: 'pingpong',
+    variant: null,
+    from: 0,
+    seedsRequested: 100,
+    shard: { index, count: 3 },
+    stopReason: 'done',
+    interrupted: false,
+    seeds,
+    passed: seeds - failed,
+    failed,
+    findings: Array.from({ length: failed }, (_, k) => ({
+      seed: index + 3 * k,
+      kind: 'violation' as const,
+      invariant: 'x',
+      message: 'm',
+      timeUs: 0,
+      eventIndex: 0,
+      replay: `out/${index}-${k}.msgpack`,
+    })),
+    replays: Array.from({ length: failed }, (_, k) => `out/${index}-${k}.msgpack`),
+    elapsedMs: 1000 * (index + 1),
+    workers: 2,
+    seedsPerSec: 0,
+    eventsPerSec: 0,
+    events: 1000 * seeds,
+    virtualTimeUs: 1_000_000 * seeds,
+    acceleration: 0,
+    determinism: { rate: 0.01, sampled: 1, mismatches: 0 },
+    coverage: coverageOf(scenarioNamed('pingpong'), totals),
+  };
+}
+
+describe('merge', () => {
+  it('adds counts, keeps every finding and replay, and recomputes rates over the longest shard', () => {
+    const merged = mergeSummaries([summary(0, 34, 1), summary(1, 33, 0), summary(2, 33, 2)]);
+    expect(merged.seeds).toBe(100);
+    expect(merged.failed).toBe(3);
+    expect(merged.passed).toBe(97);
+    expect(merged.findings.map((finding) => finding.seed)).toEqual([0, 2, 5]);
+    expect(merged.replays).toHaveLength(3);
+    expect(merged.elapsedMs).toBe(3000);
+    expect(merged.seedsPerSec).toBeCloseTo(100 / 3, 1);
+    expect(merged.coverage.faultsFired['crash']).toBe(6);
+    expect(merged.coverage.faultsNeverFired).toContain('partition');
+    expect(merged.coverage.sometimes['a ping was retried']).toBe(97);
+    expect(merged.shardsMissing).toEqual([]);
+    expect(merged.workers).toBe(6);
+  });
+
+  it('reports missing shards and refuses duplicates or mixed splits', () => {
+    expect(mergeSummaries([summary(0, 34, 0), summary(2, 33, 0)]).shardsMissing).toEqual([1]);
+    expect(() => mergeSummaries([summary(1, 33, 0), summary(1, 33, 0)])).toThrow(MergeError);
+    const other = { ...summary(0, 10, 0), shard: { index: 1, count: 4 } };
+    expect(() => mergeSummaries([summary(0, 34, 0), other])).toThrow(/different splits/);
+    const unsharded = { ...summary(0, 10, 0), shard: null };
+    expect(() => mergeSummaries([summary(0, 34, 0), unsharded])).toThrow(/sharded and unsharded/);
+  });
+});

@@ -1,0 +1,169 @@
+// Shrinking: with synthetic predicates (fast, exact expectations) and with a planted
+// ack-before-fsync failure of pingpong that must shrink to its one essential fault.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import '../scenarios/index.ts';
+import { planFor, quietKnobs } from './plan.ts';
+import { runPlan, scenarioNamed } from './run.ts';
+import { shrinkPlan } from './shrink.ts';
+import type { FaultEvent, Plan } from './types.ts';
+
+const BUDGET = { timeMs: 30_000, attemptsMax: 20_000 };
+
+function basePlan(faults: FaultEvent[]): Plan {
+  const plan = planFor(scenarioNamed('pingpong'), 3, 'ack-before-fsync');
+  return { ...plan, faults, knobs: { ...quietKnobs(), dropProbability: 0.2 } };
+}
+
+/** Distinct, valid fault events: a pause per index (node and time vary). */
+function noiseFaults(count: number): FaultEvent[] {
+  return Array.from({ length: count }, (_, index) => ({
+    atUs: 1000 + index * 1000,
+    kind: 'pause' as const,
+    node: index % 3,
+    durationUs: 100 + index,
+  }));
+}
+
+/** Plain ddmin over the fault list alone, as the reference the shrinker must match or beat. */
+function plainDdmin(plan: Plan, fails: (plan: Plan) => boolean): number {
+  let items = plan.faults;
+  let chunks = 2;
+  for (let step = 0; step < 10_000 && items.length > 0; step++) {
+    const size = Math.ceil(items.length / Math.min(chunks, items.length));
+    let next: FaultEvent[] | undefined;
+    for (let start = 0; start < items.length && next === undefined; start += size) {
+      const rest = [...items.slice(0, start), ...items.slice(start + size)];
+      if (fails({ ...plan, faults: rest })) {
+        next = rest;
+      }
+    }
+    if (next !== undefined) {
+      items = next;
+      chunks = Math.max(chunks - 1, 2);
+    } else if (size === 1) {
+      break;
+    } else {
+      chunks = Math.min(chunks * 2, items.length);
+    }
+  }
+  return items.length;
+}
+
+describe('shrinkPlan with a synthetic predicate', () => {
+  it('keeps exactly the faults, operations and noise the failure needs', () => {
+    const faults = noiseFaults(40);
+    const needed = [faults[7], faults[31]] as FaultEvent[];
+    const fails = (plan: Plan) =>
+      needed.every((fault) =>
+        plan.faults.some((other) => JSON.stringify(other) === JSON.stringify(fault)),
+      ) &&
+      (plan.workload['opsPerClient'] as number) >= 3 &&
+      plan.knobs.dropProbability > 0.01;
+    const result = shrinkPlan(basePlan(faults), fails, BUDGET);
+    expect(result.plan.faults).toEqual(needed);
+    expect(result.plan.workload['opsPerClient']).toBe(3);
+    expect(result.plan.knobs.dropProbability).toBeGreaterThan(0.01);
+    expect(result.plan.knobs.dropProbability).toBeLessThan(0.02);
+    expect(result.plan.clients).toBe(0);
+    expect(result.plan.durationUs).toBe(faults[31]!.atUs + 1);
+    expect(result.exhausted).toBe(false);
+  });
+
+  it('fast-check: for a monotone "these faults together" bug, the result is that set and no larger than ddmin', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.uniqueArray(fc.nat(29), { minLength: 1, maxLength: 4 }),
+        (count, picks) => {
+          const faults = noiseFaults(count);
+          const needed = picks
+            .filter((pick) => pick < count)
+            .map((pick) => faults[pick] as FaultEvent);
+          const key = (fault: FaultEvent) => JSON.stringify(fault);
+          const fails = (plan: Plan) => {
+            const present = new Set(plan.faults.map(key));
+            return needed.every((fault) => present.has(key(fault)));
+          };
+          const plan = basePlan(faults);
+          const result = shrinkPlan(plan, fails, BUDGET);
+          expect(result.plan.faults.map(key).sort()).toEqual(needed.map(key).sort());
+          expect(result.plan.faults.length).toBeLessThanOrEqual(plainDdmin(plan, fails));
+        },
+      ),
+      { numRuns: 60, seed: 11 },
+    );
+  });
+
+  it('stops at its attempt budget', () => {
+    const result = shrinkPlan(basePlan(noiseFaults(30)), () => false, {
+      timeMs: 60_000,
+      attemptsMax: 5,
+    });
+    expect(result.attempts).toBe(5);
+    expect(result.exhausted).toBe(true);
+    expect(result.plan.faults).toHaveLength(30);
+  });
+
+  it('never proposes an invalid plan', () => {
+    const seen: Plan[] = [];
+    shrinkPlan(
+      basePlan(noiseFaults(10)),
+      (plan) => {
+        seen.push(plan);
+        return plan.faults.length > 2;
+      },
+      BUDGET,
+    );
+    for (const plan of seen) {
+      expect(plan.clients).toBeGreaterThanOrEqual(0);
+      expect(plan.durationUs).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('shrinking a planted pingpong failure', () => {
+  it('reduces a crash hidden among noise to the crash alone', () => {
+    // ack-before-fsync with slow fsyncs: a crash of n2 at 50 ms loses a ping it answered.
+    // The pauses, clock faults, partition and the restart are noise: settle restarts n2.
+    const faults: FaultEvent[] = [
+      { atUs: 10_000, kind: 'pause', node: 0, durationUs: 30_000 },
+      { atUs: 20_000, kind: 'clock-jump', node: 2, deltaUs: 40_000 },
+      { atUs: 50_000, kind: 'crash', node: 1 },
+      {
+        atUs: 60_000,
+        kind: 'partition',
+        shape: 'isolate',
+        links: [
+          [0, 2],
+          [2, 0],
+        ],
+      },
+      { atUs: 80_000, kind: 'restart', node: 1 },
+      { atUs: 90_000, kind: 'heal' },
+      { atUs: 500_000, kind: 'clock-drift', node: 0, driftPpm: 500 },
+      { atUs: 700_000, kind: 'pause', node: 2, durationUs: 30_000 },
+    ];
+    const plan: Plan = {
+      ...basePlan(faults),
+      knobs: {
+        ...quietKnobs(),
+        fsyncLatencyMinUs: 20_000,
+        fsyncLatencyMaxUs: 40_000,
+        dropProbability: 0.05,
+        duplicateProbability: 0.1,
+      },
+    };
+    const before = runPlan(plan);
+    expect(before.violation?.invariant).toBe('acked-pings-durable');
+    expect(runPlan({ ...plan, variant: null }).outcome).toBe('pass');
+    const fails = (candidate: Plan) =>
+      runPlan(candidate).violation?.invariant === 'acked-pings-durable';
+    const result = shrinkPlan(plan, fails, BUDGET);
+    expect(result.plan.faults).toEqual([{ atUs: 50_000, kind: 'crash', node: 1 }]);
+    const after = runPlan(result.plan);
+    expect(after.violation?.invariant).toBe('acked-pings-durable');
+    expect(after.stats.operations).toBeLessThan(before.stats.operations);
+  });
+});
