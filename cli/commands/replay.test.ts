@@ -1,0 +1,114 @@
+// replay, shrink and check-determinism through the real CLI: exit codes, the timeline, the
+// divergence report for a tampered file, and clear errors for files that are not replays.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import '../../scenarios/index.ts';
+import { encodeReplay, readReplay, replayFromRun, writeReplay } from '../../sim/replay-file.ts';
+import { runSeed, scenarioNamed } from '../../sim/run.ts';
+import { runCli } from '../spawn-cli.ts';
+
+function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'faultline-replay-cli-'));
+}
+
+function recorded(seed: number, variant: string | null): string {
+  const { plan, result } = runSeed('pingpong', seed, variant);
+  const finding = result.outcome === 'pass' ? 'pass' : 'violation';
+  const file = replayFromRun({ scenario: scenarioNamed('pingpong'), plan, result, finding });
+  const path = join(scratch(), `seed${seed}.msgpack`);
+  writeReplay(path, file);
+  return path;
+}
+
+describe('faultline replay', () => {
+  it('exits 1 when the violation reproduces, with a timeline and a verified hash', async () => {
+    const run = await runCli(['replay', recorded(0, 'ack-before-fsync')]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/timeline\n/);
+    expect(run.stdout).toMatch(/n2\s+crash/);
+    expect(run.stdout).toMatch(/c\d\s+invoke/);
+    expect(run.stdout).toContain('matches the recorded run');
+    expect(run.stdout).toContain('reproduced: acked-pings-durable fails again');
+  });
+
+  it('exits 0 when the run passes, and prints JSON on request', async () => {
+    const run = await runCli(['replay', recorded(1, null), '--json']);
+    expect(run.code).toBe(0);
+    const json = JSON.parse(run.stdout) as { verdict: string; hashMatches: boolean };
+    expect(json).toMatchObject({ verdict: 'passes', hashMatches: true });
+  });
+
+  it('says between which checkpoints a tampered run diverged', async () => {
+    const path = recorded(1, null);
+    const file = readReplay(path);
+    const [first, second] = file.checkpoints as [[number, string], [number, string]];
+    file.checkpoints[1] = [second[0], 'ffffffffffffffff'];
+    writeFileSync(path, encodeReplay(file));
+    const run = await runCli(['replay', path]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`diverged between event ${first[0]} and event ${second[0]}`);
+  });
+
+  it('stops at --until and says so', async () => {
+    const run = await runCli(['replay', recorded(0, 'ack-before-fsync'), '--until', '50']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('stopped before the recorded violation');
+  });
+
+  it('exits 2 with one sentence for garbage, foreign and missing files', async () => {
+    const directory = scratch();
+    const png = join(directory, 'picture.png');
+    writeFileSync(png, Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const text = join(directory, 'notes.msgpack');
+    writeFileSync(text, 'hello, this is not msgpack at all');
+    const runs = await Promise.all(
+      [png, text, join(directory, 'missing.msgpack')].map((path) => runCli(['replay', path])),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(runs[0]?.stderr).toMatch(/picture\.png is not a faultline replay file/);
+  });
+});
+
+describe('faultline shrink', () => {
+  it('shrinks a fuzz finding, prints sizes, and writes a replay that still fails', async () => {
+    const out = join(scratch(), 'small.msgpack');
+    const run = await runCli([
+      'shrink',
+      recorded(0, 'ack-before-fsync'),
+      '-o',
+      out,
+      '--time',
+      '20s',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/fault events\s+\d+\s+\d+/);
+    const before = readReplay(recorded(0, 'ack-before-fsync'));
+    const after = readReplay(out);
+    expect(after.plan.faults.length).toBeLessThan(before.plan.faults.length);
+    expect(after.expected).toEqual({ outcome: 'fails', invariant: 'acked-pings-durable' });
+    const replay = await runCli(['replay', out]);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain('matches the recorded run');
+  });
+
+  it('refuses a passing file with exit 2', async () => {
+    const run = await runCli(['shrink', recorded(1, null)]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/nothing to shrink/);
+  });
+});
+
+describe('faultline check-determinism', () => {
+  it('exits 0 when every seed gives the same trace hash twice', async () => {
+    const run = await runCli(['check-determinism', 'pingpong', '--seeds', '8']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('8 seeds run twice, all trace hashes equal');
+  });
+});
