@@ -10,7 +10,9 @@
   const TOP = AXIS + 24; // the row under the axis holds partition labels
   const LANE_MIN = 46;
   const LANE_MAX = 120;
-  const DENSE = 4000; // above this many arrows in view: no arrowheads or labels
+  const DENSE = 4000;
+  const OVERVIEW_H = 26;
+  const CALLOUT_W = 560; // above this many arrows in view: no arrowheads or labels
   const PALETTE = [
     '#2563eb',
     '#059669',
@@ -44,6 +46,7 @@
   let width = 800;
   let height = 400;
   let laneH = 60;
+  let bottom = 14; // room under the lanes for the violation's sentence
   let laneY = new Map(); // lane id → centre y, visible lanes only
   let current = -1; // the step the user is on
   let hovered = null;
@@ -109,8 +112,27 @@
     (o) => o.callUs,
     (o) => o.returnUs,
   );
+  const opRow = stackOperations();
   const marksIn = pointIndex(M.marks, (m) => m.atUs);
   const stepTimes = Float64Array.from(M.steps, (s) => s.atUs);
+
+  /** Overlapping operations of one client (after an unknown outcome) go on rows below. */
+  function stackOperations() {
+    const rows = new Int32Array(M.operations.length);
+    const ends = new Map();
+    const order = M.operations.map((_, i) => i);
+    order.sort((a, b) => M.operations[a].callUs - M.operations[b].callUs);
+    for (const i of order) {
+      const op = M.operations[i];
+      const taken = ends.get(op.client) ?? [];
+      let row = taken.findIndex((end) => end <= op.callUs);
+      if (row < 0) row = taken.push(0) - 1;
+      taken[row] = op.returnUs;
+      ends.set(op.client, taken);
+      rows[i] = row;
+    }
+    return rows;
+  }
 
   // --- coordinates ---------------------------------------------------------------------------
   const x = (t) => GUTTER + ((t - view.t0) / (view.t1 - view.t0)) * (width - GUTTER - 12);
@@ -126,13 +148,17 @@
     const lanes = visibleLanes();
     const header = document.querySelector('header').offsetHeight;
     const footer = document.querySelector('footer').offsetHeight;
-    const room = window.innerHeight - header - footer - overview.clientHeight - 6;
-    laneH = Math.max(LANE_MIN, Math.min(LANE_MAX, (room - TOP - 14) / Math.max(lanes.length, 1)));
     width = Math.max(document.documentElement.clientWidth, 480);
-    height = Math.round(TOP + laneH * lanes.length + 14);
+    bottom = M.violation ? 30 + calloutLines().length * 15 : 14;
+    const room = window.innerHeight - header - footer - OVERVIEW_H - 6;
+    laneH = Math.max(
+      LANE_MIN,
+      Math.min(LANE_MAX, (room - TOP - bottom) / Math.max(lanes.length, 1)),
+    );
+    height = Math.round(TOP + laneH * lanes.length + bottom);
     laneY = new Map(lanes.map((l, i) => [l.id, TOP + laneH * i + laneH / 2]));
     sizeCanvas(canvas, g, width, height);
-    sizeCanvas(overview, og, width, 26);
+    sizeCanvas(overview, og, width, OVERVIEW_H);
   }
 
   function sizeCanvas(el, ctx, w, h) {
@@ -207,8 +233,9 @@
       if (band.endUs < view.t0 || band.startUs > view.t1) continue;
       const x0 = x(band.startUs);
       const x1 = Math.max(x(band.endUs), x0 + 2);
-      g.fillStyle = 'rgba(148,163,184,0.16)';
-      g.fillRect(x0, AXIS, x1 - x0, height - AXIS);
+      // A partition that cut nothing (a ring of two) is shown, but not shaded.
+      g.fillStyle = band.links.length ? 'rgba(148,163,184,0.16)' : 'rgba(148,163,184,0.04)';
+      g.fillRect(x0, AXIS, x1 - x0, height - AXIS - bottom);
       if (band.groups) {
         band.groups.forEach((group, gi) => {
           for (const id of group) {
@@ -223,9 +250,9 @@
       g.setLineDash([4, 3]);
       g.beginPath();
       g.moveTo(x0 + 0.5, AXIS);
-      g.lineTo(x0 + 0.5, height);
+      g.lineTo(x0 + 0.5, height - bottom);
       g.moveTo(x1 - 0.5, AXIS);
-      g.lineTo(x1 - 0.5, height);
+      g.lineTo(x1 - 0.5, height - bottom);
       g.stroke();
       g.setLineDash([]);
       const label = `✂ ${band.shape}: ${band.summary}`;
@@ -267,7 +294,7 @@
       g.strokeStyle = '#eceef1';
       g.beginPath();
       g.moveTo(px, AXIS);
-      g.lineTo(px, height);
+      g.lineTo(px, height - bottom);
       g.stroke();
       g.strokeStyle = '#9ca3af';
       g.beginPath();
@@ -342,12 +369,13 @@
 
   function drawOperations() {
     const colours = { ok: '#16a34a', fail: RED, unknown: '#9ca3af' };
-    opsIn(view.t0, view.t1, (op) => {
+    const rows = Math.max(1, Math.floor((laneH / 2 - 12) / 11));
+    opsIn(view.t0, view.t1, (op, i) => {
       const y = laneY.get(op.client);
       if (y === undefined) return;
       const x0 = x(op.callUs);
       const x1 = Math.max(x(op.returnUs), x0 + 3);
-      const top = y - laneH / 2 + 6;
+      const top = y - laneH / 2 + 6 + Math.min(opRow[i], rows - 1) * 11;
       g.fillStyle = colours[op.status];
       g.globalAlpha = op.status === 'unknown' ? 0.35 : 0.28;
       g.fillRect(x0, top, x1 - x0, 9);
@@ -415,7 +443,7 @@
     }
     g.lineCap = 'round';
     for (const { style, items } of batches.values()) {
-      strokeBatch(style, items, dense);
+      strokeBatch(style, items, dense, visible.length);
     }
     g.globalAlpha = 1;
     g.setLineDash([]);
@@ -432,12 +460,12 @@
     return { key: colour, colour, dash: [], width: 1.4 };
   }
 
-  function strokeBatch(style, items, dense) {
+  function strokeBatch(style, items, dense, count) {
     g.strokeStyle = style.colour;
     g.fillStyle = style.colour;
     g.lineWidth = style.width;
     g.setLineDash(dense ? [] : style.dash);
-    g.globalAlpha = dense ? 0.45 : 0.9;
+    g.globalAlpha = dense ? Math.max(0.08, Math.min(0.5, 1500 / count)) : 0.9;
     g.beginPath();
     for (const [, , e] of items) {
       g.moveTo(e.x0, e.y0);
@@ -525,19 +553,19 @@
   }
 
   const MARK_STYLE = {
-    crash: { colour: RED, glyph: 'cross', text: true },
-    restart: { colour: '#16a34a', glyph: 'play', text: true },
-    fsync: { colour: '#64748b', glyph: 'tick', text: false },
-    'fsync-failed': { colour: RED, glyph: 'disk', text: true },
-    disk: { colour: '#7c3aed', glyph: 'disk', text: true },
-    observe: { colour: '#94a3b8', glyph: 'dot', text: false },
-    timer: { colour: '#cbd5e1', glyph: 'ring', text: false },
-    fault: { colour: '#ea580c', glyph: 'bolt', text: true },
+    crash: { colour: RED, glyph: 'cross', text: true, rank: 0 },
+    restart: { colour: '#16a34a', glyph: 'play', text: true, rank: 1 },
+    fsync: { colour: '#64748b', glyph: 'tick', text: false, rank: 9 },
+    'fsync-failed': { colour: RED, glyph: 'disk', text: true, rank: 2 },
+    disk: { colour: '#7c3aed', glyph: 'disk', text: true, rank: 3 },
+    observe: { colour: '#94a3b8', glyph: 'dot', text: false, rank: 9 },
+    timer: { colour: '#cbd5e1', glyph: 'ring', text: false, rank: 9 },
+    fault: { colour: '#ea580c', glyph: 'bolt', text: true, rank: 4 },
   };
 
   function drawMarks() {
     const many = (view.t1 - view.t0) / span > 0.5 && M.marks.length > 3000;
-    const rows = new Map(); // lane → right edge of the last label in each of two rows
+    const labelled = [];
     marksIn(view.t0, view.t1, (mark) => {
       const y = laneY.get(mark.node);
       if (y === undefined) return;
@@ -545,22 +573,27 @@
       if (many && !style.text) return;
       const px = x(mark.atUs);
       glyph(style.glyph, px, y, style.colour);
-      if (style.text) label(rows, mark, px, y, style.colour);
+      if (style.text) labelled.push([mark, px, y, style]);
       hits.push({ kind: 'mark', x0: px - 5, x1: px + 5, y0: y - 9, y1: y + 9, item: mark, z: 4 });
     });
+    // Crashes and restarts get their labels first; past a crowd, glyphs speak alone.
+    if (labelled.length > 80) return;
+    labelled.sort((a, b) => a[3].rank - b[3].rank || a[1] - b[1]);
+    const rows = new Map(); // lane → labelled x-ranges in each of two rows
+    for (const [mark, px, y, style] of labelled) label(rows, mark, px, y, style.colour);
   }
 
   /** Labels go in the first of two rows above the lane with room; else only on hover. */
   function label(rows, mark, px, y, colour) {
-    if (!rows.has(mark.node))
-      rows.set(mark.node, [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY]);
-    const ends = rows.get(mark.node);
-    const text = mark.label.length > 28 ? `${mark.label.slice(0, 27)}…` : mark.label;
+    if (!rows.has(mark.node)) rows.set(mark.node, [[], []]);
+    const taken = rows.get(mark.node);
+    const text = mark.label.length > 30 ? `${mark.label.slice(0, 29)}…` : mark.label;
     g.font = '600 10px system-ui, sans-serif';
     const w = g.measureText(text).width;
-    const row = ends.findIndex((end) => px + 6 > end + 4);
+    const free = (ranges) => ranges.every(([a, b]) => px + 6 + w + 4 < a || px + 2 > b);
+    const row = taken.findIndex(free);
     if (row < 0) return;
-    ends[row] = px + 6 + w;
+    taken[row].push([px + 2, px + 6 + w]);
     g.fillStyle = 'rgba(255,255,255,0.8)';
     g.fillRect(px + 5, y - 18 - row * 12, w + 2, 11);
     g.fillStyle = colour;
@@ -625,7 +658,7 @@
     g.lineWidth = 1.5;
     g.beginPath();
     g.moveTo(px, AXIS);
-    g.lineTo(px, height);
+    g.lineTo(px, height - bottom);
     g.stroke();
     const y = laneY.get(step.node);
     if (y !== undefined) {
@@ -651,7 +684,7 @@
     g.lineWidth = 2;
     g.beginPath();
     g.moveTo(p.x, AXIS);
-    g.lineTo(p.x, height);
+    g.lineTo(p.x, height - bottom + 6);
     g.stroke();
     g.beginPath();
     g.arc(p.x, p.y, 8, 0, Math.PI * 2);
@@ -660,7 +693,7 @@
     g.stroke();
     cross(p.x, p.y, RED);
     g.lineWidth = 1;
-    callout(p, `✖ ${v.invariant}`, v.message);
+    callout(p, `✖ ${v.invariant} at ${ms(v.atUs)}`);
     hits.push({
       kind: 'violation',
       x0: p.x - 9,
@@ -672,24 +705,32 @@
     });
   }
 
-  function callout(p, title, text) {
+  function calloutLines() {
     g.font = '12px system-ui, sans-serif';
-    const lines = wrap(text, 330);
-    const w = 350;
+    return wrap(M.violation.message, CALLOUT_W - 20);
+  }
+
+  /** The violation's sentence, in the strip under the lanes, hung from the red line. */
+  function callout(p, title) {
+    const lines = calloutLines();
     const h = 22 + lines.length * 15;
-    const left = p.x + 14 + w < width ? p.x + 14 : p.x - 14 - w;
-    const top = Math.min(Math.max(p.y + 12, TOP), height - h - 4);
-    g.fillStyle = 'rgba(255,255,255,0.95)';
+    const top = height - bottom + 6;
+    const right = p.x + CALLOUT_W + 4 < width;
+    const left = right
+      ? Math.max(p.x - 12, GUTTER + 4)
+      : Math.max(p.x - CALLOUT_W + 12, GUTTER + 4);
+    g.fillStyle = '#fef2f2';
     g.strokeStyle = RED;
-    g.fillRect(left, top, w, h);
-    g.strokeRect(left + 0.5, top + 0.5, w - 1, h - 1);
+    g.lineWidth = 1;
+    g.fillRect(left, top, CALLOUT_W, h);
+    g.strokeRect(left + 0.5, top + 0.5, CALLOUT_W - 1, h - 1);
     g.fillStyle = RED;
     g.font = '700 12px system-ui, sans-serif';
-    g.fillText(title, left + 8, top + 15);
+    g.fillText(title, left + 10, top + 15);
     g.fillStyle = '#7f1d1d';
     g.font = '12px system-ui, sans-serif';
     lines.forEach((line, i) => {
-      g.fillText(line, left + 8, top + 31 + i * 15);
+      g.fillText(line, left + 10, top + 31 + i * 15);
     });
   }
 
@@ -804,11 +845,22 @@
   function jumpToViolation() {
     const v = M.violation;
     if (!v) return false;
-    const context = v.step > 0 ? M.steps[Math.max(0, v.step - 40)].atUs : v.atUs - span * 0.1;
-    const before = Math.max(v.atUs - context, span * 0.002, 200);
+    let context = v.step > 0 ? M.steps[Math.max(0, v.step - 40)].atUs : v.atUs - span * 0.1;
+    // The story usually starts at the culprit's last crash: show it when it is not too far.
+    const crash = lastCrashBefore(v.node, v.atUs);
+    if (crash !== null && v.atUs - crash < span * 0.5) context = Math.min(context, crash);
+    const before = Math.max((v.atUs - context) * 1.25, span * 0.002, 200);
     setView(v.atUs - before, v.atUs + before * 0.6);
     if (v.step >= 0) setStep(v.step, false);
     return true;
+  }
+
+  function lastCrashBefore(node, atUs) {
+    let found = null;
+    for (const mark of M.marks) {
+      if (mark.kind === 'crash' && mark.node === node && mark.atUs < atUs) found = mark.atUs;
+    }
+    return found;
   }
 
   function stepVisible(index) {
@@ -1070,7 +1122,7 @@
     chip($('type-filter'), type, typeColour.get(type), (on) => {
       if (on) hiddenTypes.delete(type);
       else hiddenTypes.add(type);
-      requestDraw();
+      draw();
     });
   }
 
@@ -1080,6 +1132,7 @@
     layout();
     draw();
   });
+  updateRange(); // the toolbar's height depends on it, and the lanes share what is left
   layout();
   draw();
 
