@@ -34,7 +34,7 @@ export function wantsTrace(args: ViewerArgs): boolean {
 /** Prints the timeline and/or writes the HTML file; returns the lines to tell the user. */
 export function writeViews(
   args: ViewerArgs,
-  trace: TraceRecorder,
+  trace: Pick<TraceRecorder, 'records'> & { truncated?: boolean },
   plan: Plan,
   result: RunResult,
   write: (text: string) => void = (text) => process.stdout.write(text),

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../scenarios/index.ts';
 import { runSeed } from '../sim/run.ts';
@@ -135,5 +138,37 @@ describe('renderHtml', () => {
     const html = renderHtml({ ...run, title: '<b>"x" & y</b>' });
     expect(html).toContain('&lt;b&gt;&quot;x&quot; &amp; y&lt;/b&gt;');
     expect(html.match(/<\/script>/g)).toHaveLength(2);
+  });
+});
+
+describe('the CLI', () => {
+  async function cli(argv: string[]): Promise<{ code: number; out: string }> {
+    const { main } = await import('../cli/main.ts');
+    const chunks: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      return { code: await main(argv), out: chunks.join('') };
+    } finally {
+      process.stdout.write = write;
+    }
+  }
+
+  it('writes the diagram and prints the timeline for `run` and `replay`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-viewer-'));
+    const seed = ['pingpong', '--seed', '0', '--variant', 'ack-before-fsync'];
+    const run = await cli(['run', ...seed, '--html', join(dir, 'run.html'), '--timeline']);
+    expect(run.code).toBe(1);
+    expect(run.out).toContain('time  n1 n2 n3 c1 c2');
+    expect(run.out).toContain(`space-time diagram: ${join(dir, 'run.html')}`);
+    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toContain('acked-pings-durable');
+    const file = 'replays/pingpong-ack-before-fsync-seed0-violation.shrunk.msgpack';
+    const replay = await cli(['replay', file, '--html', join(dir, 'replay.html'), '--timeline']);
+    expect(replay.code).toBe(1);
+    expect(replay.out).toContain('time  n1 n2 n3 c1');
+    expect(readFileSync(join(dir, 'replay.html'), 'utf8')).toContain('id="faultline-data"');
   });
 });

@@ -2,6 +2,7 @@ import type { LogLine } from '../../sim/log.ts';
 import { type Replayed, type ReplayFile, replayLoaded } from '../../sim/replay-file.ts';
 import { TraceRecorder } from '../../sim/trace-log.ts';
 import type { Violation } from '../../sim/types.ts';
+import { viewerOptions, writeViews } from '../../viewer/output.ts';
 import { countArgument } from '../args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import { formatCount, formatUs, summarizeResult } from '../format.ts';
@@ -15,7 +16,7 @@ export const replayCommand: Command = {
   command: 'replay <file>',
   describe: 'Re-run a replay file: print its timeline and violation, verify its trace hash',
   builder: (yargs) =>
-    yargs
+    viewerOptions(yargs)
       .positional('file', { type: 'string', describe: 'a .msgpack replay file' })
       .option('log-level', {
         type: 'string',
@@ -43,12 +44,13 @@ export const replayCommand: Command = {
     if (!json) {
       write(headerLines(String(args.file), file).join('\n') + '\n');
     }
-    // Viewer seam: `--html`/`--timeline` can render `replayed.records` right after this call.
     const replayed = runWithTimeline(
       file,
       json ? null : (args['log-level'] as LogLevel),
       untilEvent,
     );
+    const toStderr = (text: string) => process.stderr.write(text); // stdout is the JSON's
+    writeViews(args, replayed, replayed.plan, replayed.result, json ? toStderr : write);
     if (json) {
       write(`${JSON.stringify(replayJson(String(args.file), replayed))}\n`);
     } else {
