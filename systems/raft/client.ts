@@ -1,0 +1,97 @@
+// A Raft workload client: proposes unique commands one at a time for the whole run, follows
+// leader hints, and gives up on a command after a timeout (its outcome then stays unknown in
+// the history) before proposing the next one.
+import type { Message, NodeContext, NodeId, NodeProgram } from '../../sim/types.ts';
+import type { ClientReply } from './node.ts';
+
+const encoder = new TextEncoder();
+
+export interface RaftClientOptions {
+  requestTimeoutUs: number;
+  thinkUs: number;
+}
+
+const DEFAULTS: RaftClientOptions = { requestTimeoutUs: 300_000, thinkUs: 5_000 };
+
+export class RaftClient implements NodeProgram {
+  private sequence = 0;
+  private operationId = -1;
+  private commandId = '';
+  private target: NodeId;
+  private timer = -1;
+  private readonly options: RaftClientOptions;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    options: Partial<RaftClientOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.target = ctx.servers[ctx.id % ctx.servers.length] as NodeId;
+  }
+
+  onStart(): void {
+    this.ctx.setTimer(this.options.thinkUs, 'next');
+  }
+
+  private propose(): void {
+    this.sequence++;
+    this.commandId = `${this.ctx.name}-${this.sequence}`;
+    this.operationId = this.ctx.history.invoke({ f: 'propose', id: this.commandId });
+    this.sendCurrent();
+    this.timer = this.ctx.setTimer(this.options.requestTimeoutUs, 'timeout');
+  }
+
+  private sendCurrent(): void {
+    this.ctx.send(
+      this.target,
+      { type: 'propose', id: this.commandId, data: encoder.encode(this.commandId) },
+      32 + this.commandId.length,
+    );
+  }
+
+  onMessage(from: NodeId, message: Message): void {
+    const reply = message as unknown as ClientReply;
+    if (reply.id !== this.commandId || this.operationId < 0) {
+      return; // late or duplicated
+    }
+    switch (reply.type) {
+      case 'propose-ok':
+        this.ctx.cancelTimer(this.timer);
+        this.ctx.history.complete(this.operationId, 'ok', { index: reply.index, term: reply.term });
+        this.ctx.observe({
+          type: 'proposal-acked',
+          id: this.commandId,
+          index: reply.index,
+          term: reply.term,
+        });
+        this.operationId = -1;
+        this.target = from;
+        this.ctx.setTimer(this.options.thinkUs, 'next');
+        return;
+      case 'not-leader':
+        // Retrying the same command elsewhere is safe: it has not entered any log.
+        this.target = reply.leaderHint ?? this.ctx.random.pick(this.ctx.servers);
+        this.ctx.setTimer(this.options.thinkUs, 'resend');
+        return;
+      default:
+        return; // request-failed: the timeout moves on
+    }
+  }
+
+  onTimer(tag: string): void {
+    if (tag === 'next' && this.operationId < 0) {
+      this.propose();
+    } else if (tag === 'resend' && this.operationId >= 0) {
+      this.sendCurrent();
+    } else if (tag === 'timeout' && this.operationId >= 0) {
+      // The command may or may not have committed: leave it open, try another server.
+      this.operationId = -1;
+      this.target = this.ctx.random.pick(this.ctx.servers);
+      this.ctx.setTimer(this.options.thinkUs, 'next');
+    }
+  }
+
+  inspect(): { role: 'client'; proposed: number } {
+    return { role: 'client', proposed: this.sequence };
+  }
+}

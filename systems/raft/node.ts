@@ -1,0 +1,536 @@
+// The Raft node adapter: a thin shell over the pure RaftCore that does its I/O through the
+// simulator's node context. It persists each Ready to a checksummed log (snapshot first, then
+// truncation, entries and hard state) and fsyncs, and only when the fsync has completed does
+// it send the Ready's messages, apply committed entries and hand out read states — etcd's
+// rule, and what makes acknowledgements and votes survive crashes.
+import { entryDigest } from '../../invariants/raft-common.ts';
+import { assert } from '../../sim/assert.ts';
+import { ProcessExit } from '../../sim/disk.ts';
+import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import {
+  decodeLog,
+  decodeSnapshotFile,
+  encodeBatch,
+  encodeSnapshotFile,
+  readyRecords,
+  replayLog,
+} from './codec.ts';
+import { RaftCore } from './core.ts';
+import {
+  type Entry,
+  type Message,
+  messageNeedsDurability,
+  RAFT_BUGS,
+  type RaftBug,
+  type ReadState,
+  type Ready,
+  type RestoredState,
+} from './types.ts';
+
+export const LOG_FILE = 'raft.log';
+export const SNAPSHOT_FILE = 'raft.snapshot';
+const SNAPSHOT_TEMP_FILE = 'raft.snapshot.tmp';
+const LOG_TEMP_FILE = 'raft.log.tmp';
+const READ_ATTEMPTS_MAX = 5;
+const READY_ROUNDS_MAX = 64;
+const ENTRY_OVERHEAD_BYTES = 24;
+const MESSAGE_OVERHEAD_BYTES = 48;
+
+/** The application a Raft node replicates. */
+export interface StateMachine {
+  /** Applies a committed command entry; the result goes back to the proposer. */
+  apply(entry: Entry): unknown;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+export interface RaftNodeOptions {
+  tickUs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  preVote: boolean;
+  checkQuorum: boolean;
+  maxEntriesPerAppend: number;
+  maxInflightAppends: number;
+  maxSnapshotChunkBytes: number;
+  /** Take a snapshot every this many applied entries (0: never). */
+  snapshotEveryEntries: number;
+  /** Rewrite the log file without its compacted prefix once it is this large. */
+  logRewriteBytes: number;
+  bugs: ReadonlySet<RaftBug>;
+}
+
+export const DEFAULT_RAFT_OPTIONS: RaftNodeOptions = {
+  tickUs: 10_000,
+  electionTicks: 10,
+  heartbeatTicks: 2,
+  preVote: true,
+  checkQuorum: true,
+  maxEntriesPerAppend: 16,
+  maxInflightAppends: 4,
+  maxSnapshotChunkBytes: 1024,
+  snapshotEveryEntries: 0,
+  logRewriteBytes: 64 * 1024,
+  bugs: new Set(),
+};
+
+/** The known-bug variant named by the plan, as a Raft bug (or none). */
+export function bugsForVariant(variant: string | null): Set<RaftBug> {
+  if (variant === null || !(RAFT_BUGS as readonly string[]).includes(variant)) {
+    return new Set();
+  }
+  return new Set([variant as RaftBug]);
+}
+
+/** Client ↔ server messages (the Raft messages themselves are the core's). */
+export type ClientRequest =
+  | { type: 'propose'; id: string; data: Uint8Array }
+  | { type: 'read'; id: string };
+export type ClientReply =
+  | { type: 'propose-ok'; id: string; index: number; term: number; result: unknown }
+  | { type: 'read-ok'; id: string; index: number }
+  | { type: 'not-leader'; id: string; leaderHint: NodeId | null }
+  | { type: 'request-failed'; id: string; reason: string };
+
+interface PendingProposal {
+  client: NodeId;
+  id: string;
+  term: number;
+}
+
+type Persisting =
+  | { stage: 'snapshot'; syncId: number; ready: Ready }
+  | { stage: 'log'; syncId: number; ready: Ready }
+  | { stage: 'rewrite'; syncId: number };
+
+export class RaftNode implements NodeProgram {
+  core!: RaftCore;
+  private readonly options: RaftNodeOptions;
+  private persisting: Persisting | null = null;
+  private nextBatch = 0;
+  /** Set when the disk holds damaged durable data: the node refuses to take part. */
+  private refused = false;
+  private readonly proposals = new Map<number, PendingProposal>();
+  private readonly reads = new Map<number, { client: NodeId; id: string }>();
+  private nextReadId = 1;
+  readonly appliedDigests = new Map<number, number>();
+
+  constructor(
+    readonly ctx: NodeContext,
+    readonly stateMachine: StateMachine,
+    options: Partial<RaftNodeOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_RAFT_OPTIONS, ...options };
+  }
+
+  // --- boot and recovery ------------------------------------------------------------------
+
+  onStart(): void {
+    const restored = this.recover();
+    if (restored === null) {
+      return;
+    }
+    const random = this.ctx.random;
+    this.core = new RaftCore(
+      {
+        id: this.ctx.id,
+        voters: this.ctx.servers,
+        electionTicks: this.options.electionTicks,
+        heartbeatTicks: this.options.heartbeatTicks,
+        preVote: this.options.preVote,
+        checkQuorum: this.options.checkQuorum,
+        maxEntriesPerAppend: this.options.maxEntriesPerAppend,
+        maxInflightAppends: this.options.maxInflightAppends,
+        maxSnapshotChunkBytes: this.options.maxSnapshotChunkBytes,
+        bugs: this.options.bugs,
+        randomInt: (maxExclusive) => random.int(maxExclusive),
+      },
+      restored,
+    );
+    if (restored.snapshotData !== undefined && restored.snapshotMeta.lastIncludedIndex > 0) {
+      this.restoreSnapshot(
+        restored.snapshotData,
+        restored.snapshotMeta.lastIncludedIndex,
+        restored.snapshotMeta.lastIncludedTerm,
+      );
+    }
+    const hard = restored.hardState;
+    this.ctx.observe({
+      type: 'restarted',
+      term: hard.term,
+      vote: hard.vote,
+      commit: hard.commit,
+      lastIndex: this.core.lastIndex,
+      snapshotIndex: restored.snapshotMeta.lastIncludedIndex,
+      snapshotTerm: restored.snapshotMeta.lastIncludedTerm,
+    });
+    this.ctx.setTimer(this.options.tickUs, 'tick');
+  }
+
+  /** A read can return a flipped bit: read until two reads agree before trusting a file. */
+  private readStable(name: string): Uint8Array {
+    let previous = this.ctx.disk.read(name);
+    for (let attempt = 0; attempt < READ_ATTEMPTS_MAX; attempt++) {
+      const current = this.ctx.disk.read(name);
+      if (Buffer.compare(previous, current) === 0) {
+        return current;
+      }
+      previous = current;
+    }
+    throw new ProcessExit(`${name} reads differently every time`);
+  }
+
+  private recover(): RestoredState | null {
+    const disk = this.ctx.disk;
+    disk.remove(SNAPSHOT_TEMP_FILE);
+    disk.remove(LOG_TEMP_FILE);
+    const decoded = decodeLog(this.readStable(LOG_FILE));
+    if (decoded.status.kind === 'corrupt') {
+      this.refuse(
+        `log corrupt at byte ${decoded.status.offset}: ${decoded.status.reason}`,
+        decoded.status.offset,
+      );
+      return null;
+    }
+    if (decoded.status.kind === 'torn-tail') {
+      disk.truncate(LOG_FILE, decoded.status.truncateAt);
+      this.ctx.observe({ type: 'torn-tail-recovered', truncateAt: decoded.status.truncateAt });
+    }
+    this.nextBatch = decoded.nextBatch;
+    const replayed = replayLog(decoded.records);
+    if (!disk.exists(SNAPSHOT_FILE)) {
+      return replayed;
+    }
+    const snapshot = decodeSnapshotFile(this.readStable(SNAPSHOT_FILE));
+    if (!snapshot.ok) {
+      this.refuse(`snapshot file damaged: ${snapshot.reason}`, 0);
+      return null;
+    }
+    return {
+      ...replayed,
+      snapshotMeta: snapshot.snapshot.meta,
+      snapshotData: snapshot.snapshot.data,
+    };
+  }
+
+  /** Damaged durable state is detected, never applied: this node stays out of the cluster. */
+  private refuse(reason: string, offset: number): void {
+    this.refused = true;
+    this.ctx.log('refusing to start', { reason });
+    this.ctx.observe({ type: 'corruption-detected', offset, reason });
+  }
+
+  // --- inputs -----------------------------------------------------------------------------
+
+  onMessage(from: NodeId, message: SimMessage): void {
+    if (this.refused) {
+      return;
+    }
+    switch (message.type) {
+      case 'propose':
+        this.onPropose(from, message as unknown as ClientRequest & { type: 'propose' });
+        break;
+      case 'read':
+        this.onRead(from, message as unknown as ClientRequest & { type: 'read' });
+        break;
+      case 'campaign':
+        this.core.campaign(); // a scripted "fire your election timer now"
+        break;
+      default:
+        this.core.step(message as unknown as Message);
+    }
+    this.process();
+  }
+
+  onTimer(tag: string): void {
+    if (this.refused || tag !== 'tick') {
+      return;
+    }
+    // buggify: a lost tick, as when the process was descheduled.
+    if (!this.ctx.buggify('raft.skip-tick')) {
+      this.core.tick();
+    }
+    this.ctx.setTimer(this.options.tickUs, 'tick');
+    this.process();
+  }
+
+  private onPropose(client: NodeId, request: { id: string; data: Uint8Array }): void {
+    const result = this.core.propose(request.data);
+    if (!result.ok) {
+      this.reply(client, { type: 'not-leader', id: request.id, leaderHint: result.leaderHint });
+      return;
+    }
+    this.proposals.set(result.index, { client, id: request.id, term: result.term });
+  }
+
+  private onRead(client: NodeId, request: { id: string }): void {
+    const readId = this.nextReadId++;
+    const result = this.core.readIndex(readId);
+    if (!result.ok) {
+      this.reply(client, { type: 'not-leader', id: request.id, leaderHint: result.leaderHint });
+      return;
+    }
+    this.reads.set(readId, { client, id: request.id });
+  }
+
+  reply(client: NodeId, reply: ClientReply): void {
+    if (client < 0) {
+      return; // injected by a script: nobody to answer
+    }
+    this.ctx.send(client, reply, 64);
+  }
+
+  // --- the Ready loop ---------------------------------------------------------------------
+
+  /** Drives the core: persist the next Ready, or hand it out once durable. */
+  process(): void {
+    for (let round = 0; round < READY_ROUNDS_MAX; round++) {
+      this.sendEarlyIfBuggy();
+      if (this.persisting !== null) {
+        return;
+      }
+      const ready = this.core.ready();
+      if (ready === null) {
+        this.maybeRewriteLog();
+        return;
+      }
+      if (ready.snapshotToPersist !== undefined) {
+        this.ctx.disk.remove(SNAPSHOT_TEMP_FILE);
+        this.ctx.disk.write(SNAPSHOT_TEMP_FILE, 0, encodeSnapshotFile(ready.snapshotToPersist));
+        this.persisting = {
+          stage: 'snapshot',
+          syncId: this.ctx.disk.fsync(SNAPSHOT_TEMP_FILE),
+          ready,
+        };
+        return;
+      }
+      if (this.persistLog(ready)) {
+        return;
+      }
+      this.handOut(ready);
+    }
+  }
+
+  /** Appends the Ready's records as one batch and starts its fsync; false if none. */
+  private persistLog(ready: Ready): boolean {
+    const records = readyRecords(ready);
+    if (records.length === 0) {
+      return false;
+    }
+    this.ctx.disk.append(LOG_FILE, encodeBatch(this.nextBatch++, records));
+    this.persisting = { stage: 'log', syncId: this.ctx.disk.fsync(LOG_FILE), ready };
+    return true;
+  }
+
+  onSynced(syncId: number, ok: boolean): void {
+    if (!ok) {
+      // Like PostgreSQL: after a failed fsync the page cache cannot be trusted.
+      this.ctx.observe({ type: 'fsync-failed' });
+      throw new ProcessExit('fsync failed');
+    }
+    const persisting = this.persisting;
+    if (persisting === null || persisting.syncId !== syncId) {
+      return;
+    }
+    this.persisting = null;
+    if (persisting.stage === 'rewrite') {
+      this.ctx.disk.rename(LOG_TEMP_FILE, LOG_FILE);
+    } else if (persisting.stage === 'snapshot') {
+      this.ctx.disk.rename(SNAPSHOT_TEMP_FILE, SNAPSHOT_FILE);
+      if (!this.persistLog(persisting.ready)) {
+        this.handOut(persisting.ready);
+      }
+    } else {
+      this.handOut(persisting.ready);
+    }
+    this.process();
+  }
+
+  /** The buggy variants send votes or acknowledgements before they are durable. */
+  private sendEarlyIfBuggy(): void {
+    const bugs = this.options.bugs;
+    if (!bugs.has('vote-without-fsync') && !bugs.has('ack-before-fsync')) {
+      return;
+    }
+    const early = this.core.takeMessagesEarly((message) => {
+      const need = messageNeedsDurability(message);
+      return (
+        (need === 'vote' && bugs.has('vote-without-fsync')) ||
+        (need === 'ack' && bugs.has('ack-before-fsync'))
+      );
+    });
+    for (const message of early) {
+      this.send(message);
+    }
+  }
+
+  private send(message: Message): void {
+    let sizeBytes = MESSAGE_OVERHEAD_BYTES;
+    if (message.type === 'append') {
+      for (const entry of message.entries) {
+        sizeBytes += ENTRY_OVERHEAD_BYTES + entry.data.length;
+      }
+    } else if (message.type === 'snapshot') {
+      sizeBytes += message.data.length;
+    }
+    this.ctx.send(message.to, message as unknown as SimMessage, sizeBytes);
+  }
+
+  /** Everything in the Ready is durable: send, apply, answer, observe, advance. */
+  private handOut(ready: Ready): void {
+    for (const message of ready.messages) {
+      this.send(message);
+    }
+    if (ready.snapshotToApply !== undefined) {
+      const { meta, data } = ready.snapshotToApply;
+      this.restoreSnapshot(data, meta.lastIncludedIndex, meta.lastIncludedTerm);
+    }
+    for (const entry of ready.committedEntries) {
+      this.apply(entry);
+    }
+    for (const readState of ready.readStates) {
+      this.answerRead(readState);
+    }
+    for (const event of ready.events) {
+      this.ctx.observe(event);
+    }
+    this.core.advance();
+    this.maybeSnapshot();
+  }
+
+  private restoreSnapshot(data: Uint8Array, index: number, term: number): void {
+    this.stateMachine.restore(data);
+    this.appliedDigests.clear();
+    this.ctx.observe({ type: 'snapshot-applied', index, term });
+  }
+
+  private apply(entry: Entry): void {
+    const result = entry.kind === 'command' ? this.stateMachine.apply(entry) : undefined;
+    const digest = entryDigest(entry.kind, entry.data);
+    this.appliedDigests.set(entry.index, digest);
+    this.ctx.observe({
+      type: 'applied',
+      index: entry.index,
+      term: entry.term,
+      kind: entry.kind,
+      digest,
+    });
+    const proposal = this.proposals.get(entry.index);
+    if (proposal === undefined) {
+      return;
+    }
+    this.proposals.delete(entry.index);
+    if (proposal.term === entry.term) {
+      this.reply(proposal.client, {
+        type: 'propose-ok',
+        id: proposal.id,
+        index: entry.index,
+        term: entry.term,
+        result,
+      });
+    } else {
+      this.reply(proposal.client, {
+        type: 'request-failed',
+        id: proposal.id,
+        reason: 'overwritten by a new leader',
+      });
+    }
+  }
+
+  private answerRead(readState: ReadState): void {
+    const read = this.reads.get(readState.requestId);
+    if (read === undefined) {
+      return;
+    }
+    this.reads.delete(readState.requestId);
+    if (!readState.ok) {
+      this.reply(read.client, { type: 'request-failed', id: read.id, reason: 'leadership lost' });
+      return;
+    }
+    // Serve the read once the state machine has applied up to the read index.
+    assert(readState.index <= this.core.commitIndex, 'a read index beyond the commit index');
+    this.reply(read.client, { type: 'read-ok', id: read.id, index: readState.index });
+  }
+
+  private maybeSnapshot(): void {
+    const every = this.options.snapshotEveryEntries;
+    const applied = this.core.appliedIndex;
+    const due = every > 0 && applied - this.core.snapshotMeta.lastIncludedIndex >= every;
+    // buggify: snapshot at odd moments, so compaction races replication and restarts.
+    const early =
+      applied > this.core.snapshotMeta.lastIncludedIndex && this.ctx.buggify('raft.snapshot-early');
+    if (due || early) {
+      this.core.compact(applied, this.stateMachine.snapshot());
+    }
+  }
+
+  /**
+   * Once the log file has grown past the limit and a snapshot covers its prefix, rewrite it
+   * as one batch holding only what the snapshot does not cover; rename makes it atomic.
+   */
+  private maybeRewriteLog(): void {
+    const snapshotIndex = this.core.snapshotMeta.lastIncludedIndex;
+    const large = this.ctx.disk.size(LOG_FILE) >= this.options.logRewriteBytes;
+    if (snapshotIndex === 0 || !(large || this.ctx.buggify('raft.rewrite-log-early'))) {
+      return;
+    }
+    const durableEntries = this.core.entries(snapshotIndex + 1, this.core.persistedIndex);
+    const bytes = encodeBatch(0, [
+      { type: 'snapshot-meta', meta: this.core.snapshotMeta },
+      ...durableEntries.map((entry) => ({ type: 'entry' as const, entry })),
+      { type: 'hard-state', hardState: this.core.hardState() },
+    ]);
+    this.ctx.disk.remove(LOG_TEMP_FILE);
+    this.ctx.disk.write(LOG_TEMP_FILE, 0, bytes);
+    this.nextBatch = 1;
+    this.persisting = { stage: 'rewrite', syncId: this.ctx.disk.fsync(LOG_TEMP_FILE) };
+    this.ctx.observe({ type: 'log-rewritten', bytes: bytes.length, snapshotIndex });
+  }
+
+  /** A god's-eye view for invariants; undefined while the node refuses to start. */
+  inspect(): RaftNodeView | undefined {
+    const core = this.core;
+    if (this.refused || core === undefined) {
+      return undefined;
+    }
+    const snapshot = core.snapshotMeta;
+    return {
+      role: core.role,
+      term: core.term,
+      vote: core.vote,
+      leader: core.leader,
+      commitIndex: core.commitIndex,
+      appliedIndex: core.appliedIndex,
+      firstIndex: core.firstIndex,
+      lastIndex: core.lastIndex,
+      snapshotIndex: snapshot.lastIncludedIndex,
+      snapshotTerm: snapshot.lastIncludedTerm,
+      voters: core.voters,
+      termAt: (index) => core.termAt(index),
+      digestAt: (index) => {
+        const entry = core.entryAt(index);
+        return entry === undefined ? undefined : entryDigest(entry.kind, entry.data);
+      },
+      appliedDigests: this.appliedDigests,
+      stateMachine: this.stateMachine,
+    };
+  }
+}
+
+export interface RaftNodeView {
+  role: 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+  term: number;
+  vote: NodeId | null;
+  leader: NodeId | null;
+  commitIndex: number;
+  appliedIndex: number;
+  firstIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  snapshotTerm: number;
+  voters: readonly NodeId[];
+  termAt(index: number): number | undefined;
+  digestAt(index: number): number | undefined;
+  appliedDigests: ReadonlyMap<number, number>;
+  stateMachine: StateMachine;
+}
