@@ -4,6 +4,7 @@ import { viewerOptions, wantsTrace, writeViews } from '../../viewer/output.ts';
 import { scenarioArgument, seedArgument } from '../args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import { summarizeResult } from '../format.ts';
+import { exitQuietlyOnClosedStdout } from '../stdout.ts';
 import type { Command } from './index.ts';
 
 export const runCommand: Command = {
@@ -18,6 +19,7 @@ export const runCommand: Command = {
       .example('$0 run pingpong --seed 1', 'run seed 1 of the example scenario')
       .example('$0 run pingpong --seed 0 --html out.html', 'draw the run as a space-time diagram'),
   run: async (args) => {
+    exitQuietlyOnClosedStdout(); // `run --timeline | head` is a normal thing to do
     const variant = typeof args.variant === 'string' ? args.variant : null;
     const scenario = scenarioArgument(args.scenario, variant);
     const seed = seedArgument(args.seed);
