@@ -1,0 +1,282 @@
+// Raft invariants judged at the end of a run: no acknowledged command is lost, and the
+// cluster recovers once faults stop. Plus the `sometimes` conditions Raft scenarios declare.
+import { assert } from '../sim/assert.ts';
+import type {
+  ClusterView,
+  HistoryOperation,
+  Invariant,
+  NodeId,
+  ObservationRecord,
+  Verdict,
+} from '../sim/types.ts';
+import {
+  at,
+  commandIdDigest,
+  formatDigest,
+  formatTime,
+  type RaftInspect,
+  raftObservation,
+  type Source,
+  serverState,
+} from './raft-common.ts';
+
+// ---- 10. acknowledged commands are never lost -----------------------------------------------
+
+interface Ack extends Source {
+  readonly id: string;
+  readonly index: number;
+  readonly term: number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function ackFromOperation(operation: HistoryOperation): Ack | undefined {
+  const input = operation.input;
+  if (operation.status !== 'ok' || !isRecord(input) || input['f'] !== 'propose') {
+    return undefined;
+  }
+  const output = operation.output;
+  const id = input['id'];
+  assert(
+    typeof id === 'string' &&
+      isRecord(output) &&
+      typeof output['index'] === 'number' &&
+      typeof output['term'] === 'number',
+    `propose operation ${operation.id} must have input {f, id: string} and output {index, term}`,
+  );
+  return {
+    id,
+    index: output['index'] as number,
+    term: output['term'] as number,
+    node: operation.client,
+    timeUs: operation.returnUs ?? operation.callUs,
+  };
+}
+
+/** Every acknowledgement, from the history and from proposal-acked, once per (id, index). */
+function collectAcks(view: ClusterView, observations: readonly ObservationRecord[]): Ack[] {
+  const acks = new Map<string, Ack>();
+  const add = (ack: Ack) => {
+    const key = `${ack.index}:${ack.id}`;
+    if (!acks.has(key)) {
+      acks.set(key, ack);
+    }
+  };
+  for (const operation of view.history) {
+    const ack = ackFromOperation(operation);
+    if (ack !== undefined) {
+      add(ack);
+    }
+  }
+  for (const record of observations) {
+    const observation = raftObservation(record);
+    if (observation.type === 'proposal-acked') {
+      const { id, index, term } = observation;
+      add({ id, index, term, node: record.node, timeUs: record.timeUs });
+    }
+  }
+  return [...acks.values()];
+}
+
+interface AppliedAt extends Source {
+  readonly digest: number;
+}
+
+function firstApplies(observations: readonly ObservationRecord[]): Map<number, AppliedAt> {
+  const applied = new Map<number, AppliedAt>();
+  for (const record of observations) {
+    const observation = raftObservation(record);
+    if (observation.type === 'applied' && !applied.has(observation.index)) {
+      applied.set(observation.index, {
+        node: record.node,
+        timeUs: record.timeUs,
+        digest: observation.digest,
+      });
+    }
+  }
+  return applied;
+}
+
+export interface AckedNeverLostOptions {
+  /** The digest of the entry that carries command `id`; defaults to commandIdDigest. */
+  digestOfId?: (id: string) => number;
+}
+
+/**
+ * A command a client saw acknowledged at (index, term) is, at the end, what every state
+ * machine applied at that index (in any incarnation), what every up server that committed
+ * that far holds there, and some up server has applied it.
+ */
+export function ackedNeverLost(options: AckedNeverLostOptions = {}): Invariant {
+  const digestOfId = options.digestOfId ?? commandIdDigest;
+
+  const checkServer = (view: ClusterView, ack: Ack, node: NodeId, state: RaftInspect): Verdict => {
+    const expected = digestOfId(ack.id);
+    const acked = `command ${JSON.stringify(ack.id)} was acknowledged to ${at(view, ack)} at index ${ack.index}, term ${ack.term}`;
+    if (state.commitIndex >= ack.index) {
+      const term = state.termAt(ack.index);
+      if (term !== undefined && term !== ack.term) {
+        return `${acked}, but at the end ${view.name(node)} has committed term ${term} at that index: the acknowledged entry was overwritten`;
+      }
+    }
+    if (state.appliedIndex < ack.index) {
+      return undefined;
+    }
+    const digest =
+      state.appliedDigests.get(ack.index) ??
+      (state.commitIndex >= ack.index ? state.digestAt(ack.index) : undefined);
+    if (digest !== undefined && digest !== expected) {
+      return `${acked}, but at the end ${view.name(node)} has applied a different entry there (digest ${formatDigest(digest)}, expected ${formatDigest(expected)}): the acknowledged command was lost`;
+    }
+    return undefined;
+  };
+
+  const checkAck = (view: ClusterView, ack: Ack, applied: Map<number, AppliedAt>): Verdict => {
+    const expected = digestOfId(ack.id);
+    const first = applied.get(ack.index);
+    if (first !== undefined && first.digest !== expected) {
+      return `command ${JSON.stringify(ack.id)} was acknowledged to ${at(view, ack)} at index ${ack.index}, term ${ack.term}, but ${at(view, first)} applied a different entry there (digest ${formatDigest(first.digest)}, expected ${formatDigest(expected)}): the acknowledged command was lost`;
+    }
+    let highest = 0;
+    for (let node = 0; node < view.nodes; node++) {
+      const state = serverState(view, node);
+      if (state === undefined) {
+        continue;
+      }
+      highest = Math.max(highest, state.appliedIndex);
+      const verdict = checkServer(view, ack, node, state);
+      if (verdict !== undefined) {
+        return verdict;
+      }
+    }
+    if (highest < ack.index) {
+      return `command ${JSON.stringify(ack.id)} was acknowledged to ${at(view, ack)} at index ${ack.index}, term ${ack.term}, but at the end no running server has applied that far (the furthest is ${highest}): the acknowledged command was lost`;
+    }
+    return undefined;
+  };
+
+  return {
+    name: 'acked-never-lost',
+    atEnd(view, observations) {
+      const acks = collectAcks(view, observations);
+      if (acks.length === 0) {
+        return undefined;
+      }
+      const applied = firstApplies(observations);
+      for (const ack of acks) {
+        const verdict = checkAck(view, ack, applied);
+        if (verdict !== undefined) {
+          return verdict;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+// ---- 11. liveness after the settle phase ----------------------------------------------------
+
+export interface RaftLivenessOptions {
+  /** When faults stop (plan.durationUs); else the first observation seen in the settle phase. */
+  settleStartUs?: number;
+  /** How long after the settle phase began the first new command may take to apply. */
+  commitWithinUs?: number;
+}
+
+export const DEFAULT_COMMIT_WITHIN_US = 3_000_000;
+
+function leaderVerdict(view: ClusterView): Verdict {
+  const leaders: { node: NodeId; state: RaftInspect }[] = [];
+  for (let node = 0; node < view.nodes; node++) {
+    const state = serverState(view, node);
+    if (state?.role === 'leader') {
+      leaders.push({ node, state });
+    }
+  }
+  const end = formatTime(view.timeUs);
+  if (leaders.length !== 1) {
+    const named = leaders.map(({ node, state }) => `${view.name(node)} (term ${state.term})`);
+    const found =
+      leaders.length === 0 ? 'no leader' : `${leaders.length} leaders: ${named.join(', ')}`;
+    return `after the settle phase, at ${end}, there is ${found}; a healed cluster must settle on exactly one`;
+  }
+  const { node: leader, state: leading } = leaders[0] as { node: NodeId; state: RaftInspect };
+  for (const node of leading.voters) {
+    const state = serverState(view, node);
+    if (state !== undefined && state.term !== leading.term) {
+      return `after the settle phase, at ${end}, ${view.name(node)} is at term ${state.term} while ${view.name(leader)} leads term ${leading.term}: a voter has not caught up with the leader`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * After faults stop: (a) exactly one running server leads, and every running voter is at its
+ * term; (b) a command committed after the settle phase began (one above everything committed
+ * before it) is applied within commitWithinUs.
+ */
+export function raftLivenessInvariant(options: RaftLivenessOptions = {}): Invariant {
+  const commitWithinUs = options.commitWithinUs ?? DEFAULT_COMMIT_WITHIN_US;
+  let settleStartUs = options.settleStartUs;
+  let committedBeforeSettle = 0;
+  let firstNewCommand: (Source & { index: number }) | undefined;
+
+  const progressVerdict = (view: ClusterView, start: number): Verdict => {
+    const began = `the settle phase began at ${formatTime(start)}`;
+    if (firstNewCommand === undefined) {
+      return `${began}, but by the end (${formatTime(view.timeUs)}) no new command was applied (everything applied was at or below index ${committedBeforeSettle}, committed before it): the cluster did not recover`;
+    }
+    const tookUs = firstNewCommand.timeUs - start;
+    if (tookUs > commitWithinUs) {
+      return `${began}, but the first new command (index ${firstNewCommand.index}, applied by ${at(view, firstNewCommand)}) took ${formatTime(tookUs)}, more than the ${formatTime(commitWithinUs)} allowed`;
+    }
+    return undefined;
+  };
+
+  return {
+    name: 'liveness-after-settle',
+    onObservation(record, view) {
+      if (settleStartUs === undefined && view.phase === 'settle') {
+        settleStartUs = record.timeUs;
+      }
+      const observation = raftObservation(record);
+      const settled = settleStartUs !== undefined && record.timeUs >= settleStartUs;
+      if (observation.type === 'committed' && !settled) {
+        committedBeforeSettle = Math.max(committedBeforeSettle, observation.index);
+      }
+      const fresh =
+        observation.type === 'applied' &&
+        observation.kind === 'command' &&
+        observation.index > committedBeforeSettle;
+      if (fresh && settled && firstNewCommand === undefined) {
+        firstNewCommand = { node: record.node, timeUs: record.timeUs, index: observation.index };
+      }
+      return undefined;
+    },
+    atEnd(view) {
+      if (settleStartUs === undefined) {
+        return view.phase === 'settle'
+          ? `no server reported anything after the settle phase began (run ended at ${formatTime(view.timeUs)}): the cluster is dead`
+          : undefined; // the run never reached the settle phase: nothing to judge
+      }
+      return leaderVerdict(view) ?? progressVerdict(view, settleStartUs);
+    },
+  };
+}
+
+// ---- sometimes ------------------------------------------------------------------------------
+
+/** Conditions a Raft scenario should reach on some seeds, so a fault that never fires shows. */
+export const raftSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> = {
+  // The core reports stepped-down only when a leader gives up leadership.
+  'a leader was deposed': (record) => record.observation.type === 'stepped-down',
+  'a snapshot was installed': (record) => record.observation.type === 'snapshot-installed',
+  'a torn tail was recovered': (record) => record.observation.type === 'torn-tail-recovered',
+  // A config entry reaching a state machine: the change is committed, not merely proposed.
+  'a membership change completed': (record) => {
+    const observation = raftObservation(record);
+    return observation.type === 'applied' && observation.kind === 'config';
+  },
+};

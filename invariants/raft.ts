@@ -1,0 +1,69 @@
+// Raft's invariants: the five safety properties of the Raft paper (Figure 3) and their
+// supporting checks, online over the node adapter's observations; no acknowledged command is
+// ever lost, and liveness after the settle phase, at the end; `sometimes` conditions.
+// Phrasings: ../shared/reference/peer-suites.md §3. The observation contract and RaftInspect
+// are in raft-common.ts; the adapter implements them and digests entries with entryDigest().
+import type { Invariant } from '../sim/types.ts';
+import { CommittedEntries } from './raft-common.ts';
+import { type AckedNeverLostOptions, ackedNeverLost } from './raft-end.ts';
+import {
+  applyInOrder,
+  commitRule,
+  electionSafety,
+  leaderAppendOnly,
+  leaderCompleteness,
+  logMatching,
+  oneVotePerTerm,
+  stateMachineSafety,
+  termsMonotonic,
+} from './raft-safety.ts';
+
+export {
+  CommittedEntries,
+  type CommittedEntry,
+  commandDigest,
+  commandIdDigest,
+  encodeCommand,
+  entryDigest,
+  type RaftAdapterObservation,
+  type RaftClientInspect,
+  type RaftInspect,
+  type RaftObservation,
+  serverState,
+} from './raft-common.ts';
+export {
+  type AckedNeverLostOptions,
+  ackedNeverLost,
+  DEFAULT_COMMIT_WITHIN_US,
+  type RaftLivenessOptions,
+  raftLivenessInvariant,
+  raftSometimes,
+} from './raft-end.ts';
+export {
+  applyInOrder,
+  commitRule,
+  electionSafety,
+  leaderAppendOnly,
+  leaderCompleteness,
+  logMatching,
+  oneVotePerTerm,
+  stateMachineSafety,
+  termsMonotonic,
+} from './raft-safety.ts';
+
+/** Fresh instances of invariants 1–10 for one run; 4 and 5 share one committed-entries tracker. */
+export function raftSafetyInvariants(options: AckedNeverLostOptions = {}): Invariant[] {
+  const committed = new CommittedEntries();
+  return [
+    electionSafety(),
+    leaderAppendOnly(),
+    logMatching(),
+    leaderCompleteness(committed),
+    stateMachineSafety(committed),
+    applyInOrder(),
+    termsMonotonic(),
+    oneVotePerTerm(),
+    commitRule(),
+    ackedNeverLost(options),
+  ];
+}
