@@ -3,7 +3,7 @@ import { parseShard, type Shard } from '../../sim/fuzz/seeds.ts';
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
 import { countArgument, scenarioArgument, seedArgument } from '../args.ts';
 import { durationArgument, formatDurationMs } from '../duration.ts';
-import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
+import { EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
 import { loadScenarioModules } from '../scenario-modules.ts';
 import type { Command } from './index.ts';
@@ -96,6 +96,11 @@ export const fuzzCommand: Command = {
     let summary: FuzzSummary;
     try {
       summary = await campaign.run();
+    } catch (error) {
+      // The pool itself failed (a worker could not load the scenarios): not a finding.
+      status.clear();
+      process.stderr.write(`faultline: ${(error as Error).message}\n`);
+      return EXIT_UNKNOWN;
     } finally {
       clearInterval(ticker);
       process.off('SIGINT', onSigint);
