@@ -226,7 +226,7 @@ export function progressLine(progress: Progress): string {
   const total = Number.isFinite(seedsTotal) ? `/${formatCount(seedsTotal)}` : '';
   const percent =
     Number.isFinite(seedsTotal) && seedsTotal > 0
-      ? ` ${((100 * seedsDone) / seedsTotal).toFixed(1)}%`
+      ? ` ${Math.floor((100 * seedsDone) / seedsTotal)}%`
       : '';
   let etaMs = Number.POSITIVE_INFINITY;
   if (Number.isFinite(seedsTotal) && rate > 0) {
@@ -235,12 +235,13 @@ export function progressLine(progress: Progress): string {
   if (Number.isFinite(progress.deadlineMs)) {
     etaMs = Math.min(etaMs, Math.max(0, progress.deadlineMs - elapsedMs));
   }
+  // Short enough for an 80-column terminal: the most useful figures first.
   return [
     `seeds ${formatCount(seedsDone)}${total}${percent}`,
-    `${formatCount(Math.round(rate))} seeds/s`,
-    `×${formatCount(Math.round(acceleration))} sim time`,
+    `${formatCount(Math.round(rate))}/s`,
+    `sim ×${formatCount(Math.round(acceleration))}`,
     `${progress.failed} failed`,
-    `${formatDurationMs(elapsedMs)} elapsed, ETA ${formatDurationMs(etaMs)}`,
+    `${formatDurationMs(elapsedMs)} ETA ${formatDurationMs(etaMs)}`,
   ].join(' · ');
 }
 
