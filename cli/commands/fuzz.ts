@@ -202,7 +202,8 @@ class StatusLine {
   show(progress: Progress): void {
     const line = progressLine(progress);
     if (this.tty) {
-      const width = process.stderr.columns ?? 100;
+      // A pseudo-terminal may report 0 columns: fall back to 100.
+      const width = process.stderr.columns || 100;
       process.stderr.write(`\r\x1b[K${line.slice(0, width - 1)}`);
       this.shown = true;
     } else {
