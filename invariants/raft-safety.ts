@@ -141,10 +141,20 @@ export function logMatching(): Invariant {
     return undefined;
   };
 
-  const checkNewEntries = (record: ObservationRecord, view: ClusterView): Verdict => {
+  /**
+   * Checks the node's entries above its checked mark, and `spot` again whatever the mark: a log
+   * rewritten in place without a log-truncated observation is still caught where it matters.
+   */
+  const checkNewEntries = (record: ObservationRecord, view: ClusterView, spot: number): Verdict => {
     const state = serverState(view, record.node);
     if (state === undefined) {
       return undefined;
+    }
+    if (spot >= state.firstIndex && spot <= Math.min(state.lastIndex, checked.get(record.node))) {
+      const verdict = checkEntry(view, record, state, spot);
+      if (verdict !== undefined) {
+        return verdict;
+      }
     }
     const from = Math.max(checked.get(record.node) + 1, state.firstIndex);
     const to = Math.min(state.lastIndex, from + LOG_CHECK_PER_OBSERVATION_MAX - 1);
@@ -164,8 +174,9 @@ export function logMatching(): Invariant {
       const observation = raftObservation(record);
       switch (observation.type) {
         case 'committed':
+          return checkNewEntries(record, view, observation.index);
         case 'became-leader':
-          return checkNewEntries(record, view);
+          return checkNewEntries(record, view, serverState(view, record.node)?.lastIndex ?? 0);
         case 'log-truncated':
           // The entries from `from` on will be rewritten: check them again.
           checked.lowerTo(record.node, observation.from - 1);
@@ -280,7 +291,8 @@ export function stateMachineSafety(shared?: CommittedEntries): Invariant {
     if (entry.term === term && !digestDiffers) {
       return undefined;
     }
-    return `${who(view, record)} ${what} index ${index} with term ${term}, digest ${formatDigest(digest)}, but ${at(view, entry)} had committed term ${entry.term}, digest ${formatDigest(entry.digest)} there: a committed entry changed`;
+    const digestText = digest === undefined ? '' : `, digest ${formatDigest(digest)}`;
+    return `${who(view, record)} ${what} index ${index} with term ${term}${digestText}, but ${at(view, entry)} had committed term ${entry.term}, digest ${formatDigest(entry.digest)} there: a committed entry changed`;
   };
 
   // Applies of an index usually reach us before anyone's `committed` for it (the adapter
