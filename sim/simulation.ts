@@ -826,6 +826,13 @@ export class Simulation {
       name: (node) =>
         node === FROM_HARNESS ? 'harness' : (simulation.nodes[node] as NodeSlot).name,
       history: this.history,
+      get messagesSent() {
+        return simulation.stats.messagesSent;
+      },
+      get bytesSent() {
+        return simulation.stats.bytesSent;
+      },
+      fileSize: (node, file) => (simulation.nodes[node] as NodeSlot).disk.size(file),
     };
   }
 

@@ -194,6 +194,13 @@ export interface ClusterView {
   inspect(node: NodeId): unknown;
   name(node: NodeId): string;
   readonly history: readonly HistoryOperation[];
+  // The simulator always provides the three below (for message budgets and state-size bounds
+  // in scripted checks); they are optional so that hand-built views in tests may omit them.
+  /** Messages and bytes sent so far, cut or dropped ones included. */
+  readonly messagesSent?: number;
+  readonly bytesSent?: number;
+  /** Bytes in one of the node's files as the node would see it, 0 if absent. */
+  fileSize?(node: NodeId, file: string): number;
 }
 
 /** Returns a sentence a person can act on when the invariant is broken, else undefined. */
