@@ -421,12 +421,19 @@ export class RaftCore {
     }
   }
 
-  private becomeFollower(term: number, leader: NodeId | null, reason: StepDownReason): void {
+  private becomeFollower(
+    term: number,
+    leader: NodeId | null,
+    reason: StepDownReason,
+    resetTimer = true,
+  ): void {
     const wasLeader = this.currentRole === 'leader';
     this.setTerm(term);
     this.currentRole = 'follower';
     this.leaderId = leader;
-    this.resetElectionTimer();
+    if (resetTimer || wasLeader) {
+      this.resetElectionTimer();
+    }
     this.votes.clear();
     if (wasLeader) {
       this.progress.clear();
@@ -545,7 +552,11 @@ export class RaftCore {
       return true;
     }
     const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
-    this.becomeFollower(m.term, fromLeader ? m.from : null, 'higher-term');
+    // Only a leader's message (or granting a vote, in handleVote) restarts the election
+    // timer, as in Figure 2 of the paper: a stale candidate campaigning at ever higher terms
+    // must not keep resetting the one up-to-date server that could win (found by
+    // raft-3c-persist2 seed 34: terms climbed to 118 with no leader).
+    this.becomeFollower(m.term, fromLeader ? m.from : null, 'higher-term', fromLeader);
     return true;
   }
 
