@@ -1,3 +1,7 @@
 // Importing this module registers every scenario; `faultline list` shows them.
 import './pingpong.ts';
+import './raft.ts';
+import './raft-figure8.ts';
 import './raft-mit.ts';
+import './kv.ts';
+import './kv-mit.ts';
