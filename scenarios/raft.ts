@@ -2,8 +2,9 @@
 // every fault kind eligible, ten seconds of faults and then a settle phase in which a leader
 // must emerge and commit again.
 import { raftLivenessInvariant, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import { Random } from '../sim/random.ts';
 import { registerScenario } from '../sim/scenario.ts';
-import { FAULT_KINDS } from '../sim/types.ts';
+import { FAULT_KINDS, type Plan, type ScriptStep } from '../sim/types.ts';
 import { RAFT_VARIANTS, raftProgram } from '../systems/raft/program.ts';
 
 const SECOND = 1_000_000;
@@ -31,4 +32,34 @@ registerScenario({
     raftLivenessInvariant({ settleStartUs: plan.durationUs, commitWithinUs: 3 * SECOND }),
   ],
   sometimes: raftSometimes,
+  plan: (seed, base) => ({ ...base, script: membershipChurn(seed, base) }),
 });
+
+/**
+ * Half the seeds remove a random server (perhaps the leader) at a random time and add it
+ * back later. The request goes to every server; only the leader acts on it.
+ */
+function membershipChurn(seed: number, plan: Plan): ScriptStep[] {
+  const random = Random.fromSeed(seed).fork('membership');
+  if (!random.chance(0.5)) {
+    return [];
+  }
+  const node = random.int(plan.nodes);
+  const removeAtUs = random.between(SECOND, Math.floor(plan.durationUs / 2));
+  const addAtUs = removeAtUs + random.between(SECOND / 2, 3 * SECOND);
+  const steps: ScriptStep[] = [];
+  for (let server = 0; server < plan.nodes; server++) {
+    for (const [atUs, change] of [
+      [removeAtUs, 'remove'],
+      [addAtUs, 'add'],
+    ] as const) {
+      steps.push({
+        atUs,
+        kind: 'inject',
+        node: server,
+        message: { type: 'membership', change, node },
+      });
+    }
+  }
+  return steps;
+}

@@ -1070,6 +1070,13 @@ export class RaftCore {
       return;
     }
     if (!m.done) {
+      // Only progress sends the next chunk. Answering every response (duplicates and
+      // replies to resent chunks included) multiplied the chunks in flight each round trip:
+      // raft seed 55 sent 150,000 snapshot chunks in 9 s. A lost chunk is resent on the
+      // next heartbeat response instead.
+      if (m.nextOffset <= pr.snapshotOffset) {
+        return;
+      }
       pr.snapshotOffset = m.nextOffset;
       this.sendSnapshotChunk(m.from, pr);
       return;

@@ -32,6 +32,8 @@ export const SNAPSHOT_FILE = 'raft.snapshot';
 const SNAPSHOT_TEMP_FILE = 'raft.snapshot.tmp';
 const LOG_TEMP_FILE = 'raft.log.tmp';
 const READ_ATTEMPTS_MAX = 5;
+/** An early (buggified) snapshot still covers a few entries, as a real trigger would. */
+const BUGGIFY_SNAPSHOT_ENTRIES_MIN = 16;
 const READY_ROUNDS_MAX = 64;
 const ENTRY_OVERHEAD_BYTES = 24;
 const MESSAGE_OVERHEAD_BYTES = 48;
@@ -80,6 +82,13 @@ export function bugsForVariant(variant: string | null): Set<RaftBug> {
     return new Set();
   }
   return new Set([variant as RaftBug]);
+}
+
+/** A harness (operator) request to add or remove a voter. */
+export interface MembershipRequest {
+  type: 'membership';
+  change: 'add' | 'remove';
+  node: NodeId;
 }
 
 /** Client ↔ server messages (the Raft messages themselves are the core's). */
@@ -236,6 +245,18 @@ export class RaftNode implements NodeProgram {
       case 'campaign':
         this.core.campaign(); // a scripted "fire your election timer now"
         break;
+      case 'membership': {
+        // An operator's request; only the leader can act on it, others ignore it.
+        const change = message as unknown as MembershipRequest;
+        if (this.core.role === 'leader') {
+          const result = this.core.proposeMembershipChange({
+            type: change.change,
+            node: change.node,
+          });
+          this.ctx.log('membership change proposed', { ...change, ok: result.ok });
+        }
+        break;
+      }
       default:
         this.core.step(message as unknown as Message);
     }
@@ -458,7 +479,8 @@ export class RaftNode implements NodeProgram {
     const due = every > 0 && applied - this.core.snapshotMeta.lastIncludedIndex >= every;
     // buggify: snapshot at odd moments, so compaction races replication and restarts.
     const early =
-      applied > this.core.snapshotMeta.lastIncludedIndex && this.ctx.buggify('raft.snapshot-early');
+      applied - this.core.snapshotMeta.lastIncludedIndex >= BUGGIFY_SNAPSHOT_ENTRIES_MIN &&
+      this.ctx.buggify('raft.snapshot-early');
     if (due || early) {
       this.core.compact(applied, this.stateMachine.snapshot());
     }
