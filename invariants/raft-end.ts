@@ -112,13 +112,20 @@ export interface AckedNeverLostOptions {
 export function ackedNeverLost(options: AckedNeverLostOptions = {}): Invariant {
   const digestOfId = options.digestOfId ?? commandIdDigest;
 
-  const checkServer = (view: ClusterView, ack: Ack, node: NodeId, state: RaftInspect): Verdict => {
-    const expected = digestOfId(ack.id);
-    const acked = `command ${JSON.stringify(ack.id)} was acknowledged to ${at(view, ack)} at index ${ack.index}, term ${ack.term}`;
+  const checkServer = (
+    view: ClusterView,
+    ack: Ack,
+    expected: number,
+    node: NodeId,
+    state: RaftInspect,
+  ): Verdict => {
+    // Built only for a verdict: this runs for every acknowledgement on every server.
+    const acked = () =>
+      `command ${JSON.stringify(ack.id)} was acknowledged to ${at(view, ack)} at index ${ack.index}, term ${ack.term}`;
     if (state.commitIndex >= ack.index) {
       const term = state.termAt(ack.index);
       if (term !== undefined && term !== ack.term) {
-        return `${acked}, but at the end ${view.name(node)} has committed term ${term} at that index: the acknowledged entry was overwritten`;
+        return `${acked()}, but at the end ${view.name(node)} has committed term ${term} at that index: the acknowledged entry was overwritten`;
       }
     }
     if (state.appliedIndex < ack.index) {
@@ -128,7 +135,7 @@ export function ackedNeverLost(options: AckedNeverLostOptions = {}): Invariant {
       state.appliedDigests.get(ack.index) ??
       (state.commitIndex >= ack.index ? state.digestAt(ack.index) : undefined);
     if (digest !== undefined && digest !== expected) {
-      return `${acked}, but at the end ${view.name(node)} has applied a different entry there (digest ${formatDigest(digest)}, expected ${formatDigest(expected)}): the acknowledged command was lost`;
+      return `${acked()}, but at the end ${view.name(node)} has applied a different entry there (digest ${formatDigest(digest)}, expected ${formatDigest(expected)}): the acknowledged command was lost`;
     }
     return undefined;
   };
@@ -146,7 +153,7 @@ export function ackedNeverLost(options: AckedNeverLostOptions = {}): Invariant {
         continue;
       }
       highest = Math.max(highest, state.appliedIndex);
-      const verdict = checkServer(view, ack, node, state);
+      const verdict = checkServer(view, ack, expected, node, state);
       if (verdict !== undefined) {
         return verdict;
       }

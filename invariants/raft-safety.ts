@@ -502,6 +502,10 @@ interface VoteMark extends Source {
   readonly to: NodeId;
 }
 
+function candidate(view: ClusterView, voter: NodeId, to: NodeId): string {
+  return to === voter ? 'itself' : view.name(to);
+}
+
 /** A node votes for at most one candidate per term (itself included), across restarts. */
 export function oneVotePerTerm(): Invariant {
   const votes: Map<number, VoteMark>[] = [];
@@ -529,7 +533,7 @@ export function oneVotePerTerm(): Invariant {
     if (earlier.to === to) {
       return undefined;
     }
-    return `${who(view, record)} voted for ${view.name(to)} in term ${term}, but had voted for ${view.name(earlier.to)} in term ${term} at ${formatTime(earlier.timeUs)}: the vote must be persisted before it is granted and kept across restarts`;
+    return `${who(view, record)} voted for ${candidate(view, record.node, to)} in term ${term}, but had voted for ${candidate(view, record.node, earlier.to)} in term ${term} at ${formatTime(earlier.timeUs)}: the vote must be persisted before it is granted and kept across restarts`;
   };
 
   const restarted = (
@@ -541,7 +545,7 @@ export function oneVotePerTerm(): Invariant {
     const earlier = votesOf(record.node).get(term);
     if (earlier !== undefined && recovered !== earlier.to) {
       const found = recovered === null ? 'no vote' : `a vote for ${view.name(recovered)}`;
-      return `${who(view, record)} restarted in term ${term} with ${found}, but had voted for ${view.name(earlier.to)} in term ${term} at ${formatTime(earlier.timeUs)}: its vote was not durable`;
+      return `${who(view, record)} restarted in term ${term} with ${found}, but had voted for ${candidate(view, record.node, earlier.to)} in term ${term} at ${formatTime(earlier.timeUs)}: a vote must survive restarts (was it not durable, or forgotten by an earlier restart and overwritten?)`;
     }
     return recovered === null ? undefined : vote(record, view, term, recovered);
   };

@@ -613,7 +613,7 @@ describe('one-vote-per-term', () => {
       [2, campaign(4)],
       [2, voteGranted(4, 0)],
     ]);
-    expect(self).toMatch(/voted for n1 in term 4, but had voted for n3/);
+    expect(self).toMatch(/voted for n1 in term 4, but had voted for itself/);
   });
 
   it('catches a vote forgotten or changed over a restart', () => {
