@@ -19,6 +19,7 @@ export class RaftClient implements NodeProgram {
   private commandId = '';
   private target: NodeId;
   private timer = -1;
+  private resendPending = false;
   private readonly options: RaftClientOptions;
 
   constructor(
@@ -69,8 +70,13 @@ export class RaftClient implements NodeProgram {
         this.ctx.setTimer(this.options.thinkUs, 'next');
         return;
       case 'not-leader':
-        // Retrying the same command elsewhere is safe: it has not entered any log.
+        // Retrying the same command elsewhere is safe: it has not entered any log. One
+        // resend at a time: answering every (duplicated) refusal multiplied the requests.
+        if (this.resendPending || from !== this.target) {
+          return;
+        }
         this.target = reply.leaderHint ?? this.ctx.random.pick(this.ctx.servers);
+        this.resendPending = true;
         this.ctx.setTimer(this.options.thinkUs, 'resend');
         return;
       default:
@@ -81,8 +87,11 @@ export class RaftClient implements NodeProgram {
   onTimer(tag: string): void {
     if (tag === 'next' && this.operationId < 0) {
       this.propose();
-    } else if (tag === 'resend' && this.operationId >= 0) {
-      this.sendCurrent();
+    } else if (tag === 'resend') {
+      this.resendPending = false;
+      if (this.operationId >= 0) {
+        this.sendCurrent();
+      }
     } else if (tag === 'timeout' && this.operationId >= 0) {
       // The command may or may not have committed: leave it open, try another server.
       this.operationId = -1;

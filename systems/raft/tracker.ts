@@ -19,6 +19,8 @@ export class Progress {
   /** Snapshot state: which snapshot is being sent and the next byte offset to send. */
   snapshotIndex = 0;
   snapshotOffset = 0;
+  /** Offset of the last chunk sent; -1 before the first. */
+  snapshotSentOffset = -1;
 
   constructor(next: number) {
     this.next = next;
@@ -45,6 +47,7 @@ export class Progress {
     this.reset();
     this.snapshotIndex = snapshotIndex;
     this.snapshotOffset = 0;
+    this.snapshotSentOffset = -1;
   }
 
   private reset(): void {
@@ -52,6 +55,7 @@ export class Progress {
     this.inflight = [];
     this.snapshotIndex = 0;
     this.snapshotOffset = 0;
+    this.snapshotSentOffset = -1;
   }
 
   /** A success for index arrived. Returns true if it was news. */

@@ -149,6 +149,8 @@ export interface SnapshotMessage extends Envelope {
 
 export interface SnapshotResponse extends Envelope {
   readonly type: 'snapshot-response';
+  /** The offset of the chunk this answers: the leader acts only on the answer to its latest send. */
+  readonly chunkOffset: number;
   /** The lastIncludedIndex of the snapshot being transferred. */
   readonly index: number;
   /** The next byte offset the follower expects. */
