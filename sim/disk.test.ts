@@ -126,7 +126,11 @@ describe('disk', () => {
     fc.assert(
       fc.property(
         fc.array(
-          fc.record({ offset: fc.nat(3000), length: fc.integer({ min: 1, max: 700 }), sync: fc.boolean() }),
+          fc.record({
+            offset: fc.nat(3000),
+            length: fc.integer({ min: 1, max: 700 }),
+            sync: fc.boolean(),
+          }),
           { maxLength: 20 },
         ),
         (writes) => {

@@ -43,7 +43,11 @@ describe('plans', () => {
       const plan = planFor(pingpong, seed);
       const times = plan.faults.map((fault) => fault.atUs);
       expect(times).toEqual([...times].sort((a, b) => a - b));
-      expect(plan.faults.filter((fault) => fault.kind === 'crash').every((fault) => fault.atUs < plan.durationUs)).toBe(true);
+      expect(
+        plan.faults
+          .filter((fault) => fault.kind === 'crash')
+          .every((fault) => fault.atUs < plan.durationUs),
+      ).toBe(true);
     }
   });
 
@@ -64,8 +68,19 @@ describe('plans', () => {
           nodes: generated.nodes,
           clients: 0,
           knobs: { ...base.knobs, dropProbability: generated.drop, faultKinds: generated.kinds },
-          faults: generated.crashes.map((crash) => ({ atUs: crash.atUs, kind: 'crash' as const, node: crash.node % generated.nodes })),
-          script: [{ atUs: 5, kind: 'inject', node: 0, message: { type: 'campaign', data: new Uint8Array([1, 2]) } }],
+          faults: generated.crashes.map((crash) => ({
+            atUs: crash.atUs,
+            kind: 'crash' as const,
+            node: crash.node % generated.nodes,
+          })),
+          script: [
+            {
+              atUs: 5,
+              kind: 'inject',
+              node: 0,
+              message: { type: 'campaign', data: new Uint8Array([1, 2]) },
+            },
+          ],
         };
         expect(decodePlan(encodePlan(validatePlan(plan)))).toEqual(plan);
       }),
@@ -79,10 +94,17 @@ describe('plans', () => {
     ['plan.knobs.faultKinds[0]', (plan) => ((plan.knobs.faultKinds as string[]) = ['meteor'])],
     ['plan.faults[0].node', (plan) => (plan.faults = [{ atUs: 1, kind: 'crash', node: 99 }])],
     ['plan.faults[0].kind', (plan) => (plan.faults = [{ atUs: 1, kind: 'flood' } as never])],
-    ['plan.faults[0].links[0]', (plan) => (plan.faults = [{ atUs: 1, kind: 'partition', shape: 'isolate', links: [[0] as never] }])],
+    [
+      'plan.faults[0].links[0]',
+      (plan) =>
+        (plan.faults = [{ atUs: 1, kind: 'partition', shape: 'isolate', links: [[0] as never] }]),
+    ],
     ['plan.script[0].kind', (plan) => (plan.script = [{ atUs: 1, kind: 'explode' } as never])],
     ['plan.format', (plan) => ((plan as { format: unknown }).format = 99)],
-    ['plan.workload.opsPerClient', (plan) => ((plan.workload as Record<string, unknown>)['opsPerClient'] = [1])],
+    [
+      'plan.workload.opsPerClient',
+      (plan) => ((plan.workload as Record<string, unknown>)['opsPerClient'] = [1]),
+    ],
   ];
   for (const [field, spoil] of invalid) {
     it(`rejects a plan with a bad ${field}, naming the field`, () => {

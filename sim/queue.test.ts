@@ -16,7 +16,8 @@ describe('event queue', () => {
         for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
           popped.push(event.sequence);
         }
-        const expected = times.map((timeUs, sequence) => ({ timeUs, sequence }))
+        const expected = times
+          .map((timeUs, sequence) => ({ timeUs, sequence }))
           .sort((a, b) => a.timeUs - b.timeUs || a.sequence - b.sequence)
           .map((item) => item.sequence);
         expect(popped).toEqual(expected);
@@ -29,6 +30,8 @@ describe('event queue', () => {
     const queue = new EventQueue(2);
     queue.push(new SimEvent(1, 0, EventKind.Timer, 0, 0, 0, 0, null, 0));
     queue.push(new SimEvent(1, 1, EventKind.Timer, 0, 0, 0, 0, null, 0));
-    expect(() => queue.push(new SimEvent(1, 2, EventKind.Timer, 0, 0, 0, 0, null, 0))).toThrow('full');
+    expect(() => queue.push(new SimEvent(1, 2, EventKind.Timer, 0, 0, 0, 0, null, 0))).toThrow(
+      'full',
+    );
   });
 });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 import { Random } from './random.ts';
 
-const draws = (random: Random, count: number) => Array.from({ length: count }, () => random.uint32());
+const draws = (random: Random, count: number) =>
+  Array.from({ length: count }, () => random.uint32());
 
 describe('random', () => {
   it('repeats itself for the same seed and differs for another', () => {

@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { partitionLinks } from './plan.ts';
 import { Random } from './random.ts';
 import { programOf, runTest, testPlan, testScenario } from './testing.ts';
-import { PARTITION_SHAPES, type FaultEvent, type Link, type NodeContext, type NodeId } from './types.ts';
+import {
+  type FaultEvent,
+  type Link,
+  type NodeContext,
+  type NodeId,
+  PARTITION_SHAPES,
+} from './types.ts';
 
 const MS = 1000;
 
@@ -56,27 +62,32 @@ describe('network', () => {
 
   it('builds partitions whose cut links match their shape (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 3, max: 9 }), fc.nat(1000), fc.constantFrom(...PARTITION_SHAPES), (nodes, seed, shape) => {
-        const servers = Array.from({ length: nodes }, (_, index) => index);
-        const links = partitionLinks(shape, servers, servers, Random.fromSeed(seed));
-        const cut = new Set(links.map(([from, to]) => `${from}-${to}`));
-        for (const [from, to] of links) {
-          expect(from).not.toBe(to);
-        }
-        if (shape === 'one-way') {
-          // Some link is cut in one direction only.
-          expect(links.some(([from, to]) => !cut.has(`${to}-${from}`))).toBe(true);
-        } else {
-          // Every other shape is symmetric.
-          expect(links.every(([from, to]) => cut.has(`${to}-${from}`))).toBe(true);
-        }
-        if (shape === 'isolate') {
-          expect(links.length).toBe(2 * (nodes - 1));
-        }
-        if (shape !== 'ring' || nodes > 3) {
-          expect(links.length).toBeGreaterThan(0);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 3, max: 9 }),
+        fc.nat(1000),
+        fc.constantFrom(...PARTITION_SHAPES),
+        (nodes, seed, shape) => {
+          const servers = Array.from({ length: nodes }, (_, index) => index);
+          const links = partitionLinks(shape, servers, servers, Random.fromSeed(seed));
+          const cut = new Set(links.map(([from, to]) => `${from}-${to}`));
+          for (const [from, to] of links) {
+            expect(from).not.toBe(to);
+          }
+          if (shape === 'one-way') {
+            // Some link is cut in one direction only.
+            expect(links.some(([from, to]) => !cut.has(`${to}-${from}`))).toBe(true);
+          } else {
+            // Every other shape is symmetric.
+            expect(links.every(([from, to]) => cut.has(`${to}-${from}`))).toBe(true);
+          }
+          if (shape === 'isolate') {
+            expect(links.length).toBe(2 * (nodes - 1));
+          }
+          if (shape !== 'ring' || nodes > 3) {
+            expect(links.length).toBeGreaterThan(0);
+          }
+        },
+      ),
       { numRuns: 300, seed: 7 },
     );
   });
@@ -127,7 +138,9 @@ describe('crashes', () => {
     runTest(scenario, plan);
     // The first incarnation's timer (set at boot, before the crash) never fires; the
     // second incarnation's does. The message in flight to the old incarnation is gone.
-    expect(events.filter((line) => line.startsWith('timer'))).toEqual(['timer 1 old-timer at 60000']);
+    expect(events.filter((line) => line.startsWith('timer'))).toEqual([
+      'timer 1 old-timer at 60000',
+    ]);
     expect(events.filter((line) => line.startsWith('message'))).toEqual([]);
   });
 
@@ -144,7 +157,12 @@ describe('crashes', () => {
         }),
       { nodes: 1, durationUs: 100 * MS },
     );
-    runTest(scenario, testPlan(scenario, { faults: [{ atUs: 15 * MS, kind: 'pause', node: 0, durationUs: 40 * MS }] }));
+    runTest(
+      scenario,
+      testPlan(scenario, {
+        faults: [{ atUs: 15 * MS, kind: 'pause', node: 0, durationUs: 40 * MS }],
+      }),
+    );
     expect(seen.slice(0, 3)).toEqual([10 * MS, 55 * MS, 65 * MS]);
   });
 });
@@ -234,7 +252,14 @@ describe('determinism guard and budgets', () => {
 
   it('reports a system exception as an error naming the node', () => {
     const scenario = testScenario(
-      (ctx) => programOf({ onStart: () => { if (ctx.id === 1) { throw new TypeError('boom'); } } }),
+      (ctx) =>
+        programOf({
+          onStart: () => {
+            if (ctx.id === 1) {
+              throw new TypeError('boom');
+            }
+          },
+        }),
       { nodes: 2 },
     );
     const result = runTest(scenario, testPlan(scenario));
@@ -250,10 +275,18 @@ describe('settle phase', () => {
       (ctx) => programOf({ onStart: () => phases.push(`${ctx.id}:${ctx.phase()}`) }),
       { nodes: 2, durationUs: 100 * MS, settleUs: 100 * MS },
     );
-    const links: Link[] = [[0, 1], [1, 0]];
+    const links: Link[] = [
+      [0, 1],
+      [1, 0],
+    ];
     const result = runTest(
       scenario,
-      testPlan(scenario, { faults: [{ atUs: 10 * MS, kind: 'crash', node: 1 }, { atUs: 20 * MS, kind: 'partition', shape: 'isolate', links }] }),
+      testPlan(scenario, {
+        faults: [
+          { atUs: 10 * MS, kind: 'crash', node: 1 },
+          { atUs: 20 * MS, kind: 'partition', shape: 'isolate', links },
+        ],
+      }),
     );
     expect(phases).toEqual(['0:faults', '1:faults', '1:settle']);
     expect(result.stats.restarts).toBe(1);

@@ -2,7 +2,13 @@
 import { quietKnobs } from './plan.ts';
 import type { Scenario } from './scenario.ts';
 import { type RunOptions, Simulation } from './simulation.ts';
-import { type NodeContext, type NodeProgram, PLAN_FORMAT, type Plan, type RunResult } from './types.ts';
+import {
+  type NodeContext,
+  type NodeProgram,
+  PLAN_FORMAT,
+  type Plan,
+  type RunResult,
+} from './types.ts';
 
 export function testScenario(
   program: (context: NodeContext) => NodeProgram,

@@ -51,9 +51,15 @@ describe('pingpong', () => {
   });
 
   it('recovers exactly the intact prefix of a log cut at any byte', () => {
-    const records = [1, 2, 3].map((sequence) => ({ client: 4, sequence, value: pingValue(4, sequence) }));
+    const records = [1, 2, 3].map((sequence) => ({
+      client: 4,
+      sequence,
+      value: pingValue(4, sequence),
+    }));
     const log = new Uint8Array(records.length * RECORD_SIZE_BYTES);
-    records.forEach((record, index) => log.set(encodeRecord(record), index * RECORD_SIZE_BYTES));
+    for (const [index, record] of records.entries()) {
+      log.set(encodeRecord(record), index * RECORD_SIZE_BYTES);
+    }
     for (let cut = 0; cut <= log.length; cut++) {
       const recovered = decodeLog(log.subarray(0, cut), true);
       expect(recovered.records).toEqual(records.slice(0, Math.floor(cut / RECORD_SIZE_BYTES)));
