@@ -41,6 +41,7 @@ export class KvServer extends RaftNode {
   /** Request id → key, for Gets whose ReadIndex is under way. */
   private readonly getKeys = new Map<string, string>();
   private waiting: WaitingRead[] = [];
+  private kvView: KvServerView | undefined;
 
   constructor(ctx: NodeContext, raftOptions: Partial<RaftNodeOptions> = {}) {
     const variant = kvVariant(ctx.variant);
@@ -161,11 +162,13 @@ export class KvServer extends RaftNode {
     if (base === undefined) {
       return undefined;
     }
-    return {
-      ...base,
-      kv: { data: this.kv.data, sessions: this.kv.sessions },
-      raftStateBytes: this.ctx.disk.size(LOG_FILE),
-      snapshotBytes: this.ctx.disk.size(SNAPSHOT_FILE),
-    };
+    // The node's view is long-lived with getters reading the live core: extend it by
+    // prototype (a spread would copy no getters), once per incarnation.
+    this.kvView ??= Object.create(base, {
+      kv: { value: { data: this.kv.data, sessions: this.kv.sessions }, enumerable: true },
+      raftStateBytes: { get: () => this.ctx.disk.size(LOG_FILE), enumerable: true },
+      snapshotBytes: { get: () => this.ctx.disk.size(SNAPSHOT_FILE), enumerable: true },
+    }) as KvServerView;
+    return this.kvView;
   }
 }

@@ -37,6 +37,12 @@ export const DEFAULT_KV_WORKLOAD: KvWorkload = {
   opsMax: 0,
 };
 
+/**
+ * A retry sooner than a round trip plus an fsync only floods the servers; the shrinker
+ * lowers every numeric parameter, so this floor keeps its edits meaningful.
+ */
+const ATTEMPT_TIMEOUT_MIN_US = 20_000;
+
 type Params = Readonly<Record<string, WorkloadValue>>;
 
 function numberParam(params: Params, name: keyof KvWorkload, fallback: number): number {
@@ -52,7 +58,10 @@ export function kvWorkload(params: Params): KvWorkload {
     sharedKeys: numberParam(params, 'sharedKeys', d.sharedKeys),
     appendKeys: params['appendKeys'] === 'one' ? 'one' : 'own',
     thinkUsMax: numberParam(params, 'thinkUsMax', d.thinkUsMax),
-    attemptTimeoutUs: numberParam(params, 'attemptTimeoutUs', d.attemptTimeoutUs),
+    attemptTimeoutUs: Math.max(
+      ATTEMPT_TIMEOUT_MIN_US,
+      numberParam(params, 'attemptTimeoutUs', d.attemptTimeoutUs),
+    ),
     giveUpUs: numberParam(params, 'giveUpUs', d.giveUpUs),
     opsMax: numberParam(params, 'opsMax', d.opsMax),
   };
