@@ -504,6 +504,9 @@ export class FuzzCampaign {
     const seconds = Math.max(elapsedMs / 1000, 1e-9);
     const findings = [...this.findings].sort((a, b) => a.seed - b.seed);
     const coverage: Coverage = coverageOf(scenario, this.totals);
+    // A stop can end workers before their last "done": count what they had finished, and
+    // never fewer seeds than failed ones (--stop-on-first once printed "-2 passed").
+    const seedsDone = Math.max(this.progress().seedsDone, this.failedSeeds.size);
     return {
       faultline: 'fuzz-summary',
       formatVersion: 1,
@@ -514,14 +517,14 @@ export class FuzzCampaign {
       shard,
       stopReason: reason,
       interrupted: reason === 'interrupted',
-      seeds: this.seedsDone,
-      passed: this.seedsDone - this.failedSeeds.size,
+      seeds: seedsDone,
+      passed: seedsDone - this.failedSeeds.size,
       failed: this.failedSeeds.size,
       findings,
       replays: findings.flatMap((finding) => (finding.replay === null ? [] : [finding.replay])),
       elapsedMs: Math.round(elapsedMs),
       workers: this.config.workers,
-      seedsPerSec: round(this.seedsDone / seconds),
+      seedsPerSec: round(seedsDone / seconds),
       eventsPerSec: round(this.totals.events / seconds),
       events: this.totals.events,
       virtualTimeUs: this.totals.virtualTimeUs,
