@@ -57,7 +57,7 @@ export class KvClient implements NodeProgram {
       }
       return;
     }
-    if (this.workload.opsMax > 0 && this.seq >= this.workload.opsMax) {
+    if (this.seq >= this.workload.opsMax) {
       return;
     }
     this.ctx.setTimer(1 + this.ctx.random.int(Math.max(1, this.workload.thinkUsMax)), 'next');

@@ -22,7 +22,10 @@ export interface KvWorkload {
   attemptTimeoutUs: number;
   /** Give up on an operation after this long (its outcome stays unknown); 0: never. */
   giveUpUs: number;
-  /** Stop after this many operations; 0: keep going for the whole run. */
+  /**
+   * Stop after this many operations (0: none at all, so the shrinker can lower it toward
+   * the fewest that still fail); absent: keep going for the whole run.
+   */
   opsMax: number;
 }
 
@@ -34,7 +37,7 @@ export const DEFAULT_KV_WORKLOAD: KvWorkload = {
   thinkUsMax: 10_000,
   attemptTimeoutUs: 200_000,
   giveUpUs: 2_000_000,
-  opsMax: 0,
+  opsMax: Number.POSITIVE_INFINITY,
 };
 
 /**
