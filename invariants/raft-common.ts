@@ -55,6 +55,8 @@ export type RaftAdapterObservation =
       readonly digest: number;
     }
   | { readonly type: 'snapshot-applied'; readonly index: number; readonly term: number }
+  /** A granted vote response left the node (sent on the wire, durable or not). */
+  | { readonly type: 'vote-sent'; readonly term: number; readonly to: NodeId }
   | {
       readonly type: 'proposal-acked';
       readonly id: string;

@@ -556,6 +556,9 @@ export function oneVotePerTerm(): Invariant {
       const observation = raftObservation(record);
       switch (observation.type) {
         case 'vote-granted':
+        case 'vote-sent':
+          // vote-sent is the granted vote leaving on the wire: with a vote sent before it
+          // is durable, a crash in between loses it without a vote-granted ever observed.
           return vote(record, view, observation.term, observation.to);
         case 'campaign-started':
           // A candidate votes for itself in the term it campaigns for.
