@@ -4,15 +4,8 @@
 import { quietKnobs } from '../sim/plan.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
-import {
-  type FaultEvent,
-  type Message,
-  type NodeContext,
-  type NodeId,
-  type NodeProgram,
-  PLAN_FORMAT,
-  type Plan,
-} from '../sim/types.ts';
+import { testPlan } from '../sim/testing.ts';
+import type { FaultEvent, Message, NodeContext, NodeId, NodeProgram, Plan } from '../sim/types.ts';
 
 const TOKENS_PER_NODE = 4;
 const REFILL_US = 20_000;
@@ -93,21 +86,7 @@ function benchPlan(scenario: Scenario, withFaults: boolean): Plan {
     }
     faults.sort((a, b) => a.atUs - b.atUs);
   }
-  const workload = { refill: withFaults };
-  return {
-    format: PLAN_FORMAT,
-    scenario: scenario.name,
-    variant: null,
-    seed: 1,
-    nodes: scenario.nodes,
-    clients: 0,
-    durationUs: scenario.durationUs,
-    settleUs: 0,
-    knobs,
-    faults,
-    script: [],
-    workload,
-  };
+  return testPlan(scenario, { knobs, faults, workload: { refill: withFaults } });
 }
 
 export interface KernelBenchResult {

@@ -3,7 +3,7 @@
 // truncation, entries and hard state) and fsyncs, and only when the fsync has completed does
 // it send the Ready's messages, apply committed entries and hand out read states — etcd's
 // rule, and what makes acknowledgements and votes survive crashes.
-import { entryDigest } from '../../invariants/raft-common.ts';
+import { entryDigest, type RaftInspect } from '../../invariants/raft-common.ts';
 import { assert } from '../../sim/assert.ts';
 import { ProcessExit } from '../../sim/disk.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
@@ -607,20 +607,7 @@ class LiveRaftView implements RaftNodeView {
   }
 }
 
-export interface RaftNodeView {
-  readonly role: 'follower' | 'pre-candidate' | 'candidate' | 'leader';
-  readonly term: number;
-  readonly vote: NodeId | null;
-  readonly leader: NodeId | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly firstIndex: number;
-  readonly lastIndex: number;
-  readonly snapshotIndex: number;
-  readonly snapshotTerm: number;
-  readonly voters: readonly NodeId[];
-  termAt(index: number): number | undefined;
-  digestAt(index: number): number | undefined;
-  readonly appliedDigests: ReadonlyMap<number, number>;
+/** The inspect() contract of the Raft invariants, plus the replicated application. */
+export interface RaftNodeView extends RaftInspect {
   readonly stateMachine: StateMachine;
 }
