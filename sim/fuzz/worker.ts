@@ -18,6 +18,7 @@ import {
   type WorkerMessage,
 } from './protocol.ts';
 import { sampledForDeterminism } from './seeds.ts';
+import { emptyTotals } from './summary.ts';
 
 const data = workerData as WorkerData;
 const port = parentPort;
@@ -31,18 +32,6 @@ for (const module of data.modules) {
 
 function post(message: WorkerMessage): void {
   port?.postMessage(message);
-}
-
-function emptyTotals(): RangeTotals {
-  return {
-    completed: 0,
-    events: 0,
-    virtualTimeUs: 0,
-    runWallMs: 0,
-    faultsFired: {},
-    sometimes: {},
-    determinismSampled: 0,
-  };
 }
 
 function addResult(totals: RangeTotals, result: RunResult): void {
