@@ -16,6 +16,7 @@ import {
   type PartitionShape,
   PLAN_FORMAT,
   type Plan,
+  PROBABILITY_KNOBS,
 } from './types.ts';
 
 const MS = 1000;
@@ -357,14 +358,7 @@ function validateKnobs(value: unknown, path: Path): void {
       fail(`${path}.faultKinds[${index}]`, `one of ${FAULT_KINDS.join(', ')}`, kind);
     }
   });
-  for (const key of [
-    'dropProbability',
-    'duplicateProbability',
-    'latencyTailProbability',
-    'tornWriteProbability',
-    'readCorruptionProbability',
-    'buggifyProbability',
-  ]) {
+  for (const key of PROBABILITY_KNOBS) {
     probability(knobs[key], `${path}.${key}`);
   }
   integer(knobs['latencyMinUs'], `${path}.latencyMinUs`);

@@ -5,7 +5,7 @@
 // smaller chunks, then singles), so the result is never larger than ddmin alone would give.
 import { assert } from './assert.ts';
 import { validatePlan } from './plan.ts';
-import type { FaultEvent, Knobs, Plan } from './types.ts';
+import { type FaultEvent, type Plan, PROBABILITY_KNOBS } from './types.ts';
 
 export interface ShrinkBudget {
   /** Stop proposing candidates after this much wall time. */
@@ -26,14 +26,6 @@ export interface ShrinkResult {
 }
 
 const ROUNDS_MAX = 50;
-const PROBABILITY_KEYS = [
-  'dropProbability',
-  'duplicateProbability',
-  'latencyTailProbability',
-  'tornWriteProbability',
-  'readCorruptionProbability',
-  'buggifyProbability',
-] as const satisfies readonly (keyof Knobs)[];
 
 class Budget {
   attempts = 0;
@@ -237,7 +229,7 @@ function shrinkWorkload(shrinker: Shrinker): void {
 
 /** Fault probabilities toward zero, and the latency tail toward no tail. */
 function shrinkProbabilities(shrinker: Shrinker): void {
-  for (const key of PROBABILITY_KEYS) {
+  for (const key of PROBABILITY_KNOBS) {
     const value = shrinker.plan.knobs[key];
     bisectDown(
       shrinker,

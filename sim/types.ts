@@ -82,6 +82,16 @@ export interface Knobs {
   buggifyProbability: number;
 }
 
+/** The knobs that are probabilities: validated to [0, 1], lowered toward 0 by shrink. */
+export const PROBABILITY_KNOBS = [
+  'dropProbability',
+  'duplicateProbability',
+  'latencyTailProbability',
+  'tornWriteProbability',
+  'readCorruptionProbability',
+  'buggifyProbability',
+] as const satisfies readonly (keyof Knobs)[];
+
 export type WorkloadValue = number | string | boolean;
 
 export interface Plan {
