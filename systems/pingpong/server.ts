@@ -4,11 +4,11 @@
 // answers before the fsync completes; `no-checksum` trusts its log without checking it.
 import { ProcessExit } from '../../sim/disk.ts';
 import type { Message, NodeContext, NodeId, NodeProgram } from '../../sim/types.ts';
+import { readStable } from '../stable-read.ts';
 import { decodeLog, encodeRecord, type PingRecord } from './records.ts';
 
 export const LOG_FILE = 'pings.log';
 const HEARTBEAT_US = 20_000;
-const READ_ATTEMPTS_MAX = 5;
 const BUGGIFY_PONG_DELAY_US = 15_000;
 
 export interface Ping extends Message {
@@ -52,7 +52,7 @@ export class PingpongServer implements NodeProgram {
 
   private recover(): void {
     const { disk } = this.ctx;
-    const bytes = this.readStable();
+    const bytes = readStable(disk, LOG_FILE);
     const { records, validBytes } = decodeLog(bytes, this.ctx.variant !== 'no-checksum');
     if (validBytes < bytes.length) {
       disk.truncate(LOG_FILE, validBytes);
@@ -66,20 +66,6 @@ export class PingpongServer implements NodeProgram {
     }
     this.ctx.log('recovered', { records: records.length });
     this.ctx.observe({ type: 'recovered', records });
-  }
-
-  /** A read can come back with a flipped bit: read until two reads agree, as a careful
-   *  server would before trusting (or cutting) its log. */
-  private readStable(): Uint8Array {
-    let previous = this.ctx.disk.read(LOG_FILE);
-    for (let attempt = 0; attempt < READ_ATTEMPTS_MAX; attempt++) {
-      const current = this.ctx.disk.read(LOG_FILE);
-      if (Buffer.compare(previous, current) === 0) {
-        return current;
-      }
-      previous = current;
-    }
-    throw new ProcessExit('the log reads differently every time');
   }
 
   onMessage(from: NodeId, message: Message): void {

@@ -7,6 +7,7 @@ import { entryDigest, type RaftInspect } from '../../invariants/raft-common.ts';
 import { assert } from '../../sim/assert.ts';
 import { ProcessExit } from '../../sim/disk.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { readStable } from '../stable-read.ts';
 import {
   decodeLog,
   decodeSnapshotFile,
@@ -31,7 +32,6 @@ export const LOG_FILE = 'raft.log';
 export const SNAPSHOT_FILE = 'raft.snapshot';
 const SNAPSHOT_TEMP_FILE = 'raft.snapshot.tmp';
 const LOG_TEMP_FILE = 'raft.log.tmp';
-const READ_ATTEMPTS_MAX = 5;
 /** An early (buggified) snapshot still covers a few entries, as a real trigger would. */
 const BUGGIFY_SNAPSHOT_ENTRIES_MIN = 16;
 const READY_ROUNDS_MAX = 64;
@@ -181,24 +181,11 @@ export class RaftNode implements NodeProgram {
     this.ctx.setTimer(this.options.tickUs, 'tick');
   }
 
-  /** A read can return a flipped bit: read until two reads agree before trusting a file. */
-  private readStable(name: string): Uint8Array {
-    let previous = this.ctx.disk.read(name);
-    for (let attempt = 0; attempt < READ_ATTEMPTS_MAX; attempt++) {
-      const current = this.ctx.disk.read(name);
-      if (Buffer.compare(previous, current) === 0) {
-        return current;
-      }
-      previous = current;
-    }
-    throw new ProcessExit(`${name} reads differently every time`);
-  }
-
   private recover(): RestoredState | null {
     const disk = this.ctx.disk;
     disk.remove(SNAPSHOT_TEMP_FILE);
     disk.remove(LOG_TEMP_FILE);
-    const decoded = decodeLog(this.readStable(LOG_FILE));
+    const decoded = decodeLog(readStable(disk, LOG_FILE));
     if (decoded.status.kind === 'corrupt') {
       this.refuse(
         `log corrupt at byte ${decoded.status.offset}: ${decoded.status.reason}`,
@@ -215,7 +202,7 @@ export class RaftNode implements NodeProgram {
     if (!disk.exists(SNAPSHOT_FILE)) {
       return replayed;
     }
-    const snapshot = decodeSnapshotFile(this.readStable(SNAPSHOT_FILE));
+    const snapshot = decodeSnapshotFile(readStable(disk, SNAPSHOT_FILE));
     if (!snapshot.ok) {
       this.refuse(`snapshot file damaged: ${snapshot.reason}`, 0);
       return null;
