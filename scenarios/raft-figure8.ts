@@ -10,14 +10,13 @@
 // `commit-previous-term` variant commits index 2 by counting replicas, which is exactly the
 // mistake that lets n5 overwrite a committed entry later.
 import { raftSafetyInvariants } from '../invariants/raft.ts';
-import { serverState } from '../invariants/raft-common.ts';
+import { encodeCommand, serverState } from '../invariants/raft-common.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, Link, ScriptStep, Verdict } from '../sim/types.ts';
 import { RAFT_VARIANTS, raftProgram } from '../systems/raft/program.ts';
 
 const MS = 1000;
 const [N1, N2, N3, N4, N5] = [0, 1, 2, 3, 4] as const;
-const encoder = new TextEncoder();
 
 function cut(groupA: number[], groupB: number[]): Link[] {
   return groupA.flatMap((a) =>
@@ -49,7 +48,7 @@ const script: ScriptStep[] = [
     atUs: 110 * MS,
     kind: 'inject',
     node: N1,
-    message: { type: 'propose', id: 'figure-8', data: encoder.encode('figure-8') },
+    message: { type: 'propose', id: 'figure-8', data: encodeCommand('figure-8') },
   },
   { atUs: 190 * MS, kind: 'check', check: 'index 2 is on n1 and n2 only' },
   { atUs: 210 * MS, kind: 'inject', node: N5, message: { type: 'campaign' } },

@@ -1,10 +1,10 @@
 // A Raft workload client: proposes unique commands one at a time for the whole run, follows
 // leader hints, and gives up on a command after a timeout (its outcome then stays unknown in
-// the history) before proposing the next one.
+// the history) before proposing the next one. A command's bytes are encodeCommand(id): the
+// contract acked-never-lost checks applied entries against.
+import { encodeCommand } from '../../invariants/raft-common.ts';
 import type { Message, NodeContext, NodeId, NodeProgram } from '../../sim/types.ts';
 import type { ClientReply } from './node.ts';
-
-const encoder = new TextEncoder();
 
 export interface RaftClientOptions {
   requestTimeoutUs: number;
@@ -45,7 +45,7 @@ export class RaftClient implements NodeProgram {
   private sendCurrent(): void {
     this.ctx.send(
       this.target,
-      { type: 'propose', id: this.commandId, data: encoder.encode(this.commandId) },
+      { type: 'propose', id: this.commandId, data: encodeCommand(this.commandId) },
       32 + this.commandId.length,
     );
   }
