@@ -1,7 +1,7 @@
 // Shared vocabulary of the Raft invariants: the observation contract the node adapter emits,
 // the god's-eye RaftInspect it implements, entry digests, and the committed-entries tracker
 // that several invariants read. See invariants/raft.ts for the invariants themselves.
-import { assert } from '../sim/assert.ts';
+import { fail } from '../sim/assert.ts';
 import { digestValue } from '../sim/trace.ts';
 import type { ClusterView, NodeId, ObservationRecord } from '../sim/types.ts';
 import type { EntryKind, RaftEvent, Role } from '../systems/raft/types.ts';
@@ -138,7 +138,9 @@ export class PerNode {
     return this.values[node] ?? this.initial;
   }
   set(node: NodeId, value: number): void {
-    assert(node >= 0 && Number.isSafeInteger(node), `node id ${node} must be a small integer`);
+    if (!(node >= 0 && Number.isSafeInteger(node))) {
+      fail(`node id ${node} must be a small integer`);
+    }
     this.values[node] = value;
   }
   lowerTo(node: NodeId, value: number): void {
@@ -192,7 +194,9 @@ export class CommittedEntries {
       return;
     }
     const state = serverState(view, record.node);
-    assert(state !== undefined, `${view.name(record.node)} reported a commit but is not a server`);
+    if (state === undefined) {
+      fail(`${view.name(record.node)} reported a commit but is not a server`);
+    }
     const commitTerm = observation.leaderTerm ?? state.term;
     const known = this.highestByTerm.get(commitTerm) ?? 0;
     this.highestByTerm.set(commitTerm, Math.max(known, observation.index));

@@ -3,7 +3,7 @@
 // node. Observations arrive once the batch that produced them is durable, so a node's
 // inspected state may already be ahead of the observation; each check below only relies on
 // facts that stay true as the node moves on (terms grow, committed entries stay).
-import { assert } from '../sim/assert.ts';
+import { fail } from '../sim/assert.ts';
 import type { ClusterView, Invariant, NodeId, ObservationRecord, Verdict } from '../sim/types.ts';
 import {
   at,
@@ -100,7 +100,9 @@ const LOG_CHECK_PER_OBSERVATION_MAX = 256;
 const TERM_LIMIT = 2 ** 21;
 
 function entryKey(index: number, term: number): number {
-  assert(term >= 0 && term < TERM_LIMIT, `term ${term} is out of the supported range`);
+  if (!(term >= 0 && term < TERM_LIMIT)) {
+    fail(`term ${term} is out of the supported range`);
+  }
   return index * TERM_LIMIT + term;
 }
 

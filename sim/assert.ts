@@ -10,6 +10,14 @@ export function assert(condition: unknown, message: string): asserts condition {
   }
 }
 
+/**
+ * A failed check whose message is costly to build: `if (!ok) fail(\`…${detail}\`)` builds it
+ * only on failure, where `assert(ok, \`…\`)` would build it on every call of a hot path.
+ */
+export function fail(message: string): never {
+  throw new AssertionError(message);
+}
+
 export function assertSafeInteger(value: number, what: string): void {
   if (!Number.isSafeInteger(value)) {
     throw new AssertionError(`${what} must be a safe integer, got ${value}`);

@@ -2,7 +2,7 @@
 // plan: boots the nodes, applies faults and script steps at their times, delivers messages
 // and timers, and checks invariants. Its remaining randomness (each message's delay, which
 // sector tears) comes from named streams split from the seed.
-import { AssertionError, assert } from './assert.ts';
+import { AssertionError, assert, fail } from './assert.ts';
 import { Disk, DiskReadError, ProcessExit } from './disk.ts';
 import { guarded, realNow } from './guard.ts';
 import { Logger, type LogSink } from './log.ts';
@@ -313,7 +313,9 @@ export class Simulation {
   // --- messages ---------------------------------------------------------------------------
 
   send(slot: NodeSlot, to: NodeId, message: Message, sizeBytes: number): void {
-    assert(to >= 0 && to < this.nodes.length, `send to unknown node ${to}`);
+    if (!(to >= 0 && to < this.nodes.length)) {
+      fail(`send to unknown node ${to}`);
+    }
     assert(typeof message.type === 'string', 'a message needs a type');
     assert(Number.isSafeInteger(sizeBytes) && sizeBytes >= 0, 'message size must be an integer');
     const target = this.nodes[to] as NodeSlot;
@@ -448,7 +450,9 @@ export class Simulation {
   // --- node lifecycle ---------------------------------------------------------------------
 
   private boot(slot: NodeSlot): void {
-    assert(!slot.up, `${slot.name} is already up`);
+    if (slot.up) {
+      fail(`${slot.name} is already up`);
+    }
     slot.up = true;
     slot.paused = false;
     slot.incarnation++;
@@ -632,7 +636,9 @@ export class Simulation {
 
   private runScriptStep(index: number): boolean {
     const step = this.plan.script[index];
-    assert(step !== undefined, `no script step ${index}`);
+    if (step === undefined) {
+      fail(`no script step ${index}`);
+    }
     if (step.kind === 'inject') {
       const slot = this.nodes[step.node] as NodeSlot;
       if (!slot.up) {
@@ -652,7 +658,9 @@ export class Simulation {
       return true;
     }
     const check = this.scenario.checks?.[step.check];
-    assert(check !== undefined, `the scenario has no check named ${step.check}`);
+    if (check === undefined) {
+      fail(`the scenario has no check named ${step.check}`);
+    }
     const verdict = check(this.view);
     if (verdict !== undefined) {
       this.report(
@@ -773,9 +781,13 @@ export class Simulation {
 
   complete(slot: NodeSlot, operationId: number, status: 'ok' | 'fail', output: unknown): void {
     const operation = this.history[operationId];
-    assert(operation !== undefined, `no operation ${operationId}`);
+    if (operation === undefined) {
+      fail(`no operation ${operationId}`);
+    }
     assert(operation.client === slot.id, 'an operation completes on the client that invoked it');
-    assert(operation.returnUs === undefined, `operation ${operationId} completed twice`);
+    if (operation.returnUs !== undefined) {
+      fail(`operation ${operationId} completed twice`);
+    }
     operation.returnUs = this.nowUs;
     operation.status = status;
     operation.output = output;
@@ -909,7 +921,9 @@ export class SimContext implements NodeContext {
   }
 
   private alive(): void {
-    assert(!this.dead, `${this.name} used its context after it crashed`);
+    if (this.dead) {
+      fail(`${this.name} used its context after it crashed`);
+    }
   }
 
   now(): number {

@@ -12,7 +12,7 @@
 // Limitation: corruption inside the very last durable batch looks like a torn tail.
 import * as zlib from 'node:zlib';
 
-import { assert } from '../../sim/assert.ts';
+import { assert, fail } from '../../sim/assert.ts';
 import type { Entry, EntryKind, HardState, NodeId, Snapshot, SnapshotMeta } from './types.ts';
 
 // ---- CRC32 (IEEE) -----------------------------------------------------------------------------
@@ -70,17 +70,22 @@ class Writer {
     this.view.setUint8(this.length, value);
     this.length += 1;
   }
+  reset(): void {
+    this.length = 0;
+  }
   u32(value: number): void {
-    assert(
-      Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff,
-      `u32 out of range: ${value}`,
-    );
+    // Not assert(…, `…${value}`): the message would be built on every call of a hot path.
+    if (!(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff)) {
+      fail(`u32 out of range: ${value}`);
+    }
     this.ensure(4);
     this.view.setUint32(this.length, value);
     this.length += 4;
   }
   u64(value: number): void {
-    assert(Number.isSafeInteger(value) && value >= 0, `u64 out of range: ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) {
+      fail(`u64 out of range: ${value}`);
+    }
     this.u32(Math.floor(value / 0x1_0000_0000));
     this.u32(value >>> 0);
   }
@@ -244,9 +249,13 @@ function readPayload(type: number, r: Reader): LogRecord {
 }
 
 /** Encodes one batch (one Ready's worth of writes); append its bytes to the log file. */
+/** Reused by every encodeBatch (one per Ready): result() copies out what a batch wrote. */
+const batchWriter = new Writer();
+
 export function encodeBatch(batch: number, records: readonly LogRecord[]): Uint8Array {
   assert(records.length > 0, 'a batch holds at least one record');
-  const w = new Writer();
+  const w = batchWriter;
+  w.reset();
   records.forEach((record, position) => {
     const start = w.length;
     w.u32(0);

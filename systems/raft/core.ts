@@ -1,7 +1,7 @@
 // Raft as a pure, deterministic state machine, in the style of etcd's raft: no I/O, no timers,
 // no clock, no randomness of its own. The node adapter feeds it ticks, messages and proposals,
 // and drains Ready batches: persist, then send and apply, then advance().
-import { assert } from '../../sim/assert.ts';
+import { assert, fail } from '../../sim/assert.ts';
 import { RaftLog } from './log.ts';
 import { decodeVoters, encodeVoters } from './membership.ts';
 import { majority, Progress, quorumIndex } from './tracker.ts';
@@ -286,9 +286,13 @@ export class RaftCore {
 
   /** The application took a snapshot of its state through index: drop the log prefix. */
   compact(index: number, snapshotData: Uint8Array): void {
-    assert(index <= this.applied, `compact(${index}) beyond applied ${this.applied}`);
+    if (index > this.applied) {
+      fail(`compact(${index}) beyond applied ${this.applied}`);
+    }
     const base = this.log.snapshotMeta().lastIncludedIndex;
-    assert(index >= base, `compact(${index}) below the snapshot at ${base}`);
+    if (index < base) {
+      fail(`compact(${index}) below the snapshot at ${base}`);
+    }
     if (index === base) {
       return;
     }
@@ -406,15 +410,16 @@ export class RaftCore {
     this.heartbeatElapsed = 0;
     const span = this.config.electionTicks;
     const draw = this.config.randomInt(span);
-    assert(
-      Number.isInteger(draw) && draw >= 0 && draw < span,
-      `randomInt(${span}) returned ${draw}`,
-    );
+    if (!(Number.isInteger(draw) && draw >= 0 && draw < span)) {
+      fail(`randomInt(${span}) returned ${draw}`);
+    }
     this.randomizedElectionTimeout = span + draw;
   }
 
   private setTerm(term: number): void {
-    assert(term >= this.currentTerm, `term must not decrease: ${this.currentTerm} -> ${term}`);
+    if (term < this.currentTerm) {
+      fail(`term must not decrease: ${this.currentTerm} -> ${term}`);
+    }
     if (term > this.currentTerm) {
       this.currentTerm = term;
       this.votedFor = null;
@@ -521,7 +526,9 @@ export class RaftCore {
   // ---- step ---------------------------------------------------------------------------------
 
   step(message: Message): void {
-    assert(message.to === this.id, `message for ${message.to} delivered to ${this.id}`);
+    if (message.to !== this.id) {
+      fail(`message for ${message.to} delivered to ${this.id}`);
+    }
     if (message.from === this.id) {
       return;
     }
@@ -654,10 +661,9 @@ export class RaftCore {
 
   /** A leader's message in our own term: follow it. */
   private fromCurrentLeader(from: NodeId): void {
-    assert(
-      this.currentRole !== 'leader',
-      `two leaders in term ${this.currentTerm}: ${this.id} and ${from}`,
-    );
+    if (this.currentRole === 'leader') {
+      fail(`two leaders in term ${this.currentTerm}: ${this.id} and ${from}`);
+    }
     if (this.currentRole !== 'follower') {
       this.becomeFollower(this.currentTerm, from, 'leader-seen');
     }
@@ -665,8 +671,12 @@ export class RaftCore {
     this.electionElapsed = 0;
   }
 
+  /** Every caller passes a fresh literal, so it is completed in place rather than copied. */
   private send(m: Outgoing, term = this.currentTerm): void {
-    this.outbox.push({ ...m, from: this.id, term } as Message);
+    const envelope = m as unknown as { from: NodeId; term: number };
+    envelope.from = this.id;
+    envelope.term = term;
+    this.outbox.push(m as Message);
   }
 
   // ---- elections ----------------------------------------------------------------------------
@@ -765,10 +775,9 @@ export class RaftCore {
     if (conflict === 0) {
       return false;
     }
-    assert(
-      conflict > this.commit,
-      `entry ${conflict} conflicts with committed entry (commit ${this.commit})`,
-    );
+    if (!(conflict > this.commit)) {
+      fail(`entry ${conflict} conflicts with committed entry (commit ${this.commit})`);
+    }
     const first = entries.findIndex((e) => e.index === conflict);
     assert(first >= 0, 'conflict index must be one of the new entries');
     let truncated = false;
@@ -798,10 +807,11 @@ export class RaftCore {
   }
 
   private handleHeartbeat(m: HeartbeatMessage, replyTerm: number): void {
-    assert(
-      m.commit <= this.log.lastIndex(),
-      `leader says commit ${m.commit} but ${this.id} holds only ${this.log.lastIndex()}: an acknowledged entry was lost`,
-    );
+    if (m.commit > this.log.lastIndex()) {
+      fail(
+        `leader says commit ${m.commit} but ${this.id} holds only ${this.log.lastIndex()}: an acknowledged entry was lost`,
+      );
+    }
     this.commitTo(m.commit, null);
     this.send({ type: 'heartbeat-response', to: m.from, readSeq: m.readSeq }, replyTerm);
   }
@@ -886,12 +896,13 @@ export class RaftCore {
     if (index <= this.commit) {
       return;
     }
-    assert(
-      index <= this.log.lastIndex(),
-      `commit ${index} beyond last index ${this.log.lastIndex()}`,
-    );
+    if (index > this.log.lastIndex()) {
+      fail(`commit ${index} beyond last index ${this.log.lastIndex()}`);
+    }
     const term = this.log.termAt(index);
-    assert(term !== undefined, `commit ${index} has no term`);
+    if (term === undefined) {
+      fail(`commit ${index} has no term`);
+    }
     this.commit = index;
     this.events.push({ type: 'committed', index, term, leaderTerm });
   }
@@ -952,7 +963,9 @@ export class RaftCore {
       return false;
     }
     const prevIndex = pr.next - 1;
-    assert(prevIndex <= this.log.lastIndex(), `next ${pr.next} for ${to} beyond the log`);
+    if (prevIndex > this.log.lastIndex()) {
+      fail(`next ${pr.next} for ${to} beyond the log`);
+    }
     const prevTerm = this.log.termAt(prevIndex);
     if (prevTerm === undefined) {
       pr.becomeSnapshot(this.log.snapshotMeta().lastIncludedIndex);
@@ -1000,7 +1013,9 @@ export class RaftCore {
       this.handleAppendRejection(pr, m);
       return;
     }
-    assert(m.index <= this.log.lastIndex(), `${m.from} acknowledged ${m.index} beyond our log`);
+    if (m.index > this.log.lastIndex()) {
+      fail(`${m.from} acknowledged ${m.index} beyond our log`);
+    }
     const wasPaused = pr.isPaused(this.config.maxInflightAppends);
     if (!pr.maybeUpdate(m.index)) {
       return;

@@ -1,7 +1,7 @@
 // The in-memory Raft log: a snapshot base (index, term, voters) plus the entries after it, and
 // two watermarks for persistence: `handed` (handed to the adapter in a Ready) and `persisted`
 // (the adapter said it is durable). Entries above `handed` still have to be handed out.
-import { assert } from '../../sim/assert.ts';
+import { fail } from '../../sim/assert.ts';
 import type { Entry, NodeId, SnapshotMeta } from './types.ts';
 
 export class RaftLog {
@@ -20,7 +20,9 @@ export class RaftLog {
       if (entry.index <= base.lastIncludedIndex) {
         continue;
       }
-      assert(entry.index === this.lastIndex() + 1, `restored log has a gap before ${entry.index}`);
+      if (entry.index !== this.lastIndex() + 1) {
+        fail(`restored log has a gap before ${entry.index}`);
+      }
       this.entries.push(entry);
     }
     this.handed = this.lastIndex();
@@ -56,13 +58,17 @@ export class RaftLog {
       return undefined;
     }
     const entry = this.entries[index - this.base.lastIncludedIndex - 1];
-    assert(entry !== undefined && entry.index === index, `log position ${index} is inconsistent`);
+    if (!(entry !== undefined && entry.index === index)) {
+      fail(`log position ${index} is inconsistent`);
+    }
     return entry;
   }
 
   /** Entries in [lo, hi], both available in the log. */
   slice(lo: number, hi: number): Entry[] {
-    assert(lo >= this.firstIndex() && hi <= this.lastIndex(), `slice [${lo}, ${hi}] out of range`);
+    if (!(lo >= this.firstIndex() && hi <= this.lastIndex())) {
+      fail(`slice [${lo}, ${hi}] out of range`);
+    }
     if (lo > hi) {
       return [];
     }
@@ -81,13 +87,17 @@ export class RaftLog {
 
   /** Appends at the end (leader path, or a follower appending past its last index). */
   append(entry: Entry): void {
-    assert(entry.index === this.lastIndex() + 1, `append at ${entry.index} leaves a gap`);
+    if (entry.index !== this.lastIndex() + 1) {
+      fail(`append at ${entry.index} leaves a gap`);
+    }
     this.entries.push(entry);
   }
 
   /** Drops every entry with index >= from. Returns how many were dropped. */
   truncateFrom(from: number): number {
-    assert(from > this.base.lastIncludedIndex, `cannot truncate into the snapshot at ${from}`);
+    if (!(from > this.base.lastIncludedIndex)) {
+      fail(`cannot truncate into the snapshot at ${from}`);
+    }
     const keep = from - this.base.lastIncludedIndex - 1;
     const dropped = Math.max(0, this.entries.length - keep);
     this.entries.length = Math.min(this.entries.length, keep);
@@ -100,10 +110,9 @@ export class RaftLog {
   /** Replaces the entry at an existing index in place (used only by the no-truncate bug). */
   overwriteInPlace(entry: Entry): void {
     const position = entry.index - this.base.lastIncludedIndex - 1;
-    assert(
-      position >= 0 && position < this.entries.length,
-      `overwrite at ${entry.index} out of range`,
-    );
+    if (!(position >= 0 && position < this.entries.length)) {
+      fail(`overwrite at ${entry.index} out of range`);
+    }
     this.entries[position] = entry;
     this.rewritten = true;
     this.handed = Math.min(this.handed, entry.index - 1);
@@ -129,7 +138,9 @@ export class RaftLog {
   /** The first index at or after firstIndex() holding the same term as index (fast backup). */
   firstIndexOfTerm(index: number): number {
     const term = this.termAt(index);
-    assert(term !== undefined, `firstIndexOfTerm(${index}) outside the log`);
+    if (term === undefined) {
+      fail(`firstIndexOfTerm(${index}) outside the log`);
+    }
     let first = index;
     while (first - 1 >= this.firstIndex() && this.termAt(first - 1) === term) {
       first--;
@@ -154,7 +165,9 @@ export class RaftLog {
   /** Compacts the prefix through index (which must be in the log) into a new base. */
   compactTo(index: number, voters: readonly NodeId[]): void {
     const term = this.termAt(index);
-    assert(term !== undefined, `compactTo(${index}) outside the log`);
+    if (term === undefined) {
+      fail(`compactTo(${index}) outside the log`);
+    }
     if (index <= this.base.lastIncludedIndex) {
       return;
     }

@@ -1,5 +1,5 @@
 // Config entries carry the full new voter set: 4 bytes per voter, big-endian, sorted.
-import { assert } from '../../sim/assert.ts';
+import { assert, fail } from '../../sim/assert.ts';
 import type { NodeId } from './types.ts';
 
 export function encodeVoters(voters: readonly NodeId[]): Uint8Array {
@@ -7,7 +7,9 @@ export function encodeVoters(voters: readonly NodeId[]): Uint8Array {
   const bytes = new Uint8Array(sorted.length * 4);
   const view = new DataView(bytes.buffer);
   sorted.forEach((id, position) => {
-    assert(Number.isInteger(id) && id >= 0 && id <= 0xffff_ffff, `voter id ${id} out of range`);
+    if (!(Number.isInteger(id) && id >= 0 && id <= 0xffff_ffff)) {
+      fail(`voter id ${id} out of range`);
+    }
     view.setUint32(position * 4, id);
   });
   return bytes;
