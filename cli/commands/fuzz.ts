@@ -1,6 +1,7 @@
 import { type Finding, FuzzCampaign, type Progress } from '../../sim/fuzz/campaign.ts';
 import { parseShard, type Shard } from '../../sim/fuzz/seeds.ts';
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
+import { workerEntry } from '../../sim/fuzz/worker-bundle.ts';
 import { countArgument, scenarioArgument, seedArgument } from '../args.ts';
 import { durationArgument, formatDurationMs } from '../duration.ts';
 import { EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
@@ -82,9 +83,16 @@ export const fuzzCommand: Command = {
     const config = fuzzConfig(args, modules);
     const json = args.json === true;
     const out = json ? process.stderr : process.stdout;
+    const entry = await workerEntry(modules);
+    if (entry.fallbackReason !== undefined) {
+      process.stderr.write(
+        `faultline: workers load TypeScript through tsx (slower): no bundle (${entry.fallbackReason})\n`,
+      );
+    }
     const status = new StatusLine(durationArgument(args['progress-every'], '--progress-every'));
     const campaign = new FuzzCampaign({
       ...config,
+      workerEntry: entry,
       onFinding: (finding) => {
         status.clear();
         out.write(findingLines(finding));

@@ -34,6 +34,7 @@ import {
   type FuzzSummary,
   mergeTotals,
 } from './summary.ts';
+import { TSX_WORKER_ENTRY, type WorkerEntry } from './worker-bundle.ts';
 
 const WATCHDOG_EVERY_MS = 100;
 const RESPAWNS_MAX = 1000;
@@ -57,6 +58,8 @@ export interface CampaignConfig {
   hangTimeoutMs: number;
   /** Extra scenario modules the workers import (test fixtures). */
   modules: string[];
+  /** What the workers run (see worker-bundle.ts); the tsx entry when absent. */
+  workerEntry?: WorkerEntry;
   /** Aimed-for wall time of one task. */
   targetTaskMs?: number;
   onFinding?: (finding: Finding) => void;
@@ -202,10 +205,13 @@ export class FuzzCampaign {
 
   private spawn(): Slot {
     const buffer = new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT);
-    const data: WorkerData = { modules: this.config.modules, control: buffer };
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-      workerData: data,
-    });
+    const entry = this.config.workerEntry ?? { url: TSX_WORKER_ENTRY, modulesBundled: false };
+    const data: WorkerData = {
+      modules: this.config.modules,
+      modulesBundled: entry.modulesBundled,
+      control: buffer,
+    };
+    const worker = new Worker(entry.url, { workerData: data });
     const slot: Slot = {
       worker,
       control: new Int32Array(buffer),

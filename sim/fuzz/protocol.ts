@@ -13,6 +13,9 @@ export const CONTROL_WORDS = 4;
 export interface WorkerData {
   /** Extra modules that register scenarios (test fixtures), as file URLs. */
   modules: string[];
+  /** The worker runs a bundle that already holds `modules`: importing them again would
+   *  register their scenarios in a second registry. */
+  modulesBundled: boolean;
   control: SharedArrayBuffer;
 }
 

@@ -26,8 +26,10 @@ assert(port !== null, 'the fuzz worker runs in a worker thread');
 const control = new Int32Array(data.control);
 
 await import('../../scenarios/index.ts');
-for (const module of data.modules) {
-  await import(module);
+if (!data.modulesBundled) {
+  for (const module of data.modules) {
+    await import(module);
+  }
 }
 
 function post(message: WorkerMessage): void {

@@ -1,0 +1,83 @@
+// Fuzz workers run one prebuilt JavaScript bundle (the worker, the scenarios and any extra
+// scenario modules) instead of loading TypeScript through tsx. tsx compiles to CommonJS
+// where every imported binding is read through a getter and every function is wrapped to
+// keep its name; on raft seeds the bundle ran ~20 % more seeds per second. esbuild is the
+// compiler tsx itself uses, so the code that runs is the same code, and trace hashes agree.
+//
+// The bundle is written under node_modules/.cache (so the packages it leaves external still
+// resolve from the project) and named by the hash of its contents. When it cannot be built,
+// the workers fall back to the tsx entry: slower, never wrong.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
+const CACHE_DIR = join(ROOT_DIR, 'node_modules', '.cache', 'faultline');
+
+/** The tsx entry: always works, used when no bundle can be built. */
+export const TSX_WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+
+export interface WorkerEntry {
+  url: URL;
+  /** Whether the extra scenario modules are inside the bundle (workers must not import them). */
+  modulesBundled: boolean;
+  /** Why the tsx entry is used, when it is. */
+  fallbackReason?: string;
+}
+
+/** Builds (or finds cached) the worker bundle for these extra scenario modules. */
+export async function workerEntry(modules: readonly string[]): Promise<WorkerEntry> {
+  try {
+    const esbuild = await import('esbuild');
+    const imports = [
+      join(ROOT_DIR, 'scenarios', 'index.ts'),
+      ...modules.map((url) => fileURLToPath(url)),
+      join(ROOT_DIR, 'sim', 'fuzz', 'worker.ts'),
+    ];
+    const built = await esbuild.build({
+      stdin: {
+        contents: imports.map((path) => `import ${JSON.stringify(path)};`).join('\n'),
+        resolveDir: ROOT_DIR,
+        sourcefile: 'faultline-worker-entry.js',
+        loader: 'js',
+      },
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = built.outputFiles[0]?.text;
+    if (code === undefined) {
+      return fallback('esbuild produced no output');
+    }
+    const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+    const path = join(CACHE_DIR, `worker-${hash}.mjs`);
+    if (!existsSync(path)) {
+      mkdirSync(CACHE_DIR, { recursive: true });
+      const temporary = `${path}.${process.pid}.tmp`;
+      writeFileSync(temporary, code);
+      renameSync(temporary, path); // atomic: a concurrent campaign never sees half a file
+    }
+    return { url: pathToFileURL(path), modulesBundled: true };
+  } catch (error) {
+    return fallback(failureReason(error));
+  }
+}
+
+/** esbuild's first error ("Could not resolve …"), else the error's first line. */
+function failureReason(error: unknown): string {
+  const errors = (error as { errors?: { text?: unknown }[] }).errors;
+  const text = errors?.[0]?.text;
+  if (typeof text === 'string') {
+    return text;
+  }
+  return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+}
+
+function fallback(reason: string): WorkerEntry {
+  return { url: TSX_WORKER_ENTRY, modulesBundled: false, fallbackReason: reason };
+}
