@@ -26,6 +26,7 @@ import {
   type ReadState,
   type Ready,
   type RestoredState,
+  type SnapshotMeta,
 } from './types.ts';
 
 export const LOG_FILE = 'raft.log';
@@ -121,6 +122,8 @@ export class RaftNode implements NodeProgram {
   private lastRewriteBytes = 0;
   /** The index the snapshot file on disk covers. */
   private durableSnapshotIndex = 0;
+  /** Set by recovery when the log file disagrees with the snapshot file (see logBehindSnapshot). */
+  private rewriteBeforeAppending = false;
   /** Set when the disk holds damaged durable data: the node refuses to take part. */
   private refused = false;
   private readonly proposals = new Map<number, PendingProposal>();
@@ -207,12 +210,33 @@ export class RaftNode implements NodeProgram {
       this.refuse(`snapshot file damaged: ${snapshot.reason}`, 0);
       return null;
     }
-    this.durableSnapshotIndex = snapshot.snapshot.meta.lastIncludedIndex;
-    return {
-      ...replayed,
-      snapshotMeta: snapshot.snapshot.meta,
-      snapshotData: snapshot.snapshot.data,
-    };
+    const meta = snapshot.snapshot.meta;
+    this.durableSnapshotIndex = meta.lastIncludedIndex;
+    let entries = replayed.entries;
+    if (meta.lastIncludedIndex > replayed.snapshotMeta.lastIncludedIndex) {
+      entries = this.logBehindSnapshot(entries, meta);
+    }
+    return { ...replayed, entries, snapshotMeta: meta, snapshotData: snapshot.snapshot.data };
+  }
+
+  /**
+   * The snapshot file is newer than any snapshot the log records: it was renamed into place
+   * and the log batch recording it (with the truncation an install may imply) was lost to a
+   * failed fsync or a crash (raft seed 25804). Recover as installSnapshot would have — keep
+   * the log's suffix only if it matches the snapshot — and rewrite the log before anything
+   * else is appended to it, or the next recovery would read entries after a gap.
+   */
+  private logBehindSnapshot(entries: Entry[], meta: SnapshotMeta): Entry[] {
+    const last = entries.find((entry) => entry.index === meta.lastIncludedIndex);
+    this.rewriteBeforeAppending = true;
+    this.ctx.log('log behind its snapshot file: rewriting it', {
+      snapshotIndex: meta.lastIncludedIndex,
+      suffixKept: last?.term === meta.lastIncludedTerm,
+    });
+    if (last?.term === meta.lastIncludedTerm) {
+      return entries.filter((entry) => entry.index > meta.lastIncludedIndex);
+    }
+    return [];
   }
 
   /** Damaged durable state is detected, never applied: this node stays out of the cluster. */
@@ -504,9 +528,11 @@ export class RaftNode implements NodeProgram {
     const sizeBytes = this.ctx.disk.size(LOG_FILE);
     const grown = sizeBytes >= 2 * this.lastRewriteBytes;
     const large = sizeBytes >= this.options.logRewriteBytes;
-    if (!grown || !(large || this.ctx.buggify('raft.rewrite-log-early'))) {
+    const wanted = grown && (large || this.ctx.buggify('raft.rewrite-log-early'));
+    if (!wanted && !this.rewriteBeforeAppending) {
       return false;
     }
+    this.rewriteBeforeAppending = false; // a crash before the rename brings recovery back here
     const persistedIndex = this.core.persistedIndex;
     const durableEntries = this.core.entries(snapshot.lastIncludedIndex + 1, persistedIndex);
     const hardState = this.core.hardState();
