@@ -29,6 +29,9 @@ export function summarizeResult(result: RunResult): string[] {
   if (result.sometimes.length > 0) {
     lines.push(`reached     ${result.sometimes.join('; ')}`);
   }
+  for (const { invariant, reason } of result.undecided) {
+    lines.push(`undecided   ${invariant}: ${reason}`);
+  }
   if (result.violation !== undefined) {
     const { violation } = result;
     lines.push(

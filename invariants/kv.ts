@@ -12,6 +12,7 @@ import type {
   Invariant,
   NodeId,
   ObservationRecord,
+  Undecided,
   Verdict,
 } from '../sim/types.ts';
 import {
@@ -107,7 +108,7 @@ export const KV_CHECK_STEPS_DEFAULT = 20_000_000;
 export function kvLinearizable(options: KvLinearizableOptions = {}): Invariant {
   return {
     name: 'kv-linearizable',
-    atEnd(view: ClusterView): Verdict {
+    atEnd(view: ClusterView): Verdict | Undecided {
       const operations = toCheckerOperations(view.history);
       const result = checkOperations(kvModel, operations, {
         maxSteps: options.maxSteps ?? KV_CHECK_STEPS_DEFAULT,
@@ -120,7 +121,7 @@ export function kvLinearizable(options: KvLinearizableOptions = {}): Invariant {
         case 'unknown':
           kvCheckerStats.unknown++;
           kvCheckerStats.lastUnknownReason = result.reason;
-          return undefined;
+          return { undecided: `linearizability unknown: ${result.reason}` };
         case 'not-linearizable':
           kvCheckerStats.notLinearizable++;
           return `The KV history (${operations.length} operations) is not linearizable. ${shortenQuoted(result.explanation.message)}`;

@@ -268,6 +268,23 @@ describe('determinism guard and budgets', () => {
   });
 });
 
+describe('end-of-run checks', () => {
+  it('records an undecided check with its reason, as neither a pass of it nor a violation', () => {
+    const scenario = testScenario(() => programOf({}), {
+      invariants: () => [
+        { name: 'undecidable', atEnd: () => ({ undecided: 'search budget exhausted' }) },
+        { name: 'decided', atEnd: () => undefined },
+      ],
+    });
+    const result = runTest(scenario, testPlan(scenario));
+    expect(result.outcome).toBe('pass');
+    expect(result.violation).toBeUndefined();
+    expect(result.undecided).toEqual([
+      { invariant: 'undecidable', reason: 'search budget exhausted' },
+    ]);
+  });
+});
+
 describe('settle phase', () => {
   it('heals, restarts and resumes everything when faults stop', () => {
     const phases: string[] = [];

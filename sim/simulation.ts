@@ -107,6 +107,7 @@ export class Simulation {
   private readonly observations: ObservationRecord[] = [];
   private readonly history: HistoryOperation[] = [];
   private readonly sometimesReached = new Set<string>();
+  private readonly undecided: RunResult['undecided'] = [];
   private readonly faultsFired: Partial<Record<FaultKind, number>> = {};
   private readonly buggifyActive = new Map<string, boolean>();
   private readonly buggifyRandom: Random;
@@ -752,7 +753,9 @@ export class Simulation {
         continue;
       }
       const verdict = invariant.atEnd(this.view, this.observations);
-      if (verdict !== undefined) {
+      if (typeof verdict === 'object') {
+        this.undecided.push({ invariant: invariant.name, reason: verdict.undecided });
+      } else if (verdict !== undefined) {
         this.report(
           {
             invariant: invariant.name,
@@ -877,6 +880,7 @@ export class Simulation {
       stats: this.stats,
       faultsFired: this.faultsFired,
       sometimes: [...this.sometimesReached].sort(),
+      undecided: this.undecided,
       linkBytes,
       history: this.history,
     };

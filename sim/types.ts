@@ -216,12 +216,20 @@ export interface ClusterView {
 /** Returns a sentence a person can act on when the invariant is broken, else undefined. */
 export type Verdict = string | undefined;
 
+/**
+ * An end-of-run check that could not decide (a search that ran out of budget): neither a pass
+ * nor a violation, and counted as such, so a campaign says how much it did not check.
+ */
+export interface Undecided {
+  undecided: string;
+}
+
 export interface Invariant {
   readonly name: string;
   /** Online: after each observation, with a god's-eye view. */
   onObservation?(record: ObservationRecord, view: ClusterView): Verdict;
   /** At the end of the run (after the settle phase), over history and final state. */
-  atEnd?(view: ClusterView, observations: readonly ObservationRecord[]): Verdict;
+  atEnd?(view: ClusterView, observations: readonly ObservationRecord[]): Verdict | Undecided;
 }
 
 export interface Violation {
@@ -262,6 +270,8 @@ export interface RunResult {
   faultsFired: Partial<Record<FaultKind, number>>;
   /** The `sometimes` assertions reached in this run. */
   sometimes: string[];
+  /** End-of-run checks that could not decide, with why. */
+  undecided: { invariant: string; reason: string }[];
   /** Bytes sent per directed link, keyed "from->to" by node name. */
   linkBytes: Record<string, number>;
   history: HistoryOperation[];

@@ -51,6 +51,7 @@ export function syntheticResult(atUs: number, node: number, eventIndex: number):
     stats: { virtualTimeUs: atUs } as RunResult['stats'],
     faultsFired: {},
     sometimes: [],
+    undecided: [],
     linkBytes: {},
     history: [],
   };

@@ -302,5 +302,11 @@ function coverageLines(summary: FuzzSummary): string[] {
       `  ⚠ never reached: ${coverage.sometimesNeverReached.map((name) => `"${name}"`).join(', ')}`,
     );
   }
+  const undecided = Object.entries(coverage.undecided ?? {})
+    .map(([name, seeds]) => `${name} in ${formatCount(seeds)} seeds`)
+    .join(', ');
+  if (undecided.length > 0) {
+    lines.push(`  ⚠ undecided (counted as passed, not cleared by that check): ${undecided}`);
+  }
   return lines;
 }

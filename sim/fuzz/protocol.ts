@@ -40,6 +40,8 @@ export interface RangeTotals {
   faultsFired: Partial<Record<FaultKind, number>>;
   /** Sometimes assertion → seeds that reached it. */
   sometimes: Record<string, number>;
+  /** Invariant → seeds where its end-of-run check could not decide. */
+  undecided: Record<string, number>;
   determinismSampled: number;
 }
 

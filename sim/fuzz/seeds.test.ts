@@ -64,6 +64,7 @@ function summary(index: number, seeds: number, failed: number): FuzzSummary {
   const totals = emptyTotals();
   totals.faultsFired = { crash: index + 1 };
   totals.sometimes = { 'a ping was retried': seeds - failed };
+  totals.undecided = index === 1 ? {} : { 'ping-linearizable': index + 1 };
   return {
     faultline: 'fuzz-summary',
     formatVersion: 1,
@@ -112,8 +113,17 @@ describe('merge', () => {
     expect(merged.coverage.faultsFired['crash']).toBe(6);
     expect(merged.coverage.faultsNeverFired).toContain('partition');
     expect(merged.coverage.sometimes['a ping was retried']).toBe(97);
+    expect(merged.coverage.undecided).toEqual({ 'ping-linearizable': 4 });
     expect(merged.shardsMissing).toEqual([]);
     expect(merged.workers).toBe(6);
+  });
+
+  it('reads summaries written before undecided counts existed', () => {
+    const old = summary(0, 34, 0);
+    delete old.coverage.undecided;
+    expect(mergeSummaries([old, summary(2, 33, 0)]).coverage.undecided).toEqual({
+      'ping-linearizable': 3,
+    });
   });
 
   it('reports missing shards and refuses duplicates or mixed splits', () => {

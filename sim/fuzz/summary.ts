@@ -15,6 +15,9 @@ export interface Coverage {
   /** `sometimes` assertion → seeds that reached it. */
   sometimes: Record<string, number>;
   sometimesNeverReached: string[];
+  /** Invariant → seeds where its end-of-run check could not decide (those seeds still count
+   *  as passed: nothing was found, but this check did not clear them). Absent in old summaries. */
+  undecided?: Record<string, number>;
 }
 
 export interface FuzzSummary {
@@ -54,6 +57,7 @@ export function emptyTotals(): RangeTotals {
     runWallMs: 0,
     faultsFired: {},
     sometimes: {},
+    undecided: {},
     determinismSampled: 0,
   };
 }
@@ -66,6 +70,7 @@ export function mergeTotals(into: RangeTotals, from: RangeTotals): void {
   into.determinismSampled += from.determinismSampled;
   addCounts(into.faultsFired as Record<string, number>, from.faultsFired);
   addCounts(into.sometimes, from.sometimes);
+  addCounts(into.undecided, from.undecided);
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number | undefined>): void {
@@ -89,7 +94,14 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
   for (const name of Object.keys(scenario.sometimes ?? {})) {
     sometimes[name] = totals.sometimes[name] ?? 0;
   }
-  return flagged({ faultsFired, faultsNeverFired: [], sometimes, sometimesNeverReached: [] });
+  const undecided = { ...totals.undecided };
+  return flagged({
+    faultsFired,
+    faultsNeverFired: [],
+    sometimes,
+    sometimesNeverReached: [],
+    undecided,
+  });
 }
 
 function flagged(coverage: Coverage): Coverage {
@@ -215,9 +227,17 @@ function checkShards(summaries: FuzzSummary[]): number[] | undefined {
 function mergeCoverage(coverages: Coverage[]): Coverage {
   const faultsFired: Record<string, number> = {};
   const sometimes: Record<string, number> = {};
+  const undecided: Record<string, number> = {};
   for (const coverage of coverages) {
     addCounts(faultsFired, coverage.faultsFired);
     addCounts(sometimes, coverage.sometimes);
+    addCounts(undecided, coverage.undecided ?? {});
   }
-  return flagged({ faultsFired, faultsNeverFired: [], sometimes, sometimesNeverReached: [] });
+  return flagged({
+    faultsFired,
+    faultsNeverFired: [],
+    sometimes,
+    sometimesNeverReached: [],
+    undecided,
+  });
 }

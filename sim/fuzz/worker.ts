@@ -47,6 +47,9 @@ function addResult(totals: RangeTotals, result: RunResult): void {
   for (const name of result.sometimes) {
     totals.sometimes[name] = (totals.sometimes[name] ?? 0) + 1;
   }
+  for (const { invariant } of result.undecided) {
+    totals.undecided[invariant] = (totals.undecided[invariant] ?? 0) + 1;
+  }
 }
 
 function finding(
