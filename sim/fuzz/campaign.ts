@@ -205,7 +205,7 @@ export class FuzzCampaign {
 
   private spawn(): Slot {
     const buffer = new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT);
-    const entry = this.config.workerEntry ?? { url: TSX_WORKER_ENTRY, modulesBundled: false };
+    const entry = this.config.workerEntry ?? TSX_WORKER_ENTRY;
     const data: WorkerData = {
       modules: this.config.modules,
       modulesBundled: entry.modulesBundled,

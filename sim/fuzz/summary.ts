@@ -94,24 +94,28 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
   for (const name of Object.keys(scenario.sometimes ?? {})) {
     sometimes[name] = totals.sometimes[name] ?? 0;
   }
-  const undecided = { ...totals.undecided };
-  return flagged({
-    faultsFired,
-    faultsNeverFired: [],
-    sometimes,
-    sometimesNeverReached: [],
-    undecided,
-  });
+  return flagged(faultsFired, sometimes, { ...totals.undecided });
 }
 
-function flagged(coverage: Coverage): Coverage {
-  coverage.faultsNeverFired = Object.entries(coverage.faultsFired)
+/** A coverage report from its counts, with the kinds never fired and sometimes never reached. */
+function flagged(
+  faultsFired: Record<string, number>,
+  sometimes: Record<string, number>,
+  undecided: Record<string, number>,
+): Coverage {
+  return {
+    faultsFired,
+    faultsNeverFired: zeroKeys(faultsFired),
+    sometimes,
+    sometimesNeverReached: zeroKeys(sometimes),
+    undecided,
+  };
+}
+
+function zeroKeys(counts: Record<string, number>): string[] {
+  return Object.entries(counts)
     .filter(([, count]) => count === 0)
-    .map(([kind]) => kind);
-  coverage.sometimesNeverReached = Object.entries(coverage.sometimes)
-    .filter(([, count]) => count === 0)
-    .map(([name]) => name);
-  return coverage;
+    .map(([key]) => key);
 }
 
 export class MergeError extends Error {
@@ -233,11 +237,5 @@ function mergeCoverage(coverages: Coverage[]): Coverage {
     addCounts(sometimes, coverage.sometimes);
     addCounts(undecided, coverage.undecided ?? {});
   }
-  return flagged({
-    faultsFired,
-    faultsNeverFired: [],
-    sometimes,
-    sometimesNeverReached: [],
-    undecided,
-  });
+  return flagged(faultsFired, sometimes, undecided);
 }

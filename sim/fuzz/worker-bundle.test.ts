@@ -34,7 +34,7 @@ describe('workerEntry', () => {
   it('falls back to the tsx entry, saying why, when a module cannot be bundled', async () => {
     const missing = pathToFileURL(resolve('no/such/scenario.ts')).href;
     const entry = await workerEntry([missing]);
-    expect(entry.url.href).toBe(TSX_WORKER_ENTRY.href);
+    expect(entry.url.href).toBe(TSX_WORKER_ENTRY.url.href);
     expect(entry.modulesBundled).toBe(false);
     expect(entry.fallbackReason).toMatch(/scenario\.ts/);
   });

@@ -15,9 +15,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE_DIR = join(ROOT_DIR, 'node_modules', '.cache', 'faultline');
 
-/** The tsx entry: always works, used when no bundle can be built. */
-export const TSX_WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
-
 export interface WorkerEntry {
   url: URL;
   /** Whether the extra scenario modules are inside the bundle (workers must not import them). */
@@ -25,6 +22,12 @@ export interface WorkerEntry {
   /** Why the tsx entry is used, when it is. */
   fallbackReason?: string;
 }
+
+/** The tsx entry: always works, used when no bundle can be built. */
+export const TSX_WORKER_ENTRY: WorkerEntry = {
+  url: new URL('./worker-entry.mjs', import.meta.url),
+  modulesBundled: false,
+};
 
 /** Builds (or finds cached) the worker bundle for these extra scenario modules. */
 export async function workerEntry(modules: readonly string[]): Promise<WorkerEntry> {
@@ -79,5 +82,5 @@ function failureReason(error: unknown): string {
 }
 
 function fallback(reason: string): WorkerEntry {
-  return { url: TSX_WORKER_ENTRY, modulesBundled: false, fallbackReason: reason };
+  return { ...TSX_WORKER_ENTRY, fallbackReason: reason };
 }

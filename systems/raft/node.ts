@@ -228,15 +228,13 @@ export class RaftNode implements NodeProgram {
    */
   private logBehindSnapshot(entries: Entry[], meta: SnapshotMeta): Entry[] {
     const last = entries.find((entry) => entry.index === meta.lastIncludedIndex);
+    const suffixKept = last?.term === meta.lastIncludedTerm;
     this.rewriteBeforeAppending = true;
     this.ctx.log('log behind its snapshot file: rewriting it', {
       snapshotIndex: meta.lastIncludedIndex,
-      suffixKept: last?.term === meta.lastIncludedTerm,
+      suffixKept,
     });
-    if (last?.term === meta.lastIncludedTerm) {
-      return entries.filter((entry) => entry.index > meta.lastIncludedIndex);
-    }
-    return [];
+    return suffixKept ? entries.filter((entry) => entry.index > meta.lastIncludedIndex) : [];
   }
 
   /** Damaged durable state is detected, never applied: this node stays out of the cluster. */
