@@ -4,14 +4,14 @@ import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
 import { workerEntry } from '../../sim/fuzz/worker-bundle.ts';
 import { countArgument, scenarioArgument, seedArgument } from '../args.ts';
 import { durationArgument, formatDurationMs } from '../duration.ts';
-import { EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
 import { loadScenarioModules } from '../scenario-modules.ts';
+import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
 
 const DEFAULT_SEEDS = 1000;
 const WORKERS_MAX = 256;
-const TTY_REFRESH_MS = 200;
 const MESSAGE_CHARS_MAX = 160;
 
 export const fuzzCommand: Command = {
@@ -100,7 +100,10 @@ export const fuzzCommand: Command = {
     });
     const onSigint = () => campaign.stop('interrupted');
     process.on('SIGINT', onSigint);
-    const ticker = setInterval(() => status.show(campaign.progress()), status.periodMs);
+    const ticker = setInterval(
+      () => status.show(progressLine(campaign.progress())),
+      status.periodMs,
+    );
     let summary: FuzzSummary;
     try {
       summary = await campaign.run();
@@ -119,9 +122,17 @@ export const fuzzCommand: Command = {
     } else {
       process.stdout.write(`${summaryLines(summary).join('\n')}\n`);
     }
-    return summary.failed > 0 ? EXIT_VIOLATION : EXIT_OK;
+    return fuzzExitCode(summary);
   },
 };
+
+/** A finding outranks the interruption: both say "not all clear", the finding says more. */
+function fuzzExitCode(summary: FuzzSummary): number {
+  if (summary.failed > 0) {
+    return EXIT_VIOLATION;
+  }
+  return summary.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs arguments, checked here one by one
 function fuzzConfig(args: any, modules: string[]) {
@@ -195,36 +206,6 @@ function findingLines(finding: Finding): string {
       ? '  (no plan: no replay file)'
       : `  npx faultline replay ${finding.replay}`;
   return `${head}${repro}\n`;
-}
-
-/** The live status: one rewritten line on a terminal, plain periodic lines otherwise. */
-class StatusLine {
-  private readonly tty = process.stderr.isTTY === true;
-  readonly periodMs: number;
-  private shown = false;
-
-  constructor(plainEveryMs: number) {
-    this.periodMs = this.tty ? TTY_REFRESH_MS : plainEveryMs;
-  }
-
-  show(progress: Progress): void {
-    const line = progressLine(progress);
-    if (this.tty) {
-      // A pseudo-terminal may report 0 columns: fall back to 100.
-      const width = process.stderr.columns || 100;
-      process.stderr.write(`\r\x1b[K${line.slice(0, width - 1)}`);
-      this.shown = true;
-    } else {
-      process.stderr.write(`${line}\n`);
-    }
-  }
-
-  clear(): void {
-    if (this.tty && this.shown) {
-      process.stderr.write('\r\x1b[K');
-      this.shown = false;
-    }
-  }
 }
 
 export function progressLine(progress: Progress): string {
