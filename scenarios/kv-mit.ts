@@ -29,7 +29,13 @@ import type {
 import { kvProgram } from '../systems/kv/program.ts';
 import type { KvServerView } from '../systems/kv/server.ts';
 import { KV_VARIANTS } from '../systems/kv/types.ts';
-import { CYCLE_KEY, type KvOp, type ScriptedOp, scriptKey } from '../systems/kv/workload.ts';
+import {
+  CYCLE_KEY,
+  KV_SHRINKABLE_WORKLOAD,
+  type KvOp,
+  type ScriptedOp,
+  scriptKey,
+} from '../systems/kv/workload.ts';
 
 const MS = 1000;
 const SECOND = 1_000_000;
@@ -146,6 +152,7 @@ function defineGeneric(test: MitTest): void {
       giveUpUs: 0, // MIT's Clerk retries until it succeeds
       ...test.workload,
     },
+    shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
     variants: KV_VARIANTS,
     program: kvProgram({ maxRaftStateBytes }),
     invariants: (plan) => [
@@ -337,6 +344,7 @@ function completedBy(view: ClusterView, client: number): boolean[] {
         [op(700 * MS, { f: 'get', key: '1' })],
       ]),
     },
+    shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
     variants: KV_VARIANTS,
     program: kvProgram(),
     invariants: () => [...raftSafetyInvariants(), ...kvInvariants()],
@@ -405,6 +413,7 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     settleUs: SECOND,
     faults: { eligible: [], swarm: false },
     workload: { attemptTimeoutUs: 100 * MS, giveUpUs: 0, ...scriptWorkload([clientScript]) },
+    shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
     variants: KV_VARIANTS,
     program: kvProgram({ maxRaftStateBytes: MAX }),
     invariants: (plan) => [
@@ -476,6 +485,7 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     settleUs: SECOND,
     faults: { eligible: [], swarm: false },
     workload: { [CYCLE_KEY]: JSON.stringify(cycle), opsMax: 800, thinkUsMax: 1, giveUpUs: 0 },
+    shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
     variants: KV_VARIANTS,
     program: kvProgram({ maxRaftStateBytes: MAX }),
     invariants: (plan) => [

@@ -12,6 +12,7 @@ import { registerScenario } from '../sim/scenario.ts';
 import { FAULT_KINDS } from '../sim/types.ts';
 import { kvProgram } from '../systems/kv/program.ts';
 import { KV_VARIANTS } from '../systems/kv/types.ts';
+import { KV_SHRINKABLE_WORKLOAD } from '../systems/kv/workload.ts';
 
 const SECOND = 1_000_000;
 const MAX_RAFT_STATE_BYTES = 4096;
@@ -40,6 +41,7 @@ registerScenario({
     // More than a client gets through in 15 s; explicit so that the shrinker can lower it.
     opsMax: 2000,
   },
+  shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
   variants: KV_VARIANTS,
   program: kvProgram({ maxRaftStateBytes: MAX_RAFT_STATE_BYTES }),
   invariants: (plan) => [

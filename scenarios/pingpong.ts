@@ -26,6 +26,7 @@ registerScenario({
     swarm: true,
   },
   workload: { opsPerClient: 20 },
+  shrinkableWorkload: { opsPerClient: 0 },
   variants: PINGPONG_VARIANTS,
   program: pingpongProgram,
   invariants: () => [ackedPingsAreDurable(), recoveredRecordsIntact(), clientsFinish()],

@@ -37,6 +37,11 @@ export interface Scenario {
   settleUs: number;
   faults: FaultProfile;
   workload: Record<string, WorkloadValue>;
+  /**
+   * Workload parameters that are sizes, with the lowest value `shrink` may try (0: none).
+   * Parameters not named here are never changed by the shrinker.
+   */
+  shrinkableWorkload?: Readonly<Record<string, number>>;
   /** Known-bug variants: name → the one realistic mistake it makes. */
   variants: Record<string, string>;
   /** Builds the program for node `context.id` (servers first, then clients). */

@@ -61,7 +61,9 @@ describe('shrinkPlan with a synthetic predicate', () => {
       ) &&
       (plan.workload['opsPerClient'] as number) >= 3 &&
       plan.knobs.dropProbability > 0.01;
-    const result = shrinkPlan(basePlan(faults), fails, BUDGET);
+    const result = shrinkPlan(basePlan(faults), fails, BUDGET, {
+      workloadFloors: { opsPerClient: 0 },
+    });
     expect(result.plan.faults).toEqual(needed);
     expect(result.plan.workload['opsPerClient']).toBe(3);
     expect(result.plan.knobs.dropProbability).toBeGreaterThan(0.01);
@@ -94,6 +96,35 @@ describe('shrinkPlan with a synthetic predicate', () => {
       ),
       { numRuns: 60, seed: 11 },
     );
+  });
+
+  it('lowers only the workload sizes the scenario names, never below their floors', () => {
+    const plan: Plan = {
+      ...basePlan([]),
+      workload: { opsPerClient: 20, timeoutUs: 5000, keys: 9 },
+    };
+    const result = shrinkPlan(plan, () => true, BUDGET, {
+      workloadFloors: { opsPerClient: 0, keys: 2 },
+    });
+    // Any value fails, so each named size reaches its floor; the timeout is not a size.
+    expect(result.plan.workload).toEqual({ opsPerClient: 0, timeoutUs: 5000, keys: 2 });
+    const untouched = shrinkPlan(plan, () => true, BUDGET);
+    expect(untouched.plan.workload).toEqual(plan.workload);
+  });
+
+  it('hands out each smaller failing plan as it is kept, ending with the result', () => {
+    const faults = noiseFaults(12);
+    const kept: Plan[] = [];
+    const result = shrinkPlan(
+      basePlan(faults),
+      (plan) => plan.faults.some((fault) => fault.atUs === faults[5]!.atUs),
+      BUDGET,
+      { onSmaller: (plan) => kept.push(plan) },
+    );
+    expect(kept.length).toBe(result.accepted);
+    expect(kept.at(-1)).toBe(result.plan);
+    const sizes = kept.map((plan) => plan.faults.length);
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
   });
 
   it('stops at its attempt budget', () => {
@@ -160,7 +191,9 @@ describe('shrinking a planted pingpong failure', () => {
     expect(runPlan({ ...plan, variant: null }).outcome).toBe('pass');
     const fails = (candidate: Plan) =>
       runPlan(candidate).violation?.invariant === 'acked-pings-durable';
-    const result = shrinkPlan(plan, fails, BUDGET);
+    const result = shrinkPlan(plan, fails, BUDGET, {
+      workloadFloors: scenarioNamed('pingpong').shrinkableWorkload ?? {},
+    });
     expect(result.plan.faults).toEqual([{ atUs: 50_000, kind: 'crash', node: 1 }]);
     const after = runPlan(result.plan);
     expect(after.violation?.invariant).toBe('acked-pings-durable');

@@ -16,6 +16,17 @@ export interface ShrinkBudget {
   nowMs?: () => number;
 }
 
+export interface ShrinkHooks {
+  /**
+   * Workload parameters that are sizes (operations per client, keys), each with the lowest
+   * value worth trying. Others (timeouts, think times, mixes) are left alone: a lower timeout
+   * is a different run, not a smaller one.
+   */
+  workloadFloors?: Readonly<Record<string, number>>;
+  /** Called with each smaller failing plan as it is found, so an interrupted shrink keeps it. */
+  onSmaller?: (plan: Plan) => void;
+}
+
 export interface ShrinkResult {
   plan: Plan;
   attempts: number;
@@ -51,6 +62,7 @@ class Shrinker {
     public plan: Plan,
     private readonly stillFails: (plan: Plan) => boolean,
     readonly budget: Budget,
+    readonly hooks: ShrinkHooks,
   ) {}
 
   /** Tries a candidate; keeps it when it is a valid plan that still fails. */
@@ -69,6 +81,7 @@ class Shrinker {
     }
     this.budget.accepted++;
     this.plan = candidate;
+    this.hooks.onSmaller?.(candidate);
     return true;
   }
 }
@@ -77,9 +90,10 @@ export function shrinkPlan(
   plan: Plan,
   stillFails: (plan: Plan) => boolean,
   limits: ShrinkBudget,
+  hooks: ShrinkHooks = {},
 ): ShrinkResult {
   assert(limits.attemptsMax >= 0, 'a shrink budget has a non-negative attempt limit');
-  const shrinker = new Shrinker(clonePlan(plan), stillFails, new Budget(limits));
+  const shrinker = new Shrinker(clonePlan(plan), stillFails, new Budget(limits), hooks);
   let rounds = 0;
   for (; rounds < ROUNDS_MAX && !shrinker.budget.spent(); rounds++) {
     const before = shrinker.budget.accepted;
@@ -205,19 +219,19 @@ function bisectDown(
   }
 }
 
-/** Numeric workload parameters (operations per client, keys, …) toward their minimum. */
+/** Workload sizes (operations per client, keys, …) toward the floors the scenario declares. */
 function shrinkWorkload(shrinker: Shrinker): void {
-  const keys = Object.keys(shrinker.plan.workload).sort();
-  for (const key of keys) {
+  const floors = shrinker.hooks.workloadFloors ?? {};
+  for (const key of Object.keys(floors).sort()) {
     const value = shrinker.plan.workload[key];
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    const floor = floors[key] ?? 0;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= floor) {
       continue;
     }
-    // A count of zero usually means "none"; try it too, since some bugs need no operations.
     bisectDown(
       shrinker,
       value,
-      0,
+      floor,
       (next) => ({
         ...clonePlan(shrinker.plan),
         workload: { ...shrinker.plan.workload, [key]: next },

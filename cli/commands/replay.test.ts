@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import '../../scenarios/index.ts';
 import { encodeReplay, readReplay, replayFromRun, writeReplay } from '../../sim/replay-file.ts';
 import { runSeed, scenarioNamed } from '../../sim/run.ts';
-import { runCli } from '../spawn-cli.ts';
+import { runCli, startCli, waitFor } from '../spawn-cli.ts';
 
 function scratch(): string {
   return mkdtempSync(join(tmpdir(), 'faultline-replay-cli-'));
@@ -93,6 +93,28 @@ describe('faultline shrink', () => {
     const after = readReplay(out);
     expect(after.plan.faults.length).toBeLessThan(before.plan.faults.length);
     expect(after.expected).toEqual({ outcome: 'fails', invariant: 'acked-pings-durable' });
+    const replay = await runCli(['replay', out]);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain('matches the recorded run');
+  });
+
+  it('keeps the smallest failing plan so far on disk when interrupted', async () => {
+    // A kv finding: each candidate run takes a fraction of a second, so the shrink is slow.
+    const { plan, result } = runSeed('kv', 0, 'no-dedup');
+    expect(result.violation).toBeDefined();
+    const input = join(scratch(), 'kv.msgpack');
+    writeReplay(
+      input,
+      replayFromRun({ scenario: scenarioNamed('kv'), plan, result, finding: 'violation' }),
+    );
+    const out = join(scratch(), 'kv-small.msgpack');
+    const run = startCli(['shrink', input, '-o', out, '--time', '5m']);
+    expect(await waitFor(() => run.stderr().includes('now '), 60_000)).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.done).toBe('SIGINT');
+    const kept = readReplay(out);
+    expect(kept.plan.faults.length).toBeLessThan(plan.faults.length);
+    expect(kept.expected).toEqual({ outcome: 'fails', invariant: result.violation?.invariant });
     const replay = await runCli(['replay', out]);
     expect(replay.code).toBe(1);
     expect(replay.stdout).toContain('matches the recorded run');

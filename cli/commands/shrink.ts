@@ -14,9 +14,11 @@ import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
 import { replayArgument } from '../replay-input.ts';
 import { loadScenarioModules } from '../scenario-modules.ts';
+import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
 
 const ATTEMPTS_MAX = 100_000;
+const PLAIN_PROGRESS_MS = 5000;
 
 export const shrinkCommand: Command = {
   command: 'shrink <file>',
@@ -48,16 +50,41 @@ export const shrinkCommand: Command = {
       );
       return before.outcome === 'pass' ? EXIT_OK : EXIT_VIOLATION;
     }
-    process.stdout.write(`shrinking ${args.file}: keeping edits that still fail ${invariant}…\n`);
-    const stillFails = (plan: Plan) => runPlan(plan).violation?.invariant === invariant;
-    const shrunk = shrinkPlan(file.plan, stillFails, { timeMs, attemptsMax: ATTEMPTS_MAX });
-    const after = runPlan(shrunk.plan);
     const out = typeof args.out === 'string' ? args.out : shrunkPath(String(args.file));
     const scenario = scenarioNamed(file.scenario);
-    writeReplay(
-      out,
-      replayFromRun({ scenario, plan: shrunk.plan, result: after, finding: file.finding }),
+    process.stdout.write(
+      `shrinking ${args.file}: keeping edits that still fail ${invariant}; each smaller plan is written to ${out} as it is found, so Ctrl-C loses nothing…\n`,
     );
+    // The run that showed a candidate still fails is the one its replay file records.
+    let lastFailing: { plan: Plan; result: RunResult } | undefined;
+    const stillFails = (plan: Plan) => {
+      const result = runPlan(plan);
+      const fails = result.violation?.invariant === invariant;
+      if (fails) {
+        lastFailing = { plan, result };
+      }
+      return fails;
+    };
+    const write = (plan: Plan, result: RunResult) =>
+      writeReplay(out, replayFromRun({ scenario, plan, result, finding: file.finding }));
+    const status = new StatusLine(PLAIN_PROGRESS_MS);
+    const shrunk = shrinkPlan(
+      file.plan,
+      stillFails,
+      { timeMs, attemptsMax: ATTEMPTS_MAX },
+      {
+        workloadFloors: scenario.shrinkableWorkload ?? {},
+        onSmaller: (plan) => {
+          if (lastFailing?.plan === plan) {
+            write(plan, lastFailing.result);
+          }
+          status.showIfDue(sizeLine(file.plan, plan));
+        },
+      },
+    );
+    status.clear();
+    const after = runPlan(shrunk.plan);
+    write(shrunk.plan, after);
     process.stdout.write(sizeTable(file, before, shrunk.plan, after).join('\n') + '\n');
     const budget = shrunk.exhausted
       ? ' (budget spent: it may shrink further with more --time)'
@@ -69,6 +96,10 @@ export const shrinkCommand: Command = {
     return EXIT_VIOLATION;
   },
 };
+
+function sizeLine(original: Plan, plan: Plan): string {
+  return `  now ${plan.faults.length}/${original.faults.length} faults, ${plan.script.length}/${original.script.length} script steps, ${plan.clients}/${original.clients} clients, ${formatUs(plan.durationUs)} of faults`;
+}
 
 function shrunkPath(path: string): string {
   const name = basename(path, REPLAY_EXTENSION).replace(/\.shrunk$/, '');

@@ -41,10 +41,16 @@ export const DEFAULT_KV_WORKLOAD: KvWorkload = {
 };
 
 /**
- * A retry sooner than a round trip plus an fsync only floods the servers; the shrinker
- * lowers every numeric parameter, so this floor keeps its edits meaningful.
+ * A retry sooner than a round trip plus an fsync only floods the servers. (Replays shrunk
+ * before the shrinker kept to `KV_SHRINKABLE_WORKLOAD` may hold lower values.)
  */
 const ATTEMPT_TIMEOUT_MIN_US = 20_000;
+
+/** The KV workload's sizes, for the shrinker: fewer operations, fewer shared keys. */
+export const KV_SHRINKABLE_WORKLOAD: Readonly<Record<string, number>> = {
+  opsMax: 0,
+  sharedKeys: 0,
+};
 
 type Params = Readonly<Record<string, WorkloadValue>>;
 
