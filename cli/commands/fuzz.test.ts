@@ -175,6 +175,24 @@ describe('faultline fuzz', () => {
     });
   });
 
+  it('re-runs sampled seeds and reports a different trace hash as nondeterminism', async () => {
+    const out = scratch();
+    const args = ['fuzz', 'test-leaky', '--seeds', '6', '--workers', '1', '--json', '--out', out];
+    const run = await runCli([...args, '--determinism-sample', '1'], FIXTURES);
+    expect(run.code).toBe(1);
+    const summary = lastJson(run.stdout);
+    expect(summary.determinism).toMatchObject({ sampled: 6, mismatches: 6 });
+    expect(summary.findings.map((finding) => finding.kind)).toEqual(
+      Array(6).fill('nondeterminism'),
+    );
+    const file = readReplay(join(out, 'test-leaky-main-seed0-nondeterminism.msgpack'));
+    expect(file.expected).toEqual({ outcome: 'passes' });
+    // With no seeds sampled the same campaign cannot see it, and says so by its count.
+    const unsampled = await runCli([...args, '--determinism-sample', '0'], FIXTURES);
+    expect(unsampled.code).toBe(0);
+    expect(lastJson(unsampled.stdout).determinism).toMatchObject({ sampled: 0, mismatches: 0 });
+  });
+
   it('splits a range into shards that merge back into the whole', async () => {
     const out = scratch();
     const shards = await Promise.all(

@@ -133,4 +133,25 @@ describe('faultline check-determinism', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('8 seeds run twice, all trace hashes equal');
   });
+
+  it('exits 1 and names each seed whose two runs differ, and where they part', async () => {
+    const run = await runCli(['check-determinism', 'test-leaky', '--seeds', '3'], {
+      FAULTLINE_SCENARIO_MODULES: 'sim/fuzz/fixtures/misbehaving-scenario.ts',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/✗ seed 0: trace hash \S+ then \S+; /);
+    expect(run.stdout).toContain('test-leaky: 3 seeds run twice, 3 nondeterministic');
+  });
+
+  it('shows progress, and on Ctrl-C prints what it checked and exits 130', async () => {
+    const run = startCli(['check-determinism', 'raft', '--seeds', '1000']);
+    expect(
+      await waitFor(() => /seeds 1\/1,000 · 0 nondeterministic/.test(run.stderr()), 60_000),
+    ).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.done).toBe(130);
+    expect(run.stdout()).toMatch(
+      /raft: [\d,]+ seeds run twice, all trace hashes equal — stopped: interrupted after [\d,]+ of 1,000/,
+    );
+  });
 });
