@@ -793,6 +793,16 @@ describe('liveness-after-settle', () => {
     expect(stuck).toMatch(
       /no new command was applied \(everything applied was at or below index 5/,
     );
+    // With no clients there is nothing to commit: only the leader condition holds then.
+    const idle = raftLivenessInvariant({ ...options, clientsPropose: false });
+    expect(run(idle, new FakeCluster(), quietRun().slice(0, 3))).toBeUndefined();
+    const idleNoLeader = raftLivenessInvariant({ ...options, clientsPropose: false });
+    expect(
+      run(idleNoLeader, new FakeCluster(), [
+        ...quietRun().slice(0, 3),
+        (c) => (c.s(1).role = 'follower'),
+      ]),
+    ).toMatch(/there is no leader/);
     const late = run(
       raftLivenessInvariant({ ...options, commitWithinUs: SECOND / 2 }),
       new FakeCluster(),

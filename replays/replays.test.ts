@@ -1,6 +1,7 @@
 // Regression replays: every replays/*.msgpack is re-run and must keep its recorded expected
 // outcome: still failing the same invariant (a known-bug variant), or passing (a fixed bug,
 // a kept good seed). A changed trace hash alone is not a failure: code evolves, outcomes stay.
+// A variant's plan must also pass on the correct system.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -13,6 +14,7 @@ import {
   readReplay,
   replayLoaded,
 } from '../sim/replay-file.ts';
+import { runPlan } from '../sim/run.ts';
 
 const directory = import.meta.dirname;
 const names = readdirSync(directory)
@@ -34,6 +36,19 @@ describe('regression replays', () => {
         file.expected.outcome === 'passes' ? 'passes' : `fails ${file.expected.invariant}`;
       const note = divergence ? ` (${divergence.message})` : '';
       expect(meetsExpectation(file, result), `expected ${want}, got ${got}${note}`).toBe(true);
+    });
+  }
+
+  // The failure is the bug's, not the plan's: the correct system survives the same faults.
+  for (const name of names) {
+    const { plan, expected } = readReplay(join(directory, name));
+    if (plan.variant === null || expected.outcome !== 'fails') {
+      continue;
+    }
+    it(`${name} passes without its variant (${plan.variant})`, () => {
+      const result = runPlan({ ...plan, variant: null });
+      expect(result.violation?.message).toBeUndefined();
+      expect(result.outcome).toBe('pass');
     });
   }
 });

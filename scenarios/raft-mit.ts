@@ -73,7 +73,13 @@ function registerMit(test: MitTest): void {
     invariants: (plan) => [
       ...raftSafetyInvariants(),
       ...(test.liveness
-        ? [raftLivenessInvariant({ settleStartUs: plan.durationUs, commitWithinUs: 3 * SECOND })]
+        ? [
+            raftLivenessInvariant({
+              settleStartUs: plan.durationUs,
+              commitWithinUs: 3 * SECOND,
+              clientsPropose: plan.clients > 0,
+            }),
+          ]
         : []),
     ],
     sometimes,

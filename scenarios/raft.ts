@@ -29,7 +29,11 @@ registerScenario({
   program: raftProgram({ snapshotEveryEntries: 200, logRewriteBytes: 32 * 1024 }),
   invariants: (plan) => [
     ...raftSafetyInvariants(),
-    raftLivenessInvariant({ settleStartUs: plan.durationUs, commitWithinUs: 3 * SECOND }),
+    raftLivenessInvariant({
+      settleStartUs: plan.durationUs,
+      commitWithinUs: 3 * SECOND,
+      clientsPropose: plan.clients > 0,
+    }),
   ],
   sometimes: raftSometimes,
   plan: (seed, base) => ({ ...base, script: membershipChurn(seed, base) }),
