@@ -190,12 +190,6 @@ export interface RaftLivenessOptions {
   settleStartUs?: number;
   /** How long after the settle phase began the first new command may take to apply. */
   commitWithinUs?: number;
-  /**
-   * Whether clients propose commands in the settle phase (default true). Without them no new
-   * command can commit, so only the leader condition is judged — a plan shrunk to no clients
-   * must not fail for want of traffic.
-   */
-  clientsPropose?: boolean;
 }
 
 export const DEFAULT_COMMIT_WITHIN_US = 3_000_000;
@@ -227,12 +221,12 @@ function leaderVerdict(view: ClusterView): Verdict {
 
 /**
  * After faults stop: (a) exactly one running server leads, and every running voter is at its
- * term; (b) when clients propose, a command committed after the settle phase began (one
- * above everything committed before it) is applied within commitWithinUs.
+ * term; (b) when the run has clients, a command committed after the settle phase began (one
+ * above everything committed before it) is applied within commitWithinUs. Without clients no
+ * new command can commit: a plan shrunk to none must not fail for want of traffic.
  */
 export function raftLivenessInvariant(options: RaftLivenessOptions = {}): Invariant {
   const commitWithinUs = options.commitWithinUs ?? DEFAULT_COMMIT_WITHIN_US;
-  const clientsPropose = options.clientsPropose ?? true;
   let settleStartUs = options.settleStartUs;
   let committedBeforeSettle = 0;
   let firstNewCommand: (Source & { index: number }) | undefined;
@@ -276,7 +270,7 @@ export function raftLivenessInvariant(options: RaftLivenessOptions = {}): Invari
           : undefined; // the run never reached the settle phase: nothing to judge
       }
       return (
-        leaderVerdict(view) ?? (clientsPropose ? progressVerdict(view, settleStartUs) : undefined)
+        leaderVerdict(view) ?? (view.clients > 0 ? progressVerdict(view, settleStartUs) : undefined)
       );
     },
   };

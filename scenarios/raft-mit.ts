@@ -77,7 +77,6 @@ function registerMit(test: MitTest): void {
             raftLivenessInvariant({
               settleStartUs: plan.durationUs,
               commitWithinUs: 3 * SECOND,
-              clientsPropose: plan.clients > 0,
             }),
           ]
         : []),

@@ -32,7 +32,6 @@ registerScenario({
     raftLivenessInvariant({
       settleStartUs: plan.durationUs,
       commitWithinUs: 3 * SECOND,
-      clientsPropose: plan.clients > 0,
     }),
   ],
   sometimes: raftSometimes,
