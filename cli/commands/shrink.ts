@@ -83,8 +83,12 @@ export const shrinkCommand: Command = {
       },
     );
     status.clear();
-    const after = runPlan(shrunk.plan);
-    write(shrunk.plan, after);
+    // Every kept edit was written with its run; with none kept, write the plan as it came.
+    const kept = lastFailing?.plan === shrunk.plan ? lastFailing : undefined;
+    const after = kept?.result ?? before;
+    if (kept === undefined) {
+      write(shrunk.plan, after);
+    }
     process.stdout.write(sizeTable(file, before, shrunk.plan, after).join('\n') + '\n');
     const budget = shrunk.exhausted
       ? ' (budget spent: it may shrink further with more --time)'
