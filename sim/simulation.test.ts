@@ -196,6 +196,51 @@ describe('clocks', () => {
     // That first timer fired at 100 ms of true time, when node 3's clock read 110 ms.
     expect(first(2)).toBe(110 * MS);
   });
+
+  it('gives each node a monotonic clock that drifts with it, ignores jumps and runs through pauses', () => {
+    const readings = new Map<number, Array<{ wall: number; monotonic: number }>>();
+    const scenario = testScenario(
+      (ctx) =>
+        programOf({
+          onStart: () => ctx.setTimer(100 * MS, 'read'),
+          onTimer: () => {
+            const list = readings.get(ctx.id) ?? [];
+            list.push({ wall: ctx.now(), monotonic: ctx.monotonic() });
+            readings.set(ctx.id, list);
+            ctx.setTimer(100 * MS, 'read');
+          },
+        }),
+      { nodes: 3, durationUs: 1050 * MS },
+    );
+    const faults: FaultEvent[] = [
+      { atUs: 150 * MS, kind: 'clock-jump', node: 0, deltaUs: -5000 * MS },
+      { atUs: 250 * MS, kind: 'clock-drift', node: 1, driftPpm: 100_000 },
+      { atUs: 50 * MS, kind: 'pause', node: 2, durationUs: 500 * MS },
+    ];
+    runTest(scenario, testPlan(scenario, { faults }));
+    const node = (id: number) => readings.get(id) as Array<{ wall: number; monotonic: number }>;
+    // The jump moved node 1's wall clock back 5 s; its monotonic clock went on at 100 ms steps.
+    expect(node(0).map((r) => r.monotonic)).toEqual(
+      Array.from({ length: 10 }, (_, i) => (i + 1) * 100 * MS),
+    );
+    expect(node(0)[1]?.wall).toBe(200 * MS - 5000 * MS);
+    // Drift moves both clocks at the node's rate: the timers set after it began (at 250 ms)
+    // read 100 ms steps on the monotonic clock, and the wall clock keeps the same pace.
+    const drifting = node(1).map((r) => r.monotonic);
+    expect(drifting[2]).toBe(305 * MS); // set at 200 ms, half of it drifting
+    expect(drifting.length).toBe(11);
+    for (let i = 3; i < drifting.length; i++) {
+      // A timer's true delay is rounded up to whole µs, so a step may read 1 µs long.
+      const stepUs = (drifting[i] as number) - (drifting[i - 1] as number);
+      expect(Math.abs(stepUs - 100 * MS)).toBeLessThanOrEqual(1);
+    }
+    // The wall clock drifted with it: it stays exactly as far from the monotonic clock.
+    const gaps = node(1).map((r) => r.wall - r.monotonic);
+    expect(new Set(gaps).size).toBe(1);
+    // Paused from 50 to 550 ms: its first timer (due at 100 ms) fires when the pause ends,
+    // and the monotonic clock shows the half second that went by.
+    expect(node(2)[0]?.monotonic).toBe(550 * MS);
+  });
 });
 
 describe('determinism guard and budgets', () => {

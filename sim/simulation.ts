@@ -66,7 +66,10 @@ export class NodeSlot {
   incarnation = 0;
   program: NodeProgram | null = null;
   context: SimContext | null = null;
+  /** Wall clock minus true time: clock jumps and drift accumulated before the last rate change. */
   clockOffsetUs = 0;
+  /** The monotonic clock's offset: drift accumulated before the last rate change, never jumps. */
+  monotonicOffsetUs = 0;
   clockDriftPpm = 0;
   clockDriftSinceUs = 0;
   readonly liveTimers = new Set<number>();
@@ -80,8 +83,24 @@ export class NodeSlot {
   ) {}
 
   localTimeUs(trueUs: number): number {
-    const drift = Math.trunc(((trueUs - this.clockDriftSinceUs) * this.clockDriftPpm) / 1_000_000);
-    return trueUs + this.clockOffsetUs + drift;
+    return trueUs + this.clockOffsetUs + this.driftSinceRateChangeUs(trueUs);
+  }
+
+  /** The node's monotonic clock: it runs at the node's clock rate but never jumps. */
+  monotonicTimeUs(trueUs: number): number {
+    return trueUs + this.monotonicOffsetUs + this.driftSinceRateChangeUs(trueUs);
+  }
+
+  /** From trueUs on, both clocks run at 1 + driftPpm / 10^6 of true time. */
+  changeRate(trueUs: number, driftPpm: number): void {
+    this.clockOffsetUs = this.localTimeUs(trueUs) - trueUs;
+    this.monotonicOffsetUs = this.monotonicTimeUs(trueUs) - trueUs;
+    this.clockDriftSinceUs = trueUs;
+    this.clockDriftPpm = driftPpm;
+  }
+
+  private driftSinceRateChangeUs(trueUs: number): number {
+    return Math.trunc(((trueUs - this.clockDriftSinceUs) * this.clockDriftPpm) / 1_000_000);
   }
 
   /** Converts a delay on this node's clock into true time. */
@@ -620,9 +639,7 @@ export class Simulation {
         return true;
       case 'clock-drift':
         this.fired('clock');
-        slot.clockOffsetUs = slot.localTimeUs(this.nowUs) - this.nowUs;
-        slot.clockDriftSinceUs = this.nowUs;
-        slot.clockDriftPpm = fault.driftPpm;
+        slot.changeRate(this.nowUs, fault.driftPpm);
         return true;
       case 'latent-sector':
         if (slot.disk.armLatentSectorError()) {
@@ -932,6 +949,10 @@ export class SimContext implements NodeContext {
 
   now(): number {
     return this.slot.localTimeUs(this.simulation.nowUs);
+  }
+
+  monotonic(): number {
+    return this.slot.monotonicTimeUs(this.simulation.nowUs);
   }
 
   phase(): Phase {

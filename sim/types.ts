@@ -134,8 +134,14 @@ export interface NodeContext {
   /** Scenario parameters and workload knobs, from the plan. */
   readonly workload: Readonly<Record<string, WorkloadValue>>;
   readonly variant: string | null;
-  /** This node's own clock (offset and drift applied), integer µs. */
+  /** This node's own wall clock (offset and drift applied, jumps when faults step it), integer µs. */
   now(): number;
+  /**
+   * This node's monotonic clock, integer µs from an arbitrary origin: it runs at the node's
+   * (drifting) clock rate, never jumps, and keeps counting while the process is paused, as
+   * CLOCK_MONOTONIC does. What a lease or a timeout should be measured with.
+   */
+  monotonic(): number;
   phase(): Phase;
   send(to: NodeId, message: Message, sizeBytes?: number): void;
   /** Fires `onTimer(tag, id)` after `delayUs` on this node's clock. */
