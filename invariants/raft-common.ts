@@ -57,6 +57,10 @@ export type RaftAdapterObservation =
   | { readonly type: 'snapshot-applied'; readonly index: number; readonly term: number }
   /** A granted vote response left the node (sent on the wire, durable or not). */
   | { readonly type: 'vote-sent'; readonly term: number; readonly to: NodeId }
+  /** A leader started a read (ReadIndex or lease); readId is unique per incarnation. */
+  | { readonly type: 'read-requested'; readonly readId: number }
+  /** ...and answered it: the state machine will serve it at index or later. */
+  | { readonly type: 'read-served'; readonly readId: number; readonly index: number }
   | {
       readonly type: 'proposal-acked';
       readonly id: string;

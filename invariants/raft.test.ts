@@ -28,6 +28,7 @@ import {
   electionSafety,
   encodeCommand,
   entryDigest,
+  freshReads,
   leaderAppendOnly,
   leaderCompleteness,
   logMatching,
@@ -650,6 +651,51 @@ describe('commit-rule', () => {
   });
 });
 
+// ---- fresh reads ----------------------------------------------------------------------------
+
+describe('fresh-reads', () => {
+  const requested = (readId: number): Observation => ({ type: 'read-requested', readId });
+  const served = (readId: number, index: number): Observation => ({
+    type: 'read-served',
+    readId,
+    index,
+  });
+
+  it('accepts reads at or above everything committed before they were requested', () => {
+    const verdict = run(freshReads(), new FakeCluster(), [
+      [0, committed(5, 2, 2)],
+      [0, requested(1)],
+      [1, committed(7, 2)], // committed after the request: the read may miss it
+      [0, served(1, 5)],
+      [0, requested(2)],
+      [0, served(2, 7)],
+    ]);
+    expect(verdict).toBeUndefined();
+  });
+
+  it('catches a deposed leader answering below an entry committed before the request', () => {
+    const verdict = run(freshReads(), new FakeCluster(), [
+      [0, committed(5, 2, 2)],
+      [1, committed(8, 3, 3)],
+      [0, requested(1)],
+      [0, served(1, 5)],
+    ]);
+    expect(verdict).toMatch(
+      /^n1 answered a read at index 5 at .*, but index 8 had been committed \(n2 at .*\) before the read was requested/,
+    );
+  });
+
+  it('forgets a node’s open reads when it restarts: read ids start again', () => {
+    const verdict = run(freshReads(), new FakeCluster(), [
+      [1, committed(8, 3, 3)],
+      [0, requested(1)], // never answered: the node crashed
+      [0, restarted({ term: 3 })],
+      [0, served(1, 2)], // a new incarnation's read 1, never requested: nothing to judge
+    ]);
+    expect(verdict).toBeUndefined();
+  });
+});
+
 // ---- 10–11: at the end ----------------------------------------------------------------------
 
 describe('acked-never-lost', () => {
@@ -842,9 +888,10 @@ describe('sometimes', () => {
 // ---- the set, and real runs -----------------------------------------------------------------
 
 describe('raftSafetyInvariants', () => {
-  it('builds 1–10 with distinct names, sharing one committed-entries tracker', () => {
+  it('builds 1–11 with distinct names, sharing one committed-entries tracker', () => {
     const names = raftSafetyInvariants().map((invariant) => invariant.name);
-    expect(new Set(names).size).toBe(10);
+    expect(new Set(names).size).toBe(11);
+    expect(names).toContain('fresh-reads');
     expect(names).toContain('acked-never-lost');
     const shared = new CommittedEntries();
     const cluster = new FakeCluster();

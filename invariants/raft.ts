@@ -6,6 +6,7 @@
 import type { Invariant } from '../sim/types.ts';
 import { CommittedEntries } from './raft-common.ts';
 import { type AckedNeverLostOptions, ackedNeverLost } from './raft-end.ts';
+import { freshReads } from './raft-reads.ts';
 import {
   applyInOrder,
   commitRule,
@@ -39,6 +40,7 @@ export {
   raftLivenessInvariant,
   raftSometimes,
 } from './raft-end.ts';
+export { freshReads } from './raft-reads.ts';
 export {
   applyInOrder,
   commitRule,
@@ -51,7 +53,7 @@ export {
   termsMonotonic,
 } from './raft-safety.ts';
 
-/** Fresh instances of invariants 1–10 for one run; 4 and 5 share one committed-entries tracker. */
+/** Fresh instances of invariants 1–11 for one run; 4 and 5 share one committed-entries tracker. */
 export function raftSafetyInvariants(options: AckedNeverLostOptions = {}): Invariant[] {
   const committed = new CommittedEntries();
   return [
@@ -65,5 +67,6 @@ export function raftSafetyInvariants(options: AckedNeverLostOptions = {}): Invar
     oneVotePerTerm(),
     commitRule(),
     ackedNeverLost(options),
+    freshReads(),
   ];
 }

@@ -306,6 +306,7 @@ export class RaftNode implements NodeProgram {
       this.reply(client, { type: 'not-leader', id: request.id, leaderHint: result.leaderHint });
       return;
     }
+    this.ctx.observe({ type: 'read-requested', readId });
     this.reads.set(readId, { client, id: request.id });
   }
 
@@ -488,6 +489,7 @@ export class RaftNode implements NodeProgram {
     }
     // Serve the read once the state machine has applied up to the read index.
     assert(readState.index <= this.core.commitIndex, 'a read index beyond the commit index');
+    this.ctx.observe({ type: 'read-served', readId: readState.requestId, index: readState.index });
     this.reply(read.client, { type: 'read-ok', id: read.id, index: readState.index });
   }
 
