@@ -83,6 +83,10 @@ export class RaftCore {
   private pendingReads: PendingRead[] = [];
   private waitingReads: number[] = [];
   private readSeq = 0;
+  /** Whether this leadership has answered a read under its lease yet (reported once). */
+  private leaseReadReported = false;
+  /** When the last heartbeats went out (only the 'lease-renewed-on-send' bug reads it). */
+  private heartbeatSentUs = -1;
   private incoming: IncomingSnapshot | null = null;
 
   private snapshotData: Uint8Array;
@@ -278,6 +282,9 @@ export class RaftCore {
     }
     if (this.commit < this.termStartIndex) {
       this.waitingReads.push(requestId);
+    } else if (this.leaseHeld()) {
+      this.readStates.push({ requestId, ok: true, index: this.commit });
+      this.reportLeaseRead();
     } else {
       this.issueReads([requestId]);
     }
@@ -493,6 +500,7 @@ export class RaftCore {
     }
     this.pendingReads = [];
     this.waitingReads = [];
+    this.leaseReadReported = false;
     this.events.push({ type: 'became-leader', term: this.currentTerm });
     const noop = this.appendAsLeader('noop', new Uint8Array(0));
     this.termStartIndex = noop.index;
@@ -543,8 +551,19 @@ export class RaftCore {
     this.dispatch(message);
   }
 
+  /**
+   * Whether to refuse votes now: we heard from a leader (or, with lease reads, may have
+   * backed some leader's lease) less than an election timeout ago. A server with lease reads
+   * counts its boot, its own campaign and the vote it granted as such a moment: it cannot
+   * know it did not acknowledge a heartbeat before it crashed, and a leader may be counting
+   * on that acknowledgement until its lease runs out.
+   */
   private inLease(): boolean {
-    return this.leaderId !== null && this.electionElapsed < this.config.electionTicks;
+    const mayBackLease =
+      this.config.lease !== undefined && !this.hasBug('lease-vote-after-restart');
+    return (
+      (this.leaderId !== null || mayBackLease) && this.electionElapsed < this.config.electionTicks
+    );
   }
 
   /** Returns true if the message should still be dispatched. */
@@ -693,7 +712,11 @@ export class RaftCore {
       );
       return;
     }
-    const canVote = this.votedFor === m.from || (this.votedFor === null && this.leaderId === null);
+    // inLease() matters here only with lease reads (without, it needs a known leader): a
+    // voter that reached this term by a stray response may still back another leader's lease.
+    const canVote =
+      this.votedFor === m.from ||
+      (this.votedFor === null && this.leaderId === null && !this.inLease());
     const granted = canVote && upToDate;
     if (granted) {
       this.votedFor = m.from;
@@ -813,7 +836,12 @@ export class RaftCore {
       );
     }
     this.commitTo(m.commit, null);
-    this.send({ type: 'heartbeat-response', to: m.from, readSeq: m.readSeq }, replyTerm);
+    if (m.leaseSentUs === undefined) {
+      this.send({ type: 'heartbeat-response', to: m.from, readSeq: m.readSeq }, replyTerm);
+    } else {
+      const { readSeq, leaseSentUs } = m;
+      this.send({ type: 'heartbeat-response', to: m.from, readSeq, leaseSentUs }, replyTerm);
+    }
   }
 
   private handleSnapshot(m: SnapshotMessage, replyTerm: number): void {
@@ -1074,6 +1102,9 @@ export class RaftCore {
       }
       this.sendAppend(m.from, true);
     }
+    if (m.leaseSentUs !== undefined) {
+      pr.leaseAckUs = Math.max(pr.leaseAckUs, m.leaseSentUs);
+    }
     if (m.readSeq > 0) {
       this.ackReads(m.from, m.readSeq);
     }
@@ -1111,9 +1142,44 @@ export class RaftCore {
 
   private broadcastHeartbeat(): void {
     const readSeq = this.pendingReads.length > 0 ? this.readSeq : 0;
+    const leaseSentUs = this.config.lease?.clockUs();
+    this.heartbeatSentUs = leaseSentUs ?? -1;
     for (const [to, pr] of this.progress) {
       const commit = Math.min(pr.match, this.commit);
-      this.send({ type: 'heartbeat', to, commit, readSeq });
+      if (leaseSentUs === undefined) {
+        this.send({ type: 'heartbeat', to, commit, readSeq });
+      } else {
+        this.send({ type: 'heartbeat', to, commit, readSeq, leaseSentUs });
+      }
+    }
+  }
+
+  // ---- lease reads --------------------------------------------------------------------------
+
+  /**
+   * The lease runs from the send time of the newest heartbeat a quorum has acknowledged (our
+   * own vote counts as now). Every voter of that quorum refuses votes for an election timeout
+   * after it heard the heartbeat, so no other leader can be elected before the lease ends.
+   */
+  private leaseHeld(): boolean {
+    const lease = this.config.lease;
+    if (lease === undefined) {
+      return false;
+    }
+    const nowUs = lease.clockUs();
+    if (this.hasBug('lease-renewed-on-send')) {
+      return this.heartbeatSentUs >= 0 && nowUs - this.heartbeatSentUs < lease.durationUs;
+    }
+    const startUs = quorumIndex(this.currentVoters, (id) =>
+      id === this.id ? nowUs : (this.progress.get(id)?.leaseAckUs ?? -1),
+    );
+    return startUs >= 0 && nowUs - startUs < lease.durationUs;
+  }
+
+  private reportLeaseRead(): void {
+    if (!this.leaseReadReported) {
+      this.leaseReadReported = true;
+      this.events.push({ type: 'lease-read', term: this.currentTerm, index: this.commit });
     }
   }
 
@@ -1223,6 +1289,11 @@ function validateConfig(config: RaftConfig): void {
     config.heartbeatTicks < config.electionTicks,
     'heartbeatTicks must be below electionTicks',
   );
+  if (config.lease !== undefined) {
+    positive(config.lease.durationUs, 'lease.durationUs');
+    // The followers' side of a lease is the check-quorum rule of refusing votes.
+    assert(config.checkQuorum, 'lease reads need checkQuorum');
+  }
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

@@ -19,6 +19,7 @@ import {
 import { RaftCore } from './core.ts';
 import {
   type Entry,
+  type LeaseConfig,
   type Message,
   messageNeedsDurability,
   RAFT_BUGS,
@@ -60,6 +61,16 @@ export interface RaftNodeOptions {
   snapshotEveryEntries: number;
   /** Rewrite the log file without its compacted prefix once it is this large. */
   logRewriteBytes: number;
+  /**
+   * 'lease': the leader answers reads under a lease where it holds, else by ReadIndex.
+   * Every server of a cluster must use the same readMode, tickUs and electionTicks.
+   */
+  readMode: 'read-index' | 'lease';
+  /**
+   * The bound lease reads assume: no server's clock runs faster or slower than true time by
+   * more than this, in parts per million. Beyond it a lease may outlive the votes it counts on.
+   */
+  leaseDriftPpmMax: number;
   bugs: ReadonlySet<RaftBug>;
 }
 
@@ -74,8 +85,29 @@ export const DEFAULT_RAFT_OPTIONS: RaftNodeOptions = {
   maxSnapshotChunkBytes: 1024,
   snapshotEveryEntries: 0,
   logRewriteBytes: 64 * 1024,
+  readMode: 'read-index',
+  leaseDriftPpmMax: 10_000,
   bugs: new Set(),
 };
+
+const PPM = 1_000_000;
+
+/**
+ * How long a lease lasts on the leader's clock. A voter that hears a heartbeat refuses votes
+ * until it has counted electionTicks ticks; the first may come at once, so that is at least
+ * electionTicks - 1 tick periods of its clock. The leader's clock may run fast by
+ * driftPpmMax and the voter's slow by as much, so the leader counts
+ * (electionTicks - 1) · tickUs · (1 - ρ) / (1 + ρ) from the heartbeat's send time.
+ */
+export function leaseDurationUs(
+  tickUs: number,
+  electionTicks: number,
+  driftPpmMax: number,
+): number {
+  assert(electionTicks >= 2, 'a lease needs electionTicks of at least 2');
+  assert(driftPpmMax >= 0 && driftPpmMax < PPM, 'the drift bound must lie in [0, 10^6) ppm');
+  return Math.floor(((electionTicks - 1) * tickUs * (PPM - driftPpmMax)) / (PPM + driftPpmMax));
+}
 
 /** The known-bug variant named by the plan, as a Raft bug (or none). */
 export function bugsForVariant(variant: string | null): Set<RaftBug> {
@@ -129,6 +161,8 @@ export class RaftNode implements NodeProgram {
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly reads = new Map<number, { client: NodeId; id: string }>();
   private nextReadId = 1;
+  /** Ticks delivered to the core by this incarnation (what 'lease-on-ticks' times with). */
+  private ticks = 0;
   readonly appliedDigests = new Map<number, number>();
   private view: LiveRaftView | undefined;
 
@@ -161,6 +195,7 @@ export class RaftNode implements NodeProgram {
         maxSnapshotChunkBytes: this.options.maxSnapshotChunkBytes,
         bugs: this.options.bugs,
         randomInt: (maxExclusive) => random.int(maxExclusive),
+        ...this.leaseConfig(),
       },
       restored,
     );
@@ -182,6 +217,20 @@ export class RaftNode implements NodeProgram {
       snapshotTerm: restored.snapshotMeta.lastIncludedTerm,
     });
     this.ctx.setTimer(this.options.tickUs, 'tick');
+  }
+
+  private leaseConfig(): { lease?: LeaseConfig } {
+    const { readMode, tickUs, electionTicks, leaseDriftPpmMax, bugs } = this.options;
+    if (readMode !== 'lease') {
+      return {};
+    }
+    const durationUs = leaseDurationUs(tickUs, electionTicks, leaseDriftPpmMax);
+    // The bug: ticks stop while the process is paused, so a paused leader's lease stops
+    // running out too. The monotonic clock keeps counting, as real time does.
+    const clockUs = bugs.has('lease-on-ticks')
+      ? () => this.ticks * tickUs
+      : () => this.ctx.monotonic();
+    return { lease: { durationUs, clockUs } };
   }
 
   private recover(): RestoredState | null {
@@ -284,6 +333,7 @@ export class RaftNode implements NodeProgram {
     }
     // buggify: a lost tick, as when the process was descheduled.
     if (!this.ctx.buggify('raft.skip-tick')) {
+      this.ticks++;
       this.core.tick();
     }
     this.ctx.setTimer(this.options.tickUs, 'tick');

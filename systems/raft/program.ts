@@ -4,10 +4,11 @@ import type { NodeContext, NodeProgram } from '../../sim/types.ts';
 import { RaftClient, type RaftClientOptions } from './client.ts';
 import { CommandLog } from './log-machine.ts';
 import { bugsForVariant, RaftNode, type RaftNodeOptions } from './node.ts';
-import type { RaftBug } from './types.ts';
+import type { LeaseBug, RaftBug } from './types.ts';
 
-// A Record over RaftBug: the compiler keeps every bug described.
-export const RAFT_VARIANTS: Record<RaftBug, string> = {
+// Records over the bug types: the compiler keeps every bug described. Lease bugs show only
+// where reads are served under a lease (the kv-lease scenario).
+export const RAFT_VARIANTS: Record<Exclude<RaftBug, LeaseBug>, string> = {
   'commit-previous-term':
     'a leader commits an entry of an earlier term by counting replicas (Figure 8)',
   'vote-without-fsync': 'a node sends its vote before the vote is durable',
@@ -16,6 +17,15 @@ export const RAFT_VARIANTS: Record<RaftBug, string> = {
   'accept-stale-term': 'a node accepts appends and grants votes from a lower term',
   'no-truncate-on-conflict': 'a follower keeps the old suffix after a conflicting entry',
   'snapshot-off-by-one': 'installing a snapshot skips the entry just after it',
+};
+
+export const LEASE_VARIANTS: Record<LeaseBug, string> = {
+  'lease-renewed-on-send':
+    'the leader renews its read lease whenever it sends heartbeats, not when a quorum acknowledges them',
+  'lease-on-ticks':
+    'the leader times its read lease by counting ticks, which stop while its process is paused',
+  'lease-vote-after-restart':
+    'a restarted server grants votes at once, though a leader may still count on its acknowledgement for a lease',
 };
 
 export function raftProgram(

@@ -16,6 +16,8 @@ export class Progress {
   inflight: number[] = [];
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /** With lease reads: the send time of the newest heartbeat it acknowledged (-1: none). */
+  leaseAckUs = -1;
   /** Snapshot state: which snapshot is being sent and the next byte offset to send. */
   snapshotIndex = 0;
   snapshotOffset = 0;

@@ -45,7 +45,15 @@ export type RaftBug =
   | 'snapshot-off-by-one'
   | 'vote-without-fsync'
   | 'ack-before-fsync'
-  | 'forget-vote-on-restart';
+  | 'forget-vote-on-restart'
+  | LeaseBug;
+
+/**
+ * Mistakes of lease reads (only with `lease` configured): 'lease-renewed-on-send' and
+ * 'lease-vote-after-restart' are in the core, 'lease-on-ticks' in the adapter, which gives
+ * the core its clock.
+ */
+export type LeaseBug = 'lease-renewed-on-send' | 'lease-vote-after-restart' | 'lease-on-ticks';
 
 export const RAFT_BUGS: readonly RaftBug[] = [
   'commit-previous-term',
@@ -55,7 +63,23 @@ export const RAFT_BUGS: readonly RaftBug[] = [
   'vote-without-fsync',
   'ack-before-fsync',
   'forget-vote-on-restart',
+  'lease-renewed-on-send',
+  'lease-vote-after-restart',
+  'lease-on-ticks',
 ];
+
+/**
+ * Leader lease reads: a leader answers a read at once, without a round of heartbeats, while a
+ * quorum acknowledged a heartbeat it sent less than `durationUs` ago. Safe only if that is
+ * shorter than the time any voter of that quorum refuses votes after hearing the heartbeat
+ * (electionTicks - 1 of its ticks), however the servers' clock rates differ: the adapter
+ * derives it from a stated drift bound (see leaseDurationUs in node.ts).
+ */
+export interface LeaseConfig {
+  readonly durationUs: number;
+  /** The leader's monotonic clock, µs: one that keeps running while the process is paused. */
+  readonly clockUs: () => number;
+}
 
 export interface RaftConfig {
   readonly id: NodeId;
@@ -75,6 +99,8 @@ export interface RaftConfig {
   readonly bugs: ReadonlySet<RaftBug>;
   /** The node's own seeded stream: an integer in [0, maxExclusive). */
   readonly randomInt: (maxExclusive: number) => number;
+  /** Serve reads under a leader lease where it holds (needs checkQuorum); else ReadIndex only. */
+  readonly lease?: LeaseConfig;
 }
 
 export interface RestoredState {
@@ -120,11 +146,15 @@ export interface HeartbeatMessage extends Envelope {
   readonly commit: number;
   /** ReadIndex round this heartbeat confirms (0 for none). */
   readonly readSeq: number;
+  /** With lease reads: the leader's monotonic clock when it made this heartbeat. */
+  readonly leaseSentUs?: number;
 }
 
 export interface HeartbeatResponse extends Envelope {
   readonly type: 'heartbeat-response';
   readonly readSeq: number;
+  /** The leaseSentUs of the heartbeat answered: the leader's lease runs from there. */
+  readonly leaseSentUs?: number;
 }
 
 export interface VoteMessage extends Envelope {
@@ -223,6 +253,8 @@ export type RaftEvent =
       readonly leaderTerm: number | null;
     }
   | { readonly type: 'log-truncated'; readonly from: number }
+  /** The first read this leader answered under its lease, without a heartbeat round. */
+  | { readonly type: 'lease-read'; readonly term: number; readonly index: number }
   | { readonly type: 'snapshot-installed'; readonly index: number; readonly term: number }
   | {
       readonly type: 'membership-changed';

@@ -1,0 +1,190 @@
+// Goal: lease reads are answered at once only while the lease holds, fall back to ReadIndex
+// otherwise, and the voters a lease counts on refuse votes long enough — also after a restart.
+// Method: the core in the test harness, with one clock for all nodes that advances a tick
+// period per round; messages are built by hand where a test needs one exact message.
+import { describe, expect, it } from 'vitest';
+
+import { leaseDurationUs } from './node.ts';
+import { Cluster } from './testkit.ts';
+import type { LeaseBug, Message, RaftConfig } from './types.ts';
+
+const TICK_US = 10_000;
+const ELECTION_TICKS = 10;
+const DURATION_US = leaseDurationUs(TICK_US, ELECTION_TICKS, 10_000);
+
+/** A 3-node cluster with lease reads whose shared clock moves one tick period per round. */
+function leaseCluster(seed: number, bugs: LeaseBug[] = []) {
+  const clock = { us: 0 };
+  const c = new Cluster({
+    size: 3,
+    seed,
+    bugs,
+    config: {
+      electionTicks: ELECTION_TICKS,
+      lease: { durationUs: DURATION_US, clockUs: () => clock.us },
+    },
+  });
+  const round = c.round.bind(c);
+  c.round = (deliveries?: number) => {
+    clock.us += TICK_US;
+    round(deliveries);
+  };
+  return { c, clock };
+}
+
+function leaseReads(c: Cluster): number {
+  return c.events.filter(({ event }) => event.type === 'lease-read').length;
+}
+
+describe('lease duration', () => {
+  it('is electionTicks - 1 tick periods shrunk by the drift bound on both clocks', () => {
+    expect(leaseDurationUs(10_000, 10, 0)).toBe(90_000);
+    // 9 × 10 ms × 0.99 / 1.01 = 88.2178 ms
+    expect(leaseDurationUs(10_000, 10, 10_000)).toBe(88_217);
+    expect(() => leaseDurationUs(10_000, 1, 0)).toThrow(/electionTicks/);
+    expect(() => leaseDurationUs(10_000, 10, 1_000_000)).toThrow(/drift/);
+  });
+
+  it('needs check-quorum, whose vote refusal is the followers’ half of the lease', () => {
+    const lease: RaftConfig['lease'] = { durationUs: 1, clockUs: () => 0 };
+    expect(() => new Cluster({ size: 3, seed: 1, config: { lease, checkQuorum: false } })).toThrow(
+      /checkQuorum/,
+    );
+  });
+});
+
+describe('lease reads', () => {
+  it('answer at once, with no heartbeat round, while a quorum acknowledged a recent heartbeat', () => {
+    const { c } = leaseCluster(51);
+    const leader = c.electLeader();
+    c.commitCommand('x');
+    c.round();
+    c.round(); // a heartbeat round trip since the commit
+    const commit = c.core(leader).commitIndex;
+    let sent = 0;
+    c.filter = () => {
+      sent++;
+      return true;
+    };
+    expect(c.core(leader).readIndex(7)).toEqual({ ok: true });
+    c.flush();
+    expect(c.node(leader).readStates).toEqual([{ requestId: 7, ok: true, index: commit }]);
+    expect(c.pending().filter((m) => m.type === 'heartbeat')).toEqual([]);
+    expect(sent).toBe(0);
+    expect(leaseReads(c)).toBe(1);
+    c.core(leader).readIndex(8);
+    c.flush();
+    expect(c.node(leader).readStates.map((r) => r.requestId)).toEqual([7, 8]);
+    expect(leaseReads(c)).toBe(1); // reported once per leadership
+  });
+
+  it('fall back to a ReadIndex round once the lease has run out', () => {
+    const { c, clock } = leaseCluster(52);
+    const leader = c.electLeader();
+    c.commitCommand('x');
+    c.round();
+    c.isolate(leader);
+    clock.us += DURATION_US; // no acknowledgement since: the lease is over
+    c.core(leader).readIndex(9);
+    c.flush();
+    expect(c.node(leader).readStates).toEqual([]);
+    c.heal();
+    c.runUntil(() => c.node(leader).readStates.length > 0, 20);
+    expect(c.node(leader).readStates).toEqual([
+      { requestId: 9, ok: true, index: c.core(leader).commitIndex },
+    ]);
+    expect(leaseReads(c)).toBe(0);
+  });
+
+  it('count only acknowledged heartbeats: a leader cut off from its followers serves none', () => {
+    const { c } = leaseCluster(53);
+    const leader = c.electLeader();
+    c.commitCommand('x');
+    c.isolate(leader);
+    const reads: number[] = [];
+    for (let i = 0; i < ELECTION_TICKS && c.core(leader).role === 'leader'; i++) {
+      c.core(leader).readIndex(100 + i);
+      c.round();
+      reads.push(
+        ...c
+          .node(leader)
+          .readStates.filter((r) => r.ok)
+          .map((r) => r.requestId),
+      );
+    }
+    // Heartbeats still go out, unanswered: the lease ends DURATION_US after the last answered one.
+    expect(reads.length).toBeGreaterThan(0); // at first the lease still held
+    const lastServedRound = Math.max(...reads.map((id) => id - 100));
+    expect(lastServedRound).toBeLessThan(Math.ceil(DURATION_US / TICK_US));
+  });
+});
+
+describe('the voters a lease counts on', () => {
+  /** A vote request for a higher term from an up-to-date candidate, as after an election timeout. */
+  function voteRequest(c: Cluster, from: number, to: number): Message {
+    const core = c.core(to);
+    return {
+      type: 'vote',
+      from,
+      to,
+      term: core.term + 1,
+      lastIndex: core.lastIndex + 10,
+      lastTerm: core.term + 1,
+    };
+  }
+
+  function grantsAfterRestart(bugs: LeaseBug[]): boolean {
+    const { c } = leaseCluster(54, bugs);
+    const leader = c.electLeader();
+    c.commitCommand('x');
+    const voter = c.ids.find((id) => id !== leader) as number;
+    const candidate = c.ids.find((id) => id !== leader && id !== voter) as number;
+    c.crash(voter);
+    c.restart(voter);
+    c.core(voter).step(voteRequest(c, candidate, voter));
+    const ready = c.core(voter).ready();
+    const answer = ready?.messages.find((m) => m.type === 'vote-response');
+    return answer?.type === 'vote-response' && answer.granted;
+  }
+
+  it('refuse votes for an election timeout after a restart', () => {
+    expect(grantsAfterRestart([])).toBe(false);
+  });
+
+  it('grant them at once with the lease-vote-after-restart bug', () => {
+    expect(grantsAfterRestart(['lease-vote-after-restart'])).toBe(true);
+  });
+
+  it('grant votes again once an election timeout has passed without a leader', () => {
+    const { c } = leaseCluster(55);
+    const leader = c.electLeader();
+    c.commitCommand('x');
+    const voter = c.ids.find((id) => id !== leader) as number;
+    const candidate = c.ids.find((id) => id !== leader && id !== voter) as number;
+    c.crash(voter);
+    c.restart(voter);
+    for (let i = 0; i < ELECTION_TICKS; i++) {
+      c.core(voter).tick(); // alone: it hears from nobody
+    }
+    c.core(voter).step(voteRequest(c, candidate, voter));
+    const answer = c
+      .core(voter)
+      .ready()
+      ?.messages.find((m) => m.type === 'vote-response');
+    expect(answer?.type === 'vote-response' && answer.granted).toBe(true);
+  });
+
+  it('keep electing leaders and committing under drops and partitions', () => {
+    const { c } = leaseCluster(56);
+    c.dropRate = 0.1;
+    for (let i = 0; i < 20; i++) {
+      c.commitCommand(`cmd-${i}`, 2);
+      if (i % 5 === 4) {
+        c.isolate(c.electLeader());
+        c.runUntil(() => c.leader() !== null, 200);
+        c.heal();
+      }
+    }
+    expect(c.violations).toEqual([]);
+  });
+});
