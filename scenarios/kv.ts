@@ -1,6 +1,7 @@
-// The KV swarm scenario for fuzzing: five KV servers on Raft with snapshots, five clients
+// The KV swarm scenarios for fuzzing: five KV servers on Raft with snapshots, five clients
 // appending to their own keys, putting to shared keys and reading both, every fault kind
-// but latent-sector errors, ten seconds of faults and then a settle phase.
+// but latent-sector errors, ten seconds of faults and then a settle phase. `kv` serves Gets
+// by ReadIndex, `kv-lease` under leader leases.
 import {
   kvInvariants,
   kvOperationsComplete,
@@ -8,19 +9,20 @@ import {
   kvSometimes,
 } from '../invariants/kv.ts';
 import { raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import { CLOCK_DRIFT_PPM_MAX } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
-import { FAULT_KINDS } from '../sim/types.ts';
+import { FAULT_KINDS, type Plan } from '../sim/types.ts';
 import { kvProgram } from '../systems/kv/program.ts';
 import { KV_VARIANTS } from '../systems/kv/types.ts';
 import { KV_SHRINKABLE_WORKLOAD } from '../systems/kv/workload.ts';
+import { LEASE_VARIANTS } from '../systems/raft/program.ts';
 
 const SECOND = 1_000_000;
 const MAX_RAFT_STATE_BYTES = 4096;
+/** The bound kv-lease states; the swarm's clock-drift faults draw within CLOCK_DRIFT_PPM_MAX. */
+const LEASE_DRIFT_PPM_MAX = 10_000;
 
-registerScenario({
-  name: 'kv',
-  description:
-    'Five KV servers on Raft with snapshots under every fault kind while five clients append, put and get; the history must be linearizable and every acknowledged Append land exactly once.',
+const KV_SWARM = {
   system: 'kv',
   nodes: 5,
   clients: 5,
@@ -42,9 +44,7 @@ registerScenario({
     opsMax: 2000,
   },
   shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
-  variants: KV_VARIANTS,
-  program: kvProgram({ maxRaftStateBytes: MAX_RAFT_STATE_BYTES }),
-  invariants: (plan) => [
+  invariants: (plan: Plan) => [
     ...raftSafetyInvariants(),
     ...kvInvariants(),
     kvPersistedStateBounded({ raftStateBytesMax: 8 * MAX_RAFT_STATE_BYTES }),
@@ -57,5 +57,30 @@ registerScenario({
       Object.entries(raftSometimes).filter(([name]) => name !== 'a membership change completed'),
     ),
     ...kvSometimes,
+  },
+} as const;
+
+registerScenario({
+  ...KV_SWARM,
+  name: 'kv',
+  description:
+    'Five KV servers on Raft with snapshots under every fault kind while five clients append, put and get; the history must be linearizable and every acknowledged Append land exactly once.',
+  variants: KV_VARIANTS,
+  program: kvProgram({ maxRaftStateBytes: MAX_RAFT_STATE_BYTES }),
+});
+
+registerScenario({
+  ...KV_SWARM,
+  name: 'kv-lease',
+  description: `The kv swarm with Gets served under a leader lease (ReadIndex once it runs out), assuming clocks within ±${LEASE_DRIFT_PPM_MAX / 10_000} % of true time; the swarm's drift stays within ±${CLOCK_DRIFT_PPM_MAX / 10_000} %.`,
+  variants: LEASE_VARIANTS,
+  program: kvProgram({
+    maxRaftStateBytes: MAX_RAFT_STATE_BYTES,
+    raft: { readMode: 'lease', leaseDriftPpmMax: LEASE_DRIFT_PPM_MAX },
+  }),
+  sometimes: {
+    ...KV_SWARM.sometimes,
+    'a leader answered a read under its lease': (record) =>
+      record.observation.type === 'lease-read',
   },
 });

@@ -21,6 +21,9 @@ import {
 
 const MS = 1000;
 
+/** The largest clock-rate error a clock-drift fault sets, in parts per million (±0.2 %). */
+export const CLOCK_DRIFT_PPM_MAX = 2000;
+
 export function quietKnobs(): Knobs {
   return {
     faultKinds: [],
@@ -160,7 +163,12 @@ function addEpisode(faults: FaultEvent[], episode: Episode): void {
         const deltaUs = random.between(-1000 * MS, 1000 * MS);
         faults.push({ atUs, kind: 'clock-jump', node, deltaUs });
       } else {
-        faults.push({ atUs, kind: 'clock-drift', node, driftPpm: random.between(-2000, 2000) });
+        faults.push({
+          atUs,
+          kind: 'clock-drift',
+          node,
+          driftPpm: random.between(-CLOCK_DRIFT_PPM_MAX, CLOCK_DRIFT_PPM_MAX),
+        });
       }
       return;
     }

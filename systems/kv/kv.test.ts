@@ -31,6 +31,18 @@ describe('the correct KV service', () => {
     expect(kvCheckerStats.unknown - before.unknown).toBe(0);
   }, 60_000);
 
+  it('passes kv-lease, where leaders answer reads under their leases', () => {
+    for (const seed of [0, 1]) {
+      const { result } = runSeed('kv-lease', seed);
+      expect(outcome(result), `kv-lease seed ${seed}`).toBe('pass');
+      expect(result.sometimes).toContain('a leader answered a read under its lease');
+      const gets = result.history.filter(
+        (op) => (op.input as { f?: string }).f === 'get' && op.status === 'ok',
+      );
+      expect(gets.length).toBeGreaterThan(100);
+    }
+  }, 60_000);
+
   it.each(mitPorts)(
     'passes %s over two seeds',
     (name) => {

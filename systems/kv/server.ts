@@ -7,6 +7,7 @@
 import type { NodeContext, NodeId, Message as SimMessage } from '../../sim/types.ts';
 import type { RaftCore } from '../raft/core.ts';
 import {
+  bugsForVariant,
   type ClientReply,
   LOG_FILE,
   RaftNode,
@@ -49,7 +50,8 @@ export class KvServer extends RaftNode {
       dedup: variant !== 'no-dedup',
       sessionsInSnapshot: variant !== 'dedup-not-in-snapshot',
     });
-    super(ctx, kv, raftOptions);
+    // A variant may name a Raft bug (kv-lease's lease bugs); KV's own are handled here.
+    super(ctx, kv, { ...raftOptions, bugs: bugsForVariant(ctx.variant) });
     this.kv = kv;
     this.variant = variant;
     kv.onDuplicate = (command) =>
