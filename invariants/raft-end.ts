@@ -278,6 +278,13 @@ export function raftLivenessInvariant(options: RaftLivenessOptions = {}): Invari
 
 // ---- sometimes ------------------------------------------------------------------------------
 
+/** For scenarios with lease reads: the fast path was taken at least once. */
+export const raftLeaseSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> =
+  {
+    'a leader answered a read under its lease': (record) =>
+      record.observation.type === 'lease-read',
+  };
+
 /** Conditions a Raft scenario should reach on some seeds, so a fault that never fires shows. */
 export const raftSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> = {
   // The core reports stepped-down only when a leader gives up leadership.

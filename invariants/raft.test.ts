@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import '../scenarios/raft.ts';
 import '../scenarios/raft-figure8.ts';
+import '../scenarios/raft-lease-restart.ts';
 import { planFor } from '../sim/plan.ts';
 import { findScenario } from '../sim/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
@@ -923,5 +924,15 @@ describe('real runs', () => {
     expect(runSeed('raft-figure8', 1).outcome).toBe('pass');
     const buggy = runSeed('raft-figure8', 1, 'commit-previous-term');
     expect(buggy.violation?.invariant).toBe('commit-rule');
+  });
+
+  it('raft-lease-restart passes on the correct Raft and catches lease-vote-after-restart', () => {
+    for (const seed of [0, 1, 2]) {
+      const correct = runSeed('raft-lease-restart', seed);
+      expect(correct.violation?.message, `seed ${seed}`).toBeUndefined();
+      expect(correct.sometimes).toContain('a leader answered a read under its lease');
+      const buggy = runSeed('raft-lease-restart', seed, 'lease-vote-after-restart');
+      expect(buggy.violation?.invariant, `seed ${seed}`).toBe('fresh-reads');
+    }
   });
 });

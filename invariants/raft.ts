@@ -37,6 +37,7 @@ export {
   ackedNeverLost,
   DEFAULT_COMMIT_WITHIN_US,
   type RaftLivenessOptions,
+  raftLeaseSometimes,
   raftLivenessInvariant,
   raftSometimes,
 } from './raft-end.ts';

@@ -8,7 +8,7 @@ import {
   kvPersistedStateBounded,
   kvSometimes,
 } from '../invariants/kv.ts';
-import { raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import { raftLeaseSometimes, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
 import { CLOCK_DRIFT_PPM_MAX } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import { FAULT_KINDS, type Plan } from '../sim/types.ts';
@@ -78,9 +78,5 @@ registerScenario({
     maxRaftStateBytes: MAX_RAFT_STATE_BYTES,
     raft: { readMode: 'lease', leaseDriftPpmMax: LEASE_DRIFT_PPM_MAX },
   }),
-  sometimes: {
-    ...KV_SWARM.sometimes,
-    'a leader answered a read under its lease': (record) =>
-      record.observation.type === 'lease-read',
-  },
+  sometimes: { ...KV_SWARM.sometimes, ...raftLeaseSometimes },
 });

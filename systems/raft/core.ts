@@ -76,6 +76,12 @@ export class RaftCore {
 
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
+  /**
+   * With lease reads: ticks since we last heard from a leader, whose lease our answer may
+   * back. Unlike electionElapsed it is reset by nothing else, and it survives losing track of
+   * the leader (a restart, a stray higher-term message).
+   */
+  private leaderContactElapsed: number;
   private randomizedElectionTimeout = 0;
   private votes = new Map<NodeId, boolean>();
   private progress = new Map<NodeId, Progress>();
@@ -119,6 +125,11 @@ export class RaftCore {
     this.applied = base.lastIncludedIndex;
     this.applying = base.lastIncludedIndex;
     this.handedHardState = { term: hard.term, vote: hard.vote, commit: hard.commit };
+    // A server that reached any term may have acknowledged a heartbeat just before it went
+    // down (terms are durable before any answer leaves), so it waits an election timeout
+    // before it votes. One still at term 0 has never heard from a leader.
+    const mayHaveBackedLease = hard.term > 0 && !this.hasBug('lease-vote-after-restart');
+    this.leaderContactElapsed = mayHaveBackedLease ? 0 : config.electionTicks;
     const [voters, configIndex] = this.configFromLog();
     this.currentVoters = voters;
     this.configIndex = configIndex;
@@ -191,6 +202,7 @@ export class RaftCore {
   // ---- inputs -------------------------------------------------------------------------------
 
   tick(): void {
+    this.leaderContactElapsed = Math.min(this.leaderContactElapsed + 1, this.config.electionTicks);
     if (this.currentRole === 'leader') {
       this.tickLeader();
       return;
@@ -552,18 +564,15 @@ export class RaftCore {
   }
 
   /**
-   * Whether to refuse votes now: we heard from a leader (or, with lease reads, may have
-   * backed some leader's lease) less than an election timeout ago. A server with lease reads
-   * counts its boot, its own campaign and the vote it granted as such a moment: it cannot
-   * know it did not acknowledge a heartbeat before it crashed, and a leader may be counting
-   * on that acknowledgement until its lease runs out.
+   * Whether to refuse votes now because we heard from a leader less than an election timeout
+   * ago. With lease reads that leader may be answering reads on the strength of our answer,
+   * so what counts is leaderContactElapsed, which a restart or a stray message cannot reset.
    */
   private inLease(): boolean {
-    const mayBackLease =
-      this.config.lease !== undefined && !this.hasBug('lease-vote-after-restart');
-    return (
-      (this.leaderId !== null || mayBackLease) && this.electionElapsed < this.config.electionTicks
-    );
+    if (this.config.lease !== undefined) {
+      return this.currentRole === 'leader' || this.leaderContactElapsed < this.config.electionTicks;
+    }
+    return this.leaderId !== null && this.electionElapsed < this.config.electionTicks;
   }
 
   /** Returns true if the message should still be dispatched. */
@@ -688,6 +697,7 @@ export class RaftCore {
     }
     this.leaderId = from;
     this.electionElapsed = 0;
+    this.leaderContactElapsed = 0;
   }
 
   /** Every caller passes a fresh literal, so it is completed in place rather than copied. */

@@ -144,6 +144,7 @@ describe('the voters a lease counts on', () => {
     c.core(voter).step(voteRequest(c, candidate, voter));
     const ready = c.core(voter).ready();
     const answer = ready?.messages.find((m) => m.type === 'vote-response');
+    // A refusal in lease is silence (the request is ignored); a grant is an answer.
     return answer?.type === 'vote-response' && answer.granted;
   }
 
@@ -153,6 +154,33 @@ describe('the voters a lease counts on', () => {
 
   it('grant them at once with the lease-vote-after-restart bug', () => {
     expect(grantsAfterRestart(['lease-vote-after-restart'])).toBe(true);
+  });
+
+  it('keep refusing after a stray higher-term message makes them forget the leader', () => {
+    const { c } = leaseCluster(57);
+    const leader = c.electLeader();
+    c.commitCommand('x');
+    const voter = c.ids.find((id) => id !== leader) as number;
+    const other = c.ids.find((id) => id !== leader && id !== voter) as number;
+    const core = c.core(voter);
+    const term = core.term + 1;
+    // A late answer at a higher term moves the voter to that term with no known leader...
+    core.step({ type: 'heartbeat-response', from: other, to: voter, term, readSeq: 0 });
+    expect([core.term, core.leader]).toEqual([term, null]);
+    // ...but the leader it followed may still count on it: no vote in that term yet.
+    core.step({ type: 'vote', from: other, to: voter, term, lastIndex: 99, lastTerm: term });
+    const answer = core.ready()?.messages.find((m) => m.type === 'vote-response');
+    expect(answer).toMatchObject({ type: 'vote-response', term, granted: false });
+  });
+
+  it('vote at once in a fresh cluster: a server at term 0 never backed a lease', () => {
+    const { c } = leaseCluster(58);
+    c.core(1).campaign();
+    c.flush();
+    for (let round = 0; round < 4; round++) {
+      c.deliverAll(); // pre-votes, their answers, votes, their answers: no tick needed
+    }
+    expect(c.core(1).role).toBe('leader');
   });
 
   it('grant votes again once an election timeout has passed without a leader', () => {
