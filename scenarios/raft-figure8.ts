@@ -14,18 +14,10 @@ import { encodeCommand, serverState } from '../invariants/raft-common.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, Link, ScriptStep, Verdict } from '../sim/types.ts';
 import { RAFT_VARIANTS, raftProgram } from '../systems/raft/program.ts';
+import { cut, exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 const [N1, N2, N3, N4, N5] = [0, 1, 2, 3, 4] as const;
-
-function cut(groupA: number[], groupB: number[]): Link[] {
-  return groupA.flatMap((a) =>
-    groupB.flatMap((b): Link[] => [
-      [a, b],
-      [b, a],
-    ]),
-  );
-}
 
 const faults: FaultEvent[] = [
   { atUs: 100 * MS, kind: 'partition', shape: 'groups', links: cut([N1, N2], [N3, N4, N5]) },
@@ -129,16 +121,5 @@ registerScenario({
         : `after step 4 index 2 should hold n1's term-1 entry on n2, n3 and n4: ${[N2, N3, N4].map((node) => describeLog(view, node)).join('; ')}`;
     },
   },
-  plan: (_seed, base) => ({
-    ...base,
-    knobs: {
-      ...base.knobs,
-      latencyMinUs: MS,
-      latencyJitterMeanUs: 0,
-      fsyncLatencyMinUs: MS,
-      fsyncLatencyMaxUs: MS,
-    },
-    faults: faults.map((fault) => ({ ...fault })),
-    script: script.map((step) => ({ ...step })),
-  }),
+  plan: (_seed, base) => exactlyTimedPlan(base, faults, script),
 });

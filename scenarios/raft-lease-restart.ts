@@ -11,20 +11,15 @@
 import { raftLeaseSometimes, raftSafetyInvariants } from '../invariants/raft.ts';
 import { encodeCommand, serverState } from '../invariants/raft-common.ts';
 import { registerScenario } from '../sim/scenario.ts';
-import type { ClusterView, FaultEvent, Link, ScriptStep, Verdict } from '../sim/types.ts';
+import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
 import { LEASE_VARIANTS, raftProgram } from '../systems/raft/program.ts';
+import { cut, exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 const [N1, N2, N3] = [0, 1, 2] as const;
 
-/** Both directions of every link between n1 and the others. */
-const ISOLATE_N1: Link[] = [N2, N3].flatMap((other): Link[] => [
-  [N1, other],
-  [other, N1],
-]);
-
 const faults: FaultEvent[] = [
-  { atUs: 100 * MS, kind: 'partition', shape: 'isolate', links: ISOLATE_N1 },
+  { atUs: 100 * MS, kind: 'partition', shape: 'isolate', links: cut([N1], [N2, N3]) },
   { atUs: 100 * MS, kind: 'crash', node: N2 },
   { atUs: 150 * MS, kind: 'restart', node: N2 },
 ];
@@ -97,16 +92,5 @@ registerScenario({
   invariants: () => raftSafetyInvariants(),
   sometimes: raftLeaseSometimes,
   checks,
-  plan: (_seed, base) => ({
-    ...base,
-    knobs: {
-      ...base.knobs,
-      latencyMinUs: MS,
-      latencyJitterMeanUs: 0,
-      fsyncLatencyMinUs: MS,
-      fsyncLatencyMaxUs: MS,
-    },
-    faults: faults.map((fault) => ({ ...fault })),
-    script: script.map((step) => ({ ...step })),
-  }),
+  plan: (_seed, base) => exactlyTimedPlan(base, faults, script),
 });

@@ -133,14 +133,20 @@ describe('the voters a lease counts on', () => {
     };
   }
 
-  function grantsAfterRestart(bugs: LeaseBug[]): boolean {
-    const { c } = leaseCluster(54, bugs);
+  /** A leader with a lease, one of its voters just restarted, and a would-be candidate. */
+  function restartedVoter(seed: number, bugs: LeaseBug[] = []) {
+    const { c } = leaseCluster(seed, bugs);
     const leader = c.electLeader();
     c.commitCommand('x');
     const voter = c.ids.find((id) => id !== leader) as number;
     const candidate = c.ids.find((id) => id !== leader && id !== voter) as number;
     c.crash(voter);
     c.restart(voter);
+    return { c, voter, candidate };
+  }
+
+  function grantsAfterRestart(bugs: LeaseBug[]): boolean {
+    const { c, voter, candidate } = restartedVoter(54, bugs);
     c.core(voter).step(voteRequest(c, candidate, voter));
     const ready = c.core(voter).ready();
     const answer = ready?.messages.find((m) => m.type === 'vote-response');
@@ -184,13 +190,7 @@ describe('the voters a lease counts on', () => {
   });
 
   it('grant votes again once an election timeout has passed without a leader', () => {
-    const { c } = leaseCluster(55);
-    const leader = c.electLeader();
-    c.commitCommand('x');
-    const voter = c.ids.find((id) => id !== leader) as number;
-    const candidate = c.ids.find((id) => id !== leader && id !== voter) as number;
-    c.crash(voter);
-    c.restart(voter);
+    const { c, voter, candidate } = restartedVoter(55);
     for (let i = 0; i < ELECTION_TICKS; i++) {
       c.core(voter).tick(); // alone: it hears from nobody
     }
