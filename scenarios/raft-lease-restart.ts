@@ -4,7 +4,8 @@
 //   2. n1 is cut off from both followers, and n2 crashes at once: the last heartbeat n2
 //      acknowledged keeps n1's lease alive for another ~1.46 s.
 //   3. n2 restarts and n3 campaigns. n2 is the vote n3 needs — and the vote n1's lease counts
-//      on. A correct server refuses votes for an election timeout after it boots, so n3 loses.
+//      on. A correct server that restarts at a term above 0 may have backed a lease, so it
+//      refuses votes for an election timeout after it boots, and n3 loses.
 //      With `lease-vote-after-restart` n2 votes at once: n3 leads term 2 and commits index 4.
 //   4. A read reaches n1, which still holds its lease and answers at index 2: stale, as
 //      `fresh-reads` reports.

@@ -7,7 +7,7 @@ import { bugsForVariant, RaftNode, type RaftNodeOptions } from './node.ts';
 import type { LeaseBug, RaftBug } from './types.ts';
 
 // Records over the bug types: the compiler keeps every bug described. Lease bugs show only
-// where reads are served under a lease (the kv-lease scenario).
+// where reads are served under a lease (kv-lease, raft-lease-restart).
 export const RAFT_VARIANTS: Record<Exclude<RaftBug, LeaseBug>, string> = {
   'commit-previous-term':
     'a leader commits an entry of an earlier term by counting replicas (Figure 8)',
