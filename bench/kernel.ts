@@ -2,7 +2,7 @@
 // Faults off measures the bare loop (queue, dispatch, hash); faults on adds drops,
 // duplicates, tail latency, partitions and crashes.
 import { quietKnobs } from '../sim/plan.ts';
-import type { Scenario } from '../sim/scenario.ts';
+import { type Scenario, serverCount } from '../sim/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { testPlan } from '../sim/testing.ts';
 import type { FaultEvent, Message, NodeContext, NodeId, NodeProgram, Plan } from '../sim/types.ts';
@@ -49,14 +49,14 @@ function benchScenario(nodes: number, durationUs: number): Scenario {
     name: 'bench-kernel',
     description: 'tokens bouncing between nodes',
     system: 'bench',
-    nodes,
-    clients: 0,
+    groups: [
+      { name: 'servers', size: nodes, prefix: 'n', program: (context) => new Bouncer(context) },
+    ],
     durationUs,
     settleUs: 0,
     faults: { eligible: [], swarm: false },
     workload: {},
     variants: {},
-    program: (context) => new Bouncer(context),
     invariants: () => [],
     budgets: { eventsMax: 100_000_000, wallMsMax: 600_000 },
   };
@@ -65,6 +65,7 @@ function benchScenario(nodes: number, durationUs: number): Scenario {
 function benchPlan(scenario: Scenario, withFaults: boolean): Plan {
   const knobs = quietKnobs();
   const faults: FaultEvent[] = [];
+  const nodes = serverCount(scenario);
   if (withFaults) {
     knobs.faultKinds = ['drop', 'duplicate', 'latency-tail', 'partition', 'crash'];
     knobs.dropProbability = 0.05;
@@ -78,11 +79,11 @@ function benchPlan(scenario: Scenario, withFaults: boolean): Plan {
         atUs,
         kind: 'partition',
         shape: 'isolate',
-        links: [[index % scenario.nodes, (index + 1) % scenario.nodes]],
+        links: [[index % nodes, (index + 1) % nodes]],
       });
       faults.push({ atUs: atUs + stepUs, kind: 'heal' });
-      faults.push({ atUs: atUs + 1, kind: 'crash', node: index % scenario.nodes });
-      faults.push({ atUs: atUs + stepUs, kind: 'restart', node: index % scenario.nodes });
+      faults.push({ atUs: atUs + 1, kind: 'crash', node: index % nodes });
+      faults.push({ atUs: atUs + stepUs, kind: 'restart', node: index % nodes });
     }
     faults.sort((a, b) => a.atUs - b.atUs);
   }

@@ -1,6 +1,7 @@
 // The text timeline of a replayed run: node logs with virtual time, and the trace records a
 // person needs to follow the story (faults, crashes, restarts, observations, client
 // operations). `debug` adds every message send, delivery, drop, timer and fsync.
+import { Topology } from '../sim/topology.ts';
 import type { TraceKind, TraceRecord } from '../sim/trace-log.ts';
 import type { Plan } from '../sim/types.ts';
 import { formatUs } from './format.ts';
@@ -25,7 +26,7 @@ export function nodeName(plan: Plan, node: number): string {
   if (node < 0) {
     return 'sim';
   }
-  return node < plan.nodes ? `n${node + 1}` : `c${node - plan.nodes + 1}`;
+  return Topology.of(plan).name(node);
 }
 
 function detailText(detail: unknown): string {

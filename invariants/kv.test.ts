@@ -20,9 +20,16 @@ function viewOf(
   history: HistoryOperation[],
   servers: (KvServerInspect | undefined)[],
 ): ClusterView {
+  const ids = servers.map((_, node) => node);
   return {
-    nodes: servers.length,
-    clients: 1,
+    servers: ids,
+    clients: [servers.length],
+    groups: [
+      { name: 'servers', client: false, members: ids },
+      { name: 'clients', client: true, members: [servers.length] },
+    ],
+    members: (group: string) => (group === 'servers' ? ids : [servers.length]),
+    groupOf: (node: number) => (node < servers.length ? 'servers' : 'clients'),
     timeUs: 0,
     phase: 'settle',
     isUp: (node) => servers[node] !== undefined,

@@ -178,7 +178,7 @@ function ms(us: number): string {
 /** The up servers that applied the most: the up-to-date replicas at the end. */
 export function upToDateServers(view: ClusterView): { node: NodeId; state: KvServerInspect }[] {
   const servers: { node: NodeId; state: KvServerInspect }[] = [];
-  for (let node = 0; node < view.nodes; node++) {
+  for (const node of view.servers) {
     const state = view.inspect(node) as KvServerInspect | undefined;
     if (state?.kv !== undefined) {
       servers.push({ node, state });
@@ -283,7 +283,7 @@ export function kvReplicasAgree(): Invariant {
     name: 'kv-replicas-agree',
     atEnd(view: ClusterView): Verdict {
       const byIndex = new Map<number, { node: NodeId; state: KvServerInspect }>();
-      for (let node = 0; node < view.nodes; node++) {
+      for (const node of view.servers) {
         const state = view.inspect(node) as KvServerInspect | undefined;
         if (state?.kv === undefined) {
           continue;
@@ -334,12 +334,12 @@ export function kvPersistedStateBounded(bounds: PersistedBounds): Invariant {
     name: 'kv-persisted-state-bounded',
     onObservation(record, view) {
       const type = record.observation.type;
-      return record.node < view.nodes && (type === 'applied' || type === 'log-rewritten')
+      return view.servers.includes(record.node) && (type === 'applied' || type === 'log-rewritten')
         ? check(view, record.node)
         : undefined;
     },
     atEnd(view) {
-      for (let node = 0; node < view.nodes; node++) {
+      for (const node of view.servers) {
         const verdict = check(view, node);
         if (verdict !== undefined) {
           return verdict;

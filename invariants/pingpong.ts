@@ -66,13 +66,13 @@ export function clientsFinish(): Invariant {
   return {
     name: 'clients-finish',
     atEnd(view) {
-      for (let client = view.nodes; client < view.nodes + view.clients; client++) {
+      for (const client of view.clients) {
         const state = view.inspect(client) as ClientView | undefined;
         if (state !== undefined && state.done < state.ops) {
           return `${view.name(client)} had only ${state.done} of ${state.ops} pings answered by the end of the settle phase`;
         }
       }
-      for (let server = 0; server < view.nodes; server++) {
+      for (const server of view.servers) {
         if ((view.inspect(server) as ServerView | undefined) === undefined) {
           return `${view.name(server)} is not running at the end of the settle phase`;
         }

@@ -106,7 +106,7 @@ export function commandIdDigest(id: string): number {
 
 /** The server's inspect view, or undefined when it is down (or is a client). */
 export function serverState(view: ClusterView, node: NodeId): RaftInspect | undefined {
-  if (node < 0 || node >= view.nodes) {
+  if (node < 0 || view.clients.includes(node)) {
     return undefined;
   }
   const state = view.inspect(node) as RaftInspect | RaftClientInspect | undefined;

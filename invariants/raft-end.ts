@@ -147,7 +147,7 @@ export function ackedNeverLost(options: AckedNeverLostOptions = {}): Invariant {
       return `command ${JSON.stringify(ack.id)} was acknowledged to ${at(view, ack)} at index ${ack.index}, term ${ack.term}, but ${at(view, first)} applied a different entry there (digest ${formatDigest(first.digest)}, expected ${formatDigest(expected)}): the acknowledged command was lost`;
     }
     let highest = 0;
-    for (let node = 0; node < view.nodes; node++) {
+    for (const node of view.servers) {
       const state = serverState(view, node);
       if (state === undefined) {
         continue;
@@ -196,7 +196,7 @@ export const DEFAULT_COMMIT_WITHIN_US = 3_000_000;
 
 function leaderVerdict(view: ClusterView): Verdict {
   const leaders: { node: NodeId; state: RaftInspect }[] = [];
-  for (let node = 0; node < view.nodes; node++) {
+  for (const node of view.servers) {
     const state = serverState(view, node);
     if (state?.role === 'leader') {
       leaders.push({ node, state });
@@ -270,7 +270,8 @@ export function raftLivenessInvariant(options: RaftLivenessOptions = {}): Invari
           : undefined; // the run never reached the settle phase: nothing to judge
       }
       return (
-        leaderVerdict(view) ?? (view.clients > 0 ? progressVerdict(view, settleStartUs) : undefined)
+        leaderVerdict(view) ??
+        (view.clients.length > 0 ? progressVerdict(view, settleStartUs) : undefined)
       );
     },
   };

@@ -10,6 +10,7 @@ import { findScenario } from '../sim/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type {
   ClusterView,
+  GroupView,
   HistoryOperation,
   Invariant,
   NodeId,
@@ -103,27 +104,42 @@ class FakeServer implements RaftInspect {
 
 class FakeCluster implements ClusterView {
   readonly nodes: number;
-  clients = 1;
   timeUs = 0;
   phase: Phase = 'faults';
   history: HistoryOperation[] = [];
-  readonly servers: (FakeServer | undefined)[];
+  readonly fakes: (FakeServer | undefined)[];
+  readonly servers: NodeId[];
+  clients: NodeId[];
   private eventIndex = 0;
 
   constructor(nodes = 3) {
     this.nodes = nodes;
-    this.servers = Array.from({ length: nodes }, () => new FakeServer());
+    this.fakes = Array.from({ length: nodes }, () => new FakeServer());
+    this.servers = Array.from({ length: nodes }, (_, node) => node);
+    this.clients = [nodes];
+  }
+  get groups(): GroupView[] {
+    return [
+      { name: 'servers', client: false, members: this.servers },
+      { name: 'clients', client: true, members: this.clients },
+    ];
+  }
+  members(group: string): NodeId[] {
+    return group === 'servers' ? this.servers : this.clients;
+  }
+  groupOf(node: NodeId): string {
+    return node < this.nodes ? 'servers' : 'clients';
   }
   s(node: NodeId): FakeServer {
-    const server = this.servers[node];
+    const server = this.fakes[node];
     expect(server, `n${node + 1} is down in this test`).toBeDefined();
     return server as FakeServer;
   }
   isUp(node: NodeId): boolean {
-    return node >= this.nodes || this.servers[node] !== undefined;
+    return node >= this.nodes || this.fakes[node] !== undefined;
   }
   inspect(node: NodeId): unknown {
-    return node >= this.nodes ? { role: 'client' } : this.servers[node];
+    return node >= this.nodes ? { role: 'client' } : this.fakes[node];
   }
   name(node: NodeId): string {
     return node < this.nodes ? `n${node + 1}` : `c${node - this.nodes + 1}`;
@@ -712,7 +728,7 @@ describe('acked-never-lost', () => {
   });
   /** Every server holds and applied [noop, c1-1] at indexes 1–2 of term 1. */
   const healthy = (c: FakeCluster) => {
-    for (const server of c.servers) {
+    for (const server of c.fakes) {
       const s = server as FakeServer;
       s.setLog([1, 1], [d(1, 1), commandIdDigest('c1-1')]);
       s.commitIndex = 2;
@@ -730,7 +746,7 @@ describe('acked-never-lost', () => {
         c.s(2).appliedIndex = 1; // behind: not judged
         c.s(2).commitIndex = 1;
         c.s(2).setLog([1, 2]);
-        c.servers[1] = undefined;
+        c.fakes[1] = undefined;
       },
       [0, applied(2, 1, commandIdDigest('c1-1'))],
       [CLIENT, { type: 'proposal-acked', id: 'c1-1', index: 2, term: 1 }],
@@ -779,7 +795,7 @@ describe('acked-never-lost', () => {
 
 describe('liveness-after-settle', () => {
   const settled = (c: FakeCluster) => {
-    for (const server of c.servers) {
+    for (const server of c.fakes) {
       (server as FakeServer).term = 4;
     }
     c.s(1).role = 'leader';
@@ -841,7 +857,7 @@ describe('liveness-after-settle', () => {
       /no new command was applied \(everything applied was at or below index 5/,
     );
     // With no clients there is nothing to commit: only the leader condition holds then.
-    const noClients: Step = (c) => (c.clients = 0);
+    const noClients: Step = (c) => (c.clients = []);
     const idle = raftLivenessInvariant(options);
     expect(run(idle, new FakeCluster(), [noClients, ...quietRun().slice(0, 3)])).toBeUndefined();
     const idleNoLeader = raftLivenessInvariant(options);

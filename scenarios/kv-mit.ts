@@ -26,7 +26,7 @@ import type {
   Verdict,
   WorkloadValue,
 } from '../sim/types.ts';
-import { kvProgram } from '../systems/kv/program.ts';
+import { kvGroups } from '../systems/kv/program.ts';
 import type { KvServerView } from '../systems/kv/server.ts';
 import { KV_VARIANTS } from '../systems/kv/types.ts';
 import {
@@ -138,8 +138,6 @@ function defineGeneric(test: MitTest): void {
     name: test.name,
     description: `MIT ${test.ports}: ${servers} servers, ${test.clients} client${test.clients === 1 ? '' : 's'}${faults.length > 0 ? `, ${faults.join(', ')}` : ', no faults'}.`,
     system: 'kv',
-    nodes: servers,
-    clients: test.clients,
     durationUs,
     settleUs: 3 * SECOND,
     faults: { eligible: [], swarm: false },
@@ -154,7 +152,7 @@ function defineGeneric(test: MitTest): void {
     },
     shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
     variants: KV_VARIANTS,
-    program: kvProgram({ maxRaftStateBytes }),
+    groups: kvGroups(servers, test.clients, { maxRaftStateBytes }),
     invariants: (plan) => [
       ...raftSafetyInvariants(),
       ...kvInvariants(),
@@ -294,7 +292,7 @@ function kvState(view: ClusterView, node: number): KvServerView | undefined {
 /** The value of `key` on the up server that applied the most. */
 function finalValue(view: ClusterView, key: string): string | undefined {
   let best: KvServerView | undefined;
-  for (let node = 0; node < view.nodes; node++) {
+  for (const node of view.servers) {
     const state = kvState(view, node);
     if (state !== undefined && (best === undefined || state.appliedIndex > best.appliedIndex)) {
       best = state;
@@ -327,8 +325,6 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     description:
       'MIT TestOnePartition4A: the leader lands in a 2-server minority; only the majority makes progress, the minority completes after healing.',
     system: 'kv',
-    nodes: 5,
-    clients: 3,
     durationUs: 5 * SECOND,
     settleUs: SECOND,
     faults: { eligible: [], swarm: false },
@@ -346,7 +342,7 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     },
     shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
     variants: KV_VARIANTS,
-    program: kvProgram(),
+    groups: kvGroups(5, 3),
     invariants: () => [...raftSafetyInvariants(), ...kvInvariants()],
     checks: {
       'n1 leads': (view) =>
@@ -407,15 +403,13 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     description:
       'MIT TestSnapshotRPC4B: a majority trims its log by snapshots; a lagging server catches up through InstallSnapshot.',
     system: 'kv',
-    nodes: 3,
-    clients: 1,
     durationUs: 6 * SECOND,
     settleUs: SECOND,
     faults: { eligible: [], swarm: false },
     workload: { attemptTimeoutUs: 100 * MS, giveUpUs: 0, ...scriptWorkload([clientScript]) },
     shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
     variants: KV_VARIANTS,
-    program: kvProgram({ maxRaftStateBytes: MAX }),
+    groups: kvGroups(3, 1, { maxRaftStateBytes: MAX }),
     invariants: (plan) => [
       ...raftSafetyInvariants(),
       ...kvInvariants(),
@@ -479,15 +473,13 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     description:
       'MIT TestSnapshotSize4B: 800 operations on one key with maxraftstate 1000; the log stays under 8000 bytes and the snapshot under 500.',
     system: 'kv',
-    nodes: 5,
-    clients: 1,
     durationUs: 15 * SECOND,
     settleUs: SECOND,
     faults: { eligible: [], swarm: false },
     workload: { [CYCLE_KEY]: JSON.stringify(cycle), opsMax: 800, thinkUsMax: 1, giveUpUs: 0 },
     shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
     variants: KV_VARIANTS,
-    program: kvProgram({ maxRaftStateBytes: MAX }),
+    groups: kvGroups(5, 1, { maxRaftStateBytes: MAX }),
     invariants: (plan) => [
       ...raftSafetyInvariants(),
       ...kvInvariants(),

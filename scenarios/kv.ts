@@ -12,7 +12,7 @@ import { raftLeaseSometimes, raftSafetyInvariants, raftSometimes } from '../inva
 import { CLOCK_DRIFT_PPM_MAX } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import { FAULT_KINDS, type Plan } from '../sim/types.ts';
-import { kvProgram } from '../systems/kv/program.ts';
+import { kvGroups } from '../systems/kv/program.ts';
 import { KV_VARIANTS } from '../systems/kv/types.ts';
 import { KV_SHRINKABLE_WORKLOAD } from '../systems/kv/workload.ts';
 import { LEASE_VARIANTS } from '../systems/raft/program.ts';
@@ -24,8 +24,6 @@ const LEASE_DRIFT_PPM_MAX = 10_000;
 
 const KV_SWARM = {
   system: 'kv',
-  nodes: 5,
-  clients: 5,
   durationUs: 10 * SECOND,
   settleUs: 5 * SECOND,
   faults: {
@@ -66,7 +64,7 @@ registerScenario({
   description:
     'Five KV servers on Raft with snapshots under every fault kind while five clients append, put and get; the history must be linearizable and every acknowledged Append land exactly once.',
   variants: KV_VARIANTS,
-  program: kvProgram({ maxRaftStateBytes: MAX_RAFT_STATE_BYTES }),
+  groups: kvGroups(5, 5, { maxRaftStateBytes: MAX_RAFT_STATE_BYTES }),
 });
 
 registerScenario({
@@ -74,7 +72,7 @@ registerScenario({
   name: 'kv-lease',
   description: `The kv swarm with Gets served under a leader lease (ReadIndex once it runs out), assuming clocks within ±${LEASE_DRIFT_PPM_MAX / 10_000} % of true time; the swarm's drift stays within ±${CLOCK_DRIFT_PPM_MAX / 10_000} %.`,
   variants: LEASE_VARIANTS,
-  program: kvProgram({
+  groups: kvGroups(5, 5, {
     maxRaftStateBytes: MAX_RAFT_STATE_BYTES,
     raft: { readMode: 'lease', leaseDriftPpmMax: LEASE_DRIFT_PPM_MAX },
   }),

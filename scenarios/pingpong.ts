@@ -8,15 +8,13 @@ import {
 } from '../invariants/pingpong.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import { FAULT_KINDS } from '../sim/types.ts';
-import { PINGPONG_VARIANTS, pingpongProgram } from '../systems/pingpong/index.ts';
+import { PINGPONG_VARIANTS, pingpongGroups } from '../systems/pingpong/index.ts';
 
 registerScenario({
   name: 'pingpong',
   description:
     'Clients ping servers that fsync each ping before answering; crashes must not lose an answered ping.',
   system: 'pingpong',
-  nodes: 3,
-  clients: 2,
   durationUs: 2_000_000,
   settleUs: 2_000_000,
   faults: {
@@ -28,7 +26,7 @@ registerScenario({
   workload: { opsPerClient: 20 },
   shrinkableWorkload: { opsPerClient: 0 },
   variants: PINGPONG_VARIANTS,
-  program: pingpongProgram,
+  groups: pingpongGroups(3, 2),
   invariants: () => [ackedPingsAreDurable(), recoveredRecordsIntact(), clientsFinish()],
   sometimes: {
     'a torn log tail was recovered': (record) => record.observation.type === 'torn-tail-recovered',

@@ -13,7 +13,7 @@ import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { encodeCommand, serverState } from '../invariants/raft-common.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, Link, ScriptStep, Verdict } from '../sim/types.ts';
-import { RAFT_VARIANTS, raftProgram } from '../systems/raft/program.ts';
+import { RAFT_VARIANTS, raftGroups } from '../systems/raft/program.ts';
 import { cut, exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
@@ -83,8 +83,6 @@ registerScenario({
   description:
     'Forces the Figure 8 interleaving of the Raft paper; a leader that commits an earlier-term entry by counting replicas is caught.',
   system: 'raft',
-  nodes: 5,
-  clients: 0,
   durationUs: 1000 * MS,
   settleUs: 2000 * MS,
   faults: { eligible: [], swarm: false },
@@ -92,7 +90,7 @@ registerScenario({
   variants: RAFT_VARIANTS,
   // Long election timeouts: only the script starts elections. One entry per append and no
   // pre-vote, as in the paper's story.
-  program: raftProgram({
+  groups: raftGroups(5, 0, {
     electionTicks: 150,
     preVote: false,
     checkQuorum: false,

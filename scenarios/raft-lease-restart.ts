@@ -13,7 +13,7 @@ import { raftLeaseSometimes, raftSafetyInvariants } from '../invariants/raft.ts'
 import { encodeCommand, serverState } from '../invariants/raft-common.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
-import { LEASE_VARIANTS, raftProgram } from '../systems/raft/program.ts';
+import { LEASE_VARIANTS, raftGroups } from '../systems/raft/program.ts';
 import { cut, exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
@@ -82,14 +82,12 @@ registerScenario({
   description:
     'Forces a lease read across a follower restart: a server that votes as soon as it boots lets a new leader commit while the old one still answers reads under its lease.',
   system: 'raft',
-  nodes: 3,
-  clients: 0,
   durationUs: 600 * MS,
   settleUs: 2000 * MS,
   faults: { eligible: [], swarm: false },
   workload: {},
   variants: LEASE_VARIANTS,
-  program: raftProgram({ electionTicks: 150, readMode: 'lease' }),
+  groups: raftGroups(3, 0, { electionTicks: 150, readMode: 'lease' }),
   invariants: () => raftSafetyInvariants(),
   sometimes: raftLeaseSometimes,
   checks,

@@ -113,7 +113,7 @@ function appliedIds(view: ClusterView, node: number): string[] | undefined {
 
 function runningServers(view: ClusterView): number[] {
   const running: number[] = [];
-  for (let node = 0; node < view.nodes; node++) {
+  for (const node of view.servers) {
     if (serverState(view, node) !== undefined) {
       running.push(node);
     }
@@ -297,7 +297,7 @@ function sinceMark(bound: 'most' | 'least', limit: number, what: string, name: s
 function logUnder(limit: number): Check {
   return (view) => {
     assert(view.fileSize !== undefined, 'a state-size bound needs a view that reads file sizes');
-    for (let node = 0; node < view.nodes; node++) {
+    for (const node of view.servers) {
       const size = view.fileSize(node, LOG_FILE);
       if (size >= limit) {
         return `${nodeName(node)}'s ${LOG_FILE} holds ${size} bytes, not under ${limit}: the log is not trimmed after snapshots`;

@@ -8,7 +8,7 @@
 import { raftLivenessInvariant, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { FaultKind, ObservationRecord } from '../sim/types.ts';
-import { RAFT_VARIANTS, raftProgram } from '../systems/raft/program.ts';
+import { RAFT_VARIANTS, raftGroups } from '../systems/raft/program.ts';
 import {
   ELECTION_TIMEOUT_MS,
   ids,
@@ -62,14 +62,15 @@ function registerMit(test: MitTest): void {
     name: test.name,
     description: test.description,
     system: 'raft',
-    nodes: test.servers,
-    clients: test.clients ?? 0,
     durationUs: nominal.durationUs(),
     settleUs: SECOND,
     faults: { eligible, swarm: false },
     workload: {},
     variants: RAFT_VARIANTS,
-    program: raftProgram({ ...MIT_RAFT_OPTIONS, ...snapshotOptions }),
+    groups: raftGroups(test.servers, test.clients ?? 0, {
+      ...MIT_RAFT_OPTIONS,
+      ...snapshotOptions,
+    }),
     invariants: (plan) => [
       ...raftSafetyInvariants(),
       ...(test.liveness

@@ -4,8 +4,9 @@
 import { raftLivenessInvariant, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario } from '../sim/scenario.ts';
-import { FAULT_KINDS, type Plan, type ScriptStep } from '../sim/types.ts';
-import { RAFT_VARIANTS, raftProgram } from '../systems/raft/program.ts';
+import { Topology } from '../sim/topology.ts';
+import { FAULT_KINDS, type NodeId, type Plan, type ScriptStep } from '../sim/types.ts';
+import { RAFT_VARIANTS, raftGroups } from '../systems/raft/program.ts';
 
 const SECOND = 1_000_000;
 
@@ -14,8 +15,6 @@ registerScenario({
   description:
     'Five Raft servers under every fault kind while three clients propose; safety always, a leader and fresh commits after settle.',
   system: 'raft',
-  nodes: 5,
-  clients: 3,
   durationUs: 10 * SECOND,
   settleUs: 5 * SECOND,
   faults: {
@@ -26,7 +25,7 @@ registerScenario({
   },
   workload: {},
   variants: RAFT_VARIANTS,
-  program: raftProgram({ snapshotEveryEntries: 200, logRewriteBytes: 32 * 1024 }),
+  groups: raftGroups(5, 3, { snapshotEveryEntries: 200, logRewriteBytes: 32 * 1024 }),
   invariants: (plan) => [
     ...raftSafetyInvariants(),
     raftLivenessInvariant({
@@ -47,11 +46,12 @@ function membershipChurn(seed: number, plan: Plan): ScriptStep[] {
   if (!random.chance(0.5)) {
     return [];
   }
-  const node = random.int(plan.nodes);
+  const servers = Topology.of(plan).members('servers');
+  const node = servers[random.int(servers.length)] as NodeId;
   const removeAtUs = random.between(SECOND, Math.floor(plan.durationUs / 2));
   const addAtUs = removeAtUs + random.between(SECOND / 2, 3 * SECOND);
   const steps: ScriptStep[] = [];
-  for (let server = 0; server < plan.nodes; server++) {
+  for (const server of servers) {
     for (const [atUs, change] of [
       [removeAtUs, 'remove'],
       [addAtUs, 'add'],

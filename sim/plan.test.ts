@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { decodePlan, encodePlan, PlanError, planFor, validatePlan } from './plan.ts';
 import { findScenario } from './scenario.ts';
+import { nodeNames } from './topology.ts';
 import { FAULT_KINDS, type Plan } from './types.ts';
 
 const pingpong = findScenario('pingpong')!;
@@ -65,8 +66,7 @@ describe('plans', () => {
         const base = planFor(pingpong, generated.seed);
         const plan: Plan = {
           ...base,
-          nodes: generated.nodes,
-          clients: 0,
+          groups: [{ name: 'servers', client: false, nodes: nodeNames('n', generated.nodes) }],
           knobs: { ...base.knobs, dropProbability: generated.drop, faultKinds: generated.kinds },
           faults: generated.crashes.map((crash) => ({
             atUs: crash.atUs,
@@ -101,6 +101,10 @@ describe('plans', () => {
     ],
     ['plan.script[0].kind', (plan) => (plan.script = [{ atUs: 1, kind: 'explode' } as never])],
     ['plan.format', (plan) => ((plan as { format: unknown }).format = 99)],
+    ['plan.groups[1].name', (plan) => (plan.groups[1]!.name = 'servers')],
+    ['plan.groups[1].nodes[0]', (plan) => (plan.groups[1]!.nodes[0] = 'n1')],
+    ['plan.groups[0].client', (plan) => ((plan.groups[0] as { client: unknown }).client = 1)],
+    ['plan.groups', (plan) => (plan.groups = [])],
     [
       'plan.workload.opsPerClient',
       (plan) => ((plan.workload as Record<string, unknown>)['opsPerClient'] = [1]),
@@ -114,4 +118,14 @@ describe('plans', () => {
       expect(() => validatePlan(plan)).toThrow(field);
     });
   }
+
+  it('migrates a format-1 plan (servers and clients counted) to groups of named nodes', () => {
+    const current = planFor(pingpong, 4);
+    const { groups: _groups, ...rest } = current;
+    const old = { ...rest, format: 1, nodes: 3, clients: 2 };
+    const migrated = validatePlan(old);
+    expect(migrated).toEqual(current);
+    expect(decodePlan(encodePlan(migrated))).toEqual(current);
+    expect(() => validatePlan({ ...old, nodes: 0 })).toThrow('plan.nodes');
+  });
 });

@@ -5,19 +5,32 @@ import { decode, encode } from '@msgpack/msgpack';
 
 import { assert } from './assert.ts';
 import { Random } from './random.ts';
-import type { Scenario } from './scenario.ts';
+import { planGroups, type Scenario } from './scenario.ts';
+import { NODES_MAX, Topology } from './topology.ts';
 import {
   FAULT_KINDS,
   type FaultEvent,
   type FaultKind,
   type Knobs,
   type Link,
+  type NodeId,
   PARTITION_SHAPES,
   type PartitionShape,
   PLAN_FORMAT,
   type Plan,
+  type PlanGroup,
   PROBABILITY_KNOBS,
 } from './types.ts';
+
+/** The shapes over all servers at once, drawn for every partition episode. */
+const CLASSIC_SHAPES = [
+  'isolate',
+  'majority-minority',
+  'one-way',
+  'bridge',
+  'ring',
+  'groups',
+] as const satisfies readonly PartitionShape[];
 
 const MS = 1000;
 
@@ -45,17 +58,17 @@ export function planFor(scenario: Scenario, seed: number, variant: string | null
   assert(Number.isSafeInteger(seed) && seed >= 0, 'a seed is a non-negative integer');
   const random = Random.fromSeed(seed).fork('plan');
   const kinds = chooseKinds(scenario, random.fork('kinds'));
+  const groups = planGroups(scenario);
   const base: Plan = {
     format: PLAN_FORMAT,
     scenario: scenario.name,
     variant,
     seed,
-    nodes: scenario.nodes,
-    clients: scenario.clients,
+    groups,
     durationUs: scenario.durationUs,
     settleUs: scenario.settleUs,
     knobs: chooseKnobs(kinds, random.fork('knobs')),
-    faults: chooseFaults(scenario, kinds, random.fork('faults')),
+    faults: chooseFaults(scenario, new Topology(groups), kinds, random.fork('faults')),
     script: [],
     workload: { ...scenario.workload },
   };
@@ -105,19 +118,24 @@ function roundProbability(value: number): number {
   return Math.round(value * 10_000) / 10_000;
 }
 
-function chooseFaults(scenario: Scenario, kinds: FaultKind[], random: Random): FaultEvent[] {
+function chooseFaults(
+  scenario: Scenario,
+  topology: Topology,
+  kinds: FaultKind[],
+  random: Random,
+): FaultEvent[] {
   const faults: FaultEvent[] = [];
   const episodesMax = scenario.faults.episodesMax ?? 6;
   const durationUs = scenario.durationUs;
-  const servers = range(scenario.nodes);
-  const everyone = range(scenario.nodes + scenario.clients);
   for (const kind of kinds) {
     const stream = random.fork(kind);
+    const excluded = scenario.faults.excludeGroups?.[kind] ?? [];
+    const victims = topology.servers.filter((node) => !excluded.includes(topology.groupOf(node)));
     const episodes = stream.between(1, episodesMax);
     for (let episode = 0; episode < episodes; episode++) {
       const atUs = stream.between(0, durationUs - 1);
       const lengthUs = stream.between(10 * MS, Math.max(10 * MS, Math.floor(durationUs / 4)));
-      addEpisode(faults, { kind, atUs, lengthUs, servers, everyone, random: stream });
+      addEpisode(faults, { kind, atUs, lengthUs, topology, victims, random: stream });
     }
   }
   return faults;
@@ -127,38 +145,49 @@ interface Episode {
   kind: FaultKind;
   atUs: number;
   lengthUs: number;
-  servers: number[];
-  everyone: number[];
+  topology: Topology;
+  /** The nodes a node fault of this kind may pick: servers of the groups not excluded. */
+  victims: NodeId[];
   random: Random;
 }
 
 function addEpisode(faults: FaultEvent[], episode: Episode): void {
-  const { atUs, lengthUs, servers, random } = episode;
+  const { atUs, lengthUs, topology, victims, random } = episode;
   const endUs = atUs + lengthUs;
-  switch (episode.kind) {
-    case 'partition': {
-      const shape = random.pick(PARTITION_SHAPES);
-      const flaps = random.chance(0.2) ? random.between(2, 6) : 1;
-      const stepUs = Math.max(1, Math.floor(lengthUs / (2 * flaps)));
-      const links = partitionLinks(shape, servers, episode.everyone, random);
-      for (let flap = 0; flap < flaps; flap++) {
-        const startUs = atUs + 2 * flap * stepUs;
-        faults.push({ atUs: startUs, kind: 'partition', shape, links });
-        faults.push({ atUs: startUs + stepUs, kind: 'heal' });
-      }
+  if (episode.kind === 'partition') {
+    const classic = random.pick(CLASSIC_SHAPES);
+    const flaps = random.chance(0.2) ? random.between(2, 6) : 1;
+    const stepUs = Math.max(1, Math.floor(lengthUs / (2 * flaps)));
+    const servers = [...topology.servers];
+    const everyone = Array.from({ length: topology.size }, (_, node) => node);
+    const links = partitionLinks(classic, servers, everyone, random);
+    // Group-aware shapes come from a stream of their own, so the draws above (and every
+    // episode after) stay what they were before the topology knew groups.
+    const aware = groupAwarePartition(classic, topology, random.fork(`shape@${atUs}`));
+    for (let flap = 0; flap < flaps; flap++) {
+      const startUs = atUs + 2 * flap * stepUs;
+      faults.push({ atUs: startUs, kind: 'partition', shape: classic, links, ...aware });
+      faults.push({ atUs: startUs + stepUs, kind: 'heal' });
+    }
+    return;
+  }
+  if (episode.kind === 'crash' || episode.kind === 'pause' || episode.kind === 'clock') {
+    if (victims.length === 0) {
       return;
     }
+  }
+  switch (episode.kind) {
     case 'crash': {
-      const node = random.pick(servers);
+      const node = random.pick(victims);
       faults.push({ atUs, kind: 'crash', node });
       faults.push({ atUs: endUs, kind: 'restart', node });
       return;
     }
     case 'pause':
-      faults.push({ atUs, kind: 'pause', node: random.pick(servers), durationUs: lengthUs });
+      faults.push({ atUs, kind: 'pause', node: random.pick(victims), durationUs: lengthUs });
       return;
     case 'clock': {
-      const node = random.pick(servers);
+      const node = random.pick(victims);
       if (random.chance(0.5)) {
         const deltaUs = random.between(-1000 * MS, 1000 * MS);
         faults.push({ atUs, kind: 'clock-jump', node, deltaUs });
@@ -173,10 +202,10 @@ function addEpisode(faults: FaultEvent[], episode: Episode): void {
       return;
     }
     case 'latent-sector':
-      faults.push({ atUs, kind: 'latent-sector', node: random.pick(servers) });
-      return;
     case 'fsync-error':
-      faults.push({ atUs, kind: 'fsync-error', node: random.pick(servers) });
+      if (victims.length > 0) {
+        faults.push({ atUs, kind: episode.kind, node: random.pick(victims) });
+      }
       return;
     default:
       // Knob-only kinds (drop, duplicate, latency-tail, torn-write, read-corruption,
@@ -185,8 +214,78 @@ function addEpisode(faults: FaultEvent[], episode: Episode): void {
   }
 }
 
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, index) => index);
+type AwarePartition = { shape?: PartitionShape; links?: Link[]; groups?: string[] };
+
+/**
+ * Replaces a classic partition with a group-aware one on some episodes: isolate one server
+ * from everyone (clients too); and where there are several groups, split one server group
+ * into a majority and a minority, or cut one group off from another. Returns nothing to
+ * keep the classic shape.
+ */
+function groupAwarePartition(
+  classic: PartitionShape,
+  topology: Topology,
+  random: Random,
+): AwarePartition {
+  const serverGroups = topology.serverGroups();
+  const several = topology.groups.filter((group) => group.members.length > 0).length > 2;
+  if (!several) {
+    // One server group (and its clients): isolation sometimes reaches the clients too.
+    if (classic === 'isolate' && random.chance(0.5)) {
+      const node = random.pick([...topology.servers]);
+      return { shape: 'isolate-node', links: isolateNodeLinks(node, topology.size) };
+    }
+    return {};
+  }
+  if (random.chance(0.4)) {
+    return {};
+  }
+  const choice = random.int(3);
+  if (choice === 0) {
+    const node = random.pick([...topology.servers]);
+    return {
+      shape: 'isolate-node',
+      links: isolateNodeLinks(node, topology.size),
+      groups: [topology.groupOf(node)],
+    };
+  }
+  const splittable = serverGroups.filter((group) => group.members.length >= 2);
+  if (choice === 1 && splittable.length > 0) {
+    const group = random.pick(splittable);
+    const shuffled = random.shuffle([...group.members]);
+    const minority = Math.max(1, Math.floor((shuffled.length - 1) / 2));
+    return {
+      shape: 'split-group',
+      links: cutBetween(shuffled.slice(0, minority), shuffled.slice(minority)),
+      groups: [group.name],
+    };
+  }
+  const first = random.pick(serverGroups);
+  const others = topology.groups.filter(
+    (group) => group.name !== first.name && group.members.length > 0,
+  );
+  const second = random.pick(others);
+  return {
+    shape: 'cut-groups',
+    links: cutBetween([...first.members], [...second.members]),
+    groups: [first.name, second.name],
+  };
+}
+
+function isolateNodeLinks(node: NodeId, size: number): Link[] {
+  const others = Array.from({ length: size }, (_, other) => other).filter((o) => o !== node);
+  return cutBetween([node], others);
+}
+
+/** Every directed link between the two sides, both ways. */
+function cutBetween(sideA: readonly NodeId[], sideB: readonly NodeId[]): Link[] {
+  const links: Link[] = [];
+  for (const a of sideA) {
+    for (const b of sideB) {
+      links.push([a, b], [b, a]);
+    }
+  }
+  return links;
 }
 
 /** The directed links a partition of the given shape cuts. Clients join a random side. */
@@ -230,8 +329,10 @@ function serverGroups(shape: PartitionShape, shuffled: number[], random: Random)
   const count = shuffled.length;
   switch (shape) {
     case 'isolate':
+    case 'isolate-node':
       return [shuffled.slice(0, 1), shuffled.slice(1)];
     case 'majority-minority':
+    case 'split-group':
     case 'one-way': {
       const minority = Math.max(1, Math.floor((count - 1) / 2));
       return [shuffled.slice(0, minority), shuffled.slice(minority)];
@@ -247,7 +348,8 @@ function serverGroups(shape: PartitionShape, shuffled: number[], random: Random)
     }
     case 'ring':
       return [shuffled.slice()];
-    case 'groups': {
+    case 'groups':
+    case 'cut-groups': {
       const groupCount = random.between(2, Math.max(2, Math.min(count, 4)));
       const groups: number[][] = Array.from({ length: groupCount }, () => []);
       shuffled.forEach((node, index) => {
@@ -325,11 +427,41 @@ function list(value: unknown, path: Path): unknown[] {
   return value;
 }
 
-/** Checks every field of a plan; a bad one raises a PlanError naming it. */
-export function validatePlan(value: unknown): Plan {
+/**
+ * A format-1 plan (before topologies) as format 2: its servers become the group `servers`
+ * (n1…) and its clients the group `clients` (c1…), the shape every scenario had then.
+ */
+export function migratePlan(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return value;
+  }
+  const plan = value as Record<string, unknown>;
+  if (plan['format'] !== 1) {
+    return value;
+  }
+  const nodes = integer(plan['nodes'], 'plan.nodes', 1, NODES_MAX);
+  const clients = integer(plan['clients'], 'plan.clients', 0, NODES_MAX);
+  const { nodes: _nodes, clients: _clients, ...rest } = plan;
+  const groups: PlanGroup[] = [
+    { name: 'servers', client: false, nodes: names('n', nodes) },
+    { name: 'clients', client: true, nodes: names('c', clients) },
+  ];
+  return { ...rest, format: PLAN_FORMAT, groups };
+}
+
+function names(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `${prefix}${index + 1}`);
+}
+
+/**
+ * Checks every field of a plan (migrating an older format first) and returns it; a bad
+ * field raises a PlanError naming it.
+ */
+export function validatePlan(input: unknown): Plan {
+  const value = migratePlan(input);
   const plan = record(value, 'plan');
   if (plan['format'] !== PLAN_FORMAT) {
-    fail('plan.format', `${PLAN_FORMAT}`, plan['format']);
+    fail('plan.format', `${PLAN_FORMAT} (or 1, which is migrated)`, plan['format']);
   }
   if (typeof plan['scenario'] !== 'string' || plan['scenario'].length === 0) {
     fail('plan.scenario', 'a scenario name', plan['scenario']);
@@ -338,12 +470,10 @@ export function validatePlan(value: unknown): Plan {
     fail('plan.variant', 'a variant name or null', plan['variant']);
   }
   integer(plan['seed'], 'plan.seed');
-  const nodes = integer(plan['nodes'], 'plan.nodes', 1, 64);
-  const clients = integer(plan['clients'], 'plan.clients', 0, 256);
+  const total = validateGroups(plan['groups'], 'plan.groups');
   const durationUs = integer(plan['durationUs'], 'plan.durationUs', 1);
   integer(plan['settleUs'], 'plan.settleUs');
   validateKnobs(plan['knobs'], 'plan.knobs');
-  const total = nodes + clients;
   list(plan['faults'], 'plan.faults').forEach((fault, index) => {
     validateFault(fault, `plan.faults[${index}]`, total, durationUs);
   });
@@ -357,6 +487,33 @@ export function validatePlan(value: unknown): Plan {
     }
   }
   return value as Plan;
+}
+
+/** Checks the topology; returns the number of nodes. */
+function validateGroups(value: unknown, path: Path): number {
+  const groupNames = new Set<string>();
+  const nodeNames = new Set<string>();
+  list(value, path).forEach((item, index) => {
+    const group = record(item, `${path}[${index}]`);
+    const name = group['name'];
+    if (typeof name !== 'string' || name.length === 0 || groupNames.has(name)) {
+      fail(`${path}[${index}].name`, 'a group name used once', name);
+    }
+    groupNames.add(name);
+    if (typeof group['client'] !== 'boolean') {
+      fail(`${path}[${index}].client`, 'true or false', group['client']);
+    }
+    list(group['nodes'], `${path}[${index}].nodes`).forEach((node, at) => {
+      if (typeof node !== 'string' || node.length === 0 || nodeNames.has(node)) {
+        fail(`${path}[${index}].nodes[${at}]`, 'a node name used once', node);
+      }
+      nodeNames.add(node);
+    });
+  });
+  if (nodeNames.size === 0 || nodeNames.size > NODES_MAX) {
+    fail(path, `groups of 1 to ${NODES_MAX} nodes in all`, nodeNames.size);
+  }
+  return nodeNames.size;
 }
 
 function validateKnobs(value: unknown, path: Path): void {
@@ -389,6 +546,13 @@ function validateFault(value: unknown, path: Path, total: number, durationUs: nu
   if (kind === 'partition') {
     if (!PARTITION_SHAPES.includes(fault['shape'] as PartitionShape)) {
       fail(`${path}.shape`, `one of ${PARTITION_SHAPES.join(', ')}`, fault['shape']);
+    }
+    if (fault['groups'] !== undefined) {
+      list(fault['groups'], `${path}.groups`).forEach((group, index) => {
+        if (typeof group !== 'string') {
+          fail(`${path}.groups[${index}]`, 'a group name', group);
+        }
+      });
     }
     list(fault['links'], `${path}.links`).forEach((link, index) => {
       const pair = list(link, `${path}.links[${index}]`);

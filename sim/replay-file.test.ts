@@ -114,8 +114,10 @@ describe('replay files', () => {
       return encode(copy);
     };
     expect(() =>
-      decodeReplay(mutate((copy) => ((copy['plan'] as { nodes: number }).nodes = -1))),
-    ).toThrow(/damaged.*plan\.nodes/);
+      decodeReplay(
+        mutate((copy) => ((copy['plan'] as { groups: { nodes: unknown }[] }).groups[0]!.nodes = 3)),
+      ),
+    ).toThrow(/damaged.*plan\.groups\[0\]\.nodes/);
     expect(() => decodeReplay(mutate((copy) => delete copy['expected']))).toThrow(/expected/);
     expect(() =>
       decodeReplay(

@@ -13,7 +13,7 @@ import { DecodeError, decode, encode } from '@msgpack/msgpack';
 import { assert } from './assert.ts';
 import { PlanError, validatePlan } from './plan.ts';
 import { runPlan } from './run.ts';
-import type { Scenario } from './scenario.ts';
+import { clientCount, type Scenario, serverCount } from './scenario.ts';
 import type { RunOptions } from './simulation.ts';
 import type { TraceRecorder } from './trace-log.ts';
 import type { Outcome, Plan, RunResult, Violation, WorkloadValue } from './types.ts';
@@ -39,6 +39,7 @@ export type FindingKind =
 export type ExpectedOutcome = { outcome: 'fails'; invariant: string } | { outcome: 'passes' };
 
 export interface ScenarioParameters {
+  /** Nodes of the server groups and of the client groups, all groups together. */
   nodes: number;
   clients: number;
   durationUs: number;
@@ -84,8 +85,8 @@ export function faultlineVersion(): string {
 
 export function scenarioParameters(scenario: Scenario): ScenarioParameters {
   return {
-    nodes: scenario.nodes,
-    clients: scenario.clients,
+    nodes: serverCount(scenario),
+    clients: clientCount(scenario),
     durationUs: scenario.durationUs,
     settleUs: scenario.settleUs,
     workload: { ...scenario.workload },
@@ -166,7 +167,7 @@ export function decodeReplay(bytes: Uint8Array, source = 'the file'): ReplayFile
   }
   checkFields(file, source);
   try {
-    validatePlan(file['plan']);
+    file['plan'] = validatePlan(file['plan']); // migrated when it is of an older format
   } catch (error) {
     if (error instanceof PlanError) {
       damaged(source, error.message);

@@ -1,6 +1,6 @@
 // One seed, one run: the entry point the CLI, the fuzzer, replay and tests share.
 import { planFor } from './plan.ts';
-import { findScenario, type Scenario } from './scenario.ts';
+import { findScenario, resolveVariant, type Scenario } from './scenario.ts';
 import { type RunOptions, Simulation } from './simulation.ts';
 import type { Plan, RunResult } from './types.ts';
 
@@ -19,7 +19,7 @@ export function scenarioNamed(name: string): Scenario {
 }
 
 export function checkVariant(scenario: Scenario, variant: string | null): void {
-  if (variant !== null && !(variant in scenario.variants)) {
+  if (variant !== null && resolveVariant(scenario, variant) === undefined) {
     const known = Object.keys(scenario.variants).join(', ') || 'none';
     throw new UnknownScenarioError(
       `scenario ${scenario.name} has no variant ${JSON.stringify(variant)} (known: ${known})`,

@@ -1,17 +1,44 @@
 // A scenario is declared, not coded imperatively: a system, a cluster shape, a workload, a
 // fault profile, invariants and `sometimes` assertions. `planFor` turns it and a seed into a
 // plan; the simulator runs the plan.
+import { NODES_MAX, nodeNames } from './topology.ts';
 import type {
   ClusterView,
   FaultKind,
   Invariant,
-  NodeContext,
-  NodeProgram,
   ObservationRecord,
   Plan,
+  PlanGroup,
+  ProgramFactory,
   Verdict,
   WorkloadValue,
 } from './types.ts';
+
+/** One kind of node in a scenario: a name, a size and the program its nodes run. */
+export interface GroupSpec {
+  name: string;
+  size: number;
+  /** Node names are `${prefix}1`, `${prefix}2`, … (default: the group name). */
+  prefix?: string;
+  /** A one-node group's node is named by its prefix alone (`db`, `relay`). */
+  alone?: boolean;
+  /** Client groups drive the workload and record history; faults never pick them as victims. */
+  client?: boolean;
+  program: ProgramFactory;
+}
+
+/** The classic shape: one group of servers (`n1`…) and one of clients (`c1`…). */
+export function serversAndClients(
+  servers: number,
+  clients: number,
+  server: ProgramFactory,
+  client: ProgramFactory,
+): GroupSpec[] {
+  return [
+    { name: 'servers', size: servers, prefix: 'n', program: server },
+    { name: 'clients', size: clients, prefix: 'c', client: true, program: client },
+  ];
+}
 
 export interface FaultProfile {
   /** The fault kinds a seed may turn on. */
@@ -20,6 +47,8 @@ export interface FaultProfile {
   swarm: boolean;
   /** Upper bound on discrete fault episodes per kind per seed. */
   episodesMax?: number;
+  /** Server groups a node fault of that kind never picks (a crash-free database, say). */
+  excludeGroups?: Partial<Record<FaultKind, readonly string[]>>;
 }
 
 export interface Budgets {
@@ -31,8 +60,8 @@ export interface Scenario {
   name: string;
   description: string;
   system: string;
-  nodes: number;
-  clients: number;
+  /** The topology, in id order: each group's nodes run the group's program. */
+  groups: GroupSpec[];
   durationUs: number;
   settleUs: number;
   faults: FaultProfile;
@@ -44,8 +73,6 @@ export interface Scenario {
   shrinkableWorkload?: Readonly<Record<string, number>>;
   /** Known-bug variants: name → the one realistic mistake it makes. */
   variants: Record<string, string>;
-  /** Builds the program for node `context.id` (servers first, then clients). */
-  program(context: NodeContext): NodeProgram;
   /** Fresh invariant instances for one run. */
   invariants(plan: Plan): Invariant[];
   /** Conditions some seeds must reach: name → predicate over observations. */
@@ -63,7 +90,70 @@ export function registerScenario(scenario: Scenario): void {
   if (registry.has(scenario.name)) {
     throw new Error(`scenario ${scenario.name} is registered twice`);
   }
+  checkGroups(scenario);
   registry.set(scenario.name, scenario);
+}
+
+/** The plan's topology as the scenario declares it. */
+export function planGroups(scenario: Pick<Scenario, 'groups'>): PlanGroup[] {
+  return scenario.groups.map((group) => ({
+    name: group.name,
+    client: group.client === true,
+    nodes: nodeNames(group.prefix ?? group.name, group.size, group.alone === true),
+  }));
+}
+
+/** A scenario's groups have unique names and produce unique node names. */
+export function checkGroups(scenario: Pick<Scenario, 'name' | 'groups'>): void {
+  const groups = new Set<string>();
+  const names = new Set<string>();
+  let total = 0;
+  for (const group of scenario.groups) {
+    if (groups.has(group.name)) {
+      throw new Error(`scenario ${scenario.name} declares group ${group.name} twice`);
+    }
+    groups.add(group.name);
+    total += group.size;
+  }
+  for (const plan of planGroups(scenario)) {
+    for (const name of plan.nodes) {
+      if (names.has(name)) {
+        throw new Error(`scenario ${scenario.name} names two nodes ${name}`);
+      }
+      names.add(name);
+    }
+  }
+  if (total === 0 || total > NODES_MAX) {
+    throw new Error(`scenario ${scenario.name} has ${total} nodes; a run has 1 to ${NODES_MAX}`);
+  }
+}
+
+/** Nodes in the scenario's server groups. */
+export function serverCount(scenario: Pick<Scenario, 'groups'>): number {
+  return scenario.groups.reduce((sum, group) => sum + (group.client ? 0 : group.size), 0);
+}
+
+/** Nodes in the scenario's client groups. */
+export function clientCount(scenario: Pick<Scenario, 'groups'>): number {
+  return scenario.groups.reduce((sum, group) => sum + (group.client ? group.size : 0), 0);
+}
+
+/** The program factory of a plan group, or undefined when the scenario has no such group. */
+export function groupProgram(scenario: Scenario, group: string): ProgramFactory | undefined {
+  return scenario.groups.find((spec) => spec.name === group)?.program;
+}
+
+/** Resolves a variant name: exact, or `raft:x` for a scenario listing `x`, or the reverse. */
+export function resolveVariant(scenario: Scenario, name: string): string | undefined {
+  if (name in scenario.variants) {
+    return name;
+  }
+  const colon = name.indexOf(':');
+  if (colon > 0 && name.slice(colon + 1) in scenario.variants) {
+    return name.slice(colon + 1);
+  }
+  const prefixed = Object.keys(scenario.variants).filter((key) => key.endsWith(`:${name}`));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 export function findScenario(name: string): Scenario | undefined {
@@ -72,4 +162,20 @@ export function findScenario(name: string): Scenario | undefined {
 
 export function allScenarios(): Scenario[] {
   return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The bug a plan's variant switches on in one subsystem: `raft:x` names bug x of `raft`
+ * (and nothing of any other part); a plain `x` is the single-system form, offered to every
+ * part, each of which ignores a name it does not know.
+ */
+export function variantFor(variant: string | null, subsystem: string): string | null {
+  if (variant === null) {
+    return null;
+  }
+  const colon = variant.indexOf(':');
+  if (colon < 0) {
+    return variant;
+  }
+  return variant.slice(0, colon) === subsystem ? variant.slice(colon + 1) : null;
 }

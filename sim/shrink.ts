@@ -5,7 +5,8 @@
 // smaller chunks, then singles), so the result is never larger than ddmin alone would give.
 import { assert } from './assert.ts';
 import { validatePlan } from './plan.ts';
-import { type FaultEvent, type Plan, PROBABILITY_KNOBS } from './types.ts';
+import { Topology } from './topology.ts';
+import { type FaultEvent, type NodeId, type Plan, PROBABILITY_KNOBS } from './types.ts';
 
 export interface ShrinkBudget {
   /** Stop proposing candidates after this much wall time. */
@@ -163,27 +164,67 @@ function ddminList<T>(
   }
 }
 
-/** Drops the last client; its links and faults go with it (clients are the highest ids). */
+/**
+ * Drops a client: the last node of a client group that no server follows, so that no
+ * server's id shifts (script messages may name servers). Its faults, links and script steps
+ * go with it; the nodes after it move down one id.
+ */
 function shrinkClients(shrinker: Shrinker): void {
-  for (let step = 0; step < 256 && shrinker.plan.clients > 0; step++) {
+  for (let step = 0; step < 256; step++) {
     const plan = shrinker.plan;
-    const gone = plan.nodes + plan.clients - 1;
-    const faults: FaultEvent[] = [];
-    for (const fault of plan.faults) {
-      if ('node' in fault && fault.node === gone) {
-        continue;
-      }
-      if (fault.kind === 'partition') {
-        faults.push({ ...fault, links: fault.links.filter(([a, b]) => a !== gone && b !== gone) });
-      } else {
-        faults.push(fault);
+    const candidates = removableClients(plan);
+    let removed = false;
+    for (const { group, node } of candidates) {
+      if (shrinker.try(withoutNode(plan, group, node))) {
+        removed = true;
+        break;
       }
     }
-    const script = plan.script.filter((step) => !(step.kind === 'inject' && step.node === gone));
-    if (!shrinker.try({ ...clonePlan(plan), clients: plan.clients - 1, faults, script })) {
+    if (!removed) {
       return;
     }
   }
+}
+
+/** The last node of each client group that comes after every server, last group first. */
+function removableClients(plan: Plan): { group: number; node: NodeId }[] {
+  const topology = Topology.of(plan);
+  const lastServer = Math.max(-1, ...topology.servers);
+  const found: { group: number; node: NodeId }[] = [];
+  plan.groups.forEach((group, index) => {
+    const members = topology.members(group.name);
+    const last = members[members.length - 1];
+    if (group.client && last !== undefined && last > lastServer) {
+      found.push({ group: index, node: last });
+    }
+  });
+  return found.reverse();
+}
+
+function withoutNode(plan: Plan, groupIndex: number, gone: NodeId): Plan {
+  const shift = (node: NodeId) => (node > gone ? node - 1 : node);
+  const faults: FaultEvent[] = [];
+  for (const fault of plan.faults) {
+    if ('node' in fault) {
+      if (fault.node !== gone) {
+        faults.push({ ...fault, node: shift(fault.node) });
+      }
+    } else if (fault.kind === 'partition') {
+      const links = fault.links
+        .filter(([a, b]) => a !== gone && b !== gone)
+        .map(([a, b]): [NodeId, NodeId] => [shift(a), shift(b)]);
+      faults.push({ ...fault, links });
+    } else {
+      faults.push(fault);
+    }
+  }
+  const script = plan.script
+    .filter((step) => !(step.kind === 'inject' && step.node === gone))
+    .map((step) => (step.kind === 'inject' ? { ...step, node: shift(step.node) } : step));
+  const groups = plan.groups.map((group, index) =>
+    index === groupIndex ? { ...group, nodes: group.nodes.slice(0, -1) } : group,
+  );
+  return { ...clonePlan(plan), groups, faults, script };
 }
 
 /**
@@ -297,7 +338,7 @@ export function planSize(plan: Plan): PlanSize {
   return {
     faultEvents: plan.faults.length,
     scriptSteps: plan.script.length,
-    clients: plan.clients,
+    clients: Topology.of(plan).clients.length,
     durationUs: plan.durationUs,
   };
 }

@@ -9,7 +9,8 @@ import { Logger, type LogSink } from './log.ts';
 import { Network } from './network.ts';
 import { EventKind, EventQueue, SimEvent } from './queue.ts';
 import { Random } from './random.ts';
-import type { Budgets, Scenario } from './scenario.ts';
+import { type Budgets, groupProgram, type Scenario } from './scenario.ts';
+import { Topology } from './topology.ts';
 import { digestValue, TraceHash } from './trace.ts';
 import type { TraceRecorder } from './trace-log.ts';
 import {
@@ -19,6 +20,7 @@ import {
   HARNESS,
   type HistoryOperation,
   type Invariant,
+  type InvokeOptions,
   type Message,
   type NodeContext,
   type NodeId,
@@ -28,6 +30,7 @@ import {
   type Outcome,
   type Phase,
   type Plan,
+  type ProgramFactory,
   type RunResult,
   type RunStats,
   type Violation,
@@ -78,6 +81,8 @@ export class NodeSlot {
   constructor(
     readonly id: NodeId,
     readonly name: string,
+    readonly group: string,
+    readonly makeProgram: ProgramFactory,
     readonly disk: Disk,
     readonly random: Random,
   ) {}
@@ -114,9 +119,15 @@ export class NodeSlot {
 
 class StopRun extends Error {}
 
+/** The plan names a group its scenario does not declare (an edited or foreign plan). */
+export class TopologyError extends Error {
+  override name = 'TopologyError';
+}
+
 export class Simulation {
   readonly plan: Plan;
   readonly scenario: Scenario;
+  readonly topology: Topology;
   readonly nodes: NodeSlot[];
   readonly network: Network;
   private readonly queue = new EventQueue(QUEUE_CAPACITY_MAX);
@@ -164,13 +175,26 @@ export class Simulation {
     this.plan = plan;
     this.scenario = scenario;
     const root = Random.fromSeed(plan.seed);
-    const total = plan.nodes + plan.clients;
+    this.topology = new Topology(plan.groups);
+    const total = this.topology.size;
+    const programs = new Map<string, ProgramFactory>();
+    for (const group of plan.groups) {
+      const program = groupProgram(scenario, group.name);
+      if (program === undefined) {
+        throw new TopologyError(
+          `the plan has a group ${group.name}, which scenario ${scenario.name} does not declare (it has ${scenario.groups.map((spec) => spec.name).join(', ')})`,
+        );
+      }
+      programs.set(group.name, program);
+    }
     this.nodes = [];
     for (let id = 0; id < total; id++) {
-      const name = id < plan.nodes ? `n${id + 1}` : `c${id - plan.nodes + 1}`;
+      const group = this.topology.groupOf(id);
       const disk = new Disk(root.fork(`disk:${id}`));
       disk.readCorruptionProbability = plan.knobs.readCorruptionProbability;
-      const slot = new NodeSlot(id, name, disk, root.fork(`node:${id}`));
+      const program = programs.get(group) as ProgramFactory;
+      const name = this.topology.name(id);
+      const slot = new NodeSlot(id, name, group, program, disk, root.fork(`node:${id}`));
       disk.scheduler = { scheduleSync: (syncId) => this.scheduleSync(slot, syncId) };
       this.nodes.push(slot);
     }
@@ -478,7 +502,7 @@ export class Simulation {
     slot.incarnation++;
     const context = new SimContext(this, slot);
     slot.context = context;
-    slot.program = this.scenario.program(context);
+    slot.program = slot.makeProgram(context);
     this.guardNode(slot, () => (slot.program as NodeProgram).onStart());
   }
 
@@ -786,13 +810,16 @@ export class Simulation {
     }
   }
 
-  invoke(slot: NodeSlot, input: unknown): number {
+  invoke(slot: NodeSlot, input: unknown, options?: InvokeOptions): number {
     const operation: HistoryOperation = {
       id: this.history.length,
       client: slot.id,
       input,
       callUs: this.nowUs,
     };
+    if (options?.stream !== undefined) {
+      operation.stream = options.stream;
+    }
     this.history.push(operation);
     this.stats.operations++;
     this.trace?.invoke(this, operation);
@@ -841,9 +868,13 @@ export class Simulation {
 
   private makeView(): ClusterView {
     const simulation = this;
+    const topology = this.topology;
     return {
-      nodes: this.plan.nodes,
-      clients: this.plan.clients,
+      servers: topology.servers,
+      clients: topology.clients,
+      groups: topology.groups,
+      members: (group) => topology.members(group),
+      groupOf: (node) => topology.groupOf(node),
       get timeUs() {
         return simulation.nowUs;
       },
@@ -913,6 +944,7 @@ export class SimContext implements NodeContext {
   dead = false;
   readonly id: NodeId;
   readonly name: string;
+  readonly group: string;
   readonly servers: readonly NodeId[];
   readonly clients: readonly NodeId[];
   readonly workload: Readonly<Record<string, string | number | boolean>>;
@@ -928,17 +960,22 @@ export class SimContext implements NodeContext {
     const plan = simulation.plan;
     this.id = slot.id;
     this.name = slot.name;
-    this.servers = Array.from({ length: plan.nodes }, (_, index) => index);
-    this.clients = Array.from({ length: plan.clients }, (_, index) => plan.nodes + index);
+    this.group = slot.group;
+    this.servers = simulation.topology.servers;
+    this.clients = simulation.topology.clients;
     this.workload = plan.workload;
     this.variant = plan.variant;
     this.random = slot.random.fork(`incarnation:${slot.incarnation}`);
     this.disk = slot.disk;
     this.history = {
-      invoke: (input) => simulation.invoke(slot, input),
+      invoke: (input, options) => simulation.invoke(slot, input, options),
       complete: (operationId, status, output) =>
         simulation.complete(slot, operationId, status, output),
     };
+  }
+
+  members(group: string): readonly NodeId[] {
+    return this.simulation.topology.members(group);
   }
 
   private alive(): void {

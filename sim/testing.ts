@@ -1,6 +1,6 @@
 // Helpers for tests that build small ad-hoc scenarios and plans without registering them.
 import { quietKnobs } from './plan.ts';
-import type { Scenario } from './scenario.ts';
+import { planGroups, type Scenario, serversAndClients } from './scenario.ts';
 import { type RunOptions, Simulation } from './simulation.ts';
 import {
   type NodeContext,
@@ -10,24 +10,27 @@ import {
   type RunResult,
 } from './types.ts';
 
+/** Overrides for a test scenario; `nodes` and `clients` size its servers and clients groups. */
+export type TestScenarioOverrides = Partial<Scenario> & { nodes?: number; clients?: number };
+
+/** A scenario whose servers (n1…) and clients (c1…) all run `program`. */
 export function testScenario(
   program: (context: NodeContext) => NodeProgram,
-  overrides: Partial<Scenario> = {},
+  overrides: TestScenarioOverrides = {},
 ): Scenario {
+  const { nodes = 3, clients = 0, ...rest } = overrides;
   return {
     name: 'test',
     description: 'an ad-hoc test scenario',
     system: 'test',
-    nodes: 3,
-    clients: 0,
+    groups: serversAndClients(nodes, clients, program, program),
     durationUs: 1_000_000,
     settleUs: 0,
     faults: { eligible: [], swarm: false },
     workload: {},
     variants: {},
-    program,
     invariants: () => [],
-    ...overrides,
+    ...rest,
   };
 }
 
@@ -37,8 +40,7 @@ export function testPlan(scenario: Scenario, overrides: Partial<Plan> = {}): Pla
     scenario: scenario.name,
     variant: null,
     seed: 1,
-    nodes: scenario.nodes,
-    clients: scenario.clients,
+    groups: planGroups(scenario),
     durationUs: scenario.durationUs,
     settleUs: scenario.settleUs,
     knobs: { ...quietKnobs(), latencyJitterMeanUs: 0 },

@@ -3,7 +3,10 @@
 import type { Disk } from './disk.ts';
 import type { Random } from './random.ts';
 
-/** Index of a node in the cluster: servers are 0..nodes-1, clients follow them. */
+/**
+ * Index of a node in the run: nodes are numbered in the order of the plan's groups, each
+ * group's members consecutively. Read a node's group from the topology, never from its id.
+ */
 export type NodeId = number;
 
 /** A message between nodes. Treat as immutable once sent: duplicates share the object. */
@@ -15,7 +18,8 @@ export interface Message {
 // ---------------------------------------------------------------------------------------
 // Plans: everything random about a run that a person may want to edit. Plain data.
 
-export const PLAN_FORMAT = 1;
+/** 2: the plan records its topology (groups of named nodes) instead of server/client counts. */
+export const PLAN_FORMAT = 2;
 
 export const FAULT_KINDS = [
   'partition',
@@ -40,6 +44,12 @@ export const PARTITION_SHAPES = [
   'bridge',
   'ring',
   'groups',
+  /** One server cut off from every other node, clients included. */
+  'isolate-node',
+  /** A majority and a minority inside one server group; everyone else hears both sides. */
+  'split-group',
+  /** Two groups that cannot hear each other; each still hears everyone else. */
+  'cut-groups',
 ] as const;
 export type PartitionShape = (typeof PARTITION_SHAPES)[number];
 
@@ -47,7 +57,14 @@ export type PartitionShape = (typeof PARTITION_SHAPES)[number];
 export type Link = [NodeId, NodeId];
 
 export type FaultEvent =
-  | { atUs: number; kind: 'partition'; shape: PartitionShape; links: Link[] }
+  | {
+      atUs: number;
+      kind: 'partition';
+      shape: PartitionShape;
+      links: Link[];
+      /** The groups the partition cut (split-group and cut-groups), for reports and the viewer. */
+      groups?: string[];
+    }
   | { atUs: number; kind: 'heal' }
   | { atUs: number; kind: 'crash'; node: NodeId }
   | { atUs: number; kind: 'restart'; node: NodeId }
@@ -94,13 +111,22 @@ export const PROBABILITY_KNOBS = [
 
 export type WorkloadValue = number | string | boolean;
 
+/** One group of the plan's topology: its nodes, named, in id order. */
+export interface PlanGroup {
+  name: string;
+  /** A client group's nodes drive the workload and record history; they are never fault victims. */
+  client: boolean;
+  /** The names of its nodes (`g2n1`, `db`, `c4`), unique across the plan. */
+  nodes: string[];
+}
+
 export interface Plan {
   format: typeof PLAN_FORMAT;
   scenario: string;
   variant: string | null;
   seed: number;
-  nodes: number;
-  clients: number;
+  /** The topology: node ids run through the groups in this order. */
+  groups: PlanGroup[];
   /** Faults act in [0, durationUs); the settle phase runs until durationUs + settleUs. */
   durationUs: number;
   settleUs: number;
@@ -118,9 +144,14 @@ export type Phase = 'faults' | 'settle';
 
 export type LogFields = Record<string, unknown>;
 
+export interface InvokeOptions {
+  /** Tags the operation with a history stream, so one run can check several histories. */
+  stream?: string;
+}
+
 export interface HistoryRecorder {
   /** Records a client invocation at the current virtual time; returns its operation id. */
-  invoke(input: unknown): number;
+  invoke(input: unknown, options?: InvokeOptions): number;
   /** Records a definite outcome (`ok` or `fail`) for an invocation. */
   complete(operationId: number, status: 'ok' | 'fail', output: unknown): void;
 }
@@ -129,6 +160,11 @@ export interface HistoryRecorder {
 export interface NodeContext {
   readonly id: NodeId;
   readonly name: string;
+  /** The name of this node's group. */
+  readonly group: string;
+  /** The members of any group of the topology, in id order; an unknown group throws. */
+  members(group: string): readonly NodeId[];
+  /** Every node of every server (non-client) group, and of every client group. */
   readonly servers: readonly NodeId[];
   readonly clients: readonly NodeId[];
   /** Scenario parameters and workload knobs, from the plan. */
@@ -191,6 +227,8 @@ export interface ObservationRecord {
 export interface HistoryOperation {
   id: number;
   client: NodeId;
+  /** The history stream it was tagged with (absent: the run's one default stream). */
+  stream?: string;
   input: unknown;
   callUs: number;
   /** Undefined while open: the outcome is unknown (a timeout, a crash). */
@@ -199,10 +237,24 @@ export interface HistoryOperation {
   output?: unknown;
 }
 
+/** A group as invariants see it. */
+export interface GroupView {
+  readonly name: string;
+  readonly client: boolean;
+  readonly members: readonly NodeId[];
+}
+
 /** What invariants may read: every node's state, never write. */
 export interface ClusterView {
-  readonly nodes: number;
-  readonly clients: number;
+  /** Every node of every server group, and of every client group, in id order. */
+  readonly servers: readonly NodeId[];
+  readonly clients: readonly NodeId[];
+  /** The topology, in the plan's order. */
+  readonly groups: readonly GroupView[];
+  /** The members of a group; an unknown group throws. */
+  members(group: string): readonly NodeId[];
+  /** The name of a node's group. */
+  groupOf(node: NodeId): string;
   readonly timeUs: number;
   readonly phase: Phase;
   isUp(node: NodeId): boolean;

@@ -1,6 +1,7 @@
 // Turns a run's flat trace into what a space-time diagram draws: lanes, message arrows,
 // node states over time, partitions, client operations, the violation. Pure data, so the
 // HTML page, the text timeline and the tests all read the same picture.
+import { Topology } from '../sim/topology.ts';
 import type { TraceRecord } from '../sim/trace-log.ts';
 import type { Link, Plan } from '../sim/types.ts';
 
@@ -36,6 +37,8 @@ export interface Lane {
   id: number;
   name: string;
   kind: 'server' | 'client';
+  /** The topology group the node belongs to. */
+  group: string;
 }
 
 export interface MessageInfo {
@@ -146,17 +149,25 @@ export interface ViewModel {
   truncated: boolean;
 }
 
-export function laneName(plan: Pick<Plan, 'nodes'>, node: number): string {
+export function laneName(plan: Pick<Plan, 'groups'>, node: number): string {
   if (node < 0) {
     return node === -1 ? 'harness' : `node${node}`;
   }
-  return node < plan.nodes ? `n${node + 1}` : `c${node - plan.nodes + 1}`;
+  return Topology.of(plan).name(node);
 }
 
-export function lanesOf(plan: Pick<Plan, 'nodes' | 'clients'>): Lane[] {
+/** One lane per node, in id order: each group's members side by side. */
+export function lanesOf(plan: Pick<Plan, 'groups'>): Lane[] {
+  const topology = Topology.of(plan);
   const lanes: Lane[] = [];
-  for (let id = 0; id < plan.nodes + plan.clients; id++) {
-    lanes.push({ id, name: laneName(plan, id), kind: id < plan.nodes ? 'server' : 'client' });
+  for (let id = 0; id < topology.size; id++) {
+    const membership = topology.membership(id);
+    lanes.push({
+      id,
+      name: topology.name(id),
+      kind: membership.client ? 'client' : 'server',
+      group: membership.group,
+    });
   }
   return lanes;
 }
@@ -184,7 +195,7 @@ function withoutType(value: unknown): unknown {
 }
 
 /** One sentence per record, shared by the step panel and the text timeline. */
-export function describe(record: TraceRecord, plan: Pick<Plan, 'nodes'>): string {
+export function describe(record: TraceRecord, plan: Pick<Plan, 'groups'>): string {
   const name = laneName(plan, record.node);
   const peer = record.peer === undefined ? '' : laneName(plan, record.peer);
   switch (record.kind) {
@@ -227,7 +238,7 @@ export function describe(record: TraceRecord, plan: Pick<Plan, 'nodes'>): string
   }
 }
 
-function describeFault(record: TraceRecord, plan: Pick<Plan, 'nodes'>): string {
+function describeFault(record: TraceRecord, plan: Pick<Plan, 'groups'>): string {
   const fault = record.detail as Record<string, unknown> | undefined;
   if (fault === undefined || fault === null) {
     return '';
@@ -249,7 +260,7 @@ function describeFault(record: TraceRecord, plan: Pick<Plan, 'nodes'>): string {
  */
 export function partitionSummary(
   links: readonly Link[],
-  plan: Pick<Plan, 'nodes'>,
+  plan: Pick<Plan, 'groups'>,
   laneCount: number | null,
 ): { groups: number[][] | null; summary: string } {
   if (links.length === 0) {

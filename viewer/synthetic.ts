@@ -1,8 +1,10 @@
 // A made-up but well-formed trace for viewer tests: every record kind the viewer draws
 // (roles, duplicates, drops at send and at delivery, pauses, partitions, open operations)
 // at any size, without depending on which systems exist yet.
+
+import { nodeNames } from '../sim/topology.ts';
 import type { TraceRecord } from '../sim/trace-log.ts';
-import type { Plan, RunResult } from '../sim/types.ts';
+import { PLAN_FORMAT, type Plan, type RunResult } from '../sim/types.ts';
 
 export interface Synthetic {
   records: TraceRecord[];
@@ -21,12 +23,14 @@ function lcg(seed: number): () => number {
 
 export function syntheticPlan(nodes: number, clients: number): Plan {
   return {
-    format: 1,
+    format: PLAN_FORMAT,
     scenario: 'synthetic',
     variant: null,
     seed: 7,
-    nodes,
-    clients,
+    groups: [
+      { name: 'servers', client: false, nodes: nodeNames('n', nodes) },
+      { name: 'clients', client: true, nodes: nodeNames('c', clients) },
+    ],
     durationUs: 0,
     settleUs: 0,
     knobs: {} as Plan['knobs'],

@@ -247,7 +247,7 @@ describe('faultline list', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('pingpong — ');
     expect(run.stdout).toContain('--variant ack-before-fsync');
-    expect(run.stdout).toMatch(/3 nodes · 2 clients/);
+    expect(run.stdout).toContain('topology servers 3 (n1–n3), clients 2 (c1–c2, client)');
     expect(run.stdout).not.toContain('test-misbehave');
   });
 });

@@ -1,4 +1,5 @@
-import { allScenarios, type Scenario } from '../../sim/scenario.ts';
+import { allScenarios, planGroups, type Scenario } from '../../sim/scenario.ts';
+import { Topology } from '../../sim/topology.ts';
 import { EXIT_OK } from '../errors.ts';
 import { formatUs } from '../format.ts';
 import type { Command } from './index.ts';
@@ -21,13 +22,21 @@ export const listCommand: Command = {
   },
 };
 
+function topologyOf(scenario: Scenario): Topology {
+  return new Topology(planGroups(scenario));
+}
+
 function scenarioJson(scenario: Scenario) {
   return {
     name: scenario.name,
     description: scenario.description,
     system: scenario.system,
-    nodes: scenario.nodes,
-    clients: scenario.clients,
+    groups: scenario.groups.map((group) => ({
+      name: group.name,
+      size: group.size,
+      client: group.client === true,
+    })),
+    topology: topologyOf(scenario).describe(),
     durationUs: scenario.durationUs,
     settleUs: scenario.settleUs,
     faultsEligible: scenario.faults.eligible,
@@ -44,7 +53,8 @@ function scenarioLines(scenario: Scenario): string[] {
     .join(' ');
   const lines = [
     `${scenario.name} — ${scenario.description}`,
-    `  system ${scenario.system} · ${scenario.nodes} nodes · ${scenario.clients} clients · ${formatUs(scenario.durationUs)} of faults + ${formatUs(scenario.settleUs)} settle${workload ? ` · ${workload}` : ''}`,
+    `  system ${scenario.system} · ${formatUs(scenario.durationUs)} of faults + ${formatUs(scenario.settleUs)} settle${workload ? ` · ${workload}` : ''}`,
+    `  topology ${topologyOf(scenario).describe()}`,
     `  faults${scenario.faults.swarm ? ' (swarm: each seed picks a subset)' : ''}: ${scenario.faults.eligible.join(', ') || 'none'}`,
   ];
   const variants = Object.entries(scenario.variants);

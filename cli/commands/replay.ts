@@ -1,5 +1,6 @@
 import type { LogLine } from '../../sim/log.ts';
 import { type Replayed, type ReplayFile, replayLoaded } from '../../sim/replay-file.ts';
+import { Topology } from '../../sim/topology.ts';
 import { TraceRecorder } from '../../sim/trace-log.ts';
 import type { Violation } from '../../sim/types.ts';
 import { viewerOptions, writeViews } from '../../viewer/output.ts';
@@ -90,7 +91,7 @@ function headerLines(path: string, file: ReplayFile): string[] {
   const lines = [
     `replay ${path}`,
     `  ${file.scenario} seed ${file.seed}${variant} · ${file.finding} · recorded by faultline ${file.faultlineVersion}`,
-    `  plan: ${plan.faults.length} fault events, ${plan.script.length} script steps, ${plan.nodes} nodes, ${plan.clients} clients, ${formatUs(plan.durationUs)} + ${formatUs(plan.settleUs)} settle`,
+    `  plan: ${plan.faults.length} fault events, ${plan.script.length} script steps, ${Topology.of(plan).describe()}, ${formatUs(plan.durationUs)} + ${formatUs(plan.settleUs)} settle`,
   ];
   if (file.violation !== null) {
     lines.push(`  recorded: ${violationText(file.violation)}`);

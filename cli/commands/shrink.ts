@@ -8,6 +8,7 @@ import {
 } from '../../sim/replay-file.ts';
 import { runPlan, scenarioNamed } from '../../sim/run.ts';
 import { shrinkPlan } from '../../sim/shrink.ts';
+import { Topology } from '../../sim/topology.ts';
 import type { Plan, RunResult } from '../../sim/types.ts';
 import { durationArgument } from '../duration.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
@@ -101,8 +102,12 @@ export const shrinkCommand: Command = {
   },
 };
 
+function clientsOf(plan: Plan): number {
+  return Topology.of(plan).clients.length;
+}
+
 function sizeLine(original: Plan, plan: Plan): string {
-  return `  now ${plan.faults.length}/${original.faults.length} faults, ${plan.script.length}/${original.script.length} script steps, ${plan.clients}/${original.clients} clients, ${formatUs(plan.durationUs)} of faults`;
+  return `  now ${plan.faults.length}/${original.faults.length} faults, ${plan.script.length}/${original.script.length} script steps, ${clientsOf(plan)}/${clientsOf(original)} clients, ${formatUs(plan.durationUs)} of faults`;
 }
 
 function shrunkPath(path: string): string {
@@ -114,7 +119,7 @@ function sizeTable(file: ReplayFile, before: RunResult, plan: Plan, after: RunRe
   const rows: [string, string, string][] = [
     ['fault events', String(file.plan.faults.length), String(plan.faults.length)],
     ['script steps', String(file.plan.script.length), String(plan.script.length)],
-    ['clients', String(file.plan.clients), String(plan.clients)],
+    ['clients', String(clientsOf(file.plan)), String(clientsOf(plan))],
     ['operations', formatCount(before.stats.operations), formatCount(after.stats.operations)],
     ['events', formatCount(before.stats.events), formatCount(after.stats.events)],
     ['virtual time', formatUs(before.stats.virtualTimeUs), formatUs(after.stats.virtualTimeUs)],

@@ -40,7 +40,7 @@ export class KvClient implements NodeProgram {
 
   constructor(private readonly ctx: NodeContext) {
     this.workload = kvWorkload(ctx.workload);
-    this.script = scriptFor(ctx.workload, ctx.id - ctx.servers.length);
+    this.script = scriptFor(ctx.workload, ctx.members(ctx.group).indexOf(ctx.id));
     this.cycle = cycleOf(ctx.workload);
     this.target = ctx.servers[ctx.id % ctx.servers.length] as NodeId;
   }

@@ -1,6 +1,6 @@
 // Public surface of the KV service on Raft.
 export { KvClient } from './client.ts';
-export { type KvProgramOptions, kvProgram, raftOptionsFor } from './program.ts';
+export { type KvProgramOptions, kvGroups, raftOptionsFor } from './program.ts';
 export { KvServer, type KvServerView } from './server.ts';
 export { decodeCommand, encodeCommand, KvStateMachine } from './state-machine.ts';
 export * from './types.ts';

@@ -1,6 +1,5 @@
-// Builds the program for each node of a KV scenario: servers 0..n-1 run KvServer, the rest
-// run KvClient.
-import type { NodeContext, NodeProgram } from '../../sim/types.ts';
+// The groups of a KV scenario: a group of KvServers and a group of KvClients.
+import { type GroupSpec, serversAndClients } from '../../sim/scenario.ts';
 import type { RaftNodeOptions } from '../raft/node.ts';
 import { KvClient } from './client.ts';
 import { KvServer } from './server.ts';
@@ -28,8 +27,17 @@ export function raftOptionsFor(options: KvProgramOptions): Partial<RaftNodeOptio
   return { ...sizing, ...options.raft };
 }
 
-export function kvProgram(options: KvProgramOptions = {}): (context: NodeContext) => NodeProgram {
+/** `servers` KV servers (n1…) and `clients` KV clients (c1…). */
+export function kvGroups(
+  servers: number,
+  clients: number,
+  options: KvProgramOptions = {},
+): GroupSpec[] {
   const raft = raftOptionsFor(options);
-  return (context) =>
-    context.id < context.servers.length ? new KvServer(context, raft) : new KvClient(context);
+  return serversAndClients(
+    servers,
+    clients,
+    (context) => new KvServer(context, raft),
+    (context) => new KvClient(context),
+  );
 }

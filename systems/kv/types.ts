@@ -1,5 +1,6 @@
 // The KV service's vocabulary: commands replicated through the Raft log, the messages between
 // KV clients and servers, and the known-bug variants.
+import { variantFor } from '../../sim/scenario.ts';
 import type { NodeId } from '../../sim/types.ts';
 
 /** A write replicated through the log. (client, seq) identifies it for duplicate detection. */
@@ -47,8 +48,10 @@ export const KV_VARIANTS: Record<KvVariant, string> = {
     'the leader applies a write to its state machine and acknowledges it as soon as it is appended to its own log',
 };
 
+/** The KV bug a plan's variant names (`no-dedup` or `kv:no-dedup`), or none. */
 export function kvVariant(variant: string | null): KvVariant | null {
-  return variant !== null && variant in KV_VARIANTS ? (variant as KvVariant) : null;
+  const name = variantFor(variant, 'kv');
+  return name !== null && name in KV_VARIANTS ? (name as KvVariant) : null;
 }
 
 export type { NodeId };

@@ -1,4 +1,4 @@
-import type { NodeContext, NodeProgram } from '../../sim/types.ts';
+import { type GroupSpec, serversAndClients } from '../../sim/scenario.ts';
 import { PingpongClient } from './client.ts';
 import { PingpongServer } from './server.ts';
 
@@ -7,10 +7,14 @@ export const PINGPONG_VARIANTS = {
   'no-checksum': 'the server trusts its log on recovery without checking record checksums',
 };
 
-export function pingpongProgram(context: NodeContext): NodeProgram {
-  return context.id < context.servers.length
-    ? new PingpongServer(context)
-    : new PingpongClient(context);
+/** `servers` pingpong servers (n1…) and `clients` clients (c1…). */
+export function pingpongGroups(servers: number, clients: number): GroupSpec[] {
+  return serversAndClients(
+    servers,
+    clients,
+    (context) => new PingpongServer(context),
+    (context) => new PingpongClient(context),
+  );
 }
 
 export type { ClientView } from './client.ts';

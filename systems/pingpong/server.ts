@@ -3,6 +3,7 @@
 // network between servers carries traffic too. Known-bug variants: `ack-before-fsync`
 // answers before the fsync completes; `no-checksum` trusts its log without checking it.
 import { ProcessExit } from '../../sim/disk.ts';
+import { variantFor } from '../../sim/scenario.ts';
 import type { Message, NodeContext, NodeId, NodeProgram } from '../../sim/types.ts';
 import { readStable } from '../stable-read.ts';
 import { decodeLog, encodeRecord, type PingRecord } from './records.ts';
@@ -53,7 +54,10 @@ export class PingpongServer implements NodeProgram {
   private recover(): void {
     const { disk } = this.ctx;
     const bytes = readStable(disk, LOG_FILE);
-    const { records, validBytes } = decodeLog(bytes, this.ctx.variant !== 'no-checksum');
+    const { records, validBytes } = decodeLog(
+      bytes,
+      variantFor(this.ctx.variant, 'pingpong') !== 'no-checksum',
+    );
     if (validBytes < bytes.length) {
       disk.truncate(LOG_FILE, validBytes);
       this.ctx.observe({ type: 'torn-tail-recovered', cutBytes: bytes.length - validBytes });
@@ -97,7 +101,7 @@ export class PingpongServer implements NodeProgram {
     this.ctx.disk.append(LOG_FILE, encodeRecord(record));
     const syncId = this.ctx.disk.fsync(LOG_FILE);
     this.syncing.set(syncId, [record]);
-    if (this.ctx.variant === 'ack-before-fsync') {
+    if (variantFor(this.ctx.variant, 'pingpong') === 'ack-before-fsync') {
       this.pong(from, ping.sequence);
     }
   }
@@ -113,7 +117,7 @@ export class PingpongServer implements NodeProgram {
     }
     for (const record of records) {
       this.durable.set(key(record.client, record.sequence), record);
-      if (this.ctx.variant !== 'ack-before-fsync') {
+      if (variantFor(this.ctx.variant, 'pingpong') !== 'ack-before-fsync') {
         this.pong(record.client, record.sequence);
       }
     }

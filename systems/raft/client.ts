@@ -9,9 +9,15 @@ import type { ClientReply } from './node.ts';
 export interface RaftClientOptions {
   requestTimeoutUs: number;
   thinkUs: number;
+  /** The Raft group it proposes to (default: every server of the topology). */
+  group: string | undefined;
 }
 
-const DEFAULTS: RaftClientOptions = { requestTimeoutUs: 300_000, thinkUs: 5_000 };
+const DEFAULTS: RaftClientOptions = {
+  requestTimeoutUs: 300_000,
+  thinkUs: 5_000,
+  group: undefined,
+};
 
 export class RaftClient implements NodeProgram {
   private sequence = 0;
@@ -21,13 +27,16 @@ export class RaftClient implements NodeProgram {
   private timer = -1;
   private resendPending = false;
   private readonly options: RaftClientOptions;
+  private readonly servers: readonly NodeId[];
 
   constructor(
     private readonly ctx: NodeContext,
     options: Partial<RaftClientOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.target = ctx.servers[ctx.id % ctx.servers.length] as NodeId;
+    const group = this.options.group;
+    this.servers = group === undefined ? ctx.servers : ctx.members(group);
+    this.target = this.servers[ctx.id % this.servers.length] as NodeId;
   }
 
   onStart(): void {
@@ -75,7 +84,7 @@ export class RaftClient implements NodeProgram {
         if (this.resendPending || from !== this.target) {
           return;
         }
-        this.target = reply.leaderHint ?? this.ctx.random.pick(this.ctx.servers);
+        this.target = reply.leaderHint ?? this.ctx.random.pick(this.servers);
         this.resendPending = true;
         this.ctx.setTimer(this.options.thinkUs, 'resend');
         return;
@@ -95,7 +104,7 @@ export class RaftClient implements NodeProgram {
     } else if (tag === 'timeout' && this.operationId >= 0) {
       // The command may or may not have committed: leave it open, try another server.
       this.operationId = -1;
-      this.target = this.ctx.random.pick(this.ctx.servers);
+      this.target = this.ctx.random.pick(this.servers);
       this.ctx.setTimer(this.options.thinkUs, 'next');
     }
   }

@@ -6,6 +6,7 @@
 import { entryDigest, type RaftInspect } from '../../invariants/raft-common.ts';
 import { assert } from '../../sim/assert.ts';
 import { ProcessExit } from '../../sim/disk.ts';
+import { variantFor } from '../../sim/scenario.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import { readStable } from '../stable-read.ts';
 import {
@@ -111,10 +112,11 @@ export function leaseDurationUs(
 
 /** The known-bug variant named by the plan, as a Raft bug (or none). */
 export function bugsForVariant(variant: string | null): Set<RaftBug> {
-  if (variant === null || !(RAFT_BUGS as readonly string[]).includes(variant)) {
+  const name = variantFor(variant, 'raft');
+  if (name === null || !(RAFT_BUGS as readonly string[]).includes(name)) {
     return new Set();
   }
-  return new Set([variant as RaftBug]);
+  return new Set([name as RaftBug]);
 }
 
 /** A harness (operator) request to add or remove a voter. */

@@ -1,6 +1,7 @@
 // Builds the program for each node of a Raft scenario: servers replicate a command log,
 // clients propose commands.
-import type { NodeContext, NodeProgram } from '../../sim/types.ts';
+import { type GroupSpec, serversAndClients } from '../../sim/scenario.ts';
+import type { ProgramFactory } from '../../sim/types.ts';
 import { RaftClient, type RaftClientOptions } from './client.ts';
 import { CommandLog } from './log-machine.ts';
 import { bugsForVariant, RaftNode, type RaftNodeOptions } from './node.ts';
@@ -28,15 +29,22 @@ export const LEASE_VARIANTS: Record<LeaseBug, string> = {
     'a restarted server grants votes at once, though a leader may still count on its acknowledgement for a lease',
 };
 
-export function raftProgram(
+/** A Raft server replicating a command log. */
+export function raftServer(options: Partial<RaftNodeOptions> = {}): ProgramFactory {
+  return (context) =>
+    new RaftNode(context, new CommandLog(), { ...options, bugs: bugsForVariant(context.variant) });
+}
+
+export function raftClient(options: Partial<RaftClientOptions> = {}): ProgramFactory {
+  return (context) => new RaftClient(context, options);
+}
+
+/** One Raft group of `servers` (n1…) and `clients` (c1…) proposing to it. */
+export function raftGroups(
+  servers: number,
+  clients: number,
   serverOptions: Partial<RaftNodeOptions> = {},
   clientOptions: Partial<RaftClientOptions> = {},
-): (context: NodeContext) => NodeProgram {
-  return (context) =>
-    context.id < context.servers.length
-      ? new RaftNode(context, new CommandLog(), {
-          ...serverOptions,
-          bugs: bugsForVariant(context.variant),
-        })
-      : new RaftClient(context, clientOptions);
+): GroupSpec[] {
+  return serversAndClients(servers, clients, raftServer(serverOptions), raftClient(clientOptions));
 }
