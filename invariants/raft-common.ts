@@ -2,118 +2,32 @@
 // the god's-eye RaftInspect it implements, entry digests, and the committed-entries tracker
 // that several invariants read. See invariants/raft.ts for the invariants themselves.
 import { fail } from '../sim/assert.ts';
-import { digestValue } from '../sim/trace.ts';
 import type { ClusterView, NodeId, ObservationRecord } from '../sim/types.ts';
-import type { EntryKind, RaftEvent, Role } from '../systems/raft/types.ts';
+import { type RaftInspect, raftObservation, raftState } from '../systems/raft/contract.ts';
 
-// ---- the contract with the adapter ----------------------------------------------------------
+// ---- the contract with the Raft system (systems/raft/contract.ts) -----------------------------
 
-/** What `view.inspect(server)` returns for a running server. */
-export interface RaftInspect {
-  readonly role: Role;
-  readonly term: number;
-  readonly vote: NodeId | null;
-  readonly leader: NodeId | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly firstIndex: number;
-  readonly lastIndex: number;
-  readonly snapshotIndex: number;
-  readonly snapshotTerm: number;
-  readonly voters: readonly NodeId[];
-  /** The term at index; snapshotTerm at snapshotIndex; undefined when compacted or beyond. */
-  termAt(index: number): number | undefined;
-  /** entryDigest() of the entry at index; undefined when compacted away or beyond the end. */
-  digestAt(index: number): number | undefined;
-  /** index → digest of every entry this incarnation's state machine applied (not the snapshot). */
-  readonly appliedDigests: ReadonlyMap<number, number>;
-}
-
-/** What `view.inspect(client)` may return. */
-export interface RaftClientInspect {
-  readonly role: 'client';
-}
-
-/** The observations the adapter adds to the core's RaftEvents. */
-export type RaftAdapterObservation =
-  | {
-      readonly type: 'restarted';
-      readonly term: number;
-      readonly vote: NodeId | null;
-      readonly commit: number;
-      readonly lastIndex: number;
-      readonly snapshotIndex: number;
-      readonly snapshotTerm: number;
-    }
-  | { readonly type: 'torn-tail-recovered'; readonly truncateAt: number }
-  | { readonly type: 'corruption-detected'; readonly offset: number }
-  | {
-      readonly type: 'applied';
-      readonly index: number;
-      readonly term: number;
-      readonly kind: EntryKind;
-      readonly digest: number;
-    }
-  | { readonly type: 'snapshot-applied'; readonly index: number; readonly term: number }
-  /** A granted vote response left the node (sent on the wire, durable or not). */
-  | { readonly type: 'vote-sent'; readonly term: number; readonly to: NodeId }
-  /** A leader started a read (ReadIndex or lease); readId is unique per incarnation. */
-  | { readonly type: 'read-requested'; readonly readId: number }
-  /** ...and answered it: the state machine will serve it at index or later. */
-  | { readonly type: 'read-served'; readonly readId: number; readonly index: number }
-  | {
-      readonly type: 'proposal-acked';
-      readonly id: string;
-      readonly index: number;
-      readonly term: number;
-    };
-
-export type RaftObservation = RaftEvent | RaftAdapterObservation;
-
-/** The observation in a record, read through the contract (the adapter is trusted to keep it). */
-export function raftObservation(record: ObservationRecord): RaftObservation {
-  return record.observation as unknown as RaftObservation;
-}
-
-// ---- digests --------------------------------------------------------------------------------
-
-/** The digest of a command's data: what `applied.digest` and `digestAt` carry for commands. */
-export function commandDigest(data: Uint8Array): number {
-  return digestValue(data);
-}
-
-/**
- * The digest of any entry. Commands digest to commandDigest(data); no-ops and config entries
- * are salted with their kind, so an empty command never looks like a no-op.
- */
-export function entryDigest(kind: EntryKind, data: Uint8Array): number {
-  return kind === 'command' ? commandDigest(data) : digestValue([kind, data]);
-}
-
-const utf8 = new TextEncoder();
-
-/** The data of the command a client proposes with `id`: its UTF-8 bytes. */
-export function encodeCommand(id: string): Uint8Array {
-  return utf8.encode(id);
-}
-
-/** The digest the entry of command `id` carries once applied. */
-export function commandIdDigest(id: string): number {
-  return commandDigest(encodeCommand(id));
-}
+export {
+  commandDigest,
+  commandIdDigest,
+  encodeCommand,
+  entryDigest,
+  type RaftAdapterObservation,
+  type RaftClientInspect,
+  type RaftInspect,
+  type RaftObservation,
+  raftObservation,
+} from '../systems/raft/contract.ts';
 
 // ---- reading the view -----------------------------------------------------------------------
 
-/** The server's inspect view, or undefined when it is down (or is a client). */
+/**
+ * The state of the node's Raft group, or undefined when it is down, refused to start, is a
+ * client, or hosts no Raft group. Under raftInvariantsPerGroup the view is narrowed to one
+ * group, so this is that group's state.
+ */
 export function serverState(view: ClusterView, node: NodeId): RaftInspect | undefined {
-  if (node < 0 || view.clients.includes(node)) {
-    return undefined;
-  }
-  const state = view.inspect(node) as RaftInspect | RaftClientInspect | undefined;
-  if (state === undefined || state.role === 'client') {
-    return undefined;
-  }
-  return state;
+  return raftState(view, node);
 }
 
 export function formatTime(timeUs: number): string {

@@ -19,6 +19,7 @@ import {
   type Source,
   serverState,
 } from './raft-common.ts';
+import { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
 
 // ---- 10. acknowledged commands are never lost -----------------------------------------------
 
@@ -225,7 +226,14 @@ function leaderVerdict(view: ClusterView): Verdict {
  * above everything committed before it) is applied within commitWithinUs. Without clients no
  * new command can commit: a plan shrunk to none must not fail for want of traffic.
  */
-export function raftLivenessInvariant(options: RaftLivenessOptions = {}): Invariant {
+export function raftLivenessInvariant(
+  options: RaftLivenessOptions & PerGroupOptions = {},
+): Invariant {
+  const [perGroup] = raftInvariantsPerGroup(() => [livenessForOneGroup(options)], options);
+  return perGroup as Invariant;
+}
+
+function livenessForOneGroup(options: RaftLivenessOptions): Invariant {
   const commitWithinUs = options.commitWithinUs ?? DEFAULT_COMMIT_WITHIN_US;
   let settleStartUs = options.settleStartUs;
   let committedBeforeSettle = 0;

@@ -58,6 +58,7 @@ function d(index: number, term: number, variant = 0): number {
 }
 
 class FakeServer implements RaftInspect {
+  readonly group = 'servers';
   role: Role = 'follower';
   term = 0;
   vote: NodeId | null = null;
@@ -91,6 +92,9 @@ class FakeServer implements RaftInspect {
       term,
       digest: digests[position] ?? d(position + 1, term),
     }));
+    return this;
+  }
+  raftGroup(): RaftInspect {
     return this;
   }
   compactTo(index: number): this {
@@ -144,9 +148,11 @@ class FakeCluster implements ClusterView {
   name(node: NodeId): string {
     return node < this.nodes ? `n${node + 1}` : `c${node - this.nodes + 1}`;
   }
+  /** Every Raft observation names its group (the contract); these all come from `servers`. */
   record(node: NodeId, observation: Observation, timeUs?: number): ObservationRecord {
     this.timeUs = timeUs ?? this.timeUs + 1000;
-    return { node, timeUs: this.timeUs, eventIndex: this.eventIndex++, observation };
+    const grouped = { group: 'servers', ...observation };
+    return { node, timeUs: this.timeUs, eventIndex: this.eventIndex++, observation: grouped };
   }
 }
 

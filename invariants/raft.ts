@@ -6,6 +6,7 @@
 import type { Invariant } from '../sim/types.ts';
 import { CommittedEntries } from './raft-common.ts';
 import { type AckedNeverLostOptions, ackedNeverLost } from './raft-end.ts';
+import { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
 import { freshReads } from './raft-reads.ts';
 import {
   applyInOrder,
@@ -41,6 +42,7 @@ export {
   raftLivenessInvariant,
   raftSometimes,
 } from './raft-end.ts';
+export { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
 export { freshReads } from './raft-reads.ts';
 export {
   applyInOrder,
@@ -54,8 +56,17 @@ export {
   termsMonotonic,
 } from './raft-safety.ts';
 
-/** Fresh instances of invariants 1–11 for one run; 4 and 5 share one committed-entries tracker. */
-export function raftSafetyInvariants(options: AckedNeverLostOptions = {}): Invariant[] {
+export interface RaftSafetyOptions extends AckedNeverLostOptions, PerGroupOptions {}
+
+/**
+ * Invariants 1–11, each holding per Raft group: fresh instances for every group of the run,
+ * of which 4 and 5 share one committed-entries tracker.
+ */
+export function raftSafetyInvariants(options: RaftSafetyOptions = {}): Invariant[] {
+  return raftInvariantsPerGroup(() => raftSafetyForOneGroup(options), options);
+}
+
+function raftSafetyForOneGroup(options: AckedNeverLostOptions): Invariant[] {
   const committed = new CommittedEntries();
   return [
     electionSafety(),

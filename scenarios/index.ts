@@ -6,3 +6,4 @@ import './raft-lease-restart.ts';
 import './raft-mit.ts';
 import './kv.ts';
 import './kv-mit.ts';
+import './raft-multi.ts';

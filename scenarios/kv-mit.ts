@@ -26,8 +26,8 @@ import type {
   Verdict,
   WorkloadValue,
 } from '../sim/types.ts';
+import { type KvServerInspect, kvServerState } from '../systems/kv/contract.ts';
 import { kvGroups } from '../systems/kv/program.ts';
-import type { KvServerView } from '../systems/kv/server.ts';
 import { KV_VARIANTS } from '../systems/kv/types.ts';
 import {
   CYCLE_KEY,
@@ -285,15 +285,11 @@ function scriptWorkload(scripts: ScriptedOp[][]): Record<string, WorkloadValue> 
   return workload;
 }
 
-function kvState(view: ClusterView, node: number): KvServerView | undefined {
-  return view.inspect(node) as KvServerView | undefined;
-}
-
 /** The value of `key` on the up server that applied the most. */
 function finalValue(view: ClusterView, key: string): string | undefined {
-  let best: KvServerView | undefined;
+  let best: KvServerInspect | undefined;
   for (const node of view.servers) {
-    const state = kvState(view, node);
+    const state = kvServerState(view, node);
     if (state !== undefined && (best === undefined || state.appliedIndex > best.appliedIndex)) {
       best = state;
     }
@@ -419,11 +415,11 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     sometimes: kvSometimes,
     checks: {
       'the majority trimmed its log': (view) => {
-        const trimmed = [0, 1].every((node) => (kvState(view, node)?.snapshotIndex ?? 0) > 0);
+        const trimmed = [0, 1].every((node) => (kvServerState(view, node)?.snapshotIndex ?? 0) > 0);
         return trimmed ? undefined : 'after 50 Puts n1 and n2 should both have taken a snapshot';
       },
       'n3 caught up through InstallSnapshot': (view) =>
-        (kvState(view, 2)?.snapshotIndex ?? 0) > 0
+        (kvServerState(view, 2)?.snapshotIndex ?? 0) > 0
           ? undefined
           : 'n3 should have installed a snapshot from the leader',
       'the values are all there': (view) => {

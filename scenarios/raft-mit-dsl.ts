@@ -32,8 +32,8 @@ import type {
   ScriptStep,
   Verdict,
 } from '../sim/types.ts';
+import { LOG_FILE, type RaftNodeView } from '../systems/raft/group.ts';
 import { CommandLog } from '../systems/raft/log-machine.ts';
-import { LOG_FILE, type RaftNodeView } from '../systems/raft/node.ts';
 
 export const MS = 1000;
 /** MIT's RaftElectionTimeout: the tester's generous bound on one election. */

@@ -34,19 +34,21 @@ registerScenario({
     }),
   ],
   sometimes: raftSometimes,
-  plan: (seed, base) => ({ ...base, script: membershipChurn(seed, base) }),
+  plan: (seed, base) => ({ ...base, script: membershipChurn(seed, base, 'servers') }),
 });
 
 /**
- * Half the seeds remove a random server (perhaps the leader) at a random time and add it
- * back later. The request goes to every server; only the leader acts on it.
+ * Half the seeds remove a random server of the group (perhaps the leader) at a random time
+ * and add it back later. The request goes to every server; only the leader acts on it.
  */
-function membershipChurn(seed: number, plan: Plan): ScriptStep[] {
-  const random = Random.fromSeed(seed).fork('membership');
+export function membershipChurn(seed: number, plan: Plan, group: string): ScriptStep[] {
+  // The classic group keeps the stream it always had, so its seeds draw what they drew.
+  const stream = group === 'servers' ? 'membership' : `membership:${group}`;
+  const random = Random.fromSeed(seed).fork(stream);
   if (!random.chance(0.5)) {
     return [];
   }
-  const servers = Topology.of(plan).members('servers');
+  const servers = Topology.of(plan).members(group);
   const node = servers[random.int(servers.length)] as NodeId;
   const removeAtUs = random.between(SECOND, Math.floor(plan.durationUs / 2));
   const addAtUs = removeAtUs + random.between(SECOND / 2, 3 * SECOND);

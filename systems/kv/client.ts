@@ -4,7 +4,7 @@
 // retry. Each operation is recorded in the history; one it gives up on stays open (its
 // outcome is unknown: it may have taken effect, or may yet).
 import type { Message, NodeContext, NodeId, NodeProgram } from '../../sim/types.ts';
-import type { ClientReply } from '../raft/node.ts';
+import type { ClientReply } from '../raft/group.ts';
 import { encodeCommand } from './state-machine.ts';
 import type { KvGetOk } from './types.ts';
 import {

@@ -1,7 +1,8 @@
 // Public surface of the KV service on Raft.
 export { KvClient } from './client.ts';
+export { type KvServerInspect, kvServerState } from './contract.ts';
 export { type KvProgramOptions, kvGroups, raftOptionsFor } from './program.ts';
-export { KvServer, type KvServerView } from './server.ts';
+export { KvServer } from './server.ts';
 export { decodeCommand, encodeCommand, KvStateMachine } from './state-machine.ts';
 export * from './types.ts';
 export * from './workload.ts';

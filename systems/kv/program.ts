@@ -1,6 +1,6 @@
 // The groups of a KV scenario: a group of KvServers and a group of KvClients.
 import { type GroupSpec, serversAndClients } from '../../sim/scenario.ts';
-import type { RaftNodeOptions } from '../raft/node.ts';
+import type { RaftNodeOptions } from '../raft/group.ts';
 import { KvClient } from './client.ts';
 import { KvServer } from './server.ts';
 

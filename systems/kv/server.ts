@@ -1,20 +1,17 @@
-// A KV server: a RaftNode replicating a KvStateMachine, composed through the node's public
-// surface only. Writes are the node's own 'propose' path (the reply carries the apply
-// result); a Get is turned into the node's ReadIndex read, and its 'read-ok' is held back
-// until the state machine has applied up to the read index, then answered with the value.
-// That wait is what makes the read linearizable: the read index alone says only that this
-// node was still the leader, not that its state machine has caught up.
-import type { NodeContext, NodeId, Message as SimMessage } from '../../sim/types.ts';
-import type { RaftCore } from '../raft/core.ts';
+// A KV server: a node program that holds one Raft group replicating a KvStateMachine, and
+// uses it only through the group's public surface. Writes are the group's own 'propose' path
+// (the reply carries the apply result); a Get is turned into the group's ReadIndex read, and
+// its 'read-ok' is held back until the state machine has applied up to the read index, then
+// answered with the value. That wait is what makes the read linearizable: the read index
+// alone says only that this node was still the leader, not that its state machine caught up.
+import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import {
   bugsForVariant,
   type ClientReply,
-  LOG_FILE,
-  RaftNode,
+  RaftGroup,
   type RaftNodeOptions,
-  type RaftNodeView,
-  SNAPSHOT_FILE,
-} from '../raft/node.ts';
+} from '../raft/group.ts';
+import type { KvServerInspect } from './contract.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { type KvGetOk, type KvGetRequest, type KvVariant, kvVariant } from './types.ts';
 
@@ -29,42 +26,55 @@ interface WaitingRead {
   index: number;
 }
 
-export interface KvServerView extends RaftNodeView {
-  kv: { data: ReadonlyMap<string, string>; sessions: ReadonlyMap<number, number> };
-  /** Bytes of persisted Raft state (the log file), as MIT's persister.RaftStateSize. */
-  raftStateBytes: number;
-  snapshotBytes: number;
-}
-
-export class KvServer extends RaftNode {
+export class KvServer implements NodeProgram {
   readonly kv: KvStateMachine;
+  readonly raft: RaftGroup;
   private readonly variant: KvVariant | null;
   /** Request id → key, for Gets whose ReadIndex is under way. */
   private readonly getKeys = new Map<string, string>();
   private waiting: WaitingRead[] = [];
-  private kvView: KvServerView | undefined;
+  private kvView: KvServerInspect | undefined;
 
-  constructor(ctx: NodeContext, raftOptions: Partial<RaftNodeOptions> = {}) {
+  constructor(
+    private readonly ctx: NodeContext,
+    raftOptions: Partial<RaftNodeOptions> = {},
+  ) {
     const variant = kvVariant(ctx.variant);
     const kv = new KvStateMachine({
       dedup: variant !== 'no-dedup',
       sessionsInSnapshot: variant !== 'dedup-not-in-snapshot',
     });
-    // A variant may name a Raft bug (kv-lease's lease bugs); KV's own are handled here.
-    super(ctx, kv, { ...raftOptions, bugs: bugsForVariant(ctx.variant) });
     this.kv = kv;
     this.variant = variant;
+    this.raft = new RaftGroup(ctx, {
+      id: ctx.group,
+      peers: ctx.members(ctx.group),
+      filePrefix: '',
+      stateMachine: kv,
+      // A variant may name a Raft bug (kv-lease's lease bugs); KV's own are handled here.
+      options: { ...raftOptions, bugs: bugsForVariant(ctx.variant) },
+      onReply: (client, reply) => this.onRaftReply(client, reply),
+      afterProcess: () => this.serveCaughtUpReads(),
+    });
     kv.onDuplicate = (command) =>
       ctx.observe({ type: 'kv-duplicate-suppressed', client: command.client, seq: command.seq });
   }
 
-  /** Undefined when the node refused to start (damaged disk): it takes no part at all. */
-  private get running(): RaftCore | undefined {
-    return this.core as RaftCore | undefined;
+  onStart(): void {
+    this.raft.start();
   }
 
-  override onMessage(from: NodeId, message: SimMessage): void {
-    if (this.running === undefined) {
+  onTimer(tag: string): void {
+    this.raft.onTimer(tag);
+  }
+
+  onSynced(syncId: number, ok: boolean): void {
+    this.raft.onSynced(syncId, ok);
+  }
+
+  onMessage(from: NodeId, message: SimMessage): void {
+    // Undefined core: the node refused to start (damaged disk) and takes no part at all.
+    if (!this.raft.running) {
       return;
     }
     if (message.type === 'kv-get') {
@@ -75,13 +85,14 @@ export class KvServer extends RaftNode {
       this.proposeAndApplyAtOnce(from, message);
       return;
     }
-    super.onMessage(from, message);
+    this.raft.onMessage(from, message);
   }
 
   private onGet(client: NodeId, request: KvGetRequest): void {
     if (this.variant === 'stale-follower-read') {
       // The bug: answer from whatever this replica has applied, leader or not.
-      this.answerGet({ client, id: request.id, key: request.key, index: this.core.appliedIndex });
+      const index = this.raft.core.appliedIndex;
+      this.answerGet({ client, id: request.id, key: request.key, index });
       return;
     }
     if (this.getKeys.size >= GET_KEYS_MAX) {
@@ -89,19 +100,20 @@ export class KvServer extends RaftNode {
       this.getKeys.delete(oldest);
     }
     this.getKeys.set(request.id, request.key);
-    super.onMessage(client, { type: 'read', id: request.id });
+    this.raft.onMessage(client, { type: 'read', id: request.id });
   }
 
   /** The apply-before-commit bug: apply on append, acknowledge before any follower has it. */
   private proposeAndApplyAtOnce(client: NodeId, message: SimMessage): void {
-    const before = this.core.lastIndex;
-    super.onMessage(client, message);
-    const entry = this.core.entryAt(before + 1);
-    if (this.core.role !== 'leader' || entry === undefined || entry.kind !== 'command') {
+    const core = this.raft.core;
+    const before = core.lastIndex;
+    this.raft.onMessage(client, message);
+    const entry = core.entryAt(before + 1);
+    if (core.role !== 'leader' || entry === undefined || entry.kind !== 'command') {
       return;
     }
     const result = this.kv.apply(entry);
-    super.reply(client, {
+    this.raft.sendReply(client, {
       type: 'propose-ok',
       id: message['id'] as string,
       index: entry.index,
@@ -110,16 +122,16 @@ export class KvServer extends RaftNode {
     });
   }
 
-  /** Intercepts the node's answers to the reads this server started for Gets. */
-  override reply(client: NodeId, reply: ClientReply): void {
+  /** The group's answers: those to the reads this server started for Gets wait for apply. */
+  private onRaftReply(client: NodeId, reply: ClientReply): void {
     const key = reply.type === 'propose-ok' ? undefined : this.getKeys.get(reply.id);
     if (key === undefined) {
-      super.reply(client, reply);
+      this.raft.sendReply(client, reply);
       return;
     }
     this.getKeys.delete(reply.id);
     if (reply.type !== 'read-ok') {
-      super.reply(client, reply); // not-leader, request-failed: the client retries elsewhere
+      this.raft.sendReply(client, reply); // not-leader, request-failed: the client retries
       return;
     }
     if (this.waiting.length >= WAITING_READS_MAX) {
@@ -128,13 +140,12 @@ export class KvServer extends RaftNode {
     this.waiting.push({ client, id: reply.id, key, index: reply.index });
   }
 
-  /** After every Ready the applied index may have moved: serve the reads it caught up with. */
-  override process(): void {
-    super.process();
+  /** After every round of Readies the applied index may have moved: serve what caught up. */
+  private serveCaughtUpReads(): void {
     if (this.waiting.length === 0) {
       return;
     }
-    const applied = this.core.appliedIndex;
+    const applied = this.raft.core.appliedIndex;
     const still: WaitingRead[] = [];
     for (const read of this.waiting) {
       if (read.index <= applied) {
@@ -159,18 +170,19 @@ export class KvServer extends RaftNode {
     this.ctx.send(read.client, answer as unknown as SimMessage, 48 + answer.value.length);
   }
 
-  override inspect(): KvServerView | undefined {
-    const base = super.inspect();
+  inspect(): KvServerInspect | undefined {
+    const base = this.raft.inspect();
     if (base === undefined) {
       return undefined;
     }
-    // The node's view is long-lived with getters reading the live core: extend it by
+    // The group's view is long-lived with getters reading the live core: extend it by
     // prototype (a spread would copy no getters), once per incarnation.
+    const raft = this.raft;
     this.kvView ??= Object.create(base, {
       kv: { value: { data: this.kv.data, sessions: this.kv.sessions }, enumerable: true },
-      raftStateBytes: { get: () => this.ctx.disk.size(LOG_FILE), enumerable: true },
-      snapshotBytes: { get: () => this.ctx.disk.size(SNAPSHOT_FILE), enumerable: true },
-    }) as KvServerView;
+      raftStateBytes: { get: () => raft.logBytes, enumerable: true },
+      snapshotBytes: { get: () => raft.snapshotBytes, enumerable: true },
+    }) as KvServerInspect;
     return this.kvView;
   }
 }

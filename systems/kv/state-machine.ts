@@ -2,7 +2,7 @@
 // makes client retries idempotent. The session table is state like any other: it is part of
 // the snapshot, or a replica restored from a snapshot would re-apply a retried command.
 import { assert } from '../../sim/assert.ts';
-import type { StateMachine } from '../raft/node.ts';
+import type { StateMachine } from '../raft/group.ts';
 import type { Entry } from '../raft/types.ts';
 import type { KvApplyResult, KvCommand } from './types.ts';
 

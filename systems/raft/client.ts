@@ -2,21 +2,25 @@
 // leader hints, and gives up on a command after a timeout (its outcome then stays unknown in
 // the history) before proposing the next one. A command's bytes are encodeCommand(id): the
 // contract acked-never-lost checks applied entries against.
-import { encodeCommand } from '../../invariants/raft-common.ts';
+
 import type { Message, NodeContext, NodeId, NodeProgram } from '../../sim/types.ts';
-import type { ClientReply } from './node.ts';
+import { encodeCommand } from './contract.ts';
+import type { ClientReply } from './group.ts';
 
 export interface RaftClientOptions {
   requestTimeoutUs: number;
   thinkUs: number;
-  /** The Raft group it proposes to (default: every server of the topology). */
-  group: string | undefined;
+  /**
+   * The Raft group it proposes to: a topology group whose members host it. Its history is
+   * tagged with the group's stream and its observations with the group.
+   */
+  group: string;
 }
 
 const DEFAULTS: RaftClientOptions = {
   requestTimeoutUs: 300_000,
   thinkUs: 5_000,
-  group: undefined,
+  group: 'servers',
 };
 
 export class RaftClient implements NodeProgram {
@@ -34,8 +38,7 @@ export class RaftClient implements NodeProgram {
     options: Partial<RaftClientOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
-    const group = this.options.group;
-    this.servers = group === undefined ? ctx.servers : ctx.members(group);
+    this.servers = ctx.members(this.options.group);
     this.target = this.servers[ctx.id % this.servers.length] as NodeId;
   }
 
@@ -46,7 +49,10 @@ export class RaftClient implements NodeProgram {
   private propose(): void {
     this.sequence++;
     this.commandId = `${this.ctx.name}-${this.sequence}`;
-    this.operationId = this.ctx.history.invoke({ f: 'propose', id: this.commandId });
+    this.operationId = this.ctx.history.invoke(
+      { f: 'propose', id: this.commandId },
+      { stream: this.options.group },
+    );
     this.sendCurrent();
     this.timer = this.ctx.setTimer(this.options.requestTimeoutUs, 'timeout');
   }
@@ -70,6 +76,7 @@ export class RaftClient implements NodeProgram {
         this.ctx.history.complete(this.operationId, 'ok', { index: reply.index, term: reply.term });
         this.ctx.observe({
           type: 'proposal-acked',
+          group: this.options.group,
           id: this.commandId,
           index: reply.index,
           term: reply.term,

@@ -4,7 +4,7 @@
 // period per round; messages are built by hand where a test needs one exact message.
 import { describe, expect, it } from 'vitest';
 
-import { leaseDurationUs } from './node.ts';
+import { leaseDurationUs } from './group.ts';
 import { Cluster } from './testkit.ts';
 import type { LeaseBug, Message, RaftConfig } from './types.ts';
 

@@ -1,7 +1,7 @@
 // The state machine the Raft scenarios replicate: an append-only list of command ids, so
 // every applied command can be checked against what clients proposed.
 
-import type { StateMachine } from './node.ts';
+import type { StateMachine } from './group.ts';
 import type { Entry } from './types.ts';
 
 const decoder = new TextDecoder();

@@ -3,8 +3,9 @@
 import { type GroupSpec, serversAndClients } from '../../sim/scenario.ts';
 import type { ProgramFactory } from '../../sim/types.ts';
 import { RaftClient, type RaftClientOptions } from './client.ts';
+import { bugsForVariant, type RaftNodeOptions } from './group.ts';
 import { CommandLog } from './log-machine.ts';
-import { bugsForVariant, RaftNode, type RaftNodeOptions } from './node.ts';
+import { RaftNode } from './node.ts';
 import type { LeaseBug, RaftBug } from './types.ts';
 
 // Records over the bug types: the compiler keeps every bug described. Lease bugs show only

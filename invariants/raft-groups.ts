@@ -1,0 +1,165 @@
+// Every Raft invariant holds per Raft group. A run may host several groups (a shard
+// controller and replica groups, three independent clusters, multi-Raft nodes); each group
+// gets its own fresh instances of the invariants, fed only that group's observations, over a
+// view narrowed to that group: inspect() reads the group's state on each node, history holds
+// the operations its clients tagged with the group's stream. A violation names its group when
+// the run has more than one.
+import type {
+  ClusterView,
+  HistoryOperation,
+  Invariant,
+  NodeId,
+  ObservationRecord,
+  Undecided,
+  Verdict,
+} from '../sim/types.ts';
+import { raftGroupOf, raftState } from '../systems/raft/contract.ts';
+
+export interface PerGroupOptions {
+  /**
+   * The Raft groups of the run, so that a group that never reported anything is still judged
+   * at the end. Default: the topology's server groups (each of which hosts one Raft group, as
+   * RaftNode and KvServer do); name them when groups are hosted otherwise (multi-Raft).
+   */
+  groups?: readonly string[];
+  /**
+   * The clients that work a group (default: every client): liveness expects new commands only
+   * where a group has clients.
+   */
+  clientsOf?: (view: ClusterView, group: string) => readonly NodeId[];
+}
+
+interface GroupInstance {
+  readonly invariants: Invariant[];
+  readonly view: ClusterView;
+}
+
+/** Runs `make()`'s invariants once per Raft group; `make` must return the same list each time. */
+export function raftInvariantsPerGroup(
+  make: () => Invariant[],
+  options: PerGroupOptions = {},
+): Invariant[] {
+  const template = make();
+  const instances = new Map<string, GroupInstance>();
+  const several = () => instances.size > 1;
+
+  const instanceFor = (group: string, view: ClusterView): GroupInstance => {
+    let instance = instances.get(group);
+    if (instance === undefined) {
+      instance = { invariants: make(), view: narrowed(view, group, options) };
+      instances.set(group, instance);
+    }
+    return instance;
+  };
+  const named = (group: string, verdict: Verdict): Verdict =>
+    verdict === undefined || !several() ? verdict : `in Raft group ${group}: ${verdict}`;
+
+  return template.map((first, position) => {
+    const invariant: Invariant = { name: first.name };
+    if (first.onObservation !== undefined) {
+      invariant.onObservation = (record, view) => {
+        const group = raftGroupOf(record);
+        if (group === undefined) {
+          return undefined; // not a Raft observation
+        }
+        const instance = instanceFor(group, view);
+        const check = instance.invariants[position] as Invariant;
+        return named(group, check.onObservation?.(record, instance.view));
+      };
+    }
+    if (first.atEnd !== undefined) {
+      invariant.atEnd = (view, observations) => {
+        for (const group of options.groups ?? serverGroups(view)) {
+          instanceFor(group, view);
+        }
+        const byGroup = observationsByGroup(observations);
+        for (const [group, instance] of instances) {
+          const check = instance.invariants[position] as Invariant;
+          const verdict = check.atEnd?.(instance.view, byGroup.get(group) ?? []);
+          if (typeof verdict === 'object') {
+            return { undecided: named(group, verdict.undecided) as string } satisfies Undecided;
+          }
+          if (verdict !== undefined) {
+            return named(group, verdict);
+          }
+        }
+        return undefined;
+      };
+    }
+    return invariant;
+  });
+}
+
+function serverGroups(view: ClusterView): string[] {
+  return view.groups
+    .filter((group) => !group.client && group.members.length > 0)
+    .map((group) => group.name);
+}
+
+function observationsByGroup(
+  observations: readonly ObservationRecord[],
+): Map<string, ObservationRecord[]> {
+  const byGroup = new Map<string, ObservationRecord[]>();
+  for (const record of observations) {
+    const group = raftGroupOf(record);
+    if (group === undefined) {
+      continue;
+    }
+    let list = byGroup.get(group);
+    if (list === undefined) {
+      list = [];
+      byGroup.set(group, list);
+    }
+    list.push(record);
+  }
+  return byGroup;
+}
+
+/**
+ * The view one group's invariants read: each node's state of that group only (nodes that do
+ * not host it look down), the nodes that may host it as servers, and the history its clients
+ * tagged with the group's stream.
+ */
+function narrowed(view: ClusterView, group: string, options: PerGroupOptions): ClusterView {
+  const isTopologyGroup = view.groups.some((candidate) => candidate.name === group);
+  const servers = isTopologyGroup ? view.members(group) : view.servers;
+  let history: HistoryOperation[] | undefined;
+  let historyFrom = -1;
+  return {
+    get servers() {
+      return servers;
+    },
+    get clients() {
+      return options.clientsOf?.(view, group) ?? view.clients;
+    },
+    get groups() {
+      return view.groups;
+    },
+    members: (name) => view.members(name),
+    groupOf: (node) => view.groupOf(node),
+    get timeUs() {
+      return view.timeUs;
+    },
+    get phase() {
+      return view.phase;
+    },
+    isUp: (node) => view.isUp(node),
+    inspect: (node) => raftState(view, node, group),
+    name: (node) => view.name(node),
+    get history() {
+      // Read at the end (and rarely before): filter once per length of the full history.
+      if (history === undefined || historyFrom !== view.history.length) {
+        history = view.history.filter((operation) => operation.stream === group);
+        historyFrom = view.history.length;
+      }
+      return history;
+    },
+    get messagesSent() {
+      return view.messagesSent;
+    },
+    get bytesSent() {
+      return view.bytesSent;
+    },
+    ...(view.fileSize === undefined ? {} : { fileSize: view.fileSize }),
+  };
+}
