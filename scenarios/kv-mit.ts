@@ -13,6 +13,7 @@ import {
   kvSometimes,
 } from '../invariants/kv.ts';
 import { raftSafetyInvariants, serverState } from '../invariants/raft.ts';
+import { cutBetween } from '../sim/plan.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type {
@@ -20,7 +21,6 @@ import type {
   FaultEvent,
   Invariant,
   Knobs,
-  Link,
   Plan,
   ScriptStep,
   Verdict,
@@ -42,15 +42,6 @@ const SECOND = 1_000_000;
 
 // ---- fault timelines ----------------------------------------------------------------------
 
-function cut(groupA: readonly number[], groupB: readonly number[]): Link[] {
-  return groupA.flatMap((a) =>
-    groupB.flatMap((b): Link[] => [
-      [a, b],
-      [b, a],
-    ]),
-  );
-}
-
 function range(count: number, from = 0): number[] {
   return Array.from({ length: count }, (_, index) => from + index);
 }
@@ -69,7 +60,7 @@ function partitioner(random: Random, servers: number, rounds: Rounds): FaultEven
     for (let atUs = startUs + 50 * MS; atUs < endUs; ) {
       const shuffled = random.shuffle(range(servers));
       const half = Math.floor(servers / 2);
-      const links = cut(shuffled.slice(0, half), shuffled.slice(half));
+      const links = cutBetween(shuffled.slice(0, half), shuffled.slice(half));
       faults.push({ atUs, kind: 'partition', shape: 'groups', links });
       atUs += random.between(100 * MS, 200 * MS) + random.between(0, 200 * MS);
     }
@@ -366,7 +357,12 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     plan: (_seed, base) => ({
       ...base,
       faults: [
-        { atUs: 500 * MS, kind: 'partition', shape: 'groups', links: cut(minority, majority) },
+        {
+          atUs: 500 * MS,
+          kind: 'partition',
+          shape: 'groups',
+          links: cutBetween(minority, majority),
+        },
         { atUs: 2000 * MS, kind: 'heal' },
       ],
       script: script.map((step) => ({ ...step })),
@@ -441,8 +437,8 @@ function completedBy(view: ClusterView, client: number): boolean[] {
     plan: (_seed, base) => ({
       ...base,
       faults: [
-        { atUs: 0, kind: 'partition', shape: 'isolate', links: cut([0, 1], [2]) },
-        { atUs: 3100 * MS, kind: 'partition', shape: 'isolate', links: cut([0, 2], [1]) },
+        { atUs: 0, kind: 'partition', shape: 'isolate', links: cutBetween([0, 1], [2]) },
+        { atUs: 3100 * MS, kind: 'partition', shape: 'isolate', links: cutBetween([0, 2], [1]) },
         { atUs: 5100 * MS, kind: 'heal' },
       ],
       script: [

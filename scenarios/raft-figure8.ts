@@ -11,16 +11,17 @@
 // mistake that lets n5 overwrite a committed entry later.
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { encodeCommand, serverState } from '../invariants/raft-common.ts';
+import { cutBetween } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, Link, ScriptStep, Verdict } from '../sim/types.ts';
 import { RAFT_VARIANTS, raftGroups } from '../systems/raft/program.ts';
-import { cut, exactlyTimedPlan } from './scripted.ts';
+import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 const [N1, N2, N3, N4, N5] = [0, 1, 2, 3, 4] as const;
 
 const faults: FaultEvent[] = [
-  { atUs: 100 * MS, kind: 'partition', shape: 'groups', links: cut([N1, N2], [N3, N4, N5]) },
+  { atUs: 100 * MS, kind: 'partition', shape: 'groups', links: cutBetween([N1, N2], [N3, N4, N5]) },
   { atUs: 200 * MS, kind: 'crash', node: N1 },
   { atUs: 205 * MS, kind: 'heal' },
   // After n5's vote requests arrive (212 ms), before its first append leaves (215 ms).

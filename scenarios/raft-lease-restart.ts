@@ -11,16 +11,17 @@
 //      `fresh-reads` reports.
 import { raftLeaseSometimes, raftSafetyInvariants } from '../invariants/raft.ts';
 import { encodeCommand, serverState } from '../invariants/raft-common.ts';
+import { cutBetween } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
 import { LEASE_VARIANTS, raftGroups } from '../systems/raft/program.ts';
-import { cut, exactlyTimedPlan } from './scripted.ts';
+import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 const [N1, N2, N3] = [0, 1, 2] as const;
 
 const faults: FaultEvent[] = [
-  { atUs: 100 * MS, kind: 'partition', shape: 'isolate', links: cut([N1], [N2, N3]) },
+  { atUs: 100 * MS, kind: 'partition', shape: 'isolate', links: cutBetween([N1], [N2, N3]) },
   { atUs: 100 * MS, kind: 'crash', node: N2 },
   { atUs: 150 * MS, kind: 'restart', node: N2 },
 ];

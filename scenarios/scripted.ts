@@ -1,18 +1,8 @@
 // Helpers for scripted scenarios (raft-figure8, raft-lease-restart): plans whose story only
 // holds when every message and fsync takes exactly as long as the script assumes.
-import type { FaultEvent, Link, Plan, ScriptStep } from '../sim/types.ts';
+import type { FaultEvent, Plan, ScriptStep } from '../sim/types.ts';
 
 const MS = 1000;
-
-/** Both directions of every link between groupA and groupB. */
-export function cut(groupA: readonly number[], groupB: readonly number[]): Link[] {
-  return groupA.flatMap((a) =>
-    groupB.flatMap((b): Link[] => [
-      [a, b],
-      [b, a],
-    ]),
-  );
-}
 
 /** The base plan with these faults and script steps, 1 ms latencies and 1 ms fsyncs. */
 export function exactlyTimedPlan(

@@ -278,7 +278,7 @@ function isolateNodeLinks(node: NodeId, size: number): Link[] {
 }
 
 /** Every directed link between the two sides, both ways. */
-function cutBetween(sideA: readonly NodeId[], sideB: readonly NodeId[]): Link[] {
+export function cutBetween(sideA: readonly NodeId[], sideB: readonly NodeId[]): Link[] {
   const links: Link[] = [];
   for (const a of sideA) {
     for (const b of sideB) {

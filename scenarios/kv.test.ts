@@ -2,12 +2,12 @@
 // seeds; the speed port gives MIT's per-Append latency figure in virtual time.
 import { describe, expect, it } from 'vitest';
 
-import '../../scenarios/kv.ts';
-import '../../scenarios/kv-mit.ts';
-import { kvCheckerStats } from '../../invariants/kv.ts';
-import { runSeed } from '../../sim/run.ts';
-import { allScenarios } from '../../sim/scenario.ts';
-import type { RunResult } from '../../sim/types.ts';
+import './kv.ts';
+import './kv-mit.ts';
+import { kvCheckerStats } from '../invariants/kv.ts';
+import { runSeed } from '../sim/run.ts';
+import { allScenarios } from '../sim/scenario.ts';
+import type { RunResult } from '../sim/types.ts';
 
 function outcome(result: RunResult): string {
   return result.violation === undefined
