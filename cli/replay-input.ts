@@ -1,6 +1,6 @@
 // Replay files named on the command line: a damaged or foreign file is bad input (exit 2).
 import { type ReplayFile, ReplayFileError, readReplay } from '../sim/replay-file.ts';
-import { checkVariant, scenarioNamed, UnknownScenarioError } from '../sim/run.ts';
+import { checkTopology, checkVariant, scenarioNamed, UnknownScenarioError } from '../sim/run.ts';
 import { UsageError } from './errors.ts';
 
 export function replayArgument(path: unknown): ReplayFile {
@@ -9,14 +9,16 @@ export function replayArgument(path: unknown): ReplayFile {
   }
   try {
     const file = readReplay(path);
-    checkVariant(scenarioNamed(file.scenario), file.variant);
+    const scenario = scenarioNamed(file.scenario);
+    checkVariant(scenario, file.variant);
+    checkTopology(scenario, file.plan);
     return file;
   } catch (error) {
     if (error instanceof ReplayFileError) {
       throw new UsageError(error.message);
     }
     if (error instanceof UnknownScenarioError) {
-      throw new UsageError(`${path} replays a scenario this faultline lacks: ${error.message}`);
+      throw new UsageError(`${path} cannot be replayed here: ${error.message}`);
     }
     throw error;
   }

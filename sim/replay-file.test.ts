@@ -132,6 +132,28 @@ describe('replay files', () => {
     ).toThrow(/checkpoints/);
   });
 
+  it('replays a file whose plan predates topologies (format 1), migrated to groups', () => {
+    // Kept as written before plans recorded groups: servers n1–n5, clients c1–c3.
+    const old = readReplay(
+      join(import.meta.dirname, 'fixtures', 'format1-raft-commit-previous-term.msgpack'),
+    );
+    expect(old.plan.format).toBe(2);
+    expect(old.plan.groups).toEqual([
+      { name: 'servers', client: false, nodes: ['n1', 'n2', 'n3', 'n4', 'n5'] },
+      { name: 'clients', client: true, nodes: ['c1', 'c2', 'c3'] },
+    ]);
+    const { result } = replayLoaded(old);
+    expect(result.violation?.invariant).toBe('commit-rule');
+  });
+
+  it('rejects a plan naming a group its scenario does not have, in one sentence', () => {
+    const foreign = structuredClone(file);
+    foreign.plan.groups = [{ name: 'brokers', client: false, nodes: ['b1'] }];
+    expect(() => replayLoaded(foreign)).toThrow(
+      /the plan has a group brokers, which scenario pingpong does not declare \(it has servers, clients\)/,
+    );
+  });
+
   it('rejects a file from a newer faultline with an upgrade hint', () => {
     const newer = encode({ ...file, formatVersion: REPLAY_FORMAT + 1, faultlineVersion: '9.0.0' });
     expect(() => decodeReplay(newer, 'new.msgpack')).toThrow(

@@ -27,9 +27,21 @@ export function checkVariant(scenario: Scenario, variant: string | null): void {
   }
 }
 
+/** A plan's groups must all be groups of its scenario (an edited or foreign plan may not be). */
+export function checkTopology(scenario: Scenario, plan: Plan): void {
+  const declared = scenario.groups.map((group) => group.name);
+  const unknown = plan.groups.find((group) => !declared.includes(group.name));
+  if (unknown !== undefined) {
+    throw new UnknownScenarioError(
+      `the plan has a group ${unknown.name}, which scenario ${scenario.name} does not declare (it has ${declared.join(', ')})`,
+    );
+  }
+}
+
 export function runPlan(plan: Plan, options: RunOptions = {}): RunResult {
   const scenario = scenarioNamed(plan.scenario);
   checkVariant(scenario, plan.variant);
+  checkTopology(scenario, plan);
   return new Simulation(scenario, plan, options).run();
 }
 

@@ -74,6 +74,22 @@ describe('faultline replay', () => {
     }
     expect(runs[0]?.stderr).toMatch(/picture\.png is not a faultline replay file/);
   });
+
+  it('exits 2 with one sentence for a plan whose topology its scenario lacks', async () => {
+    const path = recorded(1, null);
+    const file = readReplay(path);
+    file.plan.groups[0] = {
+      ...(file.plan.groups[0] as (typeof file.plan.groups)[0]),
+      name: 'brokers',
+    };
+    writeFileSync(path, encodeReplay(file));
+    const run = await runCli(['replay', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(
+      'cannot be replayed here: the plan has a group brokers, which scenario pingpong does not declare (it has servers, clients)',
+    );
+  });
 });
 
 describe('faultline shrink', () => {

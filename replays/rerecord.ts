@@ -1,0 +1,49 @@
+// Re-records kept replays after a change that moves trace hashes or the plan format: each
+// file's stored plan (migrated to the current format when older) is run again and written
+// back with the new trace hash, keeping its recorded expectation. A file whose run no longer
+// meets its expectation is left as it was and reported: that is a regression, not a rerecord.
+//   npx tsx replays/rerecord.ts [file.msgpack ...]   (default: every replay in replays/)
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import '../scenarios/index.ts';
+import {
+  meetsExpectation,
+  REPLAY_EXTENSION,
+  readReplay,
+  replayFromRun,
+  writeReplay,
+} from '../sim/replay-file.ts';
+import { runPlan, scenarioNamed } from '../sim/run.ts';
+
+const directory = import.meta.dirname;
+const given = process.argv.slice(2);
+const paths =
+  given.length > 0
+    ? given
+    : readdirSync(directory)
+        .filter((name) => name.endsWith(REPLAY_EXTENSION))
+        .sort()
+        .map((name) => join(directory, name));
+
+let kept = 0;
+for (const path of paths) {
+  const old = readReplay(path);
+  const result = runPlan(old.plan);
+  if (!meetsExpectation(old, result)) {
+    const got = result.violation ? `fails ${result.violation.invariant}` : 'passes';
+    process.stderr.write(`${path}: no longer meets its expectation (${got}); left unchanged\n`);
+    kept++;
+    continue;
+  }
+  const file = replayFromRun({
+    scenario: scenarioNamed(old.scenario),
+    plan: old.plan,
+    result,
+    finding: old.finding,
+    expected: old.expected,
+  });
+  writeReplay(path, file);
+  process.stdout.write(`${path}: ${old.traceHash} → ${file.traceHash}\n`);
+}
+process.exit(kept > 0 ? 1 : 0);
