@@ -41,7 +41,10 @@ export function raftInvariantsPerGroup(
 ): Invariant[] {
   const template = make();
   const instances = new Map<string, GroupInstance>();
-  const several = () => instances.size > 1;
+  // Named groups, the topology's server groups or the groups seen: more than one, and a
+  // violation must say whose it is.
+  const several = (view: ClusterView) =>
+    Math.max(options.groups?.length ?? 0, serverGroups(view).length, instances.size) > 1;
 
   const instanceFor = (group: string, view: ClusterView): GroupInstance => {
     let instance = instances.get(group);
@@ -51,8 +54,8 @@ export function raftInvariantsPerGroup(
     }
     return instance;
   };
-  const named = (group: string, verdict: Verdict): Verdict =>
-    verdict === undefined || !several() ? verdict : `in Raft group ${group}: ${verdict}`;
+  const named = (group: string, verdict: Verdict, view: ClusterView): Verdict =>
+    verdict === undefined || !several(view) ? verdict : `in Raft group ${group}: ${verdict}`;
 
   return template.map((first, position) => {
     const invariant: Invariant = { name: first.name };
@@ -64,7 +67,7 @@ export function raftInvariantsPerGroup(
         }
         const instance = instanceFor(group, view);
         const check = instance.invariants[position] as Invariant;
-        return named(group, check.onObservation?.(record, instance.view));
+        return named(group, check.onObservation?.(record, instance.view), view);
       };
     }
     if (first.atEnd !== undefined) {
@@ -77,10 +80,11 @@ export function raftInvariantsPerGroup(
           const check = instance.invariants[position] as Invariant;
           const verdict = check.atEnd?.(instance.view, byGroup.get(group) ?? []);
           if (typeof verdict === 'object') {
-            return { undecided: named(group, verdict.undecided) as string } satisfies Undecided;
+            const undecided = named(group, verdict.undecided, view) as string;
+            return { undecided } satisfies Undecided;
           }
           if (verdict !== undefined) {
-            return named(group, verdict);
+            return named(group, verdict, view);
           }
         }
         return undefined;
