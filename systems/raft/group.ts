@@ -230,7 +230,10 @@ export class RaftGroup {
 
   /** Reports a fact about this group to invariants. */
   observe(observation: { readonly type: string; readonly [field: string]: unknown }): void {
-    this.ctx.observe({ ...observation, group: this.id });
+    // Tagged in place: every observation is a fresh object (the core's events, or a literal
+    // here), and a copy per observation is measurable on a 60k-event seed.
+    (observation as { group?: string }).group = this.id;
+    this.ctx.observe(observation);
   }
 
   // --- boot and recovery ------------------------------------------------------------------
@@ -551,8 +554,10 @@ export class RaftGroup {
     } else if (message.type === 'snapshot') {
       sizeBytes += message.data.length;
     }
-    const envelope: RaftEnvelope = { ...message, group: this.id };
-    this.ctx.send(message.to, envelope as unknown as SimMessage, sizeBytes);
+    // The envelope is stamped in place: the core hands each message out once, fresh, and a
+    // spread per message cost 6–8 % of a seed the last time the core did one.
+    (message as { group?: string }).group = this.id;
+    this.ctx.send(message.to, message as unknown as SimMessage, sizeBytes);
   }
 
   /** Everything in the Ready is durable: send, apply, answer, observe, advance. */
