@@ -28,6 +28,7 @@ import {
   type Observation,
   type ObservationRecord,
   type Outcome,
+  type PartitionShape,
   type Phase,
   type Plan,
   type ProgramFactory,
@@ -139,6 +140,7 @@ export class Simulation {
   private readonly sometimesReached = new Set<string>();
   private readonly undecided: RunResult['undecided'] = [];
   private readonly faultsFired: Partial<Record<FaultKind, number>> = {};
+  private readonly partitionShapes: Partial<Record<PartitionShape, number>> = {};
   private readonly buggifyActive = new Map<string, boolean>();
   private readonly buggifyRandom: Random;
   private readonly budgets: Budgets;
@@ -615,6 +617,7 @@ export class Simulation {
       case 'partition':
         this.network.partition(fault.links);
         this.fired('partition');
+        this.partitionShapes[fault.shape] = (this.partitionShapes[fault.shape] ?? 0) + 1;
         return true;
       case 'heal':
         this.network.heal();
@@ -927,6 +930,7 @@ export class Simulation {
       checkpoints: this.checkpoints,
       stats: this.stats,
       faultsFired: this.faultsFired,
+      partitionShapes: this.partitionShapes,
       sometimes: [...this.sometimesReached].sort(),
       undecided: this.undecided,
       linkBytes,

@@ -326,6 +326,11 @@ export interface RunResult {
   stats: RunStats;
   /** How often each fault kind actually fired. */
   faultsFired: Partial<Record<FaultKind, number>>;
+  /**
+   * How often partitions of each shape were applied (each flap counts, as in `faultsFired`).
+   * The simulator always sets it; optional so that hand-built results may omit it.
+   */
+  partitionShapes?: Partial<Record<PartitionShape, number>>;
   /** The `sometimes` assertions reached in this run. */
   sometimes: string[];
   /** End-of-run checks that could not decide, with why. */
