@@ -272,6 +272,29 @@ function groupAwarePartition(
   };
 }
 
+/**
+ * The partition shapes a plan over this topology can draw (`addEpisode` and
+ * `groupAwarePartition` above; keep the three in step): the classic ones always; isolate-node
+ * when there are servers; split-group and cut-groups only with more than two non-empty
+ * groups, split-group only when a server group has two members or more.
+ */
+export function drawableShapes(topology: Topology): PartitionShape[] {
+  const shapes: PartitionShape[] = [...CLASSIC_SHAPES];
+  if (topology.servers.length === 0) {
+    return shapes;
+  }
+  shapes.push('isolate-node');
+  const serverGroups = topology.serverGroups();
+  const several = topology.groups.filter((group) => group.members.length > 0).length > 2;
+  if (several) {
+    if (serverGroups.some((group) => group.members.length >= 2)) {
+      shapes.push('split-group');
+    }
+    shapes.push('cut-groups');
+  }
+  return shapes;
+}
+
 function isolateNodeLinks(node: NodeId, size: number): Link[] {
   const others = Array.from({ length: size }, (_, other) => other).filter((o) => o !== node);
   return cutBetween([node], others);

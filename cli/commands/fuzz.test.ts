@@ -1,14 +1,19 @@
 // The fuzz, merge and list commands end to end, through the real CLI in a child process:
 // exit codes, JSON summaries, replay files that survive kill -9, the summary after Ctrl-C,
-// hang and worker-crash findings, and shards that merge back into the whole range.
+// hang and worker-crash findings, partition shape counts equal to what the plans hold, and
+// shards that merge back into the whole range.
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import '../../scenarios/index.ts';
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
+import { drawableShapes, planFor } from '../../sim/plan.ts';
 import { REPLAY_EXTENSION, readReplay } from '../../sim/replay-file.ts';
+import { scenarioNamed } from '../../sim/run.ts';
+import { Topology } from '../../sim/topology.ts';
 import { runCli, startCli, waitFor } from '../spawn-cli.ts';
 
 const FIXTURES = { FAULTLINE_SCENARIO_MODULES: 'sim/fuzz/fixtures/misbehaving-scenario.ts' };
@@ -20,6 +25,37 @@ function scratch(): string {
 function lastJson(text: string): FuzzSummary {
   const line = text.trim().split('\n').at(-1) ?? '';
   return JSON.parse(line) as FuzzSummary;
+}
+
+/**
+ * Partitions per shape, and seeds with one, counted from the plans of seeds [0, seeds): every
+ * partition of the fault phase is applied once when no run stops early (pingpong passes).
+ */
+function plannedShapes(seeds: number): {
+  fired: Record<string, number>;
+  seeds: Record<string, number>;
+} {
+  const scenario = scenarioNamed('pingpong');
+  const fired: Record<string, number> = {};
+  const seeded: Record<string, number> = {};
+  for (const shape of drawableShapes(new Topology(planFor(scenario, 0).groups))) {
+    fired[shape] = 0;
+    seeded[shape] = 0;
+  }
+  for (let seed = 0; seed < seeds; seed++) {
+    const plan = planFor(scenario, seed);
+    const shapes = new Set<string>();
+    for (const fault of plan.faults) {
+      if (fault.kind === 'partition' && fault.atUs < plan.durationUs) {
+        fired[fault.shape] = (fired[fault.shape] ?? 0) + 1;
+        shapes.add(fault.shape);
+      }
+    }
+    for (const shape of shapes) {
+      seeded[shape] = (seeded[shape] ?? 0) + 1;
+    }
+  }
+  return { fired, seeds: seeded };
 }
 
 describe('faultline fuzz', () => {
@@ -43,8 +79,41 @@ describe('faultline fuzz', () => {
     expect(summary.eventsPerSec).toBeGreaterThan(0);
     expect(Object.keys(summary.coverage.faultsFired)).toContain('crash');
     expect(summary.coverage.sometimes).toHaveProperty(['a ping was retried']);
+    const planned = plannedShapes(60);
+    expect(summary.coverage.partitionShapes).toEqual(planned.fired);
+    expect(summary.coverage.partitionShapeSeeds).toEqual(planned.seeds);
+    expect(Object.values(planned.fired).reduce((sum, count) => sum + count, 0)).toBe(
+      summary.coverage.faultsFired['partition'],
+    );
+    // One server group and its clients: the group-aware shapes between groups cannot occur.
+    expect(summary.coverage.partitionShapes).not.toHaveProperty(['split-group']);
+    expect(summary.coverage.partitionShapes).not.toHaveProperty(['cut-groups']);
     expect(summary.determinism.mismatches).toBe(0);
     expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('prints the partition shapes fired and flags a drawable shape that never fired', async () => {
+    const run = await runCli([
+      'fuzz',
+      'pingpong',
+      '--seeds',
+      '4',
+      '--workers',
+      '1',
+      '--out',
+      scratch(),
+    ]);
+    expect(run.code).toBe(0);
+    const planned = plannedShapes(4);
+    const fired = Object.entries(planned.fired)
+      .map(([shape, count]) => `${shape} ${count} (${planned.seeds[shape]})`)
+      .join(', ');
+    expect(run.stdout).toContain(`  partition shapes fired (seeds): ${fired}\n`);
+    const never = Object.keys(planned.fired).filter((shape) => planned.fired[shape] === 0);
+    expect(never.length).toBeGreaterThan(0);
+    expect(run.stdout).toContain(
+      `  ⚠ partition shapes drawable but never fired: ${never.join(', ')}\n`,
+    );
   });
 
   it('exits 1 on findings, prints a replay command for each, and writes valid replay files', async () => {
@@ -235,6 +304,18 @@ describe('faultline fuzz', () => {
     expect(summary.seeds).toBe(45);
     expect(summary.failed).toBe(failing.length);
     expect(summary.shardsMissing).toEqual([]);
+    // Runs stop at their violation, so here the shape counts are the shards' own, added up.
+    const parts = shards.map((shard) => lastJson(shard.stdout).coverage);
+    for (const shape of Object.keys(summary.coverage.partitionShapes ?? {})) {
+      const sum = (
+        pick: (coverage: FuzzSummary['coverage']) => Record<string, number> | undefined,
+      ) => parts.reduce((total, coverage) => total + (pick(coverage)?.[shape] ?? 0), 0);
+      expect(summary.coverage.partitionShapes?.[shape]).toBe(sum((c) => c.partitionShapes));
+      expect(summary.coverage.partitionShapeSeeds?.[shape]).toBe(sum((c) => c.partitionShapeSeeds));
+    }
+    expect(
+      Object.values(summary.coverage.partitionShapes ?? {}).reduce((a, b) => a + b, 0),
+    ).toBeGreaterThan(0);
     const bad = await runCli(['merge', paths[0] as string, paths[0] as string]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/appears twice/);

@@ -272,6 +272,20 @@ function coverageLines(summary: FuzzSummary): string[] {
   if (coverage.faultsNeverFired.length > 0) {
     lines.push(`  ⚠ eligible but never fired: ${coverage.faultsNeverFired.join(', ')}`);
   }
+  const shapes = Object.entries(coverage.partitionShapes ?? {})
+    .map(([shape, count]) => {
+      const seeds = coverage.partitionShapeSeeds?.[shape] ?? 0;
+      return `${shape} ${formatCount(count)} (${formatCount(seeds)})`;
+    })
+    .join(', ');
+  if (shapes.length > 0) {
+    lines.push(`  partition shapes fired (seeds): ${shapes}`);
+  }
+  if ((coverage.partitionShapesNeverFired ?? []).length > 0) {
+    lines.push(
+      `  ⚠ partition shapes drawable but never fired: ${coverage.partitionShapesNeverFired?.join(', ')}`,
+    );
+  }
   const reached = Object.entries(coverage.sometimes)
     .map(([name, seeds]) => `"${name}" ${formatCount(seeds)}`)
     .join(', ');

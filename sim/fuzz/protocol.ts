@@ -42,6 +42,10 @@ export interface RangeTotals {
   sometimes: Record<string, number>;
   /** Invariant → seeds where its end-of-run check could not decide. */
   undecided: Record<string, number>;
+  /** Partition shape → partitions of that shape applied. */
+  partitionShapes: Record<string, number>;
+  /** Partition shape → seeds that applied at least one. */
+  partitionShapeSeeds: Record<string, number>;
   determinismSampled: number;
 }
 

@@ -1,5 +1,6 @@
 // Shards: the union of the shards of a split is the seed range, with no overlap, for any
-// range and split (property test); and merging shard summaries adds them up.
+// range and split (property test); merging shard summaries adds them up; and the partition
+// shape coverage lists exactly the shapes a scenario's topology can draw.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -65,6 +66,8 @@ function summary(index: number, seeds: number, failed: number): FuzzSummary {
   totals.faultsFired = { crash: index + 1 };
   totals.sometimes = { 'a ping was retried': seeds - failed };
   totals.undecided = index === 1 ? {} : { 'ping-linearizable': index + 1 };
+  totals.partitionShapes = { isolate: 2 * (index + 1), ring: index };
+  totals.partitionShapeSeeds = { isolate: index + 1, ring: index === 0 ? 0 : 1 };
   return {
     faultline: 'fuzz-summary',
     formatVersion: 1,
@@ -100,6 +103,50 @@ function summary(index: number, seeds: number, failed: number): FuzzSummary {
   };
 }
 
+describe('partition shape coverage', () => {
+  const totals = () => {
+    const counts = emptyTotals();
+    counts.partitionShapes = { isolate: 3, 'isolate-node': 1 };
+    counts.partitionShapeSeeds = { isolate: 2, 'isolate-node': 1 };
+    return counts;
+  };
+
+  it('lists every shape the topology can draw and flags those never fired', () => {
+    // One server group and its clients: the group-aware split-group and cut-groups cannot be
+    // drawn, so they are neither listed nor flagged.
+    const coverage = coverageOf(scenarioNamed('pingpong'), totals());
+    expect(Object.keys(coverage.partitionShapes ?? {}).sort()).toEqual(
+      [
+        'bridge',
+        'groups',
+        'isolate',
+        'isolate-node',
+        'majority-minority',
+        'one-way',
+        'ring',
+      ].sort(),
+    );
+    expect(coverage.partitionShapes).toMatchObject({ isolate: 3, 'isolate-node': 1, ring: 0 });
+    expect(coverage.partitionShapeSeeds).toMatchObject({ isolate: 2, ring: 0 });
+    expect(coverage.partitionShapesNeverFired?.sort()).toEqual(
+      ['bridge', 'groups', 'majority-minority', 'one-way', 'ring'].sort(),
+    );
+  });
+
+  it('adds split-group and cut-groups where several groups exist', () => {
+    const coverage = coverageOf(scenarioNamed('raft-multi'), totals());
+    expect(coverage.partitionShapesNeverFired).toContain('split-group');
+    expect(coverage.partitionShapesNeverFired).toContain('cut-groups');
+    expect(coverage.partitionShapesNeverFired).not.toContain('isolate');
+  });
+
+  it('lists no shape as never fired where partitions are not eligible', () => {
+    const coverage = coverageOf(scenarioNamed('raft-figure8'), emptyTotals());
+    expect(coverage.partitionShapes).toEqual({});
+    expect(coverage.partitionShapesNeverFired).toEqual([]);
+  });
+});
+
 describe('merge', () => {
   it('adds counts, keeps every finding and replay, and recomputes rates over the longest shard', () => {
     const merged = mergeSummaries([summary(0, 34, 1), summary(1, 33, 0), summary(2, 33, 2)]);
@@ -114,6 +161,10 @@ describe('merge', () => {
     expect(merged.coverage.faultsNeverFired).toContain('partition');
     expect(merged.coverage.sometimes['a ping was retried']).toBe(97);
     expect(merged.coverage.undecided).toEqual({ 'ping-linearizable': 4 });
+    expect(merged.coverage.partitionShapes).toMatchObject({ isolate: 12, ring: 3, bridge: 0 });
+    expect(merged.coverage.partitionShapeSeeds).toMatchObject({ isolate: 6, ring: 2 });
+    expect(merged.coverage.partitionShapesNeverFired).toContain('bridge');
+    expect(merged.coverage.partitionShapesNeverFired).not.toContain('ring');
     expect(merged.shardsMissing).toEqual([]);
     expect(merged.workers).toBe(6);
   });
@@ -124,6 +175,23 @@ describe('merge', () => {
     expect(mergeSummaries([old, summary(2, 33, 0)]).coverage.undecided).toEqual({
       'ping-linearizable': 3,
     });
+  });
+
+  it('reads summaries written before partition shape counts existed', () => {
+    const old = summary(0, 34, 0);
+    delete old.coverage.partitionShapes;
+    delete old.coverage.partitionShapeSeeds;
+    delete old.coverage.partitionShapesNeverFired;
+    const merged = mergeSummaries([old, summary(2, 33, 0)]);
+    expect(merged.coverage.partitionShapes).toMatchObject({ isolate: 6, ring: 2 });
+    expect(merged.coverage.partitionShapeSeeds).toMatchObject({ isolate: 3, ring: 1 });
+    expect(merged.seeds).toBe(67);
+    // All old: the merge says nothing about shapes rather than flag every one as never fired.
+    const older = structuredClone(old);
+    older.shard = { index: 1, count: 3 };
+    const oldOnly = mergeSummaries([old, older]);
+    expect(oldOnly.coverage.partitionShapes).toBeUndefined();
+    expect(oldOnly.coverage.partitionShapesNeverFired).toBeUndefined();
   });
 
   it('reports missing shards and refuses duplicates or mixed splits', () => {

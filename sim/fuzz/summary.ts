@@ -1,9 +1,12 @@
 // A campaign's summary (what `fuzz --json` prints and `merge` combines) and its coverage
-// report: how often each fault kind fired and how many seeds reached each `sometimes`
-// assertion. A kind the scenario allows that never fired, or a `sometimes` never reached, is
-// flagged: the campaign did not test what the scenario claims to test.
+// report: how often each fault kind and each partition shape fired and how many seeds reached
+// each `sometimes` assertion. A kind the scenario allows or a shape its topology can draw
+// that never fired, or a `sometimes` never reached, is flagged: the campaign did not test
+// what the scenario claims to test.
 import { assert } from '../assert.ts';
-import type { Scenario } from '../scenario.ts';
+import { drawableShapes } from '../plan.ts';
+import { planGroups, type Scenario } from '../scenario.ts';
+import { Topology } from '../topology.ts';
 import type { Finding, StopReason } from './campaign.ts';
 import type { RangeTotals } from './protocol.ts';
 import type { Shard } from './seeds.ts';
@@ -18,6 +21,15 @@ export interface Coverage {
   /** Invariant → seeds where its end-of-run check could not decide (those seeds still count
    *  as passed: nothing was found, but this check did not clear them). Absent in old summaries. */
   undecided?: Record<string, number>;
+  /**
+   * Partition shape → partitions of that shape applied (each flap counts), over every shape
+   * the scenario's topology can draw when partitions are eligible (zero included). This and
+   * the two below are absent in old summaries.
+   */
+  partitionShapes?: Record<string, number>;
+  /** Partition shape → seeds that applied at least one. */
+  partitionShapeSeeds?: Record<string, number>;
+  partitionShapesNeverFired?: string[];
 }
 
 export interface FuzzSummary {
@@ -58,6 +70,8 @@ export function emptyTotals(): RangeTotals {
     faultsFired: {},
     sometimes: {},
     undecided: {},
+    partitionShapes: {},
+    partitionShapeSeeds: {},
     determinismSampled: 0,
   };
 }
@@ -71,6 +85,8 @@ export function mergeTotals(into: RangeTotals, from: RangeTotals): void {
   addCounts(into.faultsFired as Record<string, number>, from.faultsFired);
   addCounts(into.sometimes, from.sometimes);
   addCounts(into.undecided, from.undecided);
+  addCounts(into.partitionShapes, from.partitionShapes);
+  addCounts(into.partitionShapeSeeds, from.partitionShapeSeeds);
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number | undefined>): void {
@@ -94,7 +110,32 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
   for (const name of Object.keys(scenario.sometimes ?? {})) {
     sometimes[name] = totals.sometimes[name] ?? 0;
   }
-  return flagged(faultsFired, sometimes, { ...totals.undecided });
+  const shapes: Record<string, number> = {};
+  const shapeSeeds: Record<string, number> = {};
+  if (scenario.faults.eligible.includes('partition')) {
+    for (const shape of drawableShapes(new Topology(planGroups(scenario)))) {
+      shapes[shape] = 0;
+      shapeSeeds[shape] = 0;
+    }
+  }
+  // Shapes a scenario's own plan hook drew are listed too.
+  addCounts(shapes, totals.partitionShapes);
+  addCounts(shapeSeeds, totals.partitionShapeSeeds);
+  return withShapes(flagged(faultsFired, sometimes, { ...totals.undecided }), shapes, shapeSeeds);
+}
+
+/** A coverage report with its partition shape counts and the shapes never fired. */
+function withShapes(
+  coverage: Coverage,
+  partitionShapes: Record<string, number>,
+  partitionShapeSeeds: Record<string, number>,
+): Coverage {
+  return {
+    ...coverage,
+    partitionShapes,
+    partitionShapeSeeds,
+    partitionShapesNeverFired: zeroKeys(partitionShapes),
+  };
 }
 
 /** A coverage report from its counts, with the kinds never fired and sometimes never reached. */
@@ -232,10 +273,20 @@ function mergeCoverage(coverages: Coverage[]): Coverage {
   const faultsFired: Record<string, number> = {};
   const sometimes: Record<string, number> = {};
   const undecided: Record<string, number> = {};
+  const shapes: Record<string, number> = {};
+  const shapeSeeds: Record<string, number> = {};
   for (const coverage of coverages) {
     addCounts(faultsFired, coverage.faultsFired);
     addCounts(sometimes, coverage.sometimes);
     addCounts(undecided, coverage.undecided ?? {});
+    addCounts(shapes, coverage.partitionShapes ?? {});
+    addCounts(shapeSeeds, coverage.partitionShapeSeeds ?? {});
   }
-  return flagged(faultsFired, sometimes, undecided);
+  const merged = flagged(faultsFired, sometimes, undecided);
+  // Summaries written before shape counts existed add nothing; if none has them, neither
+  // does the merge (it cannot say which shapes never fired).
+  if (coverages.every((coverage) => coverage.partitionShapes === undefined)) {
+    return merged;
+  }
+  return withShapes(merged, shapes, shapeSeeds);
 }

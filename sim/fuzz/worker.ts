@@ -44,6 +44,10 @@ function addResult(totals: RangeTotals, result: RunResult): void {
     const key = kind as keyof RangeTotals['faultsFired'];
     totals.faultsFired[key] = (totals.faultsFired[key] ?? 0) + count;
   }
+  for (const [shape, count] of Object.entries(result.partitionShapes ?? {})) {
+    totals.partitionShapes[shape] = (totals.partitionShapes[shape] ?? 0) + count;
+    totals.partitionShapeSeeds[shape] = (totals.partitionShapeSeeds[shape] ?? 0) + 1;
+  }
   for (const name of result.sometimes) {
     totals.sometimes[name] = (totals.sometimes[name] ?? 0) + 1;
   }
