@@ -155,6 +155,139 @@ describe('shrinkPlan with a synthetic predicate', () => {
   });
 });
 
+describe('shrinkPlan removing clients from a topology with two client groups', () => {
+  // Servers n1–n3 (ids 0–2), then client groups a (a1 a2: ids 3–4) and b (b1–b3: ids 5–7).
+  const groups: Plan['groups'] = [
+    { name: 'servers', client: false, nodes: ['n1', 'n2', 'n3'] },
+    { name: 'a', client: true, nodes: ['a1', 'a2'] },
+    { name: 'b', client: true, nodes: ['b1', 'b2', 'b3'] },
+  ];
+  const names = groups.flatMap((group) => group.nodes);
+
+  /** A crash, a pause and an inject step naming each node, and a partition cutting them all. */
+  function plan(): Plan {
+    const faults: FaultEvent[] = names.flatMap((_, node): FaultEvent[] => [
+      { atUs: 1000 + node, kind: 'crash', node },
+      { atUs: 2000 + node, kind: 'pause', node, durationUs: 100 },
+    ]);
+    faults.push({
+      atUs: 3000,
+      kind: 'partition',
+      shape: 'cut-groups',
+      links: names.flatMap((_, node): [number, number][] => [
+        [0, node],
+        [node, 5],
+      ]),
+      groups: ['servers', 'b'],
+    });
+    return validatePlan({
+      ...basePlan(faults),
+      groups,
+      script: names.map((name, node) => ({
+        atUs: 4000 + node,
+        kind: 'inject' as const,
+        node,
+        message: { type: 'mark', name },
+      })),
+    });
+  }
+
+  /** The plan with every node id replaced by its name, for comparing across removals. */
+  function byName(candidate: Plan): unknown {
+    const topology = Topology.of(candidate);
+    return {
+      faults: candidate.faults.map((fault) =>
+        fault.kind === 'partition'
+          ? { ...fault, links: fault.links.map((link) => link.map((node) => topology.name(node))) }
+          : 'node' in fault
+            ? { ...fault, node: topology.name(fault.node) }
+            : fault,
+      ),
+      script: candidate.script.map((step) =>
+        step.kind === 'inject' ? { ...step, node: topology.name(step.node) } : step,
+      ),
+    };
+  }
+
+  /** The original plan restricted to the nodes that remain, by name. */
+  function expectedFor(remaining: Set<string>): unknown {
+    const original = byName(plan()) as { faults: FaultEvent[]; script: Plan['script'] };
+    const kept = (name: unknown) => remaining.has(name as string);
+    return {
+      faults: original.faults
+        .filter((fault) => !('node' in fault) || kept(fault.node))
+        .map((fault) =>
+          fault.kind === 'partition'
+            ? { ...fault, links: fault.links.filter((link) => link.every(kept)) }
+            : fault,
+        ),
+      script: original.script.filter((step) => step.kind !== 'inject' || kept(step.node)),
+    };
+  }
+
+  it('drops clients from either group with what names them, shifting later ids down', () => {
+    const seen: Plan[] = [];
+    // Fails while a1 and b2 exist and nothing else changed: so faults and steps may go only
+    // with their node, and every id left must still name the node it named before.
+    const fails = (candidate: Plan) => {
+      seen.push(candidate);
+      const remaining = new Set(Topology.of(candidate).names);
+      return (
+        remaining.has('a1') &&
+        remaining.has('b2') &&
+        JSON.stringify(byName(candidate)) === JSON.stringify(expectedFor(remaining))
+      );
+    };
+    const result = shrinkPlan(plan(), fails, BUDGET);
+    expect(result.plan.groups.map((group) => group.nodes)).toEqual([
+      ['n1', 'n2', 'n3'],
+      ['a1'],
+      ['b1', 'b2'],
+    ]);
+    // a2 (id 4) and b3 (id 7) went with their faults, steps and links; b1 and b2 moved from
+    // ids 5–6 to 4–5.
+    const nodes = result.plan.faults.flatMap((fault) => ('node' in fault ? [fault.node] : []));
+    expect(nodes).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    const crashTimes = result.plan.faults
+      .filter((fault) => fault.kind === 'crash')
+      .map((fault) => fault.atUs);
+    expect(crashTimes).toEqual([1000, 1001, 1002, 1003, 1005, 1006]);
+    const partition = result.plan.faults.find((fault) => fault.kind === 'partition');
+    expect(partition?.links).toEqual([
+      [0, 0],
+      [0, 4],
+      [0, 1],
+      [1, 4],
+      [0, 2],
+      [2, 4],
+      [0, 3],
+      [3, 4],
+      [0, 4],
+      [4, 4],
+      [0, 5],
+      [5, 4],
+    ]);
+    expect(result.plan.script.map((step) => (step.kind === 'inject' ? step.node : -1))).toEqual([
+      0, 1, 2, 3, 4, 5,
+    ]);
+    expect(
+      result.plan.script.map((step) => (step.kind === 'inject' ? step.message['name'] : '')),
+    ).toEqual(['n1', 'n2', 'n3', 'a1', 'b1', 'b2']);
+    // No candidate ever moved a server: ids 0–2 are n1–n3 and their faults stay theirs.
+    expect(seen.length).toBeGreaterThan(2);
+    for (const candidate of seen) {
+      const topology = Topology.of(candidate);
+      expect(topology.servers).toEqual([0, 1, 2]);
+      expect([0, 1, 2].map((node) => topology.name(node))).toEqual(['n1', 'n2', 'n3']);
+      for (const fault of candidate.faults) {
+        if (fault.kind === 'crash' && fault.atUs < 1003) {
+          expect(fault.node).toBe(fault.atUs - 1000);
+        }
+      }
+    }
+  });
+});
+
 describe('shrinking a planted pingpong failure', () => {
   it('reduces a crash hidden among noise to the crash alone', () => {
     // ack-before-fsync with slow fsyncs: a crash of n2 at 50 ms loses a ping it answered.
