@@ -1,18 +1,20 @@
 // Builds the ViewModel from a trace in one pass: each record either opens something
 // (a message, a down span, a partition, an operation) or closes what it belongs to.
 import type { TraceRecord } from '../sim/trace-log.ts';
-import type { Link, Plan, RunResult, Violation } from '../sim/types.ts';
+import type { Plan, RunResult, Violation } from '../sim/types.ts';
 import {
   type Arrow,
   DISK_OBSERVATIONS,
   describe,
   type Lane,
+  laneGroupsOf,
   lanesOf,
   type Mark,
   type MessageInfo,
   type Operation,
   type PartitionBand,
-  partitionSummary,
+  partitionCut,
+  partitionOf,
   ROLE_COLOURS,
   ROLE_OBSERVATIONS,
   type RoleSpan,
@@ -258,7 +260,7 @@ class Builder {
     const fault = (record.detail ?? {}) as Record<string, unknown>;
     switch (record.type) {
       case 'partition':
-        this.partition(record.timeUs, String(fault['shape']), (fault['links'] ?? []) as Link[]);
+        this.partition(record);
         return;
       case 'heal':
         this.closePartition(record.timeUs);
@@ -274,11 +276,18 @@ class Builder {
     }
   }
 
-  private partition(atUs: number, shape: string, links: Link[]): void {
-    this.closePartition(atUs);
-    const { groups, summary } = partitionSummary(links, this.plan, this.lanes.length);
-    this.openPartition = { startUs: atUs, endUs: this.endUs, shape, links, groups, summary };
-    this.partitions.push(this.openPartition);
+  private partition(record: TraceRecord): void {
+    this.closePartition(record.timeUs);
+    const fault = partitionOf(record, this.plan);
+    const band: PartitionBand = {
+      startUs: record.timeUs,
+      endUs: this.endUs,
+      shape: fault.shape,
+      links: fault.links,
+      ...partitionCut(fault, this.plan, this.lanes.length),
+    };
+    this.openPartition = band;
+    this.partitions.push(band);
   }
 
   private closePartition(atUs: number): void {
@@ -374,6 +383,7 @@ export function buildModel({ records, plan, result, title, truncated }: BuildInp
     startUs: 0,
     endUs,
     lanes: builder.lanes,
+    groups: laneGroupsOf(plan),
     messages: builder.messages,
     arrows: builder.arrows,
     down: builder.down,

@@ -41,6 +41,14 @@ export interface Lane {
   group: string;
 }
 
+/** A topology group as the diagram draws it: a labelled block of lanes, in topology order. */
+export interface LaneGroup {
+  name: string;
+  client: boolean;
+  /** Lane ids, in id order. */
+  lanes: number[];
+}
+
 export interface MessageInfo {
   id: number;
   /** -1 for a message the harness injected (a script step). */
@@ -90,15 +98,26 @@ export interface Mark {
   detail?: unknown;
 }
 
-export interface PartitionBand {
+/** What a partition cut, in words and in node sets. */
+export interface PartitionCut {
+  /**
+   * Node sets cut from each other both ways, when the partition is that simple: either every
+   * node is in one set, or (two sets) a node in neither hears both.
+   */
+  sides: number[][] | null;
+  /** The topology groups the partition cut: those the fault names, else read off its links. */
+  cutGroups: string[] | null;
+  /** The shape and the groups it cut: "split-group g2", "cut-groups g1 | ctrl", "ring". */
+  headline: string;
+  /** A readable list of what is cut: the sides, else the cut pairs. */
+  summary: string;
+}
+
+export interface PartitionBand extends PartitionCut {
   startUs: number;
   endUs: number;
   shape: string;
   links: Link[];
-  /** Groups cut from each other both ways, when the partition is that simple. */
-  groups: number[][] | null;
-  /** A readable list of what is cut. */
-  summary: string;
 }
 
 export interface Operation {
@@ -136,6 +155,8 @@ export interface ViewModel {
   startUs: number;
   endUs: number;
   lanes: Lane[];
+  /** The topology's non-empty groups, in order: the diagram draws a labelled block per group. */
+  groups: LaneGroup[];
   messages: MessageInfo[];
   arrows: Arrow[];
   down: Span[];
@@ -148,6 +169,9 @@ export interface ViewModel {
   violation: ViolationInfo | null;
   truncated: boolean;
 }
+
+/** What the viewer reads of a plan: its topology, and its faults when the trace cut one short. */
+export type ViewedPlan = Pick<Plan, 'groups'> & Partial<Pick<Plan, 'faults'>>;
 
 export function laneName(plan: Pick<Plan, 'groups'>, node: number): string {
   if (node < 0) {
@@ -170,6 +194,25 @@ export function lanesOf(plan: Pick<Plan, 'groups'>): Lane[] {
     });
   }
   return lanes;
+}
+
+/** The plan's non-empty groups with their lanes, in topology order. */
+export function laneGroupsOf(plan: Pick<Plan, 'groups'>): LaneGroup[] {
+  return Topology.of(plan)
+    .groups.filter((group) => group.members.length > 0)
+    .map((group) => ({ name: group.name, client: group.client, lanes: [...group.members] }));
+}
+
+/** "servers: n1–n3 · clients: c1–c2": the topology in one line, as the text timeline heads it. */
+export function topologyLine(plan: Pick<Plan, 'groups'>): string {
+  const topology = Topology.of(plan);
+  return laneGroupsOf(plan)
+    .map((group) => {
+      const first = topology.name(group.lanes[0] as number);
+      const last = topology.name(group.lanes[group.lanes.length - 1] as number);
+      return `${group.name}: ${group.lanes.length === 1 ? first : `${first}–${last}`}`;
+    })
+    .join(' · ');
 }
 
 export function formatMs(timeUs: number): string {
@@ -195,7 +238,7 @@ function withoutType(value: unknown): unknown {
 }
 
 /** One sentence per record, shared by the step panel and the text timeline. */
-export function describe(record: TraceRecord, plan: Pick<Plan, 'groups'>): string {
+export function describe(record: TraceRecord, plan: ViewedPlan): string {
   const name = laneName(plan, record.node);
   const peer = record.peer === undefined ? '' : laneName(plan, record.peer);
   switch (record.kind) {
@@ -238,14 +281,14 @@ export function describe(record: TraceRecord, plan: Pick<Plan, 'groups'>): strin
   }
 }
 
-function describeFault(record: TraceRecord, plan: Pick<Plan, 'groups'>): string {
+function describeFault(record: TraceRecord, plan: ViewedPlan): string {
   const fault = record.detail as Record<string, unknown> | undefined;
   if (fault === undefined || fault === null) {
     return '';
   }
   if (record.type === 'partition') {
-    const links = (fault['links'] ?? []) as Link[];
-    return `${String(fault['shape'])}: ${partitionSummary(links, plan, null).summary}`;
+    const cut = partitionCut(partitionOf(record, plan), plan);
+    return `${cut.headline}: ${cut.summary}`;
   }
   if (record.type === 'pause') {
     return `for ${formatMs(Number(fault['durationUs']))}`;
@@ -254,29 +297,146 @@ function describeFault(record: TraceRecord, plan: Pick<Plan, 'groups'>): string 
   return Object.keys(rest).length > 0 ? brief(rest) : '';
 }
 
+/** A partition fault as the viewer reads it. */
+export interface PartitionFault {
+  shape: string;
+  links: Link[];
+  /** The groups the fault says it cut (group-aware shapes). */
+  groups?: string[];
+  /** False when neither the trace nor the plan kept the links (a cut-short trace detail). */
+  recorded?: boolean;
+}
+
 /**
- * Describes a set of cut links: as groups when they split the nodes cleanly (every link
- * between groups cut both ways, none within), else as the list of cut pairs.
+ * The partition a `fault` record fired: its recorded detail, or, when the trace cut a long
+ * detail short (a big topology's links), the plan's own partition at that time.
+ */
+export function partitionOf(
+  record: Pick<TraceRecord, 'detail' | 'timeUs'>,
+  plan: Partial<Pick<Plan, 'faults'>>,
+): PartitionFault {
+  const detail = record.detail as Record<string, unknown> | null | undefined;
+  if (detail !== null && typeof detail === 'object' && Array.isArray(detail['links'])) {
+    const groups = detail['groups'];
+    return {
+      shape: String(detail['shape']),
+      links: detail['links'] as Link[],
+      ...(Array.isArray(groups) ? { groups: groups.map(String) } : {}),
+    };
+  }
+  const planned = (plan.faults ?? []).find(
+    (fault) => fault.kind === 'partition' && fault.atUs === record.timeUs,
+  );
+  if (planned?.kind === 'partition') {
+    return {
+      shape: planned.shape,
+      links: planned.links,
+      ...(planned.groups === undefined ? {} : { groups: planned.groups }),
+    };
+  }
+  return { shape: 'partition', links: [], recorded: false };
+}
+
+/**
+ * What a partition cut: its sides and pairs (`partitionSummary`), and the topology groups it
+ * cut. Those the fault names come first ("split-group g2", "cut-groups g1 | ctrl"); else,
+ * read off the links, sides that are whole groups ("groups g1 | g2+clients") or links that
+ * all lie inside one group ("ring within servers"); else the shape alone.
+ */
+export function partitionCut(
+  fault: PartitionFault,
+  plan: Pick<Plan, 'groups'>,
+  laneCount: number | null = null,
+): PartitionCut {
+  if (fault.recorded === false) {
+    return { sides: null, cutGroups: null, headline: fault.shape, summary: 'links not recorded' };
+  }
+  const topology = Topology.of(plan);
+  const known = (nodes: readonly number[]) =>
+    nodes.every((node) => Number.isInteger(node) && node >= 0 && node < topology.size);
+  const named = (fault.groups ?? []).filter((group) => group.length > 0);
+  if (named.length > 0) {
+    // The sides in the order the fault names their groups: "cut-groups g1 | ctrl" reads
+    // "{g1n1 g1n2 g1n3} ↮ {ctrl1 ctrl2 ctrl3}".
+    const rank = (side: readonly number[]) => {
+      const first = side[0] as number;
+      const at = known([first]) ? named.indexOf(topology.groupOf(first)) : -1;
+      return at === -1 ? named.length : at;
+    };
+    const order = (sides: number[][]) => [...sides].sort((a, b) => rank(a) - rank(b));
+    const { sides, summary } = partitionSummary(fault.links, plan, laneCount, order);
+    return { sides, cutGroups: named, headline: `${fault.shape} ${named.join(' | ')}`, summary };
+  }
+  const { sides, summary } = partitionSummary(fault.links, plan, laneCount);
+  if (sides?.every(known)) {
+    const whole = sides.map((side) => wholeGroups(side, topology));
+    if (whole.every((names) => names !== null)) {
+      const headline = `${fault.shape} ${whole.map((names) => names.join('+')).join(' | ')}`;
+      return { sides, cutGroups: whole.flat(), headline, summary };
+    }
+  }
+  const ends = [...new Set(fault.links.flat())];
+  if (ends.length > 0 && known(ends)) {
+    const group = topology.groupOf(ends[0] as number);
+    if (ends.every((node) => topology.groupOf(node) === group)) {
+      return { sides, cutGroups: [group], headline: `${fault.shape} within ${group}`, summary };
+    }
+  }
+  return { sides, cutGroups: null, headline: fault.shape, summary };
+}
+
+/** The groups a set of nodes is made of, when it is made of whole groups only. */
+function wholeGroups(side: readonly number[], topology: Topology): string[] | null {
+  const inSide = new Set(side);
+  const names: string[] = [];
+  for (const node of side) {
+    const group = topology.groupOf(node);
+    if (names.includes(group)) {
+      continue;
+    }
+    if (!topology.members(group).every((member) => inSide.has(member))) {
+      return null;
+    }
+    names.push(group);
+  }
+  return names;
+}
+
+/** Past this many nodes a side names its whole groups (`[g2]`) rather than their members. */
+const SIDE_NODES_MAX = 6;
+
+/**
+ * Describes a set of cut links: as sides when they split the nodes cleanly (every link
+ * between sides cut both ways, none within), or cut two sets from each other both ways while
+ * everyone else hears both; else as the list of cut pairs.
  */
 export function partitionSummary(
   links: readonly Link[],
   plan: Pick<Plan, 'groups'>,
   laneCount: number | null,
-): { groups: number[][] | null; summary: string } {
+  order: (sides: number[][]) => number[][] = (sides) => sides,
+): { sides: number[][] | null; summary: string } {
   if (links.length === 0) {
-    return { groups: null, summary: 'no links cut' };
+    return { sides: null, summary: 'no links cut' };
   }
+  const topology = Topology.of(plan);
   const cut = new Set(links.map(([from, to]) => `${from}>${to}`));
   const ids = new Set<number>();
   for (const [from, to] of links) {
     ids.add(from);
     ids.add(to);
   }
-  const count = laneCount ?? Math.max(...ids) + 1;
-  const groups = cleanGroups(cut, count);
+  const count = laneCount ?? Math.max(topology.size, Math.max(...ids) + 1);
   const name = (node: number) => laneName(plan, node);
-  if (groups !== null) {
-    return { groups, summary: groups.map((group) => `{${group.map(name).join(' ')}}`).join(' | ') };
+  const found = cleanGroups(cut, count);
+  if (found !== null) {
+    const clean = order(found);
+    return { sides: clean, summary: clean.map((side) => sideText(side, topology)).join(' | ') };
+  }
+  const bipartite = bipartiteSides(links, cut);
+  const sides = bipartite === null ? null : order(bipartite);
+  if (sides !== null && (sides[0] as number[]).length * (sides[1] as number[]).length > 1) {
+    return { sides, summary: sides.map((side) => sideText(side, topology)).join(' ↮ ') };
   }
   const pairs: string[] = [];
   for (const [from, to] of links) {
@@ -286,7 +446,30 @@ export function partitionSummary(
     }
     pairs.push(both ? `${name(from)}↮${name(to)}` : `${name(from)}→${name(to)}`);
   }
-  return { groups: null, summary: `cut ${pairs.join(' ')}` };
+  return { sides, summary: `cut ${pairs.join(' ')}` };
+}
+
+/** `{n1 n2}`; a long side names its whole groups of two or more: `{g1n2 [g2] [clients]}`. */
+function sideText(side: readonly number[], topology: Topology): string {
+  const names: string[] = [];
+  const inSide = new Set(side);
+  const named = new Set<string>();
+  for (const node of side) {
+    const group =
+      side.length > SIDE_NODES_MAX && node < topology.size ? topology.groupOf(node) : null;
+    if (group !== null) {
+      const members = topology.members(group);
+      if (members.length >= 2 && members.every((member) => inSide.has(member))) {
+        if (!named.has(group)) {
+          named.add(group);
+          names.push(`[${group}]`);
+        }
+        continue;
+      }
+    }
+    names.push(topology.name(node));
+  }
+  return `{${names.join(' ')}}`;
 }
 
 function cleanGroups(cut: Set<string>, count: number): number[][] | null {
@@ -318,4 +501,39 @@ function cleanGroups(cut: Set<string>, count: number): number[][] | null {
     }
   }
   return groups;
+}
+
+/**
+ * Two sets cut from each other both ways and nothing else cut (split-group, cut-groups):
+ * every node of one set cut from every node of the other. Null for anything else.
+ */
+function bipartiteSides(links: readonly Link[], cut: Set<string>): number[][] | null {
+  const neighbours = new Map<number, Set<number>>();
+  for (const [from, to] of links) {
+    if (from === to || !cut.has(`${to}>${from}`)) {
+      return null;
+    }
+    let set = neighbours.get(from);
+    if (set === undefined) {
+      set = new Set();
+      neighbours.set(from, set);
+    }
+    set.add(to);
+  }
+  const first = (links[0] as Link)[0];
+  const sideB = neighbours.get(first) as Set<number>;
+  const sideA = [...neighbours.keys()].filter((node) => !sideB.has(node));
+  const exactly = (node: number, other: readonly number[] | Set<number>) => {
+    const set = neighbours.get(node) as Set<number>;
+    const others = [...other];
+    return set.size === others.length && others.every((peer) => set.has(peer));
+  };
+  if (
+    !sideA.every((node) => exactly(node, sideB)) ||
+    ![...sideB].every((node) => exactly(node, sideA))
+  ) {
+    return null;
+  }
+  const sides = [sideA.sort((a, b) => a - b), [...sideB].sort((a, b) => a - b)];
+  return sides.sort((a, b) => (a[0] as number) - (b[0] as number));
 }

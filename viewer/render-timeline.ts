@@ -1,9 +1,19 @@
 // The terminal's space-time diagram: one line per notable record, a column per lane (a
-// blank column while the node is down), and a sentence saying what happened.
+// blank column while the node is down), and a sentence saying what happened. The header
+// names the topology, and a row over the columns labels each group's first column.
 import type { TraceRecord } from '../sim/trace-log.ts';
 import type { Plan, RunResult } from '../sim/types.ts';
 import { defaultTitle } from './build.ts';
-import { describe, formatMs, lanesOf } from './model.ts';
+import {
+  describe,
+  formatMs,
+  type Lane,
+  laneGroupsOf,
+  lanesOf,
+  partitionCut,
+  partitionOf,
+  topologyLine,
+} from './model.ts';
 
 export interface TimelineOptions {
   /** Include timers and successful fsyncs, which are many and rarely the story. */
@@ -32,6 +42,8 @@ const GLYPHS: Record<TraceRecord['kind'], string> = {
 };
 
 const TIME_WIDTH = 12;
+/** The narrowest column: a glyph and two spaces. */
+const COLUMN_MIN = 3;
 
 export function isNotable(record: TraceRecord, all = false): boolean {
   if (all) {
@@ -50,6 +62,7 @@ export function renderTimeline(
   options: TimelineOptions = {},
 ): string {
   const lanes = lanesOf(plan);
+  const width = columnWidth(lanes);
   const down = new Set<number>();
   const lines: string[] = [];
   for (const record of records) {
@@ -57,7 +70,7 @@ export function renderTimeline(
       down.add(record.node);
     }
     if (isNotable(record, options.all)) {
-      lines.push(line(record, plan, lanes.length, down));
+      lines.push(line(record, plan, lanes.length, width, down));
     }
     if (record.kind === 'restart' || record.kind === 'settle') {
       record.kind === 'settle' ? down.clear() : down.delete(record.node);
@@ -66,41 +79,93 @@ export function renderTimeline(
   const kept = trim(lines, options.maxLines);
   const recorded = records.some((record) => record.kind === 'violation');
   const end = recorded ? [] : footer(result);
-  return [...header(plan, result, records.length, lanes), ...kept, ...end].join('\n');
+  return [...header(plan, result, records.length, lanes, width), ...kept, ...end].join('\n');
+}
+
+/** Wide enough for the longest node name and a space. */
+function columnWidth(lanes: readonly Lane[]): number {
+  return Math.max(COLUMN_MIN, ...lanes.map((lane) => lane.name.length + 1));
 }
 
 function header(
   plan: Plan,
   result: RunResult,
   count: number,
-  lanes: ReturnType<typeof lanesOf>,
+  lanes: readonly Lane[],
+  width: number,
 ): string[] {
   const columns = lanes
-    .map((lane) => lane.name.padEnd(3))
+    .map((lane) => lane.name.padEnd(width))
     .join('')
     .trimEnd();
   return [
     `${defaultTitle(plan)} · ${result.outcome} · ${count.toLocaleString('en-US')} records`,
+    `${'topology'.padStart(TIME_WIDTH)}  ${topologyLine(plan)}`,
+    `${'groups'.padStart(TIME_WIDTH)}  ${groupRow(plan, width)}`,
     `${'time'.padStart(TIME_WIDTH)}  ${columns}`,
   ];
 }
 
-function line(record: TraceRecord, plan: Plan, laneCount: number, down: Set<number>): string {
+/**
+ * Each group's name over its first column, cut short with an ellipsis where it would run
+ * into the next group's (the topology line above has every name in full).
+ */
+function groupRow(plan: Plan, width: number): string {
+  let row = '';
+  const groups = laneGroupsOf(plan);
+  for (const [index, group] of groups.entries()) {
+    const start = (group.lanes[0] as number) * width;
+    const last = index === groups.length - 1;
+    const room = group.lanes.length * width - 1;
+    const fits = last || group.name.length <= room;
+    row = `${row.padEnd(start)}${fits ? group.name : `${group.name.slice(0, room - 1)}…`}`;
+  }
+  return row;
+}
+
+function line(
+  record: TraceRecord,
+  plan: Plan,
+  laneCount: number,
+  width: number,
+  down: Set<number>,
+): string {
   const cells: string[] = [];
+  const sides = partitionSides(record, plan, laneCount);
   for (let lane = 0; lane < laneCount; lane++) {
-    cells.push(cell(record, lane, down));
+    const side = sides?.get(lane);
+    cells.push(side === undefined ? cell(record, lane, width, down) : side.padEnd(width));
   }
   return `${formatMs(record.timeUs).padStart(TIME_WIDTH)}  ${cells.join('')} ${describe(record, plan)}`;
 }
 
-function cell(record: TraceRecord, lane: number, down: Set<number>): string {
+/** On a partition's line, each node of a side shows its side's letter: a, b, c… */
+function partitionSides(
+  record: TraceRecord,
+  plan: Plan,
+  laneCount: number,
+): Map<number, string> | null {
+  if (record.kind !== 'fault' || record.type !== 'partition') {
+    return null;
+  }
+  const { sides } = partitionCut(partitionOf(record, plan), plan, laneCount);
+  const letters = new Map<number, string>();
+  for (const [index, side] of (sides ?? []).entries()) {
+    for (const node of side) {
+      letters.set(node, String.fromCharCode(97 + (index % 26)));
+    }
+  }
+  return letters;
+}
+
+function cell(record: TraceRecord, lane: number, width: number, down: Set<number>): string {
   if (record.node === lane) {
-    return GLYPHS[record.kind].padEnd(3);
+    return GLYPHS[record.kind].padEnd(width);
   }
   if (record.peer === lane) {
-    return 'o  ';
+    return 'o'.padEnd(width);
   }
-  return down.has(lane) ? '   ' : '|  ';
+  return (down.has(lane) ? '' : '|').padEnd(width);
 }
 
 function trim(lines: string[], maxLines: number | undefined): string[] {

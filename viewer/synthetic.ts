@@ -2,9 +2,9 @@
 // (roles, duplicates, drops at send and at delivery, pauses, partitions, open operations)
 // at any size, without depending on which systems exist yet.
 
-import { nodeNames } from '../sim/topology.ts';
+import { nodeNames, Topology } from '../sim/topology.ts';
 import type { TraceRecord } from '../sim/trace-log.ts';
-import { PLAN_FORMAT, type Plan, type RunResult } from '../sim/types.ts';
+import { PLAN_FORMAT, type Plan, type PlanGroup, type RunResult } from '../sim/types.ts';
 
 export interface Synthetic {
   records: TraceRecord[];
@@ -21,16 +21,35 @@ function lcg(seed: number): () => number {
   };
 }
 
-export function syntheticPlan(nodes: number, clients: number): Plan {
+/** The classic topology: one group of servers `n1…`, one of clients `c1…`. */
+export function classicGroups(nodes: number, clients: number): PlanGroup[] {
+  return [
+    { name: 'servers', client: false, nodes: nodeNames('n', nodes) },
+    { name: 'clients', client: true, nodes: nodeNames('c', clients) },
+  ];
+}
+
+/**
+ * A whole architecture: a controller group, two replica groups, a database and clients, so
+ * tests see several server groups, a one-node group and long names.
+ */
+export const SYNTHETIC_ARCHITECTURE: readonly PlanGroup[] = [
+  { name: 'ctrl', client: false, nodes: nodeNames('ctrl', 3) },
+  { name: 'g1', client: false, nodes: nodeNames('g1n', 3) },
+  { name: 'g2', client: false, nodes: nodeNames('g2n', 3) },
+  { name: 'db', client: false, nodes: nodeNames('db', 1, true) },
+  { name: 'clients', client: true, nodes: nodeNames('c', 3) },
+];
+
+/** A plan over `nodes` servers and `clients` clients, or over the given topology groups. */
+export function syntheticPlan(nodes: number | readonly PlanGroup[], clients = 0): Plan {
+  const groups = typeof nodes === 'number' ? classicGroups(nodes, clients) : nodes;
   return {
     format: PLAN_FORMAT,
     scenario: 'synthetic',
     variant: null,
     seed: 7,
-    groups: [
-      { name: 'servers', client: false, nodes: nodeNames('n', nodes) },
-      { name: 'clients', client: true, nodes: nodeNames('c', clients) },
-    ],
+    groups: groups.map((group) => ({ ...group, nodes: [...group.nodes] })),
     durationUs: 0,
     settleUs: 0,
     knobs: {} as Plan['knobs'],
@@ -61,10 +80,22 @@ export function syntheticResult(atUs: number, node: number, eventIndex: number):
   };
 }
 
-/** About `events` records over 3 servers and 2 clients, ending in a violation. */
-export function syntheticTrace(events: number, seed = 1): Synthetic {
-  const nodes = 3;
-  const clients = 2;
+/**
+ * About `events` records ending in a violation: over 3 servers and 2 clients, or over the
+ * given topology. With several server groups, the partitions are group-aware: one group cut
+ * from another (naming them), a group split (naming it), then a cut between two whole
+ * groups whose fault does not name them, as a hand-written or older plan's would not.
+ */
+export function syntheticTrace(
+  events: number,
+  seed = 1,
+  topology: readonly PlanGroup[] = classicGroups(3, 2),
+): Synthetic {
+  const plan = syntheticPlan(topology);
+  const groups = Topology.of(plan);
+  const servers = [...groups.servers];
+  const clients = [...groups.clients];
+  const total = groups.size;
   const random = lcg(seed);
   const records: TraceRecord[] = [];
   let timeUs = 0;
@@ -75,20 +106,27 @@ export function syntheticTrace(events: number, seed = 1): Synthetic {
     records.push({ event, timeUs, ...record });
   // In flight: [deliverAtUs, from, to, id, type].
   const inFlight: [number, number, number, number, string][] = [];
-  push({ kind: 'fault', node: -1, type: 'partition', detail: partition(timeUs) });
+  const partitions = groupAwarePartitions(groups);
+  push({ kind: 'fault', node: -1, type: 'partition', detail: partitions[0] ?? partition(timeUs) });
   push({
     kind: 'observe',
     node: 0,
     type: 'became-leader',
     detail: { type: 'became-leader', term: 1 },
   });
+  let next = 1;
   while (records.length < events - 1) {
     event++;
     timeUs += 1 + Math.floor(random() * 400);
     deliverDue(timeUs, inFlight, push);
-    const from = Math.floor(random() * (nodes + clients));
-    const to = (from + 1 + Math.floor(random() * (nodes + clients - 1))) % (nodes + clients);
-    const type = from >= nodes ? 'request' : random() < 0.7 ? 'append' : 'vote';
+    const due = partitions[next];
+    if (due !== undefined && records.length >= (events * next) / partitions.length) {
+      push({ kind: 'fault', node: -1, type: 'partition', detail: { atUs: timeUs, ...due } });
+      next++;
+    }
+    const from = Math.floor(random() * total);
+    const to = (from + 1 + Math.floor(random() * (total - 1))) % total;
+    const type = groups.isClient(from) ? 'request' : random() < 0.7 ? 'append' : 'vote';
     messageId++;
     push({
       kind: 'send',
@@ -108,7 +146,7 @@ export function syntheticTrace(events: number, seed = 1): Synthetic {
         inFlight.push([timeUs + 800 + Math.floor(random() * 3000), from, to, messageId, type]);
       }
     }
-    sprinkle(random, push, { nodes, clients, timeUs, operation: () => operation++ });
+    sprinkle(random, push, { servers, clients, operation: () => operation++ });
   }
   push({ kind: 'fault', node: -1, type: 'heal', detail: { kind: 'heal' } });
   const culprit = 2;
@@ -117,13 +155,51 @@ export function syntheticTrace(events: number, seed = 1): Synthetic {
     node: culprit,
     detail: syntheticResult(timeUs, culprit, event).violation,
   });
-  return {
-    records,
-    plan: syntheticPlan(nodes, clients),
-    result: syntheticResult(timeUs, culprit, event),
-  };
+  return { records, plan, result: syntheticResult(timeUs, culprit, event) };
 }
 
+/**
+ * With two or more server groups: the second cut from the first, the last of three or more
+ * members split one against the rest, and the second cut from the fourth (or the first)
+ * with no `groups` field. Empty for a single server group (the classic partition is used).
+ */
+function groupAwarePartitions(topology: Topology) {
+  const serverGroups = topology.serverGroups();
+  const [first, second] = serverGroups;
+  if (first === undefined || second === undefined) {
+    return [];
+  }
+  const splittable = serverGroups.filter((group) => group.members.length >= 3).at(-1) ?? first;
+  const [alone, ...rest] = splittable.members;
+  const unnamed = serverGroups[3] ?? first;
+  return [
+    {
+      atUs: 0,
+      kind: 'partition',
+      shape: 'cut-groups',
+      links: cutBetween(second.members, first.members),
+      groups: [second.name, first.name],
+    },
+    {
+      kind: 'partition',
+      shape: 'split-group',
+      links: cutBetween(alone === undefined ? [] : [alone], rest),
+      groups: [splittable.name],
+    },
+    { kind: 'partition', shape: 'cut-groups', links: cutBetween(second.members, unnamed.members) },
+  ];
+}
+
+function cutBetween(sideA: readonly number[], sideB: readonly number[]): [number, number][] {
+  return sideA.flatMap((a) =>
+    sideB.flatMap((b): [number, number][] => [
+      [a, b],
+      [b, a],
+    ]),
+  );
+}
+
+/** The classic run's partition: n3 cut off, the clients with the majority. */
 function partition(atUs: number) {
   return {
     atUs,
@@ -162,10 +238,10 @@ function deliverDue(
 function sprinkle(
   random: () => number,
   push: Push,
-  context: { nodes: number; clients: number; timeUs: number; operation: () => number },
+  context: { servers: readonly number[]; clients: readonly number[]; operation: () => number },
 ): void {
   const roll = random();
-  const node = Math.floor(random() * context.nodes);
+  const node = context.servers[Math.floor(random() * context.servers.length)] as number;
   if (roll < 0.004) {
     const term = 2 + Math.floor(random() * 5);
     push({
@@ -184,7 +260,7 @@ function sprinkle(
   } else if (roll < 0.01) {
     push({ kind: 'fsync', node, detail: { syncId: 1, ok: true } });
   } else if (roll < 0.02) {
-    const client = context.nodes + Math.floor(random() * context.clients);
+    const client = context.clients[Math.floor(random() * context.clients.length)] as number;
     const id = context.operation();
     push({ kind: 'invoke', node: client, messageId: id, detail: { f: 'write', value: id } });
     if (random() < 0.9) {

@@ -6,10 +6,15 @@ import '../scenarios/index.ts';
 import { runSeed } from '../sim/run.ts';
 import { type TraceRecord, TraceRecorder } from '../sim/trace-log.ts';
 import { buildModel } from './build.ts';
-import { partitionSummary } from './model.ts';
+import { partitionCut, partitionOf, partitionSummary } from './model.ts';
 import { renderHtml, scriptJson } from './render-html.ts';
 import { renderTimeline } from './render-timeline.ts';
-import { syntheticPlan, syntheticResult, syntheticTrace } from './synthetic.ts';
+import {
+  SYNTHETIC_ARCHITECTURE,
+  syntheticPlan,
+  syntheticResult,
+  syntheticTrace,
+} from './synthetic.ts';
 
 function pingpongViolation() {
   const trace = new TraceRecorder();
@@ -75,6 +80,142 @@ describe('buildModel', () => {
     expect(partitionSummary([], plan, 3).summary).toBe('no links cut');
   });
 
+  it('groups the lanes by topology group, in order', () => {
+    const model = buildModel(syntheticTrace(600, 1, SYNTHETIC_ARCHITECTURE));
+    expect(model.groups.map((group) => group.name)).toEqual(['ctrl', 'g1', 'g2', 'db', 'clients']);
+    expect(model.groups.map((group) => group.lanes.map((id) => model.lanes[id]?.name))).toEqual([
+      ['ctrl1', 'ctrl2', 'ctrl3'],
+      ['g1n1', 'g1n2', 'g1n3'],
+      ['g2n1', 'g2n2', 'g2n3'],
+      ['db'],
+      ['c1', 'c2', 'c3'],
+    ]);
+    for (const group of model.groups) {
+      for (const id of group.lanes) {
+        expect(model.lanes[id]).toMatchObject({
+          group: group.name,
+          kind: group.client ? 'client' : 'server',
+        });
+      }
+    }
+    expect(buildModel(syntheticTrace(100)).groups).toEqual([
+      { name: 'servers', client: false, lanes: [0, 1, 2] },
+      { name: 'clients', client: true, lanes: [3, 4] },
+    ]);
+  });
+
+  it('says which groups a partition band cut: named by the fault, else read off its links', () => {
+    const model = buildModel(syntheticTrace(600, 1, SYNTHETIC_ARCHITECTURE));
+    expect(
+      model.partitions.map(({ headline, cutGroups, summary }) => ({
+        headline,
+        cutGroups,
+        summary,
+      })),
+    ).toEqual([
+      {
+        headline: 'cut-groups g1 | ctrl',
+        cutGroups: ['g1', 'ctrl'],
+        summary: '{g1n1 g1n2 g1n3} ↮ {ctrl1 ctrl2 ctrl3}',
+      },
+      { headline: 'split-group g2', cutGroups: ['g2'], summary: '{g2n1} ↮ {g2n2 g2n3}' },
+      // This fault names no groups: its sides are whole groups all the same.
+      {
+        headline: 'cut-groups g1 | db',
+        cutGroups: ['g1', 'db'],
+        summary: '{g1n1 g1n2 g1n3} ↮ {db}',
+      },
+    ]);
+    expect(model.partitions[1]?.sides).toEqual([[6], [7, 8]]);
+    const text = model.steps.filter((step) => step.text.startsWith('fault partition'));
+    expect(text.map((step) => step.text)).toEqual([
+      'fault partition cut-groups g1 | ctrl: {g1n1 g1n2 g1n3} ↮ {ctrl1 ctrl2 ctrl3}',
+      'fault partition split-group g2: {g2n1} ↮ {g2n2 g2n3}',
+      'fault partition cut-groups g1 | db: {g1n1 g1n2 g1n3} ↮ {db}',
+    ]);
+  });
+
+  it('reads the cut groups off the links, or falls back to the shape alone', () => {
+    const plan = syntheticPlan(SYNTHETIC_ARCHITECTURE);
+    const cut = (shape: string, links: [number, number][], groups?: string[]) =>
+      partitionCut({ shape, links, ...(groups ? { groups } : {}) }, plan);
+    // Inside one group, not both ways: named by the group all its links lie in.
+    expect(cut('one-way', [[3, 4]])).toMatchObject({
+      headline: 'one-way within g1',
+      cutGroups: ['g1'],
+      summary: 'cut g1n1→g1n2',
+    });
+    // Whole groups on each side of a clean partition.
+    const everyone = Array.from({ length: 13 }, (_, id) => id);
+    const servers = everyone.slice(0, 10);
+    const links = servers.flatMap((a) =>
+      [10, 11, 12].flatMap((b): [number, number][] => [
+        [a, b],
+        [b, a],
+      ]),
+    );
+    expect(cut('groups', links)).toMatchObject({
+      headline: 'groups ctrl+g1+g2+db | clients',
+      cutGroups: ['ctrl', 'g1', 'g2', 'db', 'clients'],
+      // A side past six nodes names its whole groups.
+      summary: '{[ctrl] [g1] [g2] db} | {c1 c2 c3}',
+    });
+    // Sides that are neither whole groups nor inside one: the shape alone.
+    expect(
+      cut('isolate', [
+        [0, 3],
+        [3, 0],
+        [0, 10],
+        [10, 0],
+      ]),
+    ).toMatchObject({
+      headline: 'isolate',
+      cutGroups: null,
+      summary: '{ctrl1} ↮ {g1n1 c1}',
+    });
+    // The groups the fault names win, and order its sides.
+    expect(
+      cut(
+        'isolate-node',
+        [
+          [9, 0],
+          [0, 9],
+        ],
+        ['db'],
+      ),
+    ).toMatchObject({
+      headline: 'isolate-node db',
+      summary: 'cut ctrl1↮db',
+    });
+    // The classic plan's partitions keep their summary, and say nothing of groups.
+    const classic = syntheticPlan(3, 2);
+    expect(partitionCut({ shape: 'ring', links: [] }, classic)).toMatchObject({
+      headline: 'ring',
+      summary: 'no links cut',
+    });
+  });
+
+  it('finds a partition the trace cut short in the plan', () => {
+    const plan = syntheticPlan(SYNTHETIC_ARCHITECTURE);
+    plan.faults = [
+      {
+        atUs: 500,
+        kind: 'partition',
+        shape: 'split-group',
+        links: [
+          [3, 4],
+          [4, 3],
+        ],
+        groups: ['g1'],
+      },
+    ];
+    const fault = partitionOf({ timeUs: 500, detail: '{"atUs":500,"kind":"partition…' }, plan);
+    expect(partitionCut(fault, plan).headline).toBe('split-group g1');
+    expect(partitionCut(partitionOf({ timeUs: 7, detail: 'cut…' }, plan), plan)).toMatchObject({
+      summary: 'links not recorded',
+    });
+  });
+
   it('keeps a violation that has no record of its own', () => {
     const model = buildModel({
       records: [],
@@ -91,7 +232,9 @@ describe('renderTimeline', () => {
     const text = renderTimeline(run.records, run.plan, run.result);
     const lines = text.split('\n');
     expect(lines[0]).toBe('pingpong seed 0 variant ack-before-fsync · violation · 632 records');
-    expect(lines[1]).toMatch(/time {2}n1 n2 n3 c1 c2$/);
+    expect(lines[1]).toBe('    topology  servers: n1–n3 · clients: c1–c2');
+    expect(lines[2]).toBe('      groups  servers  clients');
+    expect(lines[3]).toMatch(/time {2}n1 n2 n3 c1 c2$/);
     expect(lines.at(-1)).toContain('VIOLATION acked-pings-durable: n2 acknowledged ping 14');
     const crash = lines.find((line) => line.includes('n2 crash'));
     expect(crash).toMatch(/\| {2}X {2}\| {2}\| {2}\|/);
@@ -106,8 +249,44 @@ describe('renderTimeline', () => {
     const run = pingpongViolation();
     const text = renderTimeline(run.records, run.plan, run.result, { maxLines: 5 });
     const lines = text.split('\n');
-    expect(lines).toHaveLength(2 + 1 + 5);
-    expect(lines[2]).toMatch(/… {2}\d+ earlier lines omitted/);
+    expect(lines).toHaveLength(4 + 1 + 5);
+    expect(lines[4]).toMatch(/… {2}\d+ earlier lines omitted/);
+  });
+
+  it('heads the columns with their groups, and names the groups a partition cut', () => {
+    const run = syntheticTrace(600, 1, SYNTHETIC_ARCHITECTURE);
+    const lines = renderTimeline(run.records, run.plan, run.result).split('\n');
+    expect(lines.slice(1, 4)).toEqual([
+      '    topology  ctrl: ctrl1–ctrl3 · g1: g1n1–g1n3 · g2: g2n1–g2n3 · db: db · clients: c1–c3',
+      '      groups  ctrl              g1                g2                db    clients',
+      '        time  ctrl1 ctrl2 ctrl3 g1n1  g1n2  g1n3  g2n1  g2n2  g2n3  db    c1    c2    c3',
+    ]);
+    // Each group's label sits over its first column.
+    const columnOf = (row: string, name: string) => row.indexOf(name, 14);
+    for (const [group, first] of [
+      ['g1', 'g1n1'],
+      ['g2', 'g2n1'],
+      ['db', 'db'],
+      ['clients', 'c1'],
+    ] as const) {
+      expect(columnOf(lines[2] as string, group)).toBe(columnOf(lines[3] as string, first));
+    }
+    const partitions = lines.filter((line) => line.includes('fault partition'));
+    expect(partitions).toHaveLength(3);
+    // The columns of each side carry its letter; the nodes the partition left alone, a bar.
+    expect(partitions[0]).toMatch(
+      /^ +0\.000 ms {2}(b {5}){3}(a {5}){3}(\| {5}){7} fault partition cut-groups g1 \| ctrl: /,
+    );
+    expect(partitions[1]).toMatch(
+      /(\| {5}){6}a {5}b {5}b {5}(\| {5}){4} fault partition split-group g2: /,
+    );
+    expect(partitions[2]).toContain('fault partition cut-groups g1 | db: {g1n1 g1n2 g1n3} ↮ {db}');
+  });
+
+  it('cuts a group label short only where it would run into the next group', () => {
+    const plan = syntheticPlan(2, 1);
+    const text = renderTimeline([], plan, syntheticResult(0, 0, 0));
+    expect(text.split('\n')[2]).toBe('      groups  serv… clients');
   });
 
   it('says so when the run passed', () => {
