@@ -9,7 +9,7 @@ import '../scenarios/index.ts';
 import { runSeed } from '../sim/run.ts';
 import { type TraceRecord, TraceRecorder } from '../sim/trace-log.ts';
 import { renderHtml } from './render-html.ts';
-import { syntheticTrace } from './synthetic.ts';
+import { SYNTHETIC_ARCHITECTURE, syntheticTrace } from './synthetic.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve('test-artifacts');
@@ -49,6 +49,9 @@ interface Loaded {
 interface FaultlineApi {
   model: { lanes: number; arrows: number; messages: number; steps: number };
   lanes(): string[];
+  groups(): { name: string; label: string; lanes: string[]; top: number; bottom: number }[];
+  partitionLabels(): { label: string; shown: string; cutGroups: string[] }[];
+  hoverAt(px: number, py: number): string | null;
   arrowsDrawn(): { total: number; deliver: number; drop: number; inFlight: number; copies: number };
   visibleRange(): { startUs: number; endUs: number };
   arrowPoint(index: number): { x: number; y: number } | null;
@@ -75,11 +78,14 @@ describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
   const run = runSeed('pingpong', 0, 'ack-before-fsync', { trace });
   const pingpongFile = join(ARTIFACTS, 'pingpong-violation.html');
   const bigFile = join(ARTIFACTS, 'synthetic-100k.html');
+  const groupsFile = join(ARTIFACTS, 'synthetic-groups.html');
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(pingpongFile, renderHtml({ records: trace.records, ...run }));
     writeFileSync(bigFile, renderHtml({ ...syntheticTrace(100_000), title: 'synthetic 100k' }));
+    const groups = syntheticTrace(800, 1, SYNTHETIC_ARCHITECTURE);
+    writeFileSync(groupsFile, renderHtml({ ...groups, title: 'synthetic groups' }));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
 
@@ -210,6 +216,69 @@ describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
     expect((await api(page, (f) => f.arrowsDrawn())).total).toBeLessThan(all);
     await page.locator('#node-filter label[data-value="n1"] input').uncheck();
     expect(await api(page, (f) => f.lanes())).toEqual(['n2', 'n3', 'c1', 'c2']);
+    await page.close();
+  });
+
+  it('labels each topology group once, its lanes below it in group order', async () => {
+    const { page, errors } = await open(groupsFile);
+    const groups = await api(page, (f) => f.groups());
+    expect(groups.map((group) => group.name)).toEqual(['ctrl', 'g1', 'g2', 'db', 'clients']);
+    expect(groups.map((group) => group.label)).toEqual(groups.map((group) => group.name));
+    expect(groups.map((group) => group.lanes)).toEqual([
+      ['ctrl1', 'ctrl2', 'ctrl3'],
+      ['g1n1', 'g1n2', 'g1n3'],
+      ['g2n1', 'g2n2', 'g2n3'],
+      ['db'],
+      ['c1', 'c2', 'c3'],
+    ]);
+    expect(await api(page, (f) => f.lanes())).toEqual(groups.flatMap((group) => group.lanes));
+    // Top to bottom, each group's block starts where the one above it ends.
+    for (const [index, group] of groups.entries()) {
+      expect(group.bottom).toBeGreaterThan(group.top);
+      if (index > 0) expect(group.top).toBe(groups[index - 1]?.bottom);
+    }
+    // The filter lists the nodes under their group's name.
+    expect(await page.locator('#node-filter .chip-group').allTextContents()).toEqual(
+      groups.map((group) => group.name),
+    );
+    // Hiding every node of a group hides its header too.
+    for (const name of ['g2n1', 'g2n2', 'g2n3']) {
+      await page.locator(`#node-filter label[data-value="${name}"] input`).uncheck();
+    }
+    const left = await api(page, (f) => f.groups().map((group) => group.name));
+    expect(left).toEqual(['ctrl', 'g1', 'db', 'clients']);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('names the groups each partition band cut, on the band and on its groups', async () => {
+    const { page, errors } = await open(groupsFile);
+    await page.screenshot({ path: join(ARTIFACTS, 'synthetic-groups.png') });
+    const bands = await api(page, (f) => f.partitionLabels());
+    expect(bands.map((band) => band.label)).toEqual([
+      '✂ cut-groups g1 | ctrl: {g1n1 g1n2 g1n3} ↮ {ctrl1 ctrl2 ctrl3}',
+      '✂ split-group g2: {g2n1} ↮ {g2n2 g2n3}',
+      '✂ cut-groups g1 | db: {g1n1 g1n2 g1n3} ↮ {db}',
+    ]);
+    // At least the headline is drawn, even where the band is too narrow for the rest.
+    expect(bands[0]?.shown.startsWith('✂ cut-groups g1 | ctrl')).toBe(true);
+    expect(bands[1]?.shown.startsWith('✂ split-group g2')).toBe(true);
+    const g1 = (await api(page, (f) => f.groups())).find((group) => group.name === 'g1');
+    const tip = await page.evaluate(`window.faultline.hoverAt(30, ${(g1?.top ?? 0) + 9})`);
+    expect(tip).toContain('group g1');
+    expect(tip).toContain('3 servers: g1n1–g1n3');
+    expect(tip).toContain('cut-groups g1 | ctrl; cut-groups g1 | db');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps the classic servers-and-clients picture: two labelled groups', async () => {
+    const { page } = await open(pingpongFile);
+    const groups = await api(page, (f) => f.groups());
+    expect(groups.map(({ name, label, lanes }) => ({ name, label, lanes }))).toEqual([
+      { name: 'servers', label: 'servers', lanes: ['n1', 'n2', 'n3'] },
+      { name: 'clients', label: 'clients', lanes: ['c1', 'c2'] },
+    ]);
     await page.close();
   });
 

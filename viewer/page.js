@@ -10,6 +10,7 @@
   const TOP = AXIS + 24; // the row under the axis holds partition labels
   const LANE_MIN = 46;
   const LANE_MAX = 120;
+  const GROUP_GAP = 18; // a header row above each topology group's lanes, naming it
   const DENSE = 4000;
   const OVERVIEW_H = 26;
   const CALLOUT_W = 560; // above this many arrows in view: no arrowheads or labels
@@ -26,7 +27,8 @@
     '#b45309',
   ];
   const RED = '#dc2626';
-  const GROUP_TINTS = ['rgba(37,99,235,0.07)', 'rgba(217,119,6,0.09)', 'rgba(5,150,105,0.08)'];
+  const SIDE_TINTS = ['rgba(37,99,235,0.07)', 'rgba(217,119,6,0.09)', 'rgba(5,150,105,0.08)'];
+  const CUT_TINT = 'rgba(234,88,12,0.2)';
 
   // --- elements ------------------------------------------------------------------------------
   const $ = (id) => document.getElementById(id);
@@ -48,6 +50,9 @@
   let laneH = 60;
   let bottom = 14; // room under the lanes for the violation's sentence
   let laneY = new Map(); // lane id → centre y, visible lanes only
+  let groupRows = []; // visible groups: { group, top, bottom }, top to bottom
+  let drawnGroups = []; // what the last draw labelled in the gutter, for tests
+  let drawnBands = []; // the partition labels of the last draw, for tests
   let current = -1; // the step the user is on
   let hovered = null;
   let drawn = { arrows: [], deliver: 0, drop: 0, inFlight: 0, copies: 0 };
@@ -138,7 +143,13 @@
   const x = (t) => GUTTER + ((t - view.t0) / (view.t1 - view.t0)) * (width - GUTTER - 12);
   const tAt = (px) => view.t0 + ((px - GUTTER) / (width - GUTTER - 12)) * (view.t1 - view.t0);
   const laneName = (id) => (id < 0 ? 'harness' : (M.lanes[id]?.name ?? `node${id}`));
-  const visibleLanes = () => M.lanes.filter((l) => !hiddenLanes.has(l.id));
+  // Lanes go group by group, in topology order; a lane no group claims goes last.
+  const GROUPS = (M.groups ?? []).filter((group) => group.lanes.length > 0);
+  const grouped = new Set(GROUPS.flatMap((group) => group.lanes));
+  const loose = M.lanes.filter((l) => !grouped.has(l.id)).map((l) => l.id);
+  if (loose.length) GROUPS.push({ name: '', client: false, lanes: loose });
+  const ORDER = GROUPS.flatMap((group) => group.lanes.map((id) => M.lanes[id]));
+  const visibleLanes = () => ORDER.filter((l) => !hiddenLanes.has(l.id));
 
   function ms(us) {
     return `${(us / 1000).toFixed(3)} ms`;
@@ -151,12 +162,28 @@
     width = Math.max(document.documentElement.clientWidth, 480);
     bottom = M.violation ? 30 + calloutLines().length * 15 : 14;
     const room = window.innerHeight - header - footer - OVERVIEW_H - 6;
+    const shown = GROUPS.map((group) => ({
+      group,
+      lanes: group.lanes.filter((id) => !hiddenLanes.has(id)),
+    })).filter((it) => it.lanes.length > 0);
+    const gaps = shown.length * GROUP_GAP;
     laneH = Math.max(
       LANE_MIN,
-      Math.min(LANE_MAX, (room - TOP - bottom) / Math.max(lanes.length, 1)),
+      Math.min(LANE_MAX, (room - TOP - bottom - gaps) / Math.max(lanes.length, 1)),
     );
-    height = Math.round(TOP + laneH * lanes.length + bottom);
-    laneY = new Map(lanes.map((l, i) => [l.id, TOP + laneH * i + laneH / 2]));
+    laneY = new Map();
+    groupRows = [];
+    let y = TOP;
+    for (const { group, lanes: ids } of shown) {
+      const top = y;
+      y += GROUP_GAP;
+      for (const id of ids) {
+        laneY.set(id, y + laneH / 2);
+        y += laneH;
+      }
+      groupRows.push({ group, top, bottom: y });
+    }
+    height = Math.round(y + bottom);
     sizeCanvas(canvas, g, width, height);
     sizeCanvas(overview, og, width, OVERVIEW_H);
   }
@@ -202,6 +229,15 @@
   }
 
   function drawLaneBackgrounds() {
+    for (const row of groupRows) {
+      g.fillStyle = row.group.client ? '#f0fdfa' : '#f3f4f6';
+      g.fillRect(GUTTER, row.top, width, GROUP_GAP);
+      g.strokeStyle = '#d1d5db';
+      g.beginPath();
+      g.moveTo(GUTTER, row.top + 0.5);
+      g.lineTo(width, row.top + 0.5);
+      g.stroke();
+    }
     for (const lane of visibleLanes()) {
       const y = laneY.get(lane.id);
       g.fillStyle = lane.kind === 'client' ? '#fafaf9' : '#ffffff';
@@ -229,6 +265,7 @@
   }
 
   function drawPartitions() {
+    drawnBands = [];
     for (const band of M.partitions) {
       if (band.endUs < view.t0 || band.startUs > view.t1) continue;
       const x0 = x(band.startUs);
@@ -236,15 +273,27 @@
       // A partition that cut nothing (a ring of two) is shown, but not shaded.
       g.fillStyle = band.links.length ? 'rgba(148,163,184,0.16)' : 'rgba(148,163,184,0.04)';
       g.fillRect(x0, AXIS, x1 - x0, height - AXIS - bottom);
-      if (band.groups) {
-        band.groups.forEach((group, gi) => {
-          for (const id of group) {
+      if (band.sides) {
+        band.sides.forEach((side, si) => {
+          for (const id of side) {
             const y = laneY.get(id);
             if (y === undefined) continue;
-            g.fillStyle = GROUP_TINTS[gi % GROUP_TINTS.length];
+            g.fillStyle = SIDE_TINTS[si % SIDE_TINTS.length];
             g.fillRect(x0, y - laneH / 2, x1 - x0, laneH);
           }
         });
+      }
+      // The header rows of the groups it cut: tinted, with scissors where the cut starts.
+      for (const row of groupRows) {
+        if (!band.cutGroups?.includes(row.group.name)) continue;
+        g.fillStyle = CUT_TINT;
+        g.fillRect(x0, row.top + 1, x1 - x0, GROUP_GAP - 1);
+        const sx = Math.max(x0 + 3, GUTTER + 64); // right of the group's "3 servers"
+        if (sx + 14 < x1) {
+          g.fillStyle = '#9a3412';
+          g.font = '600 11px system-ui, sans-serif';
+          g.fillText('✂', sx, row.top + 13);
+        }
       }
       g.strokeStyle = '#94a3b8';
       g.setLineDash([4, 3]);
@@ -255,21 +304,22 @@
       g.lineTo(x1 - 0.5, height - bottom);
       g.stroke();
       g.setLineDash([]);
-      const label = `✂ ${band.shape}: ${band.summary}`;
+      const label = `✂ ${band.headline}: ${band.summary}`;
       g.font = '600 11px system-ui, sans-serif';
       g.fillStyle = '#475569';
       const left = Math.max(x0, GUTTER) + 4;
-      fitText(label, left, AXIS + 15, Math.min(x1, width) - left - 4);
+      const shown = fitText(label, left, AXIS + 15, Math.min(x1, width) - left - 4);
+      drawnBands.push({ label, shown, cutGroups: band.cutGroups ?? [] });
       hits.push({ kind: 'partition', x0, x1, y0: AXIS, y1: TOP, item: band, z: 1 });
     }
   }
 
-  /** Draws as much of `text` as fits in `room` pixels, with an ellipsis. */
+  /** Draws as much of `text` as fits in `room` pixels, with an ellipsis; returns what it drew. */
   function fitText(text, px, py, room) {
-    if (room < 14) return;
+    if (room < 14) return '';
     if (g.measureText(text).width <= room) {
       g.fillText(text, px, py);
-      return;
+      return text;
     }
     let lo = 0;
     let hi = text.length;
@@ -278,7 +328,9 @@
       if (g.measureText(`${text.slice(0, mid)}…`).width <= room) lo = mid;
       else hi = mid - 1;
     }
-    if (lo > 0) g.fillText(`${text.slice(0, lo)}…`, px, py);
+    if (lo === 0) return '';
+    g.fillText(`${text.slice(0, lo)}…`, px, py);
+    return `${text.slice(0, lo)}…`;
   }
 
   function drawAxis() {
@@ -756,6 +808,50 @@
     g.moveTo(GUTTER + 0.5, 0);
     g.lineTo(GUTTER + 0.5, height);
     g.stroke();
+    drawnGroups = [];
+    for (const row of groupRows) {
+      const { group, top, bottom: end } = row;
+      const colour = group.client ? '#0f766e' : '#374151';
+      // A bracket down the left edge holds the group's lanes together under its name.
+      g.strokeStyle = colour;
+      g.lineWidth = 1.5;
+      g.beginPath();
+      g.moveTo(9, top + GROUP_GAP - 1);
+      g.lineTo(5, top + GROUP_GAP - 1);
+      g.lineTo(5, end - 3);
+      g.lineTo(9, end - 3);
+      g.stroke();
+      g.lineWidth = 1;
+      g.strokeStyle = '#d1d5db';
+      g.beginPath();
+      g.moveTo(0, top + 0.5);
+      g.lineTo(GUTTER, top + 0.5);
+      g.stroke();
+      g.fillStyle = colour;
+      g.font = '700 11px system-ui, sans-serif';
+      const count = group.lanes.length;
+      const kind = group.client ? 'client' : 'server';
+      const shown = group.name ? fitText(group.name, 5, top + 13, GUTTER - 10) : '';
+      g.fillStyle = '#6b7280';
+      g.font = '10px system-ui, sans-serif';
+      g.fillText(`${count} ${kind}${count === 1 ? '' : 's'}`, GUTTER + 6, top + 13);
+      drawnGroups.push({
+        name: group.name,
+        label: shown,
+        lanes: row.group.lanes.filter((id) => laneY.has(id)).map((id) => M.lanes[id].name),
+        top,
+        bottom: end,
+      });
+      hits.push({
+        kind: 'group',
+        x0: 0,
+        x1: width,
+        y0: top,
+        y1: top + GROUP_GAP,
+        item: { ...group, count, kind },
+        z: 1,
+      });
+    }
     for (const lane of visibleLanes()) {
       const y = laneY.get(lane.id);
       g.fillStyle = lane.kind === 'client' ? '#0f766e' : '#1f2937';
@@ -961,12 +1057,21 @@
           ['until', item.open ? 'the end of the run' : ms(item.endUs)],
         ]);
       case 'partition':
-        return tip(`partition (${item.shape})`, [
+        return tip(`partition: ${item.headline}`, [
           ['from', ms(item.startUs)],
           ['until', ms(item.endUs)],
+          ['groups', item.cutGroups ? esc(item.cutGroups.join(' | ')) : '—'],
           ['cut', esc(item.summary)],
           ['links', esc(item.links.map(([a, b]) => `${laneName(a)}→${laneName(b)}`).join(' '))],
         ]);
+      case 'group': {
+        const names = item.lanes.map(laneName);
+        const span = names.length > 1 ? `${names[0]}–${names[names.length - 1]}` : names[0];
+        return tip(`group ${item.name}`, [
+          ['nodes', `${item.count} ${item.kind}${item.count === 1 ? '' : 's'}: ${esc(span)}`],
+          ['cut now', esc(cutGroupsAt(item.name))],
+        ]);
+      }
       case 'violation':
         return tip(`violation: ${item.invariant}`, [
           ['at', `${ms(item.atUs)} (event ${item.eventIndex})`],
@@ -975,6 +1080,14 @@
         ]);
     }
     return '';
+  }
+
+  /** The partitions in view that cut this group, by headline. */
+  function cutGroupsAt(name) {
+    const cuts = M.partitions.filter(
+      (band) => band.cutGroups?.includes(name) && band.endUs >= view.t0 && band.startUs <= view.t1,
+    );
+    return cuts.length ? cuts.map((band) => band.headline).join('; ') : 'by no partition in view';
   }
 
   function arrowTip(a) {
@@ -1110,13 +1223,22 @@
     container.append(label);
   }
 
-  for (const lane of M.lanes) {
-    chip($('node-filter'), lane.name, null, (on) => {
-      if (on) hiddenLanes.delete(lane.id);
-      else hiddenLanes.add(lane.id);
-      layout();
-      draw();
-    });
+  for (const group of GROUPS) {
+    if (GROUPS.length > 1 && group.name) {
+      const name = document.createElement('span');
+      name.className = 'chip-group';
+      name.textContent = group.name;
+      $('node-filter').append(name);
+    }
+    for (const id of group.lanes) {
+      const lane = M.lanes[id];
+      chip($('node-filter'), lane.name, null, (on) => {
+        if (on) hiddenLanes.delete(lane.id);
+        else hiddenLanes.add(lane.id);
+        layout();
+        draw();
+      });
+    }
   }
   for (const type of types) {
     chip($('type-filter'), type, typeColour.get(type), (on) => {
@@ -1150,6 +1272,10 @@
       steps: M.steps.length,
     },
     lanes: () => visibleLanes().map((l) => l.name),
+    /** The group headers the last draw labelled: name, the text drawn, lanes, rows. */
+    groups: () => drawnGroups.map((it) => ({ ...it, lanes: it.lanes.slice() })),
+    /** The partition labels of the last draw: the full label and what fitted. */
+    partitionLabels: () => drawnBands.map((it) => ({ ...it })),
     arrowsDrawn: () => ({
       total: drawn.arrows.length,
       deliver: drawn.deliver,
