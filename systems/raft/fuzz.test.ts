@@ -1,18 +1,28 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { randomRun } from './testkit.ts';
+import type { FaultStats } from './testkit.ts';
+import { randomRun } from './testkit-storm.ts';
 import type { RaftBug } from './types.ts';
 
-describe('random storms (message loss, delay, partitions, crashes, snapshots)', () => {
+describe('random storms on the kernel faults (loss, duplicates, tails, partitions, torn crashes, fsync errors, pauses, snapshots)', () => {
   it('no two leaders in a term, one vote per term, current-term commits, applies and committed prefixes agree, and it settles', () => {
+    const reached: Partial<Record<keyof FaultStats, number>> = {};
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1_000_000 }), (seed) => {
         const result = randomRun(seed);
         expect(result.error).toBeNull();
         expect(result.violations).toEqual([]);
+        for (const [fault, count] of Object.entries(result.stats)) {
+          const key = fault as keyof FaultStats;
+          reached[key] = (reached[key] ?? 0) + count;
+        }
       }),
       { numRuns: 60, seed: 20261125 },
     );
+    // The kernel's faults reached the core: a fault that never fires is noticed.
+    for (const fault of Object.keys(reached) as (keyof FaultStats)[]) {
+      expect(reached[fault], fault).toBeGreaterThan(0);
+    }
   });
 
   const inCoreBugs: RaftBug[] = [
