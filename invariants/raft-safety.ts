@@ -110,6 +110,7 @@ function entryKey(index: number, term: number): number {
  * Entries with the same (index, term) hold the same data and follow entries of the same term.
  * The second half makes the check inductive: if every (i, t) has one digest and one predecessor
  * term, two logs agreeing at (i, t) agree on the whole prefix, which is Log Matching.
+ * Each log's terms also never decrease along it (what every leader's appends preserve).
  * Incremental: each node's log is read once, above the highest index already checked on it.
  */
 export function logMatching(): Invariant {
@@ -128,6 +129,11 @@ export function logMatching(): Invariant {
       return undefined; // compacted meanwhile: the snapshot covers it
     }
     const prevTerm = state.termAt(index - 1);
+    if (prevTerm !== undefined && prevTerm > term) {
+      // Leaders append only at their own term over a prefix from earlier leaders, so terms
+      // along any log never fall; a fall means an old suffix survived a newer leader's entries.
+      return `${who(view, record)} holds entry ${index} of term ${term} right after entry ${index - 1} of term ${prevTerm}: terms along a log never decrease, so a stale suffix outlived a newer leader's entries (a conflict not truncated?)`;
+    }
     const key = entryKey(index, term);
     const known = seen.get(key);
     if (known === undefined) {

@@ -319,6 +319,23 @@ describe('log-matching', () => {
     );
   });
 
+  it('catches a log whose terms fall: an old suffix kept after a newer leader’s entries', () => {
+    // n2 led term 2 alone (entries 3, 4); n1 leads term 3 and overwrites entry 3 in place,
+    // as a follower that does not truncate on conflict would, leaving 4 of term 2 behind it.
+    const verdict = run(logMatching(), new FakeCluster(), [
+      (c) => c.s(1).setLog([1, 1, 3, 2]),
+      [1, committed(2, 1)],
+    ]);
+    expect(verdict).toMatch(
+      /^n2 at .* holds entry 4 of term 2 right after entry 3 of term 3: terms along a log never decrease/,
+    );
+    const rising = run(logMatching(), new FakeCluster(), [
+      (c) => c.s(1).setLog([1, 1, 2, 3, 3]),
+      [1, committed(2, 1)],
+    ]);
+    expect(rising).toBeUndefined();
+  });
+
   it('catches logs that match at an entry but differ before it', () => {
     const verdict = run(logMatching(), new FakeCluster(), [
       (c) => c.s(0).setLog([1, 2, 3]),
@@ -363,8 +380,9 @@ describe('log-matching', () => {
       (c) => c.s(1).setLog([1, 2, 1]),
       [1, committed(3, 1)],
     ]);
+    // Two checks see it: entry 3's predecessor differs from n1's, and n2's terms fall.
     expect(verdict).toMatch(
-      /^n2 at .* and n1 at .* both hold entry 3 of term 1, but their entries 2 have terms 2 and 1/,
+      /^n2 at .* (and n1 at .* both hold entry 3 of term 1, but their entries 2 have terms 2 and 1|holds entry 3 of term 1 right after entry 2 of term 2)/,
     );
   });
 
