@@ -15,6 +15,7 @@ import type {
   Undecided,
   Verdict,
 } from '../sim/types.ts';
+import { type KvServerInspect, kvServerState } from '../systems/kv/contract.ts';
 import {
   type HistoryOperation as CheckedOperation,
   checkOperations,
@@ -22,14 +23,7 @@ import {
   UNKNOWN,
 } from './linearizability/index.ts';
 
-/** What a KV server's inspect() shows (systems/kv/server.ts KvServerView, structurally). */
-export interface KvServerInspect {
-  readonly role: string;
-  readonly appliedIndex: number;
-  readonly kv: { data: ReadonlyMap<string, string>; sessions: ReadonlyMap<number, number> };
-  readonly raftStateBytes: number;
-  readonly snapshotBytes: number;
-}
+export type { KvServerInspect } from '../systems/kv/contract.ts';
 
 interface KvInput {
   f: 'get' | 'put' | 'append';
@@ -179,7 +173,7 @@ function ms(us: number): string {
 export function upToDateServers(view: ClusterView): { node: NodeId; state: KvServerInspect }[] {
   const servers: { node: NodeId; state: KvServerInspect }[] = [];
   for (const node of view.servers) {
-    const state = view.inspect(node) as KvServerInspect | undefined;
+    const state = kvServerState(view, node);
     if (state?.kv !== undefined) {
       servers.push({ node, state });
     }
@@ -284,7 +278,7 @@ export function kvReplicasAgree(): Invariant {
     atEnd(view: ClusterView): Verdict {
       const byIndex = new Map<number, { node: NodeId; state: KvServerInspect }>();
       for (const node of view.servers) {
-        const state = view.inspect(node) as KvServerInspect | undefined;
+        const state = kvServerState(view, node);
         if (state?.kv === undefined) {
           continue;
         }
@@ -316,7 +310,7 @@ export interface PersistedBounds {
 /** Checked whenever a server applies an entry or rewrites its log, and at the end. */
 export function kvPersistedStateBounded(bounds: PersistedBounds): Invariant {
   const check = (view: ClusterView, node: NodeId): Verdict => {
-    const state = view.inspect(node) as KvServerInspect | undefined;
+    const state = kvServerState(view, node);
     if (state?.kv === undefined) {
       return undefined;
     }
