@@ -41,6 +41,11 @@ export function raftInvariantsPerGroup(
 ): Invariant[] {
   const template = make();
   const instances = new Map<string, GroupInstance>();
+  const routed: {
+    record: ObservationRecord | undefined;
+    group: string | undefined;
+    instance: GroupInstance | undefined;
+  } = { record: undefined, group: undefined, instance: undefined };
   // Named groups, the topology's server groups or the groups seen: more than one, and a
   // violation must say whose it is.
   const several = (view: ClusterView) =>
@@ -61,11 +66,17 @@ export function raftInvariantsPerGroup(
     const invariant: Invariant = { name: first.name };
     if (first.onObservation !== undefined) {
       invariant.onObservation = (record, view) => {
-        const group = raftGroupOf(record);
-        if (group === undefined) {
+        // Every wrapped invariant sees the same record in turn: look its group up once.
+        if (record !== routed.record) {
+          const group = raftGroupOf(record);
+          routed.record = record;
+          routed.group = group;
+          routed.instance = group === undefined ? undefined : instanceFor(group, view);
+        }
+        const { group, instance } = routed;
+        if (group === undefined || instance === undefined) {
           return undefined; // not a Raft observation
         }
-        const instance = instanceFor(group, view);
         const check = instance.invariants[position] as Invariant;
         return named(group, check.onObservation?.(record, instance.view), view);
       };
