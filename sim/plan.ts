@@ -8,6 +8,7 @@ import { Random } from './random.ts';
 import { planGroups, type Scenario } from './scenario.ts';
 import { NODES_MAX, Topology } from './topology.ts';
 import {
+  CLASSIC_PARTITION_SHAPES,
   FAULT_KINDS,
   type FaultEvent,
   type FaultKind,
@@ -21,16 +22,6 @@ import {
   type PlanGroup,
   PROBABILITY_KNOBS,
 } from './types.ts';
-
-/** The shapes over all servers at once, drawn for every partition episode. */
-const CLASSIC_SHAPES = [
-  'isolate',
-  'majority-minority',
-  'one-way',
-  'bridge',
-  'ring',
-  'groups',
-] as const satisfies readonly PartitionShape[];
 
 const MS = 1000;
 
@@ -155,7 +146,7 @@ function addEpisode(faults: FaultEvent[], episode: Episode): void {
   const { atUs, lengthUs, topology, victims, random } = episode;
   const endUs = atUs + lengthUs;
   if (episode.kind === 'partition') {
-    const classic = random.pick(CLASSIC_SHAPES);
+    const classic = random.pick(CLASSIC_PARTITION_SHAPES);
     const flaps = random.chance(0.2) ? random.between(2, 6) : 1;
     const stepUs = Math.max(1, Math.floor(lengthUs / (2 * flaps)));
     const servers = [...topology.servers];
@@ -279,7 +270,7 @@ function groupAwarePartition(
  * groups, split-group only when a server group has two members or more.
  */
 export function drawableShapes(topology: Topology): PartitionShape[] {
-  const shapes: PartitionShape[] = [...CLASSIC_SHAPES];
+  const shapes: PartitionShape[] = [...CLASSIC_PARTITION_SHAPES];
   if (topology.servers.length === 0) {
     return shapes;
   }

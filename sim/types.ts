@@ -37,13 +37,18 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-export const PARTITION_SHAPES = [
+/** The shapes over all servers at once, drawn for every partition episode. */
+export const CLASSIC_PARTITION_SHAPES = [
   'isolate',
   'majority-minority',
   'one-way',
   'bridge',
   'ring',
   'groups',
+] as const;
+
+export const PARTITION_SHAPES = [
+  ...CLASSIC_PARTITION_SHAPES,
   /** One server cut off from every other node, clients included. */
   'isolate-node',
   /** A majority and a minority inside one server group; everyone else hears both sides. */
