@@ -6,7 +6,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { assert } from './assert.ts';
 import { Random } from './random.ts';
 import { planGroups, type Scenario } from './scenario.ts';
-import { NODES_MAX, Topology } from './topology.ts';
+import { NODES_MAX, nodeNames, Topology } from './topology.ts';
 import {
   CLASSIC_PARTITION_SHAPES,
   FAULT_KINDS,
@@ -457,14 +457,10 @@ export function migratePlan(value: unknown): unknown {
   const clients = integer(plan['clients'], 'plan.clients', 0, NODES_MAX);
   const { nodes: _nodes, clients: _clients, ...rest } = plan;
   const groups: PlanGroup[] = [
-    { name: 'servers', client: false, nodes: names('n', nodes) },
-    { name: 'clients', client: true, nodes: names('c', clients) },
+    { name: 'servers', client: false, nodes: nodeNames('n', nodes) },
+    { name: 'clients', client: true, nodes: nodeNames('c', clients) },
   ];
   return { ...rest, format: PLAN_FORMAT, groups };
-}
-
-function names(prefix: string, count: number): string[] {
-  return Array.from({ length: count }, (_, index) => `${prefix}${index + 1}`);
 }
 
 /**

@@ -1,6 +1,6 @@
 // One seed, one run: the entry point the CLI, the fuzzer, replay and tests share.
 import { planFor } from './plan.ts';
-import { findScenario, resolveVariant, type Scenario } from './scenario.ts';
+import { findScenario, resolveVariant, type Scenario, topologyMismatch } from './scenario.ts';
 import { type RunOptions, Simulation } from './simulation.ts';
 import type { Plan, RunResult } from './types.ts';
 
@@ -29,12 +29,9 @@ export function checkVariant(scenario: Scenario, variant: string | null): void {
 
 /** A plan's groups must all be groups of its scenario (an edited or foreign plan may not be). */
 export function checkTopology(scenario: Scenario, plan: Plan): void {
-  const declared = scenario.groups.map((group) => group.name);
-  const unknown = plan.groups.find((group) => !declared.includes(group.name));
-  if (unknown !== undefined) {
-    throw new UnknownScenarioError(
-      `the plan has a group ${unknown.name}, which scenario ${scenario.name} does not declare (it has ${declared.join(', ')})`,
-    );
+  const mismatch = topologyMismatch(scenario, plan);
+  if (mismatch !== undefined) {
+    throw new UnknownScenarioError(mismatch);
   }
 }
 

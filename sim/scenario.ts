@@ -138,6 +138,21 @@ export function clientCount(scenario: Pick<Scenario, 'groups'>): number {
   return scenario.groups.reduce((sum, group) => sum + (group.client ? group.size : 0), 0);
 }
 
+/**
+ * Why a plan cannot run on its scenario's topology (it names a group the scenario does not
+ * declare: an edited or foreign plan), or undefined when it can.
+ */
+export function topologyMismatch(
+  scenario: Pick<Scenario, 'name' | 'groups'>,
+  plan: Pick<Plan, 'groups'>,
+): string | undefined {
+  const declared = scenario.groups.map((group) => group.name);
+  const unknown = plan.groups.find((group) => !declared.includes(group.name));
+  return unknown === undefined
+    ? undefined
+    : `the plan has a group ${unknown.name}, which scenario ${scenario.name} does not declare (it has ${declared.join(', ')})`;
+}
+
 /** The program factory of a plan group, or undefined when the scenario has no such group. */
 export function groupProgram(scenario: Scenario, group: string): ProgramFactory | undefined {
   return scenario.groups.find((spec) => spec.name === group)?.program;

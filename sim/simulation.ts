@@ -9,7 +9,7 @@ import { Logger, type LogSink } from './log.ts';
 import { Network } from './network.ts';
 import { EventKind, EventQueue, SimEvent } from './queue.ts';
 import { Random } from './random.ts';
-import { type Budgets, groupProgram, type Scenario } from './scenario.ts';
+import { type Budgets, groupProgram, type Scenario, topologyMismatch } from './scenario.ts';
 import { Topology } from './topology.ts';
 import { digestValue, TraceHash } from './trace.ts';
 import type { TraceRecorder } from './trace-log.ts';
@@ -179,15 +179,13 @@ export class Simulation {
     const root = Random.fromSeed(plan.seed);
     this.topology = new Topology(plan.groups);
     const total = this.topology.size;
+    const mismatch = topologyMismatch(scenario, plan);
+    if (mismatch !== undefined) {
+      throw new TopologyError(mismatch);
+    }
     const programs = new Map<string, ProgramFactory>();
     for (const group of plan.groups) {
-      const program = groupProgram(scenario, group.name);
-      if (program === undefined) {
-        throw new TopologyError(
-          `the plan has a group ${group.name}, which scenario ${scenario.name} does not declare (it has ${scenario.groups.map((spec) => spec.name).join(', ')})`,
-        );
-      }
-      programs.set(group.name, program);
+      programs.set(group.name, groupProgram(scenario, group.name) as ProgramFactory);
     }
     this.nodes = [];
     for (let id = 0; id < total; id++) {

@@ -73,7 +73,7 @@ export class KvServer implements NodeProgram {
   }
 
   onMessage(from: NodeId, message: SimMessage): void {
-    // Undefined core: the node refused to start (damaged disk) and takes no part at all.
+    // Not running: the node refused to start (damaged disk) and takes no part at all.
     if (!this.raft.running) {
       return;
     }

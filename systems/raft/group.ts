@@ -167,9 +167,6 @@ export interface RaftGroupConfig {
   afterProcess?: () => void;
 }
 
-/** A Raft message on the wire: the core's message, tagged with its group. */
-export type RaftEnvelope = Message & { readonly group: string };
-
 /** Client requests (and harness requests) a group answers; `group` picks one on a multi-Raft node. */
 const CLIENT_REQUESTS = new Set(['propose', 'read', 'campaign', 'membership']);
 
