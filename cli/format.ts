@@ -12,11 +12,19 @@ export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
 }
 
+/** A drawn shape for people: `durationUs 2.5 s · servers 3 · thinkUs 4.1 ms`. */
+export function formatShape(shape: Readonly<Record<string, number>>): string {
+  return Object.entries(shape)
+    .map(([name, value]) => `${name} ${name.endsWith('Us') ? formatUs(value) : formatCount(value)}`)
+    .join(' · ');
+}
+
 export function summarizeResult(result: RunResult): string[] {
   const { stats } = result;
   const lines = [
     `outcome     ${result.outcome}`,
     `trace hash  ${result.traceHash}`,
+    ...(result.shape === undefined ? [] : [`shape       ${formatShape(result.shape)}`]),
     `events      ${formatCount(stats.events)} in ${formatUs(stats.virtualTimeUs)} virtual, ${stats.wallMs.toFixed(1)} ms wall`,
     `messages    ${formatCount(stats.messagesSent)} sent, ${formatCount(stats.messagesDelivered)} delivered, ${formatCount(stats.messagesDropped)} dropped, ${formatCount(stats.messagesDuplicated)} duplicated, ${formatCount(stats.bytesSent)} bytes`,
     `nodes       ${stats.crashes} crashes, ${stats.restarts} restarts, ${formatCount(stats.timersFired)} timers, ${formatCount(stats.fsyncs)} fsyncs`,

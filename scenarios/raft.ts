@@ -1,6 +1,7 @@
-// The general Raft swarm scenario: five servers, three clients proposing for the whole run,
-// every fault kind eligible, ten seconds of faults and then a settle phase in which a leader
-// must emerge and commit again.
+// The general Raft swarm scenario: servers under every fault kind while clients propose for
+// the whole run, then a settle phase in which a leader must emerge and commit again. Each
+// seed draws its shape: 3 or 5 servers, 1–4 clients, their think time and a fault phase of
+// 0.5–15 s (short seeds find most bugs cheaply; long ones those that need a long history).
 import { raftLivenessInvariant, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario } from '../sim/scenario.ts';
@@ -13,10 +14,15 @@ const SECOND = 1_000_000;
 registerScenario({
   name: 'raft',
   description:
-    'Five Raft servers under every fault kind while three clients propose; safety always, a leader and fresh commits after settle.',
+    '3 or 5 Raft servers under every fault kind while 1–4 clients propose, 0.5–15 s of faults; safety always, a leader and fresh commits after settle.',
   system: 'raft',
   durationUs: 10 * SECOND,
   settleUs: 5 * SECOND,
+  shape: {
+    durationUs: { min: SECOND / 2, max: 15 * SECOND },
+    groupSizes: { servers: [3, 5], clients: [1, 2, 3, 4] },
+    workload: { thinkUs: { min: 1_000, max: 20_000 } },
+  },
   faults: {
     // A latent sector error on a lone copy of a log is unrecoverable without repair from
     // peers, which this Raft does not do: the node refuses to start, which liveness flags.
@@ -50,8 +56,13 @@ export function membershipChurn(seed: number, plan: Plan, group: string): Script
   }
   const servers = Topology.of(plan).members(group);
   const node = servers[random.int(servers.length)] as NodeId;
-  const removeAtUs = random.between(SECOND, Math.floor(plan.durationUs / 2));
-  const addAtUs = removeAtUs + random.between(SECOND / 2, 3 * SECOND);
+  // Both changes fall inside the fault phase, however short the seed drew it; a phase of 6 s
+  // or more draws what the fixed 10 s phase always drew.
+  const halfUs = Math.floor(plan.durationUs / 2);
+  const removeAtUs = random.between(Math.min(SECOND, Math.floor(halfUs / 2)), halfUs);
+  const gapMinUs = Math.min(SECOND / 2, Math.floor(plan.durationUs / 8));
+  const addAtUs =
+    removeAtUs + random.between(gapMinUs, Math.max(gapMinUs, Math.min(3 * SECOND, halfUs - 1)));
   const steps: ScriptStep[] = [];
   for (const server of servers) {
     for (const [atUs, change] of [

@@ -6,6 +6,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { assert } from './assert.ts';
 import { Random } from './random.ts';
 import { planGroups, type Scenario } from './scenario.ts';
+import { drawShape, pinProblem, type ShapePins } from './shape.ts';
 import { NODES_MAX, nodeNames, Topology } from './topology.ts';
 import {
   CLASSIC_PARTITION_SHAPES,
@@ -45,23 +46,39 @@ export function quietKnobs(): Knobs {
   };
 }
 
-export function planFor(scenario: Scenario, seed: number, variant: string | null = null): Plan {
+/**
+ * The plan of one seed. A scenario with a `shape` draws the seed's shape first (from its own
+ * stream, so the fault draws of fixed-shape scenarios are what they always were); `pins`
+ * fix some of it (`--set`), and must have been checked with `pinProblem`.
+ */
+export function planFor(
+  scenario: Scenario,
+  seed: number,
+  variant: string | null = null,
+  pins: ShapePins = {},
+): Plan {
   assert(Number.isSafeInteger(seed) && seed >= 0, 'a seed is a non-negative integer');
+  assert(pinProblem(scenario.shape, pins) === undefined, 'pins fit the scenario shape');
   const random = Random.fromSeed(seed).fork('plan');
   const kinds = chooseKinds(scenario, random.fork('kinds'));
-  const groups = planGroups(scenario);
+  const shape =
+    scenario.shape === undefined
+      ? undefined
+      : drawShape(scenario.shape, random.fork('shape'), pins);
+  const groups = planGroups(scenario, shape?.groupSizes);
+  const durationUs = shape?.durationUs ?? scenario.durationUs;
   const base: Plan = {
     format: PLAN_FORMAT,
     scenario: scenario.name,
     variant,
     seed,
     groups,
-    durationUs: scenario.durationUs,
+    durationUs,
     settleUs: scenario.settleUs,
     knobs: chooseKnobs(kinds, random.fork('knobs')),
-    faults: chooseFaults(scenario, new Topology(groups), kinds, random.fork('faults')),
+    faults: chooseFaults(scenario, new Topology(groups), durationUs, kinds, random.fork('faults')),
     script: [],
-    workload: { ...scenario.workload },
+    workload: { ...scenario.workload, ...shape?.workload },
   };
   const plan = scenario.plan ? scenario.plan(seed, base) : base;
   plan.faults.sort((a, b) => a.atUs - b.atUs);
@@ -112,12 +129,12 @@ function roundProbability(value: number): number {
 function chooseFaults(
   scenario: Scenario,
   topology: Topology,
+  durationUs: number,
   kinds: FaultKind[],
   random: Random,
 ): FaultEvent[] {
   const faults: FaultEvent[] = [];
   const episodesMax = scenario.faults.episodesMax ?? 6;
-  const durationUs = scenario.durationUs;
   for (const kind of kinds) {
     const stream = random.fork(kind);
     const excluded = scenario.faults.excludeGroups?.[kind] ?? [];

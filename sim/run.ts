@@ -1,6 +1,7 @@
 // One seed, one run: the entry point the CLI, the fuzzer, replay and tests share.
 import { planFor } from './plan.ts';
 import { findScenario, resolveVariant, type Scenario, topologyMismatch } from './scenario.ts';
+import { pinProblem, type ShapePins } from './shape.ts';
 import { type RunOptions, Simulation } from './simulation.ts';
 import type { Plan, RunResult } from './types.ts';
 
@@ -42,14 +43,24 @@ export function runPlan(plan: Plan, options: RunOptions = {}): RunResult {
   return new Simulation(scenario, plan, options).run();
 }
 
+/** Pinned shape parameters must be ones the scenario draws (`--set`). */
+export function checkPins(scenario: Scenario, pins: ShapePins): void {
+  const problem = pinProblem(scenario.shape, pins);
+  if (problem !== undefined) {
+    throw new UnknownScenarioError(`scenario ${scenario.name}: ${problem}`);
+  }
+}
+
 export function runSeed(
   scenarioName: string,
   seed: number,
   variant: string | null = null,
   options: RunOptions = {},
+  pins: ShapePins = {},
 ): { plan: Plan; result: RunResult } {
   const scenario = scenarioNamed(scenarioName);
   checkVariant(scenario, variant);
-  const plan = planFor(scenario, seed, variant);
+  checkPins(scenario, pins);
+  const plan = planFor(scenario, seed, variant, pins);
   return { plan, result: new Simulation(scenario, plan, options).run() };
 }

@@ -1,6 +1,7 @@
 // A scenario is declared, not coded imperatively: a system, a cluster shape, a workload, a
 // fault profile, invariants and `sometimes` assertions. `planFor` turns it and a seed into a
 // plan; the simulator runs the plan.
+import type { ShapeSpec } from './shape.ts';
 import { NODES_MAX, nodeNames } from './topology.ts';
 import type {
   ClusterView,
@@ -62,8 +63,11 @@ export interface Scenario {
   system: string;
   /** The topology, in id order: each group's nodes run the group's program. */
   groups: GroupSpec[];
+  /** The fault phase's length when the seed's shape does not draw it. */
   durationUs: number;
   settleUs: number;
+  /** What the swarm draws per seed besides faults (absent: every seed has this shape). */
+  shape?: ShapeSpec;
   faults: FaultProfile;
   workload: Record<string, WorkloadValue>;
   /**
@@ -91,15 +95,52 @@ export function registerScenario(scenario: Scenario): void {
     throw new Error(`scenario ${scenario.name} is registered twice`);
   }
   checkGroups(scenario);
+  checkShape(scenario);
   registry.set(scenario.name, scenario);
 }
 
-/** The plan's topology as the scenario declares it. */
-export function planGroups(scenario: Pick<Scenario, 'groups'>): PlanGroup[] {
+/** A drawn shape names groups the scenario has, and its largest draw still fits a run. */
+export function checkShape(scenario: Pick<Scenario, 'name' | 'groups' | 'shape'>): void {
+  const shape = scenario.shape;
+  if (shape === undefined) {
+    return;
+  }
+  const largest: Record<string, number> = {};
+  for (const [group, sizes] of Object.entries(shape.groupSizes ?? {})) {
+    if (!scenario.groups.some((spec) => spec.name === group)) {
+      throw new Error(`scenario ${scenario.name} draws the size of a group ${group} it lacks`);
+    }
+    if (sizes.length === 0 || sizes.some((size) => !Number.isSafeInteger(size) || size < 1)) {
+      throw new Error(`scenario ${scenario.name} draws ${group}'s size from bad choices`);
+    }
+    largest[group] = Math.max(...sizes);
+  }
+  const ranges = [
+    ...(shape.durationUs === undefined ? [] : [shape.durationUs]),
+    ...Object.values(shape.workload ?? {}),
+  ];
+  if (ranges.some((range) => !(range.min >= 1 && range.min <= range.max))) {
+    throw new Error(`scenario ${scenario.name} draws from a range without 1 <= min <= max`);
+  }
+  checkGroups({
+    name: scenario.name,
+    groups: scenario.groups.map((group) => ({ ...group, size: largest[group.name] ?? group.size })),
+  });
+}
+
+/** The plan's topology as the scenario declares it, with any group sizes a seed drew. */
+export function planGroups(
+  scenario: Pick<Scenario, 'groups'>,
+  sizes: Readonly<Record<string, number>> = {},
+): PlanGroup[] {
   return scenario.groups.map((group) => ({
     name: group.name,
     client: group.client === true,
-    nodes: nodeNames(group.prefix ?? group.name, group.size, group.alone === true),
+    nodes: nodeNames(
+      group.prefix ?? group.name,
+      sizes[group.name] ?? group.size,
+      group.alone === true,
+    ),
   }));
 }
 

@@ -24,6 +24,11 @@ export interface ShrinkHooks {
    * is a different run, not a smaller one.
    */
   workloadFloors?: Readonly<Record<string, number>>;
+  /**
+   * Sizes a group may take (the scenario's drawn shape): a group is tried at each smaller
+   * size, smallest first, by dropping its last nodes.
+   */
+  groupSizes?: Readonly<Record<string, readonly number[]>>;
   /** Called with each smaller failing plan as it is found, so an interrupted shrink keeps it. */
   onSmaller?: (plan: Plan) => void;
 }
@@ -100,6 +105,7 @@ export function shrinkPlan(
     const before = shrinker.budget.accepted;
     ddminList(shrinker, (p) => p.faults, withFaults);
     ddminList(shrinker, (p) => p.script, withScript);
+    shrinkGroupSizes(shrinker);
     shrinkClients(shrinker);
     shrinkWorkload(shrinker);
     shrinkProbabilities(shrinker);
@@ -186,6 +192,35 @@ function shrinkClients(shrinker: Shrinker): void {
   }
 }
 
+/** Each group the shape sizes, at each smaller size it may take, smallest first. */
+function shrinkGroupSizes(shrinker: Shrinker): void {
+  for (const [name, sizes] of Object.entries(shrinker.hooks.groupSizes ?? {})) {
+    const index = shrinker.plan.groups.findIndex((group) => group.name === name);
+    const group = shrinker.plan.groups[index];
+    if (group === undefined) {
+      continue;
+    }
+    const current = group.nodes.length;
+    const smaller = [...new Set(sizes)].filter((size) => size >= 1 && size < current);
+    for (const size of smaller.sort((a, b) => a - b)) {
+      if (shrinker.budget.spent() || shrinker.try(withGroupSize(shrinker.plan, index, size))) {
+        break;
+      }
+    }
+  }
+}
+
+/** The plan with group `index` cut to its first `size` nodes. */
+function withGroupSize(plan: Plan, index: number, size: number): Plan {
+  let smaller = plan;
+  const topology = Topology.of(plan);
+  const members = topology.members((plan.groups[index] as Plan['groups'][number]).name);
+  for (let position = members.length - 1; position >= size; position--) {
+    smaller = withoutNode(smaller, index, members[position] as NodeId);
+  }
+  return smaller;
+}
+
 /** The last node of each client group that comes after every server, last group first. */
 function removableClients(plan: Plan): { group: number; node: NodeId }[] {
   const topology = Topology.of(plan);
@@ -218,9 +253,21 @@ function withoutNode(plan: Plan, groupIndex: number, gone: NodeId): Plan {
       faults.push(fault);
     }
   }
+  // An injected message may name a node in a numeric `node` field (a membership change
+  // does): a step naming the gone node goes with it, the others follow the id shift.
+  const names = (step: Plan['script'][number], node: NodeId) =>
+    step.kind === 'inject' && (step.node === node || step.message['node'] === node);
   const script = plan.script
-    .filter((step) => !(step.kind === 'inject' && step.node === gone))
-    .map((step) => (step.kind === 'inject' ? { ...step, node: shift(step.node) } : step));
+    .filter((step) => !names(step, gone))
+    .map((step) => {
+      if (step.kind !== 'inject') {
+        return step;
+      }
+      const named = step.message['node'];
+      const message =
+        typeof named === 'number' ? { ...step.message, node: shift(named) } : step.message;
+      return { ...step, node: shift(step.node), message };
+    });
   const groups = plan.groups.map((group, index) =>
     index === groupIndex ? { ...group, nodes: group.nodes.slice(0, -1) } : group,
   );

@@ -10,6 +10,7 @@ import { Network } from './network.ts';
 import { EventKind, EventQueue, SimEvent } from './queue.ts';
 import { Random } from './random.ts';
 import { type Budgets, groupProgram, type Scenario, topologyMismatch } from './scenario.ts';
+import { planShape } from './shape.ts';
 import { Topology } from './topology.ts';
 import { digestValue, TraceHash } from './trace.ts';
 import type { TraceRecorder } from './trace-log.ts';
@@ -936,6 +937,10 @@ export class Simulation {
     };
     if (this.violation !== undefined) {
       result.violation = this.violation;
+    }
+    const shape = planShape(this.scenario.shape, this.plan);
+    if (shape !== undefined) {
+      result.shape = shape;
     }
     return result;
   }

@@ -336,6 +336,11 @@ export interface RunResult {
    * The simulator always sets it; optional so that hand-built results may omit it.
    */
   partitionShapes?: Partial<Record<PartitionShape, number>>;
+  /**
+   * The seed's drawn shape (parameter → value: `durationUs`, a group's size, a workload
+   * value), read back from the plan; absent for a scenario with a fixed shape.
+   */
+  shape?: Readonly<Record<string, number>>;
   /** The `sometimes` assertions reached in this run. */
   sometimes: string[];
   /** End-of-run checks that could not decide, with why. */

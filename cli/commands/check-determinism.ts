@@ -1,6 +1,13 @@
 import { locateDivergence } from '../../sim/replay-file.ts';
 import { runSeed } from '../../sim/run.ts';
-import { countArgument, scenarioArgument, seedArgument } from '../args.ts';
+import type { ShapePins } from '../../sim/shape.ts';
+import {
+  countArgument,
+  pinsArgument,
+  SET_OPTION,
+  scenarioArgument,
+  seedArgument,
+} from '../args.ts';
 import { formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount } from '../format.ts';
@@ -16,9 +23,14 @@ const PLAIN_PROGRESS_MS = 5000;
  * Runs a seed twice and prints where the runs part when their hashes differ. The caller runs
  * other seeds in between, so state leaking between runs (a module-level cache, say) shows up.
  */
-function sameTwice(scenario: string, seed: number, variant: string | null): boolean {
-  const first = runSeed(scenario, seed, variant).result;
-  const second = runSeed(scenario, seed, variant).result;
+function sameTwice(
+  scenario: string,
+  seed: number,
+  variant: string | null,
+  pins: ShapePins,
+): boolean {
+  const first = runSeed(scenario, seed, variant, {}, pins).result;
+  const second = runSeed(scenario, seed, variant, {}, pins).result;
   if (first.traceHash === second.traceHash) {
     return true;
   }
@@ -46,6 +58,7 @@ export const checkDeterminismCommand: Command = {
       .option('seeds', { type: 'string', default: '100', describe: 'how many seeds' })
       .option('from', { type: 'string', default: '0', describe: 'the first seed' })
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
+      .option('set', SET_OPTION)
       .example('$0 check-determinism pingpong --seeds 200', 'the same seed must give the same run'),
   run: async (args) => {
     await loadScenarioModules();
@@ -53,6 +66,7 @@ export const checkDeterminismCommand: Command = {
     const scenario = scenarioArgument(args.scenario, variant);
     const seeds = countArgument(args.seeds, '--seeds');
     const from = seedArgument(args.from, '--from');
+    const pins = pinsArgument(args.set, scenario);
     if (seeds > SEEDS_MAX) {
       throw new UsageError(`--seeds should be at most ${SEEDS_MAX} here; use fuzz for more`);
     }
@@ -67,7 +81,7 @@ export const checkDeterminismCommand: Command = {
     let done = 0;
     try {
       for (; done < seeds && !interrupted; done++) {
-        if (!sameTwice(scenario.name, from + done, variant)) {
+        if (!sameTwice(scenario.name, from + done, variant, pins)) {
           mismatches++;
         }
         status.showIfDue(progressLine(done + 1, seeds, mismatches, performance.now() - startMs));

@@ -2,7 +2,13 @@ import { type Finding, FuzzCampaign, type Progress } from '../../sim/fuzz/campai
 import { parseShard, type Shard } from '../../sim/fuzz/seeds.ts';
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
 import { workerEntry } from '../../sim/fuzz/worker-bundle.ts';
-import { countArgument, scenarioArgument, seedArgument } from '../args.ts';
+import {
+  countArgument,
+  pinsArgument,
+  SET_OPTION,
+  scenarioArgument,
+  seedArgument,
+} from '../args.ts';
 import { durationArgument, formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
@@ -39,6 +45,7 @@ export const fuzzCommand: Command = {
         describe: 'run shard i of n: seeds from+i+k·n (e.g. 0/4)',
       })
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
+      .option('set', SET_OPTION)
       .option('out', {
         type: 'string',
         default: 'faultline-out',
@@ -74,6 +81,7 @@ export const fuzzCommand: Command = {
         '$0 fuzz pingpong --variant ack-before-fsync --stop-on-first',
         'watch it find the bug',
       )
+      .example('$0 fuzz raft --set durationUs=10000000 servers=5', 'every seed with one shape')
       .example(
         '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json',
         'one machine of eight',
@@ -153,6 +161,7 @@ function fuzzConfig(args: any, modules: string[]) {
   return {
     scenario,
     variant,
+    pins: pinsArgument(args.set, scenario),
     from,
     seeds,
     shard: shardOption(args.shard),

@@ -1,4 +1,5 @@
 import { allScenarios, planGroups, type Scenario } from '../../sim/scenario.ts';
+import type { LogRange, ShapeSpec } from '../../sim/shape.ts';
 import { Topology } from '../../sim/topology.ts';
 import { EXIT_OK } from '../errors.ts';
 import { formatUs } from '../format.ts';
@@ -42,6 +43,7 @@ function scenarioJson(scenario: Scenario) {
     faultsEligible: scenario.faults.eligible,
     swarm: scenario.faults.swarm,
     workload: scenario.workload,
+    ...(scenario.shape === undefined ? {} : { shape: scenario.shape }),
     variants: scenario.variants,
     sometimes: Object.keys(scenario.sometimes ?? {}),
   };
@@ -55,6 +57,9 @@ function scenarioLines(scenario: Scenario): string[] {
     `${scenario.name} — ${scenario.description}`,
     `  system ${scenario.system} · ${formatUs(scenario.durationUs)} of faults + ${formatUs(scenario.settleUs)} settle${workload ? ` · ${workload}` : ''}`,
     `  topology ${topologyOf(scenario).describe()}`,
+    ...(scenario.shape === undefined
+      ? []
+      : [`  each seed draws ${shapeText(scenario.shape)} (pin with --set)`]),
     `  faults${scenario.faults.swarm ? ' (swarm: each seed picks a subset)' : ''}: ${scenario.faults.eligible.join(', ') || 'none'}`,
   ];
   const variants = Object.entries(scenario.variants);
@@ -67,4 +72,19 @@ function scenarioLines(scenario: Scenario): string[] {
     }
   }
   return lines;
+}
+
+/** "durationUs 500 ms–15 s, servers 3|5, clients 1|2|3|4, thinkUs 1 ms–20 ms". */
+function shapeText(shape: ShapeSpec): string {
+  const range = (name: string, { min, max }: LogRange) =>
+    name.endsWith('Us') ? `${formatUs(min)}–${formatUs(max)}` : `${min}–${max}`;
+  return [
+    ...(shape.durationUs === undefined
+      ? []
+      : [`durationUs ${range('durationUs', shape.durationUs)}`]),
+    ...Object.entries(shape.groupSizes ?? {}).map(
+      ([group, sizes]) => `${group} ${sizes.join('|')}`,
+    ),
+    ...Object.entries(shape.workload ?? {}).map(([name, spec]) => `${name} ${range(name, spec)}`),
+  ].join(', ');
 }

@@ -1,7 +1,7 @@
 import { runSeed } from '../../sim/run.ts';
 import { TraceRecorder } from '../../sim/trace-log.ts';
 import { viewerOptions, wantsTrace, writeViews } from '../../viewer/output.ts';
-import { scenarioArgument, seedArgument } from '../args.ts';
+import { pinsArgument, SET_OPTION, scenarioArgument, seedArgument } from '../args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import { summarizeResult } from '../format.ts';
 import { exitQuietlyOnClosedStdout } from '../stdout.ts';
@@ -15,6 +15,7 @@ export const runCommand: Command = {
       .positional('scenario', { type: 'string', describe: 'scenario name (see `faultline list`)' })
       .option('seed', { type: 'string', demandOption: true, describe: 'the seed to run' })
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
+      .option('set', SET_OPTION)
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .example('$0 run pingpong --seed 1', 'run seed 1 of the example scenario')
       .example('$0 run pingpong --seed 0 --html out.html', 'draw the run as a space-time diagram'),
@@ -23,8 +24,9 @@ export const runCommand: Command = {
     const variant = typeof args.variant === 'string' ? args.variant : null;
     const scenario = scenarioArgument(args.scenario, variant);
     const seed = seedArgument(args.seed);
+    const pins = pinsArgument(args.set, scenario);
     const trace = wantsTrace(args) ? new TraceRecorder() : undefined;
-    const { plan, result } = runSeed(scenario.name, seed, variant, trace ? { trace } : {});
+    const { plan, result } = runSeed(scenario.name, seed, variant, trace ? { trace } : {}, pins);
     if (trace) {
       // With --json, stdout is for the JSON alone.
       const toStderr = (text: string) => process.stderr.write(text);
@@ -47,10 +49,16 @@ export const runCommand: Command = {
       if (result.outcome !== 'pass') {
         const variantFlag = variant ? ` --variant ${variant}` : '';
         process.stdout.write(
-          `reproduce: npx faultline run ${scenario.name} --seed ${seed}${variantFlag}\n`,
+          `reproduce: npx faultline run ${scenario.name} --seed ${seed}${variantFlag}${setFlags(pins)}\n`,
         );
       }
     }
     return result.outcome === 'pass' ? EXIT_OK : EXIT_VIOLATION;
   },
 };
+
+/** The `--set` flags that reproduce these pins ('' when there are none). */
+export function setFlags(pins: Readonly<Record<string, number>>): string {
+  const items = Object.entries(pins).map(([name, value]) => `${name}=${value}`);
+  return items.length === 0 ? '' : ` --set ${items.join(' ')}`;
+}

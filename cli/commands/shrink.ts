@@ -75,6 +75,7 @@ export const shrinkCommand: Command = {
       { timeMs, attemptsMax: ATTEMPTS_MAX },
       {
         workloadFloors: scenario.shrinkableWorkload ?? {},
+        groupSizes: scenario.shape?.groupSizes ?? {},
         onSmaller: (plan) => {
           if (lastFailing?.plan === plan) {
             write(plan, lastFailing.result);

@@ -13,6 +13,7 @@ import { assert } from '../assert.ts';
 import { planFor } from '../plan.ts';
 import { type FindingKind, replayFileName, replayFromRun, writeReplay } from '../replay-file.ts';
 import type { Scenario } from '../scenario.ts';
+import type { ShapePins } from '../shape.ts';
 import type { Violation } from '../types.ts';
 import {
   CONTROL_COMPLETED,
@@ -46,6 +47,8 @@ const STOP_GRACE_MS = 2000;
 export interface CampaignConfig {
   scenario: Scenario;
   variant: string | null;
+  /** Shape parameters pinned with `--set`, checked against the scenario (absent: none). */
+  pins?: ShapePins;
   from: number;
   /** Seeds in the whole campaign (all shards); Infinity with a time limit. */
   seeds: number;
@@ -378,6 +381,7 @@ export class FuzzCampaign {
       serial: task.serial,
       scenario: this.config.scenario.name,
       variant: this.config.variant,
+      pins: this.config.pins ?? {},
       firstSeed: shardSeed(this.config.from, this.config.shard, task.startK),
       stride: this.config.shard?.count ?? 1,
       count: task.count,
@@ -452,7 +456,7 @@ export class FuzzCampaign {
 
   private planOrUndefined(seed: number) {
     try {
-      return planFor(this.config.scenario, seed, this.config.variant);
+      return planFor(this.config.scenario, seed, this.config.variant, this.config.pins);
     } catch {
       return undefined;
     }
@@ -505,7 +509,7 @@ export class FuzzCampaign {
   }
 
   private summary(reason: StopReason): FuzzSummary {
-    const { scenario, variant, from, seeds, shard, determinismRate } = this.config;
+    const { scenario, variant, pins, from, seeds, shard, determinismRate } = this.config;
     const elapsedMs = performance.now() - this.startMs;
     const seconds = Math.max(elapsedMs / 1000, 1e-9);
     const findings = [...this.findings].sort((a, b) => a.seed - b.seed);
@@ -518,6 +522,7 @@ export class FuzzCampaign {
       formatVersion: 1,
       scenario: scenario.name,
       variant,
+      ...(pins === undefined || Object.keys(pins).length === 0 ? {} : { pins }),
       from,
       seedsRequested: Number.isFinite(seeds) ? seeds : null,
       shard,

@@ -1,6 +1,7 @@
 // Messages between the fuzz pool and its workers. Workers send only counts and findings:
 // never per-seed results, which would make dispatch cost more than the seeds.
 import type { FindingKind } from '../replay-file.ts';
+import type { ShapePins } from '../shape.ts';
 import type { FaultKind, Plan, RunResult, Violation } from '../types.ts';
 
 /** Layout of each worker's shared control words (Int32Array over a SharedArrayBuffer). */
@@ -24,6 +25,8 @@ export interface RangeTask {
   serial: number;
   scenario: string;
   variant: string | null;
+  /** Shape parameters pinned with `--set` (empty: every seed draws its whole shape). */
+  pins: ShapePins;
   /** Seed of offset 0; offset k runs seed firstSeed + k·stride. */
   firstSeed: number;
   stride: number;

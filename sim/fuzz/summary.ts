@@ -6,6 +6,7 @@
 import { assert } from '../assert.ts';
 import { drawableShapes } from '../plan.ts';
 import { planGroups, type Scenario } from '../scenario.ts';
+import type { ShapePins } from '../shape.ts';
 import { Topology } from '../topology.ts';
 import type { Finding, StopReason } from './campaign.ts';
 import type { RangeTotals } from './protocol.ts';
@@ -37,6 +38,8 @@ export interface FuzzSummary {
   formatVersion: 1;
   scenario: string;
   variant: string | null;
+  /** Shape parameters pinned with `--set`; absent when every seed drew its whole shape. */
+  pins?: ShapePins;
   from: number;
   seedsRequested: number | null;
   shard: Shard | null;

@@ -68,7 +68,7 @@ function runOne(task: RangeTask, offset: number, totals: RangeTotals): void {
   const seed = task.firstSeed + offset * task.stride;
   let run: ReturnType<typeof runSeed>;
   try {
-    run = runSeed(task.scenario, seed, task.variant);
+    run = runSeed(task.scenario, seed, task.variant, {}, task.pins);
   } catch (error) {
     // The kernel itself failed (an assertion outside any node handler): a finding, not a crash.
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -103,7 +103,7 @@ function runOne(task: RangeTask, offset: number, totals: RangeTotals): void {
 
 /** Runs a passing seed again: a different trace hash means the run is not deterministic. */
 function checkDeterminism(task: RangeTask, offset: number, seed: number, first: RunResult): void {
-  const again = runSeed(task.scenario, seed, task.variant);
+  const again = runSeed(task.scenario, seed, task.variant, {}, task.pins);
   if (again.result.traceHash === first.traceHash) {
     return;
   }

@@ -37,7 +37,13 @@ export class RaftClient implements NodeProgram {
     private readonly ctx: NodeContext,
     options: Partial<RaftClientOptions> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    // A plan's `thinkUs` (a swarm scenario draws it per seed) wins over the option.
+    const thinkUs = ctx.workload['thinkUs'];
+    this.options = {
+      ...DEFAULTS,
+      ...options,
+      ...(typeof thinkUs === 'number' ? { thinkUs } : {}),
+    };
     this.servers = ctx.members(this.options.group);
     this.target = this.servers[ctx.id % this.servers.length] as NodeId;
   }
