@@ -1,6 +1,7 @@
-// The KV swarm scenarios for fuzzing: five KV servers on Raft with snapshots, five clients
-// appending to their own keys, putting to shared keys and reading both, every fault kind
-// but latent-sector errors, ten seconds of faults and then a settle phase. `kv` serves Gets
+// The KV swarm scenarios for fuzzing: KV servers on Raft with snapshots, clients appending to
+// their own keys, putting to shared keys and reading both, every fault kind but latent-sector
+// errors, a fault phase and then a settle phase. Each seed draws 3 or 5 servers, 1–5 clients,
+// how fast they go and 0.5–15 s of faults. `kv` serves Gets
 // by ReadIndex, `kv-lease` under leader leases.
 import {
   kvInvariants,
@@ -26,6 +27,13 @@ const KV_SWARM = {
   system: 'kv',
   durationUs: 10 * SECOND,
   settleUs: 5 * SECOND,
+  // Each seed draws its shape (pin any of it with --set; the old fixed shape was
+  // durationUs=10000000 servers=5 clients=5 thinkUsMax=20000).
+  shape: {
+    durationUs: { min: SECOND / 2, max: 15 * SECOND },
+    groupSizes: { servers: [3, 5], clients: [1, 2, 3, 4, 5] },
+    workload: { thinkUsMax: { min: 2_000, max: 40_000 } },
+  },
   faults: {
     // As in the raft scenario: a latent sector error on a lone copy is unrecoverable here.
     eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
@@ -62,7 +70,7 @@ registerScenario({
   ...KV_SWARM,
   name: 'kv',
   description:
-    'Five KV servers on Raft with snapshots under every fault kind while five clients append, put and get; the history must be linearizable and every acknowledged Append land exactly once.',
+    '3 or 5 KV servers on Raft with snapshots under every fault kind while 1–5 clients append, put and get; the history must be linearizable and every acknowledged Append land exactly once.',
   variants: KV_VARIANTS,
   groups: kvGroups(5, 5, { maxRaftStateBytes: MAX_RAFT_STATE_BYTES }),
 });

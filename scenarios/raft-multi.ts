@@ -53,6 +53,8 @@ registerScenario({
   system: 'raft',
   groups,
   durationUs: 10 * SECOND,
+  // Each seed draws its fault phase, as `raft` does (pin with --set durationUs=10000000).
+  shape: { durationUs: { min: SECOND / 2, max: 15 * SECOND } },
   settleUs: 5 * SECOND,
   faults: {
     // As in `raft`: a latent sector error on a lone copy of a log is unrecoverable here.
