@@ -32,6 +32,8 @@ export interface PerGroupOptions {
 interface GroupInstance {
   readonly invariants: Invariant[];
   readonly view: ClusterView;
+  /** The group's records, in order, as they were routed (what its atEnd checks read). */
+  readonly records: ObservationRecord[];
 }
 
 /** Runs `make()`'s invariants once per Raft group; `make` must return the same list each time. */
@@ -46,6 +48,9 @@ export function raftInvariantsPerGroup(
     group: string | undefined;
     instance: GroupInstance | undefined;
   } = { record: undefined, group: undefined, instance: undefined };
+  // Records routed so far, Raft or not: when it equals the run's count at the end, every
+  // record went through routing and each instance's own list is complete.
+  let routedCount = 0;
   // Named groups, the topology's server groups or the groups seen: more than one, and a
   // violation must say whose it is.
   const several = (view: ClusterView) =>
@@ -54,7 +59,7 @@ export function raftInvariantsPerGroup(
   const instanceFor = (group: string, view: ClusterView): GroupInstance => {
     let instance = instances.get(group);
     if (instance === undefined) {
-      instance = { invariants: make(), view: narrowed(view, group, options) };
+      instance = { invariants: make(), view: narrowed(view, group, options), records: [] };
       instances.set(group, instance);
     }
     return instance;
@@ -72,13 +77,18 @@ export function raftInvariantsPerGroup(
           routed.record = record;
           routed.group = group;
           routed.instance = group === undefined ? undefined : instanceFor(group, view);
+          routed.instance?.records.push(record);
+          routedCount++;
         }
         const { group, instance } = routed;
         if (group === undefined || instance === undefined) {
           return undefined; // not a Raft observation
         }
-        const check = instance.invariants[position] as Invariant;
-        return named(group, check.onObservation?.(record, instance.view), view);
+        const verdict = (instance.invariants[position] as Invariant).onObservation?.(
+          record,
+          instance.view,
+        );
+        return verdict === undefined ? undefined : named(group, verdict, view);
       };
     }
     if (first.atEnd !== undefined) {
@@ -86,10 +96,12 @@ export function raftInvariantsPerGroup(
         for (const group of options.groups ?? serverGroups(view)) {
           instanceFor(group, view);
         }
-        const byGroup = observationsByGroup(observations);
+        const byGroup =
+          routedCount === observations.length ? undefined : observationsByGroup(observations);
         for (const [group, instance] of instances) {
           const check = instance.invariants[position] as Invariant;
-          const verdict = check.atEnd?.(instance.view, byGroup.get(group) ?? []);
+          const records = byGroup === undefined ? instance.records : (byGroup.get(group) ?? []);
+          const verdict = check.atEnd?.(instance.view, records);
           if (typeof verdict === 'object') {
             const undecided = named(group, verdict.undecided, view) as string;
             return { undecided } satisfies Undecided;

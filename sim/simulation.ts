@@ -136,9 +136,12 @@ export class Simulation {
   private readonly hash = new TraceHash();
   private readonly checkpoints: [number, string][] = [];
   private readonly invariants: Invariant[];
+  /** The invariants that check observations as they come, in declaration order. */
+  private readonly observers: Invariant[];
   private readonly observations: ObservationRecord[] = [];
   private readonly history: HistoryOperation[] = [];
   private readonly sometimesReached = new Set<string>();
+  private readonly sometimesPending: [string, (record: ObservationRecord) => boolean][];
   private readonly undecided: RunResult['undecided'] = [];
   private readonly faultsFired: Partial<Record<FaultKind, number>> = {};
   private readonly partitionShapes: Partial<Record<PartitionShape, number>> = {};
@@ -177,6 +180,7 @@ export class Simulation {
     assert(plan.scenario === scenario.name, 'the plan belongs to another scenario');
     this.plan = plan;
     this.scenario = scenario;
+    this.sometimesPending = Object.entries(scenario.sometimes ?? {});
     const root = Random.fromSeed(plan.seed);
     this.topology = new Topology(plan.groups);
     const total = this.topology.size;
@@ -206,6 +210,7 @@ export class Simulation {
     this.trace = options.trace;
     this.untilEvent = options.untilEvent ?? Number.POSITIVE_INFINITY;
     this.invariants = scenario.invariants(plan);
+    this.observers = this.invariants.filter((invariant) => invariant.onObservation !== undefined);
     this.view = this.makeView();
   }
 
@@ -755,11 +760,13 @@ export class Simulation {
     this.stats.observations++;
     this.trace?.observe(this, record);
     this.checkSometimes(record);
-    for (const invariant of this.invariants) {
-      if (invariant.onObservation === undefined) {
-        continue;
-      }
-      const verdict = invariant.onObservation(record, this.view);
+    const observers = this.observers;
+    for (let index = 0; index < observers.length; index++) {
+      const invariant = observers[index] as Invariant;
+      const verdict = (invariant.onObservation as NonNullable<Invariant['onObservation']>)(
+        record,
+        this.view,
+      );
       if (verdict !== undefined) {
         this.report(
           {
@@ -776,16 +783,13 @@ export class Simulation {
   }
 
   private checkSometimes(record: ObservationRecord): void {
-    const sometimes = this.scenario.sometimes;
-    if (sometimes === undefined) {
-      return;
-    }
-    for (const name in sometimes) {
-      if (
-        !this.sometimesReached.has(name) &&
-        (sometimes[name] as (r: ObservationRecord) => boolean)(record)
-      ) {
+    // Only the conditions not reached yet are asked; each leaves the list once reached.
+    const pending = this.sometimesPending;
+    for (let index = pending.length - 1; index >= 0; index--) {
+      const [name, reached] = pending[index] as [string, (r: ObservationRecord) => boolean];
+      if (reached(record)) {
         this.sometimesReached.add(name);
+        pending.splice(index, 1);
       }
     }
   }
