@@ -1,7 +1,7 @@
 // Builds the program for each node of a Raft scenario: servers replicate a command log,
 // clients propose commands.
 import { type GroupSpec, serversAndClients } from '../../sim/scenario.ts';
-import type { ProgramFactory } from '../../sim/types.ts';
+import type { NodeContext, ProgramFactory } from '../../sim/types.ts';
 import { RaftClient, type RaftClientOptions } from './client.ts';
 import { bugsForVariant, type RaftNodeOptions } from './group.ts';
 import { CommandLog } from './log-machine.ts';
@@ -33,7 +33,20 @@ export const LEASE_VARIANTS: Record<LeaseBug, string> = {
 /** A Raft server replicating a command log. */
 export function raftServer(options: Partial<RaftNodeOptions> = {}): ProgramFactory {
   return (context) =>
-    new RaftNode(context, new CommandLog(), { ...options, bugs: bugsForVariant(context.variant) });
+    new RaftNode(context, new CommandLog(), {
+      ...options,
+      ...planServerOptions(context.workload),
+      bugs: bugsForVariant(context.variant),
+    });
+}
+
+/**
+ * Server options a plan's workload sets (a swarm scenario draws them per seed): how often a
+ * server snapshots, `snapshotEveryEntries`. They win over the scenario's options.
+ */
+function planServerOptions(workload: NodeContext['workload']): Partial<RaftNodeOptions> {
+  const every = workload['snapshotEveryEntries'];
+  return typeof every === 'number' ? { snapshotEveryEntries: every } : {};
 }
 
 export function raftClient(options: Partial<RaftClientOptions> = {}): ProgramFactory {
