@@ -1,7 +1,8 @@
 // The general Raft swarm scenario: servers under every fault kind while clients propose for
 // the whole run, then a settle phase in which a leader must emerge and commit again. Each
 // seed draws its shape: 3 or 5 servers, 1–4 clients, their think time, how often servers
-// snapshot and a fault phase of 0.5–15 s (short seeds find most bugs cheaply; long ones those that need a long history).
+// snapshot and a fault phase of 0.5–15 s (short seeds find most bugs cheaply; long ones
+// find those that need a long history).
 import { raftLivenessInvariant, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario } from '../sim/scenario.ts';
