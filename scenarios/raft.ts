@@ -25,7 +25,7 @@ registerScenario({
     workload: {
       thinkUs: { min: 1_000, max: 20_000 },
       // How often servers snapshot: often in some seeds, so short ones install snapshots too.
-      snapshotEveryEntries: { min: 20, max: 1000 },
+      snapshotEveryEntries: { min: 50, max: 400 },
     },
   },
   faults: {
