@@ -13,6 +13,7 @@ import { durationArgument, formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
 import { loadScenarioModules } from '../scenario-modules.ts';
+import { setFlags } from './run.ts';
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
 
@@ -253,6 +254,9 @@ export function summaryLines(summary: FuzzSummary): string[] {
     `${summary.scenario}${variant}${shard}: ${formatCount(summary.seeds)} seeds, ${formatCount(summary.passed)} passed, ${formatCount(summary.failed)} failed in ${formatDurationMs(summary.elapsedMs)} on ${summary.workers} worker${summary.workers === 1 ? '' : 's'}${stopped}`,
     `  ${formatCount(Math.round(summary.seedsPerSec))} seeds/s · ${formatCount(Math.round(summary.eventsPerSec))} events/s · simulated time ×${formatCount(Math.round(summary.acceleration))}`,
   ];
+  if (summary.pins !== undefined) {
+    lines.push(`  shape pinned:${setFlags(summary.pins).replace(' --set', '')}`);
+  }
   if (summary.findings.length > 0) {
     const kinds = new Map<string, number>();
     for (const finding of summary.findings) {
