@@ -13,9 +13,9 @@ import { durationArgument, formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
 import { loadScenarioModules } from '../scenario-modules.ts';
-import { setFlags } from './run.ts';
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
+import { setFlags } from './run.ts';
 
 const DEFAULT_SEEDS = 1000;
 const WORKERS_MAX = 256;
