@@ -41,8 +41,9 @@ export function raftServer(options: Partial<RaftNodeOptions> = {}): ProgramFacto
 }
 
 /**
- * Server options a plan's workload sets (a swarm scenario draws them per seed): how often a
- * server snapshots, `snapshotEveryEntries`. They win over the scenario's options.
+ * Server options a plan's workload may set (a scenario's shape may draw them; an edited plan
+ * may change them): how often a server snapshots, `snapshotEveryEntries`. They win over the
+ * scenario's options.
  */
 function planServerOptions(workload: NodeContext['workload']): Partial<RaftNodeOptions> {
   const every = workload['snapshotEveryEntries'];
