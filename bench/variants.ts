@@ -46,6 +46,9 @@ checkPins(scenarioNamed(scenario), pins);
 for (const variant of variantList.split(',')) {
   const seedCounts: number[] = [];
   const cpuSeconds: number[] = [];
+  // Events to first failure: deterministic, so comparable across runs on a busy machine,
+  // where CPU-seconds are not quite (and the first variant of a run pays the JIT warm-up).
+  const eventCounts: number[] = [];
   let missed = 0;
   for (const from of starts) {
     let found: { seed: number; invariant: string; message: string } | null = null;
@@ -71,6 +74,7 @@ for (const variant of variantList.split(',')) {
     } else {
       seedCounts.push(seedsRun);
       cpuSeconds.push(cpuSec);
+      eventCounts.push(events);
     }
     process.stdout.write(
       `${JSON.stringify({ scenario, variant, pins, from, seedsToFirstFailure: found ? seedsRun : null, cpuSecToFirstFailure: found ? cpuSec : null, seedsRun, events, ...found })}\n`,
@@ -79,7 +83,8 @@ for (const variant of variantList.split(',')) {
   // A start that found nothing counts as "more than --max": the median says so when it must.
   const allSeeds = [...seedCounts, ...Array.from({ length: missed }, () => Infinity)];
   const allCpu = [...cpuSeconds, ...Array.from({ length: missed }, () => Infinity)];
+  const allEvents = [...eventCounts, ...Array.from({ length: missed }, () => Infinity)];
   process.stdout.write(
-    `${JSON.stringify({ scenario, variant, pins, summary: true, starts: starts.length, missed, medianSeeds: median(allSeeds), medianCpuSec: median(allCpu) })}\n`,
+    `${JSON.stringify({ scenario, variant, pins, summary: true, starts: starts.length, missed, medianSeeds: median(allSeeds), medianEvents: median(allEvents), medianCpuSec: median(allCpu) })}\n`,
   );
 }
