@@ -1,5 +1,6 @@
 import { type Finding, FuzzCampaign, type Progress } from '../../sim/fuzz/campaign.ts';
 import { parseShard, type Shard } from '../../sim/fuzz/seeds.ts';
+import { shardFromEnvironment } from '../../sim/fuzz/shard-environment.ts';
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
 import { workerEntry } from '../../sim/fuzz/worker-bundle.ts';
 import {
@@ -43,7 +44,8 @@ export const fuzzCommand: Command = {
       })
       .option('shard', {
         type: 'string',
-        describe: 'run shard i of n: seeds from+i+k·n (e.g. 0/4)',
+        describe:
+          'run shard i of n: seeds from+i+k·n (e.g. 0/4); auto reads it from the batch engine (FAULTLINE_SHARD_INDEX/_COUNT, Kubernetes JOB_COMPLETION_INDEX, GitLab, CircleCI, Buildkite)',
       })
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
       .option('set', SET_OPTION)
@@ -86,6 +88,10 @@ export const fuzzCommand: Command = {
       .example(
         '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json',
         'one machine of eight',
+      )
+      .example(
+        '$0 fuzz raft --seeds 1000000 --shard auto --json > summary.json',
+        'one pod of a Kubernetes Indexed Job',
       ),
   run: async (args) => {
     const modules = await loadScenarioModules();
@@ -179,6 +185,16 @@ function fuzzConfig(args: any, modules: string[]) {
 function shardOption(value: unknown): Shard | null {
   if (value === undefined) {
     return null;
+  }
+  if (value === 'auto') {
+    const found = shardFromEnvironment(process.env);
+    if (typeof found === 'string') {
+      throw new UsageError(found);
+    }
+    process.stderr.write(
+      `faultline: shard ${found.shard.index}/${found.shard.count} from ${found.source}\n`,
+    );
+    return found.shard;
   }
   const shard = parseShard(String(value));
   if (typeof shard === 'string') {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 
 import { asSummary, type FuzzSummary, MergeError, mergeSummaries } from '../../sim/fuzz/summary.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
@@ -61,5 +62,28 @@ function readSummary(path: string): FuzzSummary {
   } catch {
     throw new UsageError(`${path} is not a faultline fuzz summary (not JSON)`);
   }
-  return asSummary(value, path);
+  return withReplaysFound(asSummary(value, path), path);
+}
+
+/**
+ * A shard names its replay files relative to where it ran, and writes its summary there too;
+ * a merge on another machine finds both downloaded side by side (one directory per shard), so a
+ * replay path that does not resolve here is looked up beside its summary.
+ */
+function withReplaysFound(summary: FuzzSummary, summaryPath: string): FuzzSummary {
+  const directory = dirname(summaryPath);
+  const found = (replay: string): string => {
+    if (isAbsolute(replay) || existsSync(replay)) {
+      return replay;
+    }
+    const beside = join(directory, replay);
+    return existsSync(beside) ? relative(process.cwd(), beside) : replay;
+  };
+  return {
+    ...summary,
+    replays: summary.replays.map(found),
+    findings: summary.findings.map((finding) =>
+      finding.replay === null ? finding : { ...finding, replay: found(finding.replay) },
+    ),
+  };
 }

@@ -201,6 +201,14 @@ export function mergeSummaries(summaries: FuzzSummary[]): FuzzSummary {
       );
     }
   }
+  const pins = pinsText(first.pins);
+  for (const summary of summaries) {
+    if (pinsText(summary.pins) !== pins) {
+      throw new MergeError(
+        `cannot merge summaries with different pinned shapes (${pinsText(first.pins)} and ${pinsText(summary.pins)})`,
+      );
+    }
+  }
   const shardsMissing = checkShards(summaries);
   const elapsedMs = Math.max(...summaries.map((summary) => summary.elapsedMs));
   const seconds = Math.max(elapsedMs / 1000, 1e-9);
@@ -292,4 +300,11 @@ function mergeCoverage(coverages: Coverage[]): Coverage {
     return merged;
   }
   return withShapes(merged, shapes, shapeSeeds);
+}
+
+function pinsText(pins: ShapePins | undefined): string {
+  const entries = Object.entries(pins ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0
+    ? 'none'
+    : entries.map(([name, value]) => `${name}=${String(value)}`).join(' ');
 }
