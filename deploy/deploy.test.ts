@@ -86,19 +86,19 @@ describe('GitHub Actions workflow', () => {
 
   it('maps the matrix position to --shard auto and merges after every shard', () => {
     const jobs = workflow().jobs;
-    const fuzz = jobs.fuzz as WorkflowJob;
+    const fuzz = jobs['fuzz'] as WorkflowJob;
     // GitHub expressions, not template strings.
     const expression = (name: string) => `\${{ ${name} }}`;
-    expect(fuzz.env?.FAULTLINE_SHARD_INDEX).toBe(expression('strategy.job-index'));
-    expect(fuzz.env?.FAULTLINE_SHARD_COUNT).toBe(expression('strategy.job-total'));
+    expect(fuzz.env?.['FAULTLINE_SHARD_INDEX']).toBe(expression('strategy.job-index'));
+    expect(fuzz.env?.['FAULTLINE_SHARD_COUNT']).toBe(expression('strategy.job-total'));
     expect(stepRunning(fuzz, 'faultline fuzz')).toContain('--shard auto');
-    expect(jobs.merge?.needs).toBe('fuzz');
+    expect(jobs['merge']?.needs).toBe('fuzz');
   });
 
   it("runs each shard's script, then the merge, which finds every replay and fails on the findings", () => {
     const jobs = workflow().jobs;
-    const fuzzScript = stepRunning(jobs.fuzz as WorkflowJob, 'faultline fuzz');
-    const mergeScript = stepRunning(jobs.merge as WorkflowJob, 'faultline merge');
+    const fuzzScript = stepRunning(jobs['fuzz'] as WorkflowJob, 'faultline fuzz');
+    const mergeScript = stepRunning(jobs['merge'] as WorkflowJob, 'faultline merge');
     const workspace = mkdtempSync(join(tmpdir(), 'faultline-gha-'));
     const shardCount = 3;
     const shardSummaries: FuzzSummary[] = [];
