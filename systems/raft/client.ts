@@ -27,6 +27,8 @@ export class RaftClient implements NodeProgram {
   private sequence = 0;
   private operationId = -1;
   private commandId = '';
+  /** encodeCommand(commandId), encoded once per command: resends and retries reuse it. */
+  private commandData: Uint8Array = new Uint8Array(0);
   private target: NodeId;
   private timer = -1;
   private resendPending = false;
@@ -55,6 +57,7 @@ export class RaftClient implements NodeProgram {
   private propose(): void {
     this.sequence++;
     this.commandId = `${this.ctx.name}-${this.sequence}`;
+    this.commandData = encodeCommand(this.commandId);
     this.operationId = this.ctx.history.invoke(
       { f: 'propose', id: this.commandId },
       { stream: this.options.group },
@@ -66,7 +69,7 @@ export class RaftClient implements NodeProgram {
   private sendCurrent(): void {
     this.ctx.send(
       this.target,
-      { type: 'propose', id: this.commandId, data: encodeCommand(this.commandId) },
+      { type: 'propose', id: this.commandId, data: this.commandData },
       32 + this.commandId.length,
     );
   }
