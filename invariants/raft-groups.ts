@@ -188,5 +188,6 @@ function narrowed(view: ClusterView, group: string, options: PerGroupOptions): C
       return view.bytesSent;
     },
     ...(view.fileSize === undefined ? {} : { fileSize: view.fileSize }),
+    ...(view.mediaFaults === undefined ? {} : { mediaFaults: view.mediaFaults }),
   };
 }

@@ -8,6 +8,7 @@ import { CommittedEntries } from './raft-common.ts';
 import { type AckedNeverLostOptions, ackedNeverLost } from './raft-end.ts';
 import { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
 import { freshReads } from './raft-reads.ts';
+import { refusesOnlyOnMediaFault } from './raft-recovery.ts';
 import {
   applyInOrder,
   commitRule,
@@ -44,6 +45,7 @@ export {
 } from './raft-end.ts';
 export { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
 export { freshReads } from './raft-reads.ts';
+export { refusesOnlyOnMediaFault } from './raft-recovery.ts';
 export {
   applyInOrder,
   commitRule,
@@ -59,7 +61,7 @@ export {
 export interface RaftSafetyOptions extends AckedNeverLostOptions, PerGroupOptions {}
 
 /**
- * Invariants 1–11, each holding per Raft group: fresh instances for every group of the run,
+ * Invariants 1–11 and the recovery rule, each holding per Raft group: fresh instances for every group of the run,
  * of which 4 and 5 share one committed-entries tracker.
  */
 export function raftSafetyInvariants(options: RaftSafetyOptions = {}): Invariant[] {
@@ -80,5 +82,6 @@ function raftSafetyForOneGroup(options: AckedNeverLostOptions): Invariant[] {
     commitRule(),
     ackedNeverLost(options),
     freshReads(),
+    refusesOnlyOnMediaFault(),
   ];
 }

@@ -78,6 +78,8 @@ export interface DiskStats {
   corruptedReads: number;
   latentErrors: number;
   fsyncErrors: number;
+  /** Sectors given a latent error (each a media fault, read or not). */
+  latentSectorsArmed: number;
 }
 
 /** What the simulator needs to schedule an fsync's completion. */
@@ -101,6 +103,7 @@ export class Disk {
     corruptedReads: 0,
     latentErrors: 0,
     fsyncErrors: 0,
+    latentSectorsArmed: 0,
   };
 
   constructor(private readonly random: Random) {}
@@ -344,7 +347,17 @@ export class Disk {
     }
     const [file, sector] = this.random.pick(candidates);
     file.badSectors.add(sector);
+    this.stats.latentSectorsArmed++;
     return true;
+  }
+
+  /**
+   * Media faults that hit this disk so far: sectors given a latent error and reads that came
+   * back corrupted. Crashes, torn unsynced tails and failed fsyncs are not media faults: a
+   * correct node recovers from those without refusing to start.
+   */
+  mediaFaults(): number {
+    return this.stats.latentSectorsArmed + this.stats.corruptedReads;
   }
 
   private maybeCorrupt(data: Uint8Array): void {

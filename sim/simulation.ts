@@ -902,6 +902,7 @@ export class Simulation {
         return simulation.stats.bytesSent;
       },
       fileSize: (node, file) => (simulation.nodes[node] as NodeSlot).disk.size(file),
+      mediaFaults: (node) => (simulation.nodes[node] as NodeSlot).disk.mediaFaults(),
     };
   }
 

@@ -274,6 +274,11 @@ export interface ClusterView {
   readonly bytesSent?: number;
   /** Bytes in one of the node's files as the node would see it, 0 if absent. */
   fileSize?(node: NodeId, file: string): number;
+  /**
+   * Media faults that hit the node's disk so far (latent sector errors, corrupted reads): what
+   * alone excuses a node for refusing to start. Crashes and torn unsynced tails do not count.
+   */
+  mediaFaults?(node: NodeId): number;
 }
 
 /** Returns a sentence a person can act on when the invariant is broken, else undefined. */

@@ -306,6 +306,10 @@ export class RaftGroup {
       );
       return null;
     }
+    if (decoded.status.kind === 'torn-tail' && this.options.bugs.has('torn-tail-refused')) {
+      this.refuse('log damaged at its tail', decoded.status.truncateAt);
+      return null;
+    }
     if (decoded.status.kind === 'torn-tail') {
       disk.truncate(files.log, decoded.status.truncateAt);
       this.observe({ type: 'torn-tail-recovered', truncateAt: decoded.status.truncateAt });

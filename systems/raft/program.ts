@@ -19,6 +19,8 @@ export const RAFT_VARIANTS: Record<Exclude<RaftBug, LeaseBug>, string> = {
   'accept-stale-term': 'a node accepts appends and grants votes from a lower term',
   'no-truncate-on-conflict': 'a follower keeps the old suffix after a conflicting entry',
   'snapshot-off-by-one': 'installing a snapshot skips the entry just after it',
+  'torn-tail-refused':
+    'recovery takes a torn unsynced tail for corruption and refuses to start after a plain crash',
 };
 
 export const LEASE_VARIANTS: Record<LeaseBug, string> = {

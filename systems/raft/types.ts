@@ -36,7 +36,8 @@ export interface Snapshot {
  * One realistic mistake each. The first four are implemented inside the core; the last three
  * are implemented by the node adapter (the core only hands it what it needs:
  * messageNeedsDurability() tells which messages must wait for fsync), except
- * 'forget-vote-on-restart', which the core applies when it is restored.
+ * 'forget-vote-on-restart', which the core applies when it is restored. 'torn-tail-refused' is
+ * in the adapter's recovery.
  */
 export type RaftBug =
   | 'commit-previous-term'
@@ -46,6 +47,7 @@ export type RaftBug =
   | 'vote-without-fsync'
   | 'ack-before-fsync'
   | 'forget-vote-on-restart'
+  | 'torn-tail-refused'
   | LeaseBug;
 
 /**
@@ -63,6 +65,7 @@ export const RAFT_BUGS: readonly RaftBug[] = [
   'vote-without-fsync',
   'ack-before-fsync',
   'forget-vote-on-restart',
+  'torn-tail-refused',
   'lease-renewed-on-send',
   'lease-vote-after-restart',
   'lease-on-ticks',
