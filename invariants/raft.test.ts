@@ -929,9 +929,10 @@ describe('sometimes', () => {
 // ---- the set, and real runs -----------------------------------------------------------------
 
 describe('raftSafetyInvariants', () => {
-  it('builds 1–11 with distinct names, sharing one committed-entries tracker', () => {
+  it('builds 1–11 and the recovery rule with distinct names, sharing one committed-entries tracker', () => {
     const names = raftSafetyInvariants().map((invariant) => invariant.name);
-    expect(new Set(names).size).toBe(11);
+    expect(new Set(names).size).toBe(12);
+    expect(names).toContain('refuses-only-on-media-fault');
     expect(names).toContain('fresh-reads');
     expect(names).toContain('acked-never-lost');
     const shared = new CommittedEntries();

@@ -6,9 +6,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { decodePlan, encodePlan, PlanError, planFor, validatePlan } from './plan.ts';
+import { scenarioNamed } from './run.ts';
 import { findScenario } from './scenario.ts';
+import { Simulation } from './simulation.ts';
 import { nodeNames } from './topology.ts';
-import { FAULT_KINDS, type Plan } from './types.ts';
+import { CRASH_LOOP_WINDOW_US, FAULT_KINDS, type Plan } from './types.ts';
 
 const pingpong = findScenario('pingpong')!;
 
@@ -50,6 +52,52 @@ describe('plans', () => {
           .every((fault) => fault.atUs < plan.durationUs),
       ).toBe(true);
     }
+  });
+
+  it('draws crash loops after some crash episodes: crash again soon after a restart, inside the fault phase', () => {
+    const raft = scenarioNamed('raft');
+    let loops = 0;
+    let insideRecovery = 0;
+    for (let seed = 0; seed < 60; seed++) {
+      const plan = planFor(raft, seed);
+      const lastRestart = new Map<number, number>();
+      for (const fault of plan.faults) {
+        if (fault.kind === 'restart') {
+          lastRestart.set(fault.node, fault.atUs);
+        } else if (fault.kind === 'crash') {
+          expect(fault.atUs).toBeLessThan(plan.durationUs);
+          const gapUs = fault.atUs - (lastRestart.get(fault.node) ?? Number.NEGATIVE_INFINITY);
+          if (gapUs <= 100_000) {
+            loops++;
+            insideRecovery += gapUs < 1_000 ? 1 : 0;
+          }
+        }
+      }
+    }
+    expect(loops).toBeGreaterThan(10);
+    // Log-uniform from 10 µs: some land before recovery's first fsync can complete.
+    expect(insideRecovery).toBeGreaterThan(0);
+  });
+
+  it('counts a crash soon after a restart as a crash loop', () => {
+    const raft = scenarioNamed('raft');
+    const seed = Array.from({ length: 40 }, (_, index) => index).find((candidate) =>
+      planFor(raft, candidate).faults.some(
+        (fault, index, faults) =>
+          fault.kind === 'crash' &&
+          faults
+            .slice(0, index)
+            .some(
+              (before) =>
+                before.kind === 'restart' &&
+                before.node === fault.node &&
+                fault.atUs - before.atUs <= CRASH_LOOP_WINDOW_US,
+            ),
+      ),
+    );
+    expect(seed).toBeDefined();
+    const result = new Simulation(raft, planFor(raft, seed as number)).run();
+    expect(result.faultsFired['crash-loop']).toBeGreaterThan(0);
   });
 
   const arbitraryPlan = fc.record({

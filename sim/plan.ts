@@ -6,7 +6,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { assert } from './assert.ts';
 import { Random } from './random.ts';
 import { planGroups, type Scenario } from './scenario.ts';
-import { drawShape, pinProblem, type ShapePins } from './shape.ts';
+import { drawShape, logUniform, pinProblem, type ShapePins } from './shape.ts';
 import { NODES_MAX, nodeNames, Topology } from './topology.ts';
 import {
   CLASSIC_PARTITION_SHAPES,
@@ -143,7 +143,7 @@ function chooseFaults(
     for (let episode = 0; episode < episodes; episode++) {
       const atUs = stream.between(0, durationUs - 1);
       const lengthUs = stream.between(10 * MS, Math.max(10 * MS, Math.floor(durationUs / 4)));
-      addEpisode(faults, { kind, atUs, lengthUs, topology, victims, random: stream });
+      addEpisode(faults, { kind, atUs, lengthUs, durationUs, topology, victims, random: stream });
     }
   }
   return faults;
@@ -153,6 +153,8 @@ interface Episode {
   kind: FaultKind;
   atUs: number;
   lengthUs: number;
+  /** The fault phase: crashes start inside it. */
+  durationUs: number;
   topology: Topology;
   /** The nodes a node fault of this kind may pick: servers of the groups not excluded. */
   victims: NodeId[];
@@ -189,6 +191,7 @@ function addEpisode(faults: FaultEvent[], episode: Episode): void {
       const node = random.pick(victims);
       faults.push({ atUs, kind: 'crash', node });
       faults.push({ atUs: endUs, kind: 'restart', node });
+      addCrashLoop(faults, node, endUs, episode.durationUs, random.fork(`loop@${atUs}`));
       return;
     }
     case 'pause':
@@ -219,6 +222,39 @@ function addEpisode(faults: FaultEvent[], episode: Episode): void {
       // Knob-only kinds (drop, duplicate, latency-tail, torn-write, read-corruption,
       // buggify) have no timeline events.
       return;
+  }
+}
+
+/** Crash episodes followed by a crash loop: recovery that is wrong only on the next crash. */
+const CRASH_LOOP_PROBABILITY = 0.25;
+const CRASH_LOOP_REPEATS_MAX = 3;
+
+/**
+ * Correlated crashes after a restart: the node crashes again after 10 µs to 100 ms (log-uniform,
+ * so often inside recovery itself, before its first fsync completes), stays down 1–200 ms, and
+ * so on up to three times, while the fault phase lasts. The draws come from a stream of their own, so every other draw of
+ * the plan stays what it was before crash loops existed.
+ */
+function addCrashLoop(
+  faults: FaultEvent[],
+  node: NodeId,
+  restartUs: number,
+  durationUs: number,
+  random: Random,
+): void {
+  if (!random.chance(CRASH_LOOP_PROBABILITY)) {
+    return;
+  }
+  const repeats = random.between(1, CRASH_LOOP_REPEATS_MAX);
+  let upUs = restartUs;
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    const crashUs = upUs + logUniform(random, { min: 10, max: 100 * MS });
+    if (crashUs >= durationUs) {
+      return; // crashes start inside the fault phase
+    }
+    upUs = crashUs + random.between(MS, 200 * MS);
+    faults.push({ atUs: crashUs, kind: 'crash', node });
+    faults.push({ atUs: upUs, kind: 'restart', node });
   }
 }
 

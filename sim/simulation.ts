@@ -16,8 +16,9 @@ import { digestValue, TraceHash } from './trace.ts';
 import type { TraceRecorder } from './trace-log.ts';
 import {
   type ClusterView,
+  CRASH_LOOP_WINDOW_US,
   type FaultEvent,
-  type FaultKind,
+  type FiredKind,
   HARNESS,
   type HistoryOperation,
   type Invariant,
@@ -77,6 +78,8 @@ export class NodeSlot {
   monotonicOffsetUs = 0;
   clockDriftPpm = 0;
   clockDriftSinceUs = 0;
+  /** When the node last restarted after a crash (never: -Infinity), to count crash loops. */
+  restartedAtUs = Number.NEGATIVE_INFINITY;
   readonly liveTimers = new Set<number>();
   readonly pausedEvents: SimEvent[] = [];
 
@@ -143,7 +146,7 @@ export class Simulation {
   private readonly sometimesReached = new Set<string>();
   private readonly sometimesPending: [string, (record: ObservationRecord) => boolean][];
   private readonly undecided: RunResult['undecided'] = [];
-  private readonly faultsFired: Partial<Record<FaultKind, number>> = {};
+  private readonly faultsFired: Partial<Record<FiredKind, number>> = {};
   private readonly partitionShapes: Partial<Record<PartitionShape, number>> = {};
   private readonly buggifyActive = new Map<string, boolean>();
   private readonly buggifyRandom: Random;
@@ -536,6 +539,7 @@ export class Simulation {
       return;
     }
     this.stats.restarts++;
+    slot.restartedAtUs = this.nowUs;
     this.trace?.lifecycle(this, slot.id, 'restart', '');
     this.boot(slot);
   }
@@ -638,6 +642,9 @@ export class Simulation {
         const tear = slot.random.chance(this.plan.knobs.tornWriteProbability);
         if (slot.up) {
           this.fired('crash');
+          if (this.nowUs - slot.restartedAtUs <= CRASH_LOOP_WINDOW_US) {
+            this.fired('crash-loop');
+          }
           if (tear) {
             this.fired('torn-write');
           }
@@ -741,7 +748,7 @@ export class Simulation {
     }
   }
 
-  fired(kind: FaultKind): void {
+  fired(kind: FiredKind): void {
     this.faultsFired[kind] = (this.faultsFired[kind] ?? 0) + 1;
   }
 

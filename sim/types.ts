@@ -37,6 +37,14 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/**
+ * What the kernel counts beside the kinds a plan schedules: 'crash-loop' is a crash of a node
+ * that restarted at most CRASH_LOOP_WINDOW_US before (crash episodes draw such loops), counted
+ * wherever 'crash' is eligible.
+ */
+export type FiredKind = FaultKind | 'crash-loop';
+export const CRASH_LOOP_WINDOW_US = 250_000;
+
 /** The shapes over all servers at once, drawn for every partition episode. */
 export const CLASSIC_PARTITION_SHAPES = [
   'isolate',
@@ -335,7 +343,7 @@ export interface RunResult {
   checkpoints: [number, string][];
   stats: RunStats;
   /** How often each fault kind actually fired. */
-  faultsFired: Partial<Record<FaultKind, number>>;
+  faultsFired: Partial<Record<FiredKind, number>>;
   /**
    * How often partitions of each shape were applied (each flap counts, as in `faultsFired`).
    * The simulator always sets it; optional so that hand-built results may omit it.

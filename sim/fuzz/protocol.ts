@@ -2,7 +2,7 @@
 // never per-seed results, which would make dispatch cost more than the seeds.
 import type { FindingKind } from '../replay-file.ts';
 import type { ShapePins } from '../shape.ts';
-import type { FaultKind, Plan, RunResult, Violation } from '../types.ts';
+import type { FiredKind, Plan, RunResult, Violation } from '../types.ts';
 
 /** Layout of each worker's shared control words (Int32Array over a SharedArrayBuffer). */
 export const CONTROL_TASK = 0; // serial of the task being run
@@ -40,7 +40,7 @@ export interface RangeTotals {
   virtualTimeUs: number;
   /** Time spent inside runs, summed over seeds. */
   runWallMs: number;
-  faultsFired: Partial<Record<FaultKind, number>>;
+  faultsFired: Partial<Record<FiredKind, number>>;
   /** Sometimes assertion → seeds that reached it. */
   sometimes: Record<string, number>;
   /** Invariant → seeds where its end-of-run check could not decide. */

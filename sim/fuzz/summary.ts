@@ -103,6 +103,10 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
   for (const kind of scenario.faults.eligible) {
     faultsFired[kind] = totals.faultsFired[kind] ?? 0;
   }
+  // Crash episodes draw crash loops: a campaign where none fired did not test them.
+  if (scenario.faults.eligible.includes('crash')) {
+    faultsFired['crash-loop'] = totals.faultsFired['crash-loop'] ?? 0;
+  }
   // Kinds that fired without being eligible (buggify in system code, say) are listed too.
   for (const [kind, count] of Object.entries(totals.faultsFired)) {
     if (!(kind in faultsFired)) {
