@@ -9,6 +9,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DATA = fileURLToPath(new URL('../../../shared/histories/porcupine/', import.meta.url));
 const etcd = (n: string) => join(DATA, 'jepsen', `etcd_${n}.log`);
 const kv = (name: string) => join(DATA, 'kv', `${name}.txt`);
+const KNOSSOS = fileURLToPath(
+  new URL('../../invariants/linearizability/knossos-data/', import.meta.url),
+);
+const knossos = (path: string) => join(KNOSSOS, path);
 
 function faultline(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, ['bin/faultline.mjs', 'check-history', ...args], {
@@ -22,7 +26,9 @@ describe('faultline check-history', () => {
   it('exits 0 when every file is linearizable', () => {
     const run = faultline(etcd('005'), etcd('100'), '--model', 'register');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/etcd_005\.log: linearizable \(79 operations, [\d.]+ ms\)/);
+    expect(run.stdout).toMatch(
+      /etcd_005\.log: linearizable \(79 operations, [\d.]+ ms, porcupine semantics\)/,
+    );
     expect(run.stdout).toMatch(/etcd_100\.log: linearizable \(/);
   });
 
@@ -93,5 +99,70 @@ describe('faultline check-history', () => {
     const wrongFormat = faultline(etcd('005'), '--model', 'register', '--format', 'jsonl');
     expect(wrongFormat.code).toBe(2);
     expect(wrongFormat.stderr).toContain('etcd_005.log: line 1: not valid JSON');
+  });
+
+  it('reads Jepsen EDN with Jepsen semantics and says so; --semantics and --initial override', () => {
+    const good = knossos('cas-register/good/memstress3-54.edn');
+    const jepsen = faultline(good, '--model', 'register');
+    expect(jepsen.code).toBe(0);
+    expect(jepsen.stdout).toMatch(/memstress3-54\.edn: linearizable \(.*, jepsen semantics\)/);
+    const porcupine = faultline(good, '--model', 'register', '--semantics', 'porcupine');
+    expect(porcupine.code).toBe(1);
+    expect(porcupine.stdout).toMatch(/NOT linearizable \(.*, porcupine semantics\)/);
+    // The register starts at 0 in Knossos's tests; a first read of 3 cannot be placed then.
+    const bad = knossos('cas-register/bad/immediate-failure.edn');
+    expect(faultline(bad, '--model', 'register', '--initial', '0').code).toBe(1);
+    const json = faultline(good, '--model', 'register', '--initial', '0', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ verdict: 'linearizable', semantics: 'jepsen' });
+  });
+
+  it('checks the Knossos models: a multi-register with an initial map, a mutex', () => {
+    const multi = faultline(
+      knossos('multi-register/good/multi-register.edn'),
+      '--model',
+      'multi-register',
+      '--initial',
+      '{:x 0 :y 0}',
+    );
+    expect(multi.code).toBe(0);
+    const mutex = faultline(knossos('mutex/bad/etcd.edn'), '--model', 'mutex');
+    expect(mutex.code).toBe(1);
+    expect(mutex.stdout).toMatch(
+      /Not linearizable: (acquire|release)\(\) by client \d+ \(lines \d+–\d+\)/,
+    );
+  });
+
+  it('exits 2 for an --initial that is malformed or does not fit the model', () => {
+    const good = knossos('cas-register/good/memstress3-1.edn');
+    const malformed = faultline(good, '--model', 'register', '--initial', '[1');
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--initial must be one EDN or JSON value');
+    const mutex = faultline(knossos('mutex/bad/etcd.edn'), '--model', 'mutex', '--initial', '0');
+    expect(mutex.code).toBe(2);
+    expect(mutex.stderr).toContain(
+      '--initial applies to the register and multi-register models, not mutex',
+    );
+    expect(mutex.stderr.trim().split('\n')).toHaveLength(1);
+    const map = faultline(good, '--model', 'multi-register', '--initial', '3');
+    expect(map.code).toBe(2);
+  });
+
+  it('lists every model and the semantics rules in --help', () => {
+    const help = spawnSync(process.execPath, ['bin/faultline.mjs', 'check-history', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).stdout.replace(/\s+/g, ' ');
+    for (const name of [
+      'register',
+      'kv',
+      'mutex',
+      'set',
+      'unordered-queue',
+      'fifo-queue',
+      'multi-register',
+    ]) {
+      expect(help).toContain(`${name}:`);
+    }
+    expect(help).toContain('jepsen for EDN and JSON lines, porcupine for jepsen.util text logs');
   });
 });

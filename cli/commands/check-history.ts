@@ -1,5 +1,7 @@
-// `faultline check-history <file...> --model register|kv`: checks recorded histories for
-// linearizability and explains the ones that are not.
+// `faultline check-history <file...> --model NAME`: checks recorded histories for
+// linearizability and explains the ones that are not. How events are read (what :fail, :info
+// and a nil read mean) follows the format, as the people who wrote such files meant it, and
+// every verdict says which semantics it used.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Argv } from 'yargs';
@@ -11,10 +13,18 @@ import {
   type Format,
   findInvalidInput,
   HistoryFormatError,
+  type HistoryModel,
   type HistoryOperation,
+  initialProblem,
+  MODEL_HELP,
+  MODEL_NAMES,
   type ModelName,
-  models,
-  parseHistory,
+  modelFor,
+  parseInitial,
+  readHistory as parseText,
+  SEMANTICS,
+  type Semantics,
+  type Value,
 } from '../../invariants/linearizability/index.ts';
 import { EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import type { Command } from './index.ts';
@@ -23,45 +33,75 @@ interface Checked {
   result: CheckResult;
   ms: number;
   operations: number;
+  semantics: Semantics;
 }
 
 interface Args {
   files: string[];
   model: ModelName;
   format: Format | 'auto';
+  semantics: Semantics | 'auto';
+  initial?: string;
   json: boolean;
   timeoutMs: number;
   maxSteps?: number;
 }
 
-function readHistory(file: string, args: Args): HistoryOperation[] {
+interface Loaded {
+  operations: HistoryOperation[];
+  semantics: Semantics;
+  model: HistoryModel;
+}
+
+function initialOf(args: Args): Value | ReadonlyMap<string, Value> | undefined {
+  if (args.initial === undefined) {
+    return undefined;
+  }
+  let initial: Value | ReadonlyMap<string, Value>;
+  try {
+    initial = parseInitial(String(args.initial));
+  } catch (error) {
+    if (error instanceof HistoryFormatError) {
+      throw new UsageError(`--initial must be one EDN or JSON value: ${error.message}`);
+    }
+    throw error;
+  }
+  const problem = initialProblem(args.model, initial);
+  if (problem !== undefined) {
+    throw new UsageError(problem);
+  }
+  return initial;
+}
+
+function readHistory(file: string, args: Args): Loaded {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  let operations: HistoryOperation[];
+  let parsed: ReturnType<typeof parseText>;
   try {
-    operations = parseHistory(text, args.format);
+    parsed = parseText(text, { format: args.format, semantics: args.semantics });
   } catch (error) {
     if (error instanceof HistoryFormatError) {
       throw new UsageError(`${file}: ${error.message}.`);
     }
     throw error;
   }
-  const model = models[args.model];
+  const { operations, semantics } = parsed;
+  const initial = initialOf(args);
+  const model = modelFor(args.model, { semantics, ...(initial === undefined ? {} : { initial }) });
   const invalid = findInvalidInput(model, operations);
   if (invalid !== undefined) {
     const line = invalid.operation.lines?.call ?? 0;
     throw new UsageError(`${file}: line ${line}: ${invalid.reason}.`);
   }
-  return operations;
+  return { operations, semantics, model };
 }
 
 function checkFile(file: string, args: Args): Checked {
-  const operations = readHistory(file, args);
-  const model = models[args.model];
+  const { operations, semantics, model } = readHistory(file, args);
   const started = performance.now();
   const result = checkOperations(model, operations, {
     timeoutMs: args.timeoutMs,
@@ -69,13 +109,19 @@ function checkFile(file: string, args: Args): Checked {
     ...(args.maxSteps === undefined ? {} : { maxSteps: args.maxSteps }),
   });
   const ms = Math.round((performance.now() - started) * 100) / 100;
-  return { result, ms, operations: operations.length };
+  return { result, ms, operations: operations.length, semantics };
 }
 
 function report(file: string, checked: Checked, json: boolean): string {
-  const { result, ms, operations } = checked;
+  const { result, ms, operations, semantics } = checked;
   if (json) {
-    const line: Record<string, unknown> = { file, verdict: result.verdict, ms, operations };
+    const line: Record<string, unknown> = {
+      file,
+      verdict: result.verdict,
+      ms,
+      operations,
+      semantics,
+    };
     if (result.verdict === 'not-linearizable') {
       line['explanation'] = result.explanation.message;
     } else if (result.verdict === 'unknown') {
@@ -83,13 +129,14 @@ function report(file: string, checked: Checked, json: boolean): string {
     }
     return `${JSON.stringify(line)}\n`;
   }
+  const facts = `${operations} operations, ${ms} ms, ${semantics} semantics`;
   switch (result.verdict) {
     case 'linearizable':
-      return `${file}: linearizable (${operations} operations, ${ms} ms)\n`;
+      return `${file}: linearizable (${facts})\n`;
     case 'not-linearizable':
-      return `${file}: NOT linearizable (${operations} operations, ${ms} ms)\n  ${result.explanation.message}\n`;
+      return `${file}: NOT linearizable (${facts})\n  ${result.explanation.message}\n`;
     case 'unknown':
-      return `${file}: unknown (${operations} operations, ${ms} ms): ${result.reason}; no verdict was guessed\n`;
+      return `${file}: unknown (${facts}): ${result.reason}; no verdict was guessed\n`;
   }
 }
 
@@ -103,7 +150,15 @@ function validate(args: Args): void {
   if (args.files.length === 0) {
     throw new UsageError('name at least one history file');
   }
+  initialOf(args);
 }
+
+const MODELS_HELP = MODEL_NAMES.map((name) => `${name}: ${MODEL_HELP[name]}`).join('; ');
+const SEMANTICS_HELP =
+  'how events are read. jepsen (Knossos): :fail did not happen, :info may or may not have, ' +
+  'an :ok value is the operation value, a nil register read matches any value. porcupine ' +
+  '(its etcd logs): a :fail CAS is a CAS whose compare failed, a nil read means absent, the ' +
+  'register starts absent. auto: jepsen for EDN and JSON lines, porcupine for jepsen.util text logs';
 
 export const checkHistoryCommand: Command = {
   command: 'check-history <files..>',
@@ -112,9 +167,19 @@ export const checkHistoryCommand: Command = {
     yargs
       .positional('files', { type: 'string', array: true, describe: 'history files' })
       .option('model', {
-        choices: Object.keys(models),
+        choices: MODEL_NAMES,
         demandOption: true,
-        describe: 'register (read/write/cas, initially absent) or kv (get/put/append per key)',
+        describe: MODELS_HELP,
+      })
+      .option('semantics', {
+        choices: ['auto', ...SEMANTICS],
+        default: 'auto',
+        describe: SEMANTICS_HELP,
+      })
+      .option('initial', {
+        type: 'string',
+        describe:
+          'initial state as an EDN or JSON value: the register (default nil under jepsen, absent under porcupine) or the multi-register map (default: every key nil)',
       })
       .option('format', {
         choices: ['auto', ...FORMATS],

@@ -43,8 +43,23 @@ export class HistoryFormatError extends Error {
   }
 }
 
+/**
+ * How a history's events are read: the two traditions disagree, so the format chooses.
+ * - `jepsen` (Knossos): `:fail` definitely did not happen, whatever the function; `:info`
+ *   may or may not have happened; an `:ok` completion's value is the operation's value
+ *   (Knossos's `complete`: an invoke of `read nil` completed with `ok 3` is a read of 3);
+ *   a register read of nil is a read whose value is not known, matching any state.
+ * - `porcupine` (its etcd test logs): a `:fail` CAS is a CAS that returned false (the compare
+ *   failed), any other `:fail` did not happen; a read of nil means the register is absent.
+ */
+export type Semantics = 'jepsen' | 'porcupine';
+export const SEMANTICS: readonly Semantics[] = ['jepsen', 'porcupine'];
+
 /** Functions whose `:fail` is a completed operation that returned false, not a no-op. */
-const FAIL_IS_RESULT = new Set(['cas']);
+const FAIL_IS_RESULT: Readonly<Record<Semantics, ReadonlySet<string>>> = {
+  jepsen: new Set(),
+  porcupine: new Set(['cas']),
+};
 
 interface Pending {
   event: HistoryEvent;
@@ -54,10 +69,13 @@ interface Pending {
 /**
  * Pairs invokes with their completions, per process, in file order (the event index is the
  * time). `:info` and an invoke never completed stay open to the end with an UNKNOWN output;
- * `:fail` of a CAS is a CAS that returned false; any other `:fail` definitely did not happen
- * and is dropped.
+ * `:fail` is read as `semantics` says (above). Under Jepsen semantics an `:info` with nothing
+ * outstanding is ignored, as Knossos does.
  */
-export function pairEvents(events: readonly HistoryEvent[]): HistoryOperation[] {
+export function pairEvents(
+  events: readonly HistoryEvent[],
+  semantics: Semantics = 'porcupine',
+): HistoryOperation[] {
   const pending = new Map<number, Pending>();
   const operations: { op: HistoryOperation; time: number }[] = [];
   for (let time = 0; time < events.length; time++) {
@@ -74,6 +92,9 @@ export function pairEvents(events: readonly HistoryEvent[]): HistoryOperation[] 
       continue;
     }
     const open = pending.get(event.process);
+    if (open === undefined && event.type === 'info' && semantics === 'jepsen') {
+      continue;
+    }
     if (open === undefined) {
       throw new HistoryFormatError(
         event.line,
@@ -87,7 +108,7 @@ export function pairEvents(events: readonly HistoryEvent[]): HistoryOperation[] 
       );
     }
     pending.delete(event.process);
-    const op = completed(open, event, time);
+    const op = completed(open, event, time, semantics);
     if (op !== undefined) {
       operations.push({ op, time: open.time });
     }
@@ -108,17 +129,26 @@ function inputOf(event: HistoryEvent): HistoryInput {
   return input;
 }
 
-function completed(open: Pending, event: HistoryEvent, time: number): HistoryOperation | undefined {
+function completed(
+  open: Pending,
+  event: HistoryEvent,
+  time: number,
+  semantics: Semantics,
+): HistoryOperation | undefined {
   assert(event.type !== 'invoke', 'an invoke does not complete an operation');
   if (event.type === 'info') {
     return openForever(open);
   }
-  if (event.type === 'fail' && !FAIL_IS_RESULT.has(event.f)) {
+  if (event.type === 'fail' && !FAIL_IS_RESULT[semantics].has(event.f)) {
     return undefined;
+  }
+  const input = inputOf(open.event);
+  if (semantics === 'jepsen') {
+    input.value = event.value;
   }
   return {
     clientId: event.process,
-    input: inputOf(open.event),
+    input,
     output: { type: event.type, value: event.value },
     callTime: open.time,
     returnTime: time,
@@ -152,12 +182,15 @@ export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   return true;
 }
 
+const KEYWORD = /^:[A-Za-z_*+!?<>=.-][\w*+!?<>=.\-/]*$/;
+
 export function showValue(value: Value | undefined): string {
   if (value === null || value === undefined) {
     return 'nil';
   }
   if (typeof value === 'string') {
-    return JSON.stringify(value);
+    // Keywords arrive as ":name" strings; they read best as they were written.
+    return KEYWORD.test(value) ? value : JSON.stringify(value);
   }
   if (Array.isArray(value)) {
     return `[${value.map(showValue).join(' ')}]`;

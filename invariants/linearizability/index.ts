@@ -22,17 +22,47 @@ export type {
   HistoryOutput,
   Value,
 } from './history.ts';
-export { HistoryFormatError, pairEvents, sameValue, showValue } from './history.ts';
+export {
+  HistoryFormatError,
+  pairEvents,
+  SEMANTICS,
+  type Semantics,
+  sameValue,
+  showValue,
+} from './history.ts';
+export {
+  fifoQueueModel,
+  multiRegisterModel,
+  mutexModel,
+  setModel,
+  unorderedQueueModel,
+} from './knossos-models.ts';
 export {
   type HistoryModel,
+  jepsenRegisterModel,
   type KvState,
   kvModel,
-  type ModelName,
-  models,
   type RegisterState,
   registerModel,
 } from './models.ts';
-export { detectFormat, FORMATS, type Format, parseHistory } from './parse.ts';
+export {
+  detectFormat,
+  FORMATS,
+  type Format,
+  type ParsedHistory,
+  parseHistory,
+  parseInitial,
+  readHistory,
+  semanticsOf,
+} from './parse.ts';
+export {
+  initialProblem,
+  MODEL_HELP,
+  MODEL_NAMES,
+  type ModelName,
+  type ModelOptions,
+  modelFor,
+} from './registry.ts';
 export type {
   Budget,
   CheckResult,

@@ -61,40 +61,93 @@ function registerStep(
   }
 }
 
-/** A compare-and-set register; the initial state is absent (a read of nil means "no value yet"). */
+/**
+ * Knossos's cas-register: a read of nil is a read whose value is not known and matches any
+ * state; a CAS takes effect only if it matches (a failed one never reaches the model: under
+ * Jepsen semantics `:fail` did not happen), and one whose outcome is unknown may be skipped.
+ */
+function jepsenRegisterStep(
+  state: RegisterState,
+  input: HistoryInput,
+  output: HistoryOutput | Unknown,
+): StepResult<RegisterState> {
+  switch (input.f) {
+    case 'read':
+      return {
+        ok: isUnknown(output) || output.value === null || sameValue(output.value, state),
+        state,
+      };
+    case 'write':
+      return { ok: true, state: input.value ?? null };
+    case 'cas': {
+      const [from, to] = casArguments(input.value) ?? [null, null];
+      if (!sameValue(state, from)) {
+        return { ok: false, state };
+      }
+      return { ok: isUnknown(output) || output.type === 'ok', state: to };
+    }
+    default:
+      return { ok: false, state };
+  }
+}
+
+function describeRegisterOperation(input: HistoryInput, output: HistoryOutput | Unknown): string {
+  switch (input.f) {
+    case 'read':
+      return `read() -> ${isUnknown(output) ? 'unknown' : showValue(output.value)}`;
+    case 'write':
+      return `write(${showValue(input.value)})${isUnknown(output) ? ' -> unknown' : ''}`;
+    case 'cas': {
+      const [from, to] = casArguments(input.value) ?? [null, null];
+      return `cas(${showValue(from)}, ${showValue(to)}) -> ${describeOutput(output)}`;
+    }
+    default:
+      return `${input.f}(${showValue(input.value)})`;
+  }
+}
+
+function validateRegisterInput(input: HistoryInput): string | undefined {
+  if (input.f === 'read' || input.f === 'write') {
+    return undefined;
+  }
+  if (input.f === 'cas') {
+    return casArguments(input.value) === undefined
+      ? `cas needs a value [from to], got ${showValue(input.value)}`
+      : undefined;
+  }
+  return `the register model knows read, write and cas, not ${input.f}`;
+}
+
+/**
+ * A compare-and-set register under Porcupine's etcd semantics: the initial state is absent
+ * (a read of nil means "no value yet") and a failed CAS is a CAS whose compare failed.
+ */
 export const registerModel: Model<RegisterState, HistoryInput, HistoryOutput> = {
   name: 'register',
   init: () => null,
   step: registerStep,
   equal: sameValue,
   hash: hashValue,
-  describeOperation(input, output) {
-    switch (input.f) {
-      case 'read':
-        return `read() -> ${isUnknown(output) ? 'unknown' : showValue(output.value)}`;
-      case 'write':
-        return `write(${showValue(input.value)})${isUnknown(output) ? ' -> unknown' : ''}`;
-      case 'cas': {
-        const [from, to] = casArguments(input.value) ?? [null, null];
-        return `cas(${showValue(from)}, ${showValue(to)}) -> ${describeOutput(output)}`;
-      }
-      default:
-        return `${input.f}(${showValue(input.value)})`;
-    }
-  },
+  describeOperation: describeRegisterOperation,
   describeState: (state) => (state === null ? 'absent' : showValue(state)),
-  validateInput(input) {
-    if (input.f === 'read' || input.f === 'write') {
-      return undefined;
-    }
-    if (input.f === 'cas') {
-      return casArguments(input.value) === undefined
-        ? `cas needs a value [from to], got ${showValue(input.value)}`
-        : undefined;
-    }
-    return `the register model knows read, write and cas, not ${input.f}`;
-  },
+  validateInput: validateRegisterInput,
 };
+
+/** Knossos's `(cas-register initial)`, for histories under Jepsen semantics. */
+export function jepsenRegisterModel(
+  initial: Value = null,
+): Model<RegisterState, HistoryInput, HistoryOutput> {
+  return {
+    name: 'register',
+    init: () => initial,
+    step: jepsenRegisterStep,
+    equal: sameValue,
+    hash: hashValue,
+    describeOperation: describeRegisterOperation,
+    describeState: showValue,
+    validateInput: validateRegisterInput,
+  };
+}
 
 /**
  * The value of one key, with a polynomial hash of it kept up to date as values are appended:
@@ -201,8 +254,3 @@ export const kvModel: Model<KvState, HistoryInput, HistoryOutput> = {
 /** A model over the operations the file parsers produce, whatever its state type. */
 // biome-ignore lint/suspicious/noExplicitAny: each model's state type is its own business
 export type HistoryModel = Model<any, HistoryInput, HistoryOutput>;
-export type ModelName = 'register' | 'kv';
-export const models: Readonly<Record<ModelName, HistoryModel>> = {
-  register: registerModel,
-  kv: kvModel,
-};

@@ -83,11 +83,16 @@ describe('the EDN parser', () => {
     '{:process 1, :type :ok, :f :get, :key "k", :value "x 0 0 y"}',
   ];
 
-  it('reads one map per line', () => {
+  it('reads one map per line, with the completed value as the operation value (Jepsen)', () => {
     const ops = parseHistory(lines.join('\n'));
     expect(ops).toHaveLength(2);
     expect(ops[1]).toMatchObject({
       clientId: 1,
+      input: { f: 'get', key: 'k', value: 'x 0 0 y' },
+      output: { type: 'ok', value: 'x 0 0 y' },
+      lines: { call: 3, return: 5 },
+    });
+    expect(parseHistory(lines.join('\n'), 'edn', 'porcupine')[1]).toMatchObject({
       input: { f: 'get', key: 'k', value: null },
       output: { type: 'ok', value: 'x 0 0 y' },
       lines: { call: 3, return: 5 },
@@ -147,15 +152,26 @@ describe('the JSON lines parser', () => {
       '{"process":0,"type":"fail","f":"cas","value":[1,2]}',
       '{"process":1,"type":"info","f":"append","key":"k","value":"x"}',
     ].join('\n');
-    const ops = parseHistory(text);
+    const ops = parseHistory(text, 'auto', 'porcupine');
     expect(ops[0]).toMatchObject({ input: { f: 'cas', value: [1, 2] }, output: { type: 'fail' } });
     expect(ops[1]).toMatchObject({ input: { f: 'append', key: 'k', value: 'x' }, output: UNKNOWN });
+    // Jepsen semantics (the default for JSON lines): a failed CAS did not happen.
+    const jepsen = parseHistory(text);
+    expect(jepsen).toHaveLength(1);
+    expect(jepsen[0]).toMatchObject({ input: { f: 'append' }, output: UNKNOWN });
   });
 
-  it('drops an operation that definitely failed unless it is a CAS', () => {
+  it('drops an operation that definitely failed unless it is a CAS under Porcupine semantics', () => {
     const text =
       '{"process":0,"type":"invoke","f":"write","value":1}\n{"process":0,"type":"fail","f":"write","value":1}';
     expect(parseHistory(text)).toEqual([]);
+    expect(parseHistory(text, 'jsonl', 'porcupine')).toEqual([]);
+  });
+
+  it('ignores an :info with nothing outstanding under Jepsen semantics, rejects it under Porcupine', () => {
+    const text = '{"process":0,"type":"info","f":"write","value":1}';
+    expect(parseHistory(text)).toEqual([]);
+    expect(lineOf(() => parseHistory(text, 'jsonl', 'porcupine'))).toBe(1);
   });
 
   it('reports the line of malformed input', () => {

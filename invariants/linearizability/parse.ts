@@ -12,6 +12,8 @@ import {
   HistoryFormatError,
   type HistoryOperation,
   pairEvents,
+  type Semantics,
+  showValue,
   type Value,
 } from './history.ts';
 
@@ -47,16 +49,47 @@ export function detectFormat(text: string): Format {
   return 'jsonl';
 }
 
-export function parseHistory(text: string, format: Format | 'auto' = 'auto'): HistoryOperation[] {
-  const chosen = format === 'auto' ? detectFormat(text) : format;
-  switch (chosen) {
-    case 'edn':
-      return pairEvents(ednEvents(text));
-    case 'jepsen-log':
-      return pairEvents(jepsenLogEvents(text));
-    case 'jsonl':
-      return pairEvents(jsonLinesEvents(text));
-  }
+/**
+ * The semantics a format's histories are written in: Jepsen's EDN and the JSON lines that
+ * mirror its operation maps mean what Jepsen and Knossos mean; the `jepsen.util` text logs
+ * are Porcupine's etcd test data and mean what Porcupine's etcd model means.
+ */
+export function semanticsOf(format: Format): Semantics {
+  return format === 'jepsen-log' ? 'porcupine' : 'jepsen';
+}
+
+export interface ParsedHistory {
+  operations: HistoryOperation[];
+  format: Format;
+  semantics: Semantics;
+}
+
+/** Parses a history; the format is detected and the semantics follow it unless given. */
+export function readHistory(
+  text: string,
+  options: { format?: Format | 'auto'; semantics?: Semantics | 'auto' } = {},
+): ParsedHistory {
+  const requested = options.format ?? 'auto';
+  const format = requested === 'auto' ? detectFormat(text) : requested;
+  const semantics =
+    options.semantics === undefined || options.semantics === 'auto'
+      ? semanticsOf(format)
+      : options.semantics;
+  const events =
+    format === 'edn'
+      ? ednEvents(text)
+      : format === 'jepsen-log'
+        ? jepsenLogEvents(text)
+        : jsonLinesEvents(text);
+  return { operations: pairEvents(events, semantics), format, semantics };
+}
+
+export function parseHistory(
+  text: string,
+  format: Format | 'auto' = 'auto',
+  semantics: Semantics | 'auto' = 'auto',
+): HistoryOperation[] {
+  return readHistory(text, { format, semantics }).operations;
 }
 
 function toValue(value: EdnValue, line: number): Value {
@@ -263,4 +296,45 @@ function jsonLineEvent(raw: string, line: number): HistoryEvent {
     event.key = String(key);
   }
   return event;
+}
+
+/**
+ * An initial state given on the command line (`--initial`): an EDN or JSON value, or a map of
+ * keys to values (`{:x 0 :y 0}` or `{"x": 0}`) for the multi-register.
+ */
+export function parseInitial(text: string): Value | ReadonlyMap<string, Value> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (json !== undefined) {
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+      const map = new Map<string, Value>();
+      for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
+        if (!isValue(value)) {
+          throw new HistoryFormatError(1, `the value of ${key} is not a plain value`);
+        }
+        map.set(showValue(key), value);
+      }
+      return map;
+    }
+    if (isValue(json)) {
+      return json;
+    }
+  }
+  const forms = readEdn(text);
+  if (forms.length !== 1) {
+    throw new HistoryFormatError(1, `expected one value, got ${forms.length}`);
+  }
+  const form = forms[0]!.value;
+  if (form instanceof EdnMap) {
+    const map = new Map<string, Value>();
+    for (const [key, value] of form.entries) {
+      map.set(showValue(toValue(key, 1)), toValue(value, 1));
+    }
+    return map;
+  }
+  return toValue(form, 1);
 }

@@ -40,6 +40,8 @@ export class PartitionSearch<S, I, O> {
   /** For a call entry, its return entry; NONE for a return entry. */
   private readonly matchOf: Int32Array;
   private readonly operationOf: Int32Array;
+  /** 1 for an operation whose outcome is unknown (open until the end), else 0. */
+  private readonly open: Uint8Array;
   private readonly zobrist: Int32Array;
   private readonly bits: Uint32Array;
   private readonly memo: MemoSet<S>;
@@ -67,6 +69,7 @@ export class PartitionSearch<S, I, O> {
     this.prev = new Int32Array(2 * n + 1);
     this.matchOf = new Int32Array(2 * n);
     this.operationOf = new Int32Array(2 * n);
+    this.open = new Uint8Array(n);
     this.zobrist = new Int32Array(n);
     const wordCount = Math.max(1, Math.ceil(n / 32));
     this.bits = new Uint32Array(wordCount);
@@ -108,6 +111,7 @@ export class PartitionSearch<S, I, O> {
       const operation = operations[op]!;
       assert(Number.isFinite(operation.callTime), `operation ${op} needs a finite call time`);
       const open = isUnknown(operation.output);
+      this.open[op] = open ? 1 : 0;
       // An unknown outcome may take effect at any later time: its return is at the very end.
       const returnTime = open ? Number.POSITIVE_INFINITY : operation.returnTime;
       assert(returnTime >= operation.callTime, `operation ${op} returns before its call`);
@@ -148,6 +152,13 @@ export class PartitionSearch<S, I, O> {
         break;
       }
       const entry = this.cursor;
+      if (this.matchOf[entry] === NONE && this.open[this.operationOf[entry]!] === 1) {
+        // Returns of open operations sort after every finite entry, so reaching one means every
+        // operation that returned is linearized; the open ones left may never have taken
+        // effect (Knossos ends its search at the first :info the same way).
+        this.done = 'linearizable';
+        break;
+      }
       if (this.matchOf[entry]! !== NONE) {
         if (this.memo.size >= memoLimit) {
           break;
