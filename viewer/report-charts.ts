@@ -78,10 +78,21 @@ function binLabel(bin: ShapeBin, unit: ShapeChart['unit']): string {
   return bin.lo === bin.hi ? show(bin.lo) : `${show(bin.lo)}–${show(bin.hi)}`;
 }
 
+function tick(
+  x: number,
+  base: number,
+  value: number,
+  unit: ShapeChart['unit'],
+  anchor: 'start' | 'middle' | 'end',
+): string {
+  const text = unit === 'us' ? duration(value) : count(value);
+  return `<line x1="${x}" y1="${base}" x2="${x}" y2="${base + 4}" stroke="${AXIS_COLOUR}"/><text class="bin" x="${x}" y="${base + 16}" text-anchor="${anchor}">${escapeHtml(text)}</text>`;
+}
+
 /** Seeds per bin of one drawn parameter, failed seeds in red over them. */
 export function shapeChart(chart: ShapeChart): string {
-  const widthPx = 360;
-  const heightPx = 190;
+  const widthPx = 420;
+  const heightPx = 170;
   const topPx = 18;
   const plotPx = 120;
   const leftPx = 8;
@@ -102,10 +113,17 @@ export function shapeChart(chart: ShapeChart): string {
       bin.failed > 0
         ? `<rect class="failed" x="${x}" y="${base - fh}" width="${w}" height="${fh}" fill="${FAILED_COLOUR}"/><text class="failed-count" x="${x + w / 2}" y="${base - h - 4}" text-anchor="middle" fill="${FAILED_COLOUR}">${count(bin.failed)}✗</text>`
         : '';
-    const rotate = chart.bins.length > 4;
-    const labelText = rotate
-      ? `<text class="bin" transform="translate(${x + w / 2},${base + 10}) rotate(35)" text-anchor="start">${escapeHtml(label)}</text>`
-      : `<text class="bin" x="${x + w / 2}" y="${base + 14}" text-anchor="middle">${escapeHtml(label)}</text>`;
+    // A single value is labelled under its bar; a range by ticks at every other bin
+    // boundary (every one would overlap) and at its end.
+    const last = index === chart.bins.length - 1;
+    const ticks =
+      (index % 2 === 0 && !(last && index > 0)
+        ? tick(leftPx + index * slotPx, base, bin.lo, chart.unit, index === 0 ? 'start' : 'middle')
+        : '') + (last ? tick(leftPx + (index + 1) * slotPx, base, bin.hi, chart.unit, 'end') : '');
+    const labelText =
+      bin.lo === bin.hi
+        ? `<text class="bin" x="${x + w / 2}" y="${base + 14}" text-anchor="middle">${escapeHtml(label)}</text>`
+        : ticks;
     return `<rect class="bar" data-lo="${bin.lo}" data-hi="${bin.hi}" data-seeds="${bin.seeds}" data-failed="${bin.failed}" x="${x}" y="${base - h}" width="${w}" height="${h}" fill="${BAR_COLOUR}" opacity="0.55"><title>${escapeHtml(tip)}</title></rect>${failed}${labelText}`;
   });
   return `<figure class="shape"><svg data-chart="shape-${escapeHtml(chart.name)}" viewBox="0 0 ${widthPx} ${heightPx}" width="${widthPx}" height="${heightPx}" role="img" aria-label="${escapeHtml(chart.name)}">${parts.join('')}<line x1="${leftPx}" y1="${topPx + plotPx}" x2="${widthPx - leftPx}" y2="${topPx + plotPx}" stroke="${AXIS_COLOUR}"/></svg><figcaption><b>${escapeHtml(chart.name)}</b> · seeds per bin (tallest ${count(seedsMax)})${chart.bins.some((bin) => bin.failed > 0) ? ', <span class="red">failed</span>' : ''}</figcaption></figure>`;
@@ -122,15 +140,15 @@ export function throughputChart(samples: readonly ThroughputSample[]): string {
   const last = samples.at(-1) ?? { elapsedMs: 0, seeds: 0 };
   const msMax = Math.max(1, last.elapsedMs);
   const seedsMax = Math.max(1, ...samples.map((sample) => sample.seeds));
+  // The rate over windows of a 30th of the run: finer, it shows how seeds end in bursts.
+  const windowMs = msMax / 30;
   const rates: { atMs: number; rate: number }[] = [];
-  for (let index = 1; index < samples.length; index++) {
-    const a = samples[index - 1] as ThroughputSample;
-    const b = samples[index] as ThroughputSample;
-    if (b.elapsedMs > a.elapsedMs) {
-      rates.push({
-        atMs: b.elapsedMs,
-        rate: ((b.seeds - a.seeds) * 1000) / (b.elapsedMs - a.elapsedMs),
-      });
+  let from = samples[0] as ThroughputSample | undefined;
+  for (const sample of samples) {
+    if (from !== undefined && sample.elapsedMs - from.elapsedMs >= windowMs) {
+      const rate = ((sample.seeds - from.seeds) * 1000) / (sample.elapsedMs - from.elapsedMs);
+      rates.push({ atMs: (from.elapsedMs + sample.elapsedMs) / 2, rate });
+      from = sample;
     }
   }
   const rateMax = Math.max(1e-9, ...rates.map((rate) => rate.rate));

@@ -102,7 +102,10 @@ function analysis(model: ReportModel, diagrams: readonly (string | null)[]): str
   const first = model.firstFailure;
   if (violated.length > 0 && first !== null) {
     const caughtBy = violated
-      .map((verdict) => `${code(verdict.name)} (${count(verdict.violated)} seeds)`)
+      .map(
+        (verdict) =>
+          `${code(verdict.name)} (${count(verdict.violated)} seed${verdict.violated === 1 ? '' : 's'})`,
+      )
       .join(', ');
     parts.push(
       `<p class="caught"><b>What caught it.</b> ${caughtBy} — of ${seeds} seeds, ${count(model.totals.failed)} failed. The first failing seed is <b>${first.seed}</b> (${code(first.invariant)}): <b>${count(first.seedsToIt)}</b> seed${first.seedsToIt === 1 ? '' : 's'} into the range from ${model.seedRange.from}.</p>`,
