@@ -34,10 +34,12 @@ function lastJson(text: string): FuzzSummary {
 function plannedShapes(seeds: number): {
   fired: Record<string, number>;
   seeds: Record<string, number>;
+  seedsWithPartition: number;
 } {
   const scenario = scenarioNamed('pingpong');
   const fired: Record<string, number> = {};
   const seeded: Record<string, number> = {};
+  let seedsWithPartition = 0;
   for (const shape of drawableShapes(new Topology(planFor(scenario, 0).groups))) {
     fired[shape] = 0;
     seeded[shape] = 0;
@@ -54,8 +56,9 @@ function plannedShapes(seeds: number): {
     for (const shape of shapes) {
       seeded[shape] = (seeded[shape] ?? 0) + 1;
     }
+    seedsWithPartition += shapes.size > 0 ? 1 : 0;
   }
-  return { fired, seeds: seeded };
+  return { fired, seeds: seeded, seedsWithPartition };
 }
 
 describe('faultline fuzz', () => {
@@ -85,6 +88,16 @@ describe('faultline fuzz', () => {
     expect(Object.values(planned.fired).reduce((sum, count) => sum + count, 0)).toBe(
       summary.coverage.faultsFired['partition'],
     );
+    // Format 2: seeds per fault kind, every invariant, no violation, throughput up to the end.
+    expect(summary.formatVersion).toBe(2);
+    expect(summary.coverage.faultSeeds?.['partition']).toBe(planned.seedsWithPartition);
+    for (const [kind, seeds] of Object.entries(summary.coverage.faultSeeds ?? {})) {
+      expect(seeds).toBeLessThanOrEqual(Math.min(60, summary.coverage.faultsFired[kind] ?? 0));
+    }
+    expect(summary.invariants).toEqual(['acked-pings-durable', 'records-intact', 'clients-finish']);
+    expect(summary.violations).toEqual({});
+    expect(summary.throughput?.at(-1)?.seeds).toBe(60);
+    expect(summary.runs?.[0]).toMatchObject({ seeds: 60, workers: 2, shard: null });
     // One server group and its clients: the group-aware shapes between groups cannot occur.
     expect(summary.coverage.partitionShapes).not.toHaveProperty(['split-group']);
     expect(summary.coverage.partitionShapes).not.toHaveProperty(['cut-groups']);

@@ -3,6 +3,7 @@ import { parseShard, type Shard } from '../../sim/fuzz/seeds.ts';
 import { shardFromEnvironment } from '../../sim/fuzz/shard-environment.ts';
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
 import { workerEntry } from '../../sim/fuzz/worker-bundle.ts';
+import { writeReport } from '../../viewer/report-output.ts';
 import {
   countArgument,
   pinsArgument,
@@ -16,6 +17,7 @@ import { formatCount, formatUs } from '../format.ts';
 import { loadScenarioModules } from '../scenario-modules.ts';
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
+import { REPORT_OPTIONS, reportLine, shrinkOptions } from './report.ts';
 import { setFlags } from './run.ts';
 
 const DEFAULT_SEEDS = 1000;
@@ -64,6 +66,12 @@ export const fuzzCommand: Command = {
         default: false,
         describe: 'print one JSON summary object on stdout',
       })
+      .option('report', {
+        type: 'string',
+        describe: 'also write the campaign report (one self-contained HTML page) to this file',
+      })
+      .option('shrink-time', REPORT_OPTIONS['shrink-time'])
+      .option('shrink-attempts', REPORT_OPTIONS['shrink-attempts'])
       .option('determinism-sample', {
         type: 'string',
         default: '0.01',
@@ -97,6 +105,8 @@ export const fuzzCommand: Command = {
     const modules = await loadScenarioModules();
     const config = fuzzConfig(args, modules);
     const json = args.json === true;
+    const reportPath = reportArgument(args.report);
+    const shrink = shrinkOptions(args);
     const out = json ? process.stderr : process.stdout;
     const entry = await workerEntry(modules);
     if (entry.fallbackReason !== undefined) {
@@ -137,9 +147,27 @@ export const fuzzCommand: Command = {
     } else {
       process.stdout.write(`${summaryLines(summary).join('\n')}\n`);
     }
+    if (reportPath !== undefined) {
+      const written = writeReport(summary, reportPath, {
+        outDir: config.outDir,
+        ...shrink,
+        onProgress: (line) => process.stderr.write(`${line}\n`),
+      });
+      out.write(reportLine(written.model.headline, written.path, written.bytes));
+    }
     return fuzzExitCode(summary);
   },
 };
+
+function reportArgument(value: unknown): string | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw new UsageError('--report needs the path of the HTML file to write');
+  }
+  return value;
+}
 
 /** A finding outranks the interruption: both say "not all clear", the finding says more. */
 function fuzzExitCode(summary: FuzzSummary): number {

@@ -7,6 +7,7 @@ import { fuzzCommand } from './fuzz.ts';
 import { listCommand } from './list.ts';
 import { mergeCommand } from './merge.ts';
 import { replayCommand } from './replay.ts';
+import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 import { shrinkCommand } from './shrink.ts';
 
@@ -31,3 +32,5 @@ commands.push(
   shrinkCommand,
   checkDeterminismCommand,
 );
+// The campaign report (issue 20).
+commands.push(reportCommand);

@@ -46,7 +46,8 @@ export const mergeCommand: Command = {
   },
 };
 
-function readSummary(path: string): FuzzSummary {
+/** Reads a fuzz --json summary; anything else is one sentence (UsageError). */
+export function readSummary(path: string): FuzzSummary {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -13,8 +13,16 @@ import { assert } from '../assert.ts';
 import { planFor } from '../plan.ts';
 import { type FindingKind, replayFileName, replayFromRun, writeReplay } from '../replay-file.ts';
 import type { Scenario } from '../scenario.ts';
-import type { ShapePins } from '../shape.ts';
+import { planShape, type ShapePins } from '../shape.ts';
 import type { Violation } from '../types.ts';
+import {
+  addSample,
+  binIndex,
+  histogramOf,
+  type ShapeHistogram,
+  shapeBins,
+  type ThroughputSample,
+} from './histogram.ts';
 import {
   CONTROL_COMPLETED,
   CONTROL_OFFSET,
@@ -27,6 +35,7 @@ import {
   type WorkerData,
   type WorkerMessage,
 } from './protocol.ts';
+import { runInfo } from './provenance.ts';
 import { type Shard, shardSeed, shardSeedCount } from './seeds.ts';
 import {
   type Coverage,
@@ -34,6 +43,7 @@ import {
   emptyTotals,
   type FuzzSummary,
   mergeTotals,
+  SUMMARY_FORMAT,
 } from './summary.ts';
 import { TSX_WORKER_ENTRY, type WorkerEntry } from './worker-bundle.ts';
 
@@ -43,6 +53,8 @@ const TASK_SEEDS_MAX = 100_000;
 const FINDINGS_KEPT_MAX = 10_000;
 /** After a stop, running seeds get this long to finish before their workers are terminated. */
 const STOP_GRACE_MS = 2000;
+/** Throughput is sampled this often at first; the period doubles as samples are thinned. */
+const THROUGHPUT_EVERY_MS = 250;
 
 export interface CampaignConfig {
   scenario: Scenario;
@@ -77,6 +89,8 @@ export interface Finding {
   eventIndex: number;
   /** The replay file, or null when none could be written (no plan). */
   replay: string | null;
+  /** The seed's drawn shape (scenarios that draw one; absent in format-1 summaries). */
+  shape?: Record<string, number>;
 }
 
 export interface Progress {
@@ -125,6 +139,13 @@ export class FuzzCampaign {
   private msPerSeed = Number.NaN;
   private seedsDone = 0;
   private startMs = 0;
+  private startedAt = new Date(0);
+  private readonly violations: Record<string, number> = {};
+  private readonly throughput: ThroughputSample[] = [];
+  private throughputEveryMs = THROUGHPUT_EVERY_MS;
+  /** Failed seeds per shape bin (of runs that reached an outcome). */
+  private readonly shapeFailed: Record<string, number[]> = {};
+  private readonly bins: Record<string, [number, number][]>;
   private stopReason: StopReason | null = null;
   private watchdog: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
@@ -137,6 +158,7 @@ export class FuzzCampaign {
     assert(config.workers >= 1, 'a campaign has at least one worker');
     assert(config.hangTimeoutMs > 0, 'the hang timeout is positive');
     this.shardTotal = shardSeedCount(config.seeds, config.shard);
+    this.bins = shapeBins(config.scenario.shape, config.pins ?? {});
   }
 
   static defaultWorkers(): number {
@@ -146,6 +168,8 @@ export class FuzzCampaign {
   run(): Promise<FuzzSummary> {
     assert(this.resolve === undefined, 'a campaign runs once');
     this.startMs = performance.now();
+    this.startedAt = new Date();
+    this.throughput.push({ elapsedMs: 0, seeds: 0 });
     return new Promise<FuzzSummary>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -332,6 +356,7 @@ export class FuzzCampaign {
 
   private watch(): void {
     const nowMs = performance.now();
+    this.sampleThroughput(nowMs);
     for (const slot of [...this.slots]) {
       const task = slot.task;
       if (task === null || slot.retired) {
@@ -357,6 +382,19 @@ export class FuzzCampaign {
         );
         this.replace(slot);
       }
+    }
+  }
+
+  private sampleThroughput(nowMs: number): void {
+    const elapsedMs = Math.round(nowMs - this.startMs);
+    const last = this.throughput.at(-1);
+    if (last !== undefined && elapsedMs - last.elapsedMs < this.throughputEveryMs) {
+      return;
+    }
+    const before = this.throughput.length;
+    addSample(this.throughput, { elapsedMs, seeds: this.progress().seedsDone });
+    if (this.throughput.length < before) {
+      this.throughputEveryMs *= 2; // thinned: keep the spacing even
     }
   }
 
@@ -444,6 +482,17 @@ export class FuzzCampaign {
       eventIndex: message.violation.eventIndex,
       replay,
     };
+    const shape = plan === undefined ? undefined : planShape(scenario.shape, plan);
+    if (shape !== undefined) {
+      finding.shape = shape;
+    }
+    if (!this.failedSeeds.has(message.seed)) {
+      const invariant = message.violation.invariant;
+      this.violations[invariant] = (this.violations[invariant] ?? 0) + 1;
+      if (message.result !== undefined && shape !== undefined) {
+        this.countFailedShape(shape);
+      }
+    }
     this.failedSeeds.add(message.seed);
     if (this.findings.length < FINDINGS_KEPT_MAX) {
       this.findings.push(finding);
@@ -451,6 +500,32 @@ export class FuzzCampaign {
     this.config.onFinding?.(finding);
     if (this.config.stopOnFirst) {
       this.stop('first-finding');
+    }
+  }
+
+  /** Failed seeds per shape bin: only runs that reached an outcome, as the seed counts are. */
+  private countFailedShape(shape: Record<string, number>): void {
+    for (const [name, edges] of Object.entries(this.bins)) {
+      const value = shape[name];
+      if (value !== undefined) {
+        const failed = this.shapeFailed[name] ?? edges.map(() => 0);
+        this.shapeFailed[name] = failed;
+        const index = binIndex(edges, value);
+        failed[index] = (failed[index] ?? 0) + 1;
+      }
+    }
+  }
+
+  /** The scenario's invariant names, read from the first seed's plan (they may depend on it). */
+  private invariantNames(): string[] {
+    const plan = this.planOrUndefined(this.config.from);
+    if (plan === undefined) {
+      return [];
+    }
+    try {
+      return this.config.scenario.invariants(plan).map((invariant) => invariant.name);
+    } catch {
+      return [];
     }
   }
 
@@ -517,9 +592,25 @@ export class FuzzCampaign {
     // A stop can end workers before their last "done": count what they had finished, and
     // never fewer seeds than failed ones (--stop-on-first once printed "-2 passed").
     const seedsDone = Math.max(this.progress().seedsDone, this.failedSeeds.size);
+    const throughput = [...this.throughput];
+    addSample(throughput, { elapsedMs: Math.round(elapsedMs), seeds: seedsDone });
+    const seedsPerSec = round(seedsDone / seconds);
+    const shapeHistogram: ShapeHistogram = histogramOf(
+      this.bins,
+      this.totals.shapeSeeds,
+      this.shapeFailed,
+    );
+    const counts = {
+      shard,
+      from,
+      seeds: seedsDone,
+      elapsedMs: Math.round(elapsedMs),
+      workers: this.config.workers,
+      seedsPerSec,
+    };
     return {
       faultline: 'fuzz-summary',
-      formatVersion: 1,
+      formatVersion: SUMMARY_FORMAT,
       scenario: scenario.name,
       variant,
       ...(pins === undefined || Object.keys(pins).length === 0 ? {} : { pins }),
@@ -535,7 +626,7 @@ export class FuzzCampaign {
       replays: findings.flatMap((finding) => (finding.replay === null ? [] : [finding.replay])),
       elapsedMs: Math.round(elapsedMs),
       workers: this.config.workers,
-      seedsPerSec: round(seedsDone / seconds),
+      seedsPerSec,
       eventsPerSec: round(this.totals.events / seconds),
       events: this.totals.events,
       virtualTimeUs: this.totals.virtualTimeUs,
@@ -546,6 +637,11 @@ export class FuzzCampaign {
         mismatches: findings.filter((finding) => finding.kind === 'nondeterminism').length,
       },
       coverage,
+      invariants: this.invariantNames(),
+      violations: { ...this.violations },
+      shapeHistogram,
+      throughput,
+      runs: [runInfo(counts, this.startedAt)],
     };
   }
 }

@@ -49,6 +49,10 @@ export interface RangeTotals {
   partitionShapes: Record<string, number>;
   /** Partition shape → seeds that applied at least one. */
   partitionShapeSeeds: Record<string, number>;
+  /** Fault kind → seeds where it fired at least once. */
+  faultSeeds: Record<string, number>;
+  /** Drawn shape parameter → seeds per bin (bins of histogram.ts's shapeBins). */
+  shapeSeeds: Record<string, number[]>;
   determinismSampled: number;
 }
 

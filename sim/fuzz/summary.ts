@@ -9,12 +9,31 @@ import { planGroups, type Scenario } from '../scenario.ts';
 import type { ShapePins } from '../shape.ts';
 import { Topology } from '../topology.ts';
 import type { Finding, StopReason } from './campaign.ts';
+import {
+  mergeHistograms,
+  mergeThroughput,
+  type ShapeHistogram,
+  type ThroughputSample,
+} from './histogram.ts';
 import type { RangeTotals } from './protocol.ts';
+import type { RunInfo } from './provenance.ts';
 import type { Shard } from './seeds.ts';
+
+/**
+ * Format 2 adds what a campaign report needs (seeds per fault kind, per-invariant violation
+ * counts, the shape histogram, throughput samples, provenance), all optional to readers:
+ * format 1 summaries (the committed ones in bench/results/) are still read and merged, and a
+ * merge that includes one is format 1 and carries none of the format-2 fields, since it
+ * cannot fill them for every seed.
+ */
+export const SUMMARY_FORMAT = 2;
+const SUMMARY_FORMATS_READ: readonly number[] = [1, 2];
 
 export interface Coverage {
   /** Fault kind → times it fired, over every eligible kind (zero included). */
   faultsFired: Record<string, number>;
+  /** Fault kind → seeds where it fired at least once (same keys). Format 2. */
+  faultSeeds?: Record<string, number>;
   faultsNeverFired: string[];
   /** `sometimes` assertion → seeds that reached it. */
   sometimes: Record<string, number>;
@@ -35,7 +54,7 @@ export interface Coverage {
 
 export interface FuzzSummary {
   faultline: 'fuzz-summary';
-  formatVersion: 1;
+  formatVersion: 1 | 2;
   scenario: string;
   variant: string | null;
   /** Shape parameters pinned with `--set`; absent when every seed drew its whole shape. */
@@ -62,6 +81,18 @@ export interface FuzzSummary {
   coverage: Coverage;
   /** Set by merge: the shards of the split that no summary covered. */
   shardsMissing?: number[];
+  // Format 2: what `faultline report` draws (see SUMMARY_FORMAT).
+  /** The scenario's invariants, in its order. */
+  invariants?: string[];
+  /** Invariant (or finding kind: budget, hang, crash, determinism…) → seeds that failed it,
+   *  every failing seed counted, even past the findings kept. */
+  violations?: Record<string, number>;
+  /** Drawn shape parameter → seeds (and failed seeds) per bin; {} for a fixed shape. */
+  shapeHistogram?: ShapeHistogram;
+  /** Seeds done over the campaign's wall time (for a merge: the shards side by side). */
+  throughput?: ThroughputSample[];
+  /** Which code ran where, one entry per campaign (a merge keeps every shard's). */
+  runs?: RunInfo[];
 }
 
 export function emptyTotals(): RangeTotals {
@@ -75,6 +106,8 @@ export function emptyTotals(): RangeTotals {
     undecided: {},
     partitionShapes: {},
     partitionShapeSeeds: {},
+    faultSeeds: {},
+    shapeSeeds: {},
     determinismSampled: 0,
   };
 }
@@ -90,6 +123,14 @@ export function mergeTotals(into: RangeTotals, from: RangeTotals): void {
   addCounts(into.undecided, from.undecided);
   addCounts(into.partitionShapes, from.partitionShapes);
   addCounts(into.partitionShapeSeeds, from.partitionShapeSeeds);
+  addCounts(into.faultSeeds, from.faultSeeds);
+  for (const [name, bins] of Object.entries(from.shapeSeeds)) {
+    const sums = into.shapeSeeds[name] ?? [];
+    into.shapeSeeds[name] = sums;
+    bins.forEach((count, index) => {
+      sums[index] = (sums[index] ?? 0) + count;
+    });
+  }
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number | undefined>): void {
@@ -113,6 +154,10 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
       faultsFired[kind] = count ?? 0;
     }
   }
+  const faultSeeds: Record<string, number> = {};
+  for (const kind of Object.keys(faultsFired)) {
+    faultSeeds[kind] = totals.faultSeeds[kind] ?? 0;
+  }
   const sometimes: Record<string, number> = {};
   for (const name of Object.keys(scenario.sometimes ?? {})) {
     sometimes[name] = totals.sometimes[name] ?? 0;
@@ -128,7 +173,8 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
   // Shapes a scenario's own plan hook drew are listed too.
   addCounts(shapes, totals.partitionShapes);
   addCounts(shapeSeeds, totals.partitionShapeSeeds);
-  return withShapes(flagged(faultsFired, sometimes, { ...totals.undecided }), shapes, shapeSeeds);
+  const coverage = flagged(faultsFired, sometimes, { ...totals.undecided });
+  return withShapes({ ...coverage, faultSeeds }, shapes, shapeSeeds);
 }
 
 /** A coverage report with its partition shape counts and the shapes never fired. */
@@ -176,8 +222,10 @@ export function asSummary(value: unknown, source: string): FuzzSummary {
   if (typeof summary !== 'object' || summary === null || summary.faultline !== 'fuzz-summary') {
     throw new MergeError(`${source} is not a faultline fuzz summary (the output of fuzz --json)`);
   }
-  if (summary.formatVersion !== 1) {
-    throw new MergeError(`${source} is a fuzz summary of format ${summary.formatVersion}, not 1`);
+  if (!SUMMARY_FORMATS_READ.includes(summary.formatVersion as number)) {
+    throw new MergeError(
+      `${source} is a fuzz summary of format ${summary.formatVersion}, which this faultline does not read (it reads ${SUMMARY_FORMATS_READ.join(' and ')})`,
+    );
   }
   for (const key of ['seeds', 'passed', 'failed', 'elapsedMs', 'events', 'virtualTimeUs']) {
     if (typeof (summary as Record<string, unknown>)[key] !== 'number') {
@@ -249,6 +297,48 @@ export function mergeSummaries(summaries: FuzzSummary[]): FuzzSummary {
   if (shardsMissing !== undefined) {
     merged.shardsMissing = shardsMissing;
   }
+  return withReportFields(merged, summaries);
+}
+
+const REPORT_FIELDS = ['invariants', 'violations', 'shapeHistogram', 'throughput', 'runs'] as const;
+
+/**
+ * The format-2 fields of a merge: each only when every summary has it (a count over some of
+ * the seeds would read as a count over all of them), and format 1 when any summary is.
+ */
+function withReportFields(merged: FuzzSummary, summaries: FuzzSummary[]): FuzzSummary {
+  for (const field of REPORT_FIELDS) {
+    delete merged[field];
+  }
+  const formatVersion = Math.min(...summaries.map((summary) => summary.formatVersion));
+  merged.formatVersion = formatVersion === 1 ? 1 : 2;
+  const all = <K extends (typeof REPORT_FIELDS)[number]>(field: K) =>
+    summaries.every((summary) => summary[field] !== undefined)
+      ? summaries.map((summary) => summary[field] as NonNullable<FuzzSummary[K]>)
+      : undefined;
+  const invariants = all('invariants');
+  if (invariants !== undefined) {
+    merged.invariants = [...new Set(invariants.flat())];
+  }
+  const violations = all('violations');
+  if (violations !== undefined) {
+    merged.violations = {};
+    for (const counts of violations) {
+      addCounts(merged.violations, counts);
+    }
+  }
+  const histograms = all('shapeHistogram');
+  if (histograms !== undefined) {
+    merged.shapeHistogram = mergeHistograms(histograms);
+  }
+  const throughput = all('throughput');
+  if (throughput !== undefined) {
+    merged.throughput = mergeThroughput(throughput);
+  }
+  const runs = all('runs');
+  if (runs !== undefined) {
+    merged.runs = runs.flat();
+  }
   return merged;
 }
 
@@ -297,7 +387,17 @@ function mergeCoverage(coverages: Coverage[]): Coverage {
     addCounts(shapes, coverage.partitionShapes ?? {});
     addCounts(shapeSeeds, coverage.partitionShapeSeeds ?? {});
   }
-  const merged = flagged(faultsFired, sometimes, undecided);
+  const merged: Coverage = flagged(faultsFired, sometimes, undecided);
+  if (coverages.every((coverage) => coverage.faultSeeds !== undefined)) {
+    const faultSeeds: Record<string, number> = {};
+    for (const coverage of coverages) {
+      addCounts(faultSeeds, coverage.faultSeeds ?? {});
+    }
+    for (const kind of Object.keys(faultsFired)) {
+      faultSeeds[kind] ??= 0;
+    }
+    merged.faultSeeds = faultSeeds;
+  }
   // Summaries written before shape counts existed add nothing; if none has them, neither
   // does the merge (it cannot say which shapes never fired).
   if (coverages.every((coverage) => coverage.partitionShapes === undefined)) {

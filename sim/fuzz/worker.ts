@@ -4,8 +4,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { assert } from '../assert.ts';
-import { runSeed } from '../run.ts';
+import { runSeed, scenarioNamed } from '../run.ts';
 import type { RunResult, Violation } from '../types.ts';
+import { binIndex, shapeBins } from './histogram.ts';
 import {
   CONTROL_COMPLETED,
   CONTROL_OFFSET,
@@ -36,13 +37,38 @@ function post(message: WorkerMessage): void {
   port?.postMessage(message);
 }
 
-function addResult(totals: RangeTotals, result: RunResult): void {
+// The shape bins of the task being run (every task of a campaign has the same).
+let binsKey = '';
+let bins: Record<string, [number, number][]> = {};
+
+function binsOf(task: RangeTask): Record<string, [number, number][]> {
+  const key = JSON.stringify([task.scenario, task.pins]);
+  if (key !== binsKey) {
+    bins = shapeBins(scenarioNamed(task.scenario).shape, task.pins);
+    binsKey = key;
+  }
+  return bins;
+}
+
+function addResult(totals: RangeTotals, result: RunResult, task: RangeTask): void {
+  for (const [name, edges] of Object.entries(binsOf(task))) {
+    const value = result.shape?.[name];
+    if (value !== undefined) {
+      const seeds = totals.shapeSeeds[name] ?? edges.map(() => 0);
+      totals.shapeSeeds[name] = seeds;
+      const index = binIndex(edges, value);
+      seeds[index] = (seeds[index] ?? 0) + 1;
+    }
+  }
   totals.events += result.stats.events;
   totals.virtualTimeUs += result.stats.virtualTimeUs;
   totals.runWallMs += result.stats.wallMs;
   for (const [kind, count] of Object.entries(result.faultsFired)) {
     const key = kind as keyof RangeTotals['faultsFired'];
     totals.faultsFired[key] = (totals.faultsFired[key] ?? 0) + count;
+    if (count > 0) {
+      totals.faultSeeds[kind] = (totals.faultSeeds[kind] ?? 0) + 1;
+    }
   }
   for (const [shape, count] of Object.entries(result.partitionShapes ?? {})) {
     totals.partitionShapes[shape] = (totals.partitionShapes[shape] ?? 0) + count;
@@ -82,7 +108,7 @@ function runOne(task: RangeTask, offset: number, totals: RangeTotals): void {
     return;
   }
   const { plan, result } = run;
-  addResult(totals, result);
+  addResult(totals, result, task);
   if (result.outcome !== 'pass') {
     const { outcome, traceHash, checkpoints, stats, violation } = result;
     assert(violation !== undefined, 'a run that did not pass names a violation');
