@@ -15,7 +15,9 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .version(false)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    // The terminal's width on a terminal, else no wrapping: examples wrapped at a fixed width
+    // broke mid-command and mid-file-name, and a copied command must paste whole.
+    .wrap(process.stdout.isTTY ? (process.stdout.columns ?? null) : null)
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });

@@ -59,7 +59,10 @@ export const checkDeterminismCommand: Command = {
       .option('from', { type: 'string', default: '0', describe: 'the first seed' })
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
       .option('set', SET_OPTION)
-      .example('$0 check-determinism pingpong --seeds 200', 'the same seed must give the same run'),
+      .example(
+        '$0 check-determinism pingpong --seeds 200  # the same seed must give the same run',
+        '',
+      ),
   run: async (args) => {
     await loadScenarioModules();
     const variant = typeof args.variant === 'string' ? args.variant : null;

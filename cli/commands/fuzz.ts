@@ -79,19 +79,19 @@ export const fuzzCommand: Command = {
         default: '5s',
         describe: 'progress line period when stderr is not a terminal',
       })
-      .example('$0 fuzz pingpong --seeds 10000', 'fuzz the example on every core')
+      .example('$0 fuzz pingpong --seeds 10000  # fuzz the example on every core', '')
       .example(
-        '$0 fuzz pingpong --variant ack-before-fsync --stop-on-first',
-        'watch it find the bug',
+        '$0 fuzz pingpong --variant ack-before-fsync --stop-on-first  # watch it find the bug',
+        '',
       )
-      .example('$0 fuzz raft --set durationUs=10000000 servers=5', 'every seed with one shape')
+      .example('$0 fuzz raft --set durationUs=10000000 servers=5  # every seed with one shape', '')
       .example(
-        '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json',
-        'one machine of eight',
+        '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json  # one machine of eight',
+        '',
       )
       .example(
-        '$0 fuzz raft --seeds 1000000 --shard auto --json > summary.json',
-        'one pod of a Kubernetes Indexed Job',
+        '$0 fuzz raft --seeds 1000000 --shard auto --json > summary.json  # one pod of a Kubernetes Indexed Job',
+        '',
       ),
   run: async (args) => {
     const modules = await loadScenarioModules();
@@ -280,6 +280,17 @@ export function summaryLines(summary: FuzzSummary): string[] {
     }
     const byKind = [...kinds].map(([kind, count]) => `${kind} ${count}`).join(', ');
     lines.push(`  findings: ${byKind}; ${summary.replays.length} replay files written`);
+    const first = summary.firstFindingSeed;
+    if (summary.stopReason === 'first-finding' && first !== undefined) {
+      const others = summary.findings
+        .map((finding) => finding.seed)
+        .filter((seed) => seed !== first);
+      lines.push(
+        others.length === 0
+          ? `  stopped at the first finding, seed ${first}`
+          : `  stopped at the first finding, seed ${first}; ${others.length === 1 ? `seed ${others[0]} was` : `seeds ${others.join(', ')} were`} found too, by ${others.length === 1 ? 'a worker' : 'workers'} already running ${others.length === 1 ? 'it' : 'them'}`,
+      );
+    }
   }
   lines.push(...coverageLines(summary));
   const { determinism } = summary;
