@@ -11,7 +11,7 @@ import {
 import { formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount } from '../format.ts';
-import { loadScenarioModules } from '../scenario-modules.ts';
+
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
 
@@ -50,6 +50,7 @@ function progressLine(done: number, total: number, mismatches: number, elapsedMs
 }
 
 export const checkDeterminismCommand: Command = {
+  scenarios: true,
   command: 'check-determinism <scenario>',
   describe: 'Run each seed twice in one process and compare trace hashes',
   builder: (yargs) =>
@@ -64,7 +65,6 @@ export const checkDeterminismCommand: Command = {
         '',
       ),
   run: async (args) => {
-    await loadScenarioModules();
     const variant = typeof args.variant === 'string' ? args.variant : null;
     const scenario = scenarioArgument(args.scenario, variant);
     const seeds = countArgument(args.seeds, '--seeds');

@@ -13,7 +13,7 @@ import {
 import { durationArgument, formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
-import { loadScenarioModules } from '../scenario-modules.ts';
+import { loadedScenarioModules } from '../scenario-modules.ts';
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
 import { setFlags } from './run.ts';
@@ -23,6 +23,7 @@ const WORKERS_MAX = 256;
 const MESSAGE_CHARS_MAX = 160;
 
 export const fuzzCommand: Command = {
+  scenarios: true,
   command: 'fuzz <scenario>',
   describe: 'Run many seeds of a scenario on every core; write a replay file for each failure',
   builder: (yargs) =>
@@ -94,7 +95,7 @@ export const fuzzCommand: Command = {
         '',
       ),
   run: async (args) => {
-    const modules = await loadScenarioModules();
+    const modules = loadedScenarioModules();
     const config = fuzzConfig(args, modules);
     const json = args.json === true;
     const out = json ? process.stderr : process.stdout;

@@ -8,6 +8,7 @@ import type { Command } from './index.ts';
 import '../args.ts'; // registers the scenarios
 
 export const listCommand: Command = {
+  scenarios: true,
   command: 'list',
   describe: 'List every scenario: description, parameters and known-bug variants',
   builder: (yargs) =>

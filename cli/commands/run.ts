@@ -8,6 +8,7 @@ import { exitQuietlyOnClosedStdout } from '../stdout.ts';
 import type { Command } from './index.ts';
 
 export const runCommand: Command = {
+  scenarios: true,
   command: 'run <scenario>',
   describe: 'Run one seed of a scenario and print its outcome, trace hash and counts',
   builder: (yargs) =>
