@@ -7,5 +7,16 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../cli/main.ts');
+let main;
+try {
+  ({ main } = await import('../cli/main.ts'));
+} catch (error) {
+  // The built-in scenarios register as the CLI loads: a scenario that cannot register (a name
+  // used twice, an unknown fault kind) is its author's to fix: one sentence and exit 2.
+  if (error?.name !== 'ScenarioError') {
+    throw error;
+  }
+  process.stderr.write(`faultline: ${error.message}\n`);
+  process.exit(2);
+}
 process.exitCode = await main(process.argv.slice(2));

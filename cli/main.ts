@@ -2,6 +2,14 @@ import yargs from 'yargs';
 
 import { commands } from './commands/index.ts';
 import { EXIT_USAGE, UsageError } from './errors.ts';
+import { loadScenarioModules } from './scenario-modules.ts';
+
+const SCENARIOS_OPTION = {
+  type: 'string',
+  array: true,
+  describe:
+    "scenario files to load besides the built-ins (globs; default: what faultline.config.ts's scenarios name)",
+} as const;
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -15,7 +23,9 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .version(false)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    // The terminal's width on a terminal, else no wrapping: examples wrapped at a fixed width
+    // broke mid-command and mid-file-name, and a copied command must paste whole.
+    .wrap(process.stdout.isTTY ? (process.stdout.columns ?? null) : null)
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });
@@ -23,8 +33,14 @@ export async function main(argv: string[]): Promise<number> {
     parser.command({
       command: command.command,
       describe: command.describe,
-      builder: command.builder,
+      builder: (argv) =>
+        command.builder(command.scenarios ? argv.option('scenarios', SCENARIOS_OPTION) : argv),
       handler: async (args) => {
+        if (command.scenarios) {
+          // Before the command reads its arguments: a user's scenario name must resolve.
+          const globs = args['scenarios'] as string[] | undefined;
+          await loadScenarioModules(globs?.map(String));
+        }
         exitCode = await command.run(args);
       },
     });

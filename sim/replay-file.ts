@@ -4,7 +4,15 @@
 // Reading never trusts the bytes: anything that is not a complete file of a format this
 // faultline understands raises a ReplayFileError with one sentence a person can act on.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -373,6 +381,9 @@ export function readReplay(path: string): ReplayFile {
     bytes = readFileSync(path);
   } catch (error) {
     const code = (error as { code?: string }).code;
+    if (code === 'EISDIR') {
+      throw new ReplayFileError(directoryText(path));
+    }
     const reason = code === 'ENOENT' ? 'no such file' : errorText(error);
     throw new ReplayFileError(`cannot read replay file ${path}: ${reason}`);
   }
@@ -380,6 +391,23 @@ export function readReplay(path: string): ReplayFile {
     throw new ReplayFileError(`${path} is too large to be a faultline replay file`);
   }
   return decodeReplay(bytes, path);
+}
+
+/** "`dir` is a directory; name one of its replay files (a.msgpack, b.msgpack, …)". */
+function directoryText(path: string): string {
+  let names: string[] = [];
+  try {
+    names = readdirSync(path)
+      .filter((name) => name.endsWith(REPLAY_EXTENSION))
+      .sort();
+  } catch {
+    // Unreadable: say what it is without listing it.
+  }
+  const shown = names.slice(0, 3).map((name) => join(path, name));
+  const more = names.length > shown.length ? `, and ${names.length - shown.length} more` : '';
+  return names.length === 0
+    ? `${path} is a directory, and it holds no ${REPLAY_EXTENSION} replay files; name a replay file`
+    : `${path} is a directory; name one of its replay files: ${shown.join(', ')}${more}`;
 }
 
 /** A stable, readable file name for a finding. */

@@ -3,16 +3,17 @@
 // plan; the simulator runs the plan.
 import type { ShapeSpec } from './shape.ts';
 import { NODES_MAX, nodeNames } from './topology.ts';
-import type {
-  ClusterView,
-  FaultKind,
-  Invariant,
-  ObservationRecord,
-  Plan,
-  PlanGroup,
-  ProgramFactory,
-  Verdict,
-  WorkloadValue,
+import {
+  type ClusterView,
+  FAULT_KINDS,
+  type FaultKind,
+  type Invariant,
+  type ObservationRecord,
+  type Plan,
+  type PlanGroup,
+  type ProgramFactory,
+  type Verdict,
+  type WorkloadValue,
 } from './types.ts';
 
 /** One kind of node in a scenario: a name, a size and the program its nodes run. */
@@ -88,15 +89,133 @@ export interface Scenario {
   budgets?: Partial<Budgets>;
 }
 
+/**
+ * A scenario that cannot be registered (a name used twice, an unknown fault kind, a missing
+ * or ill-typed field): the author's to fix, so the CLI prints the sentence and exits 2.
+ */
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+}
+
+// One registry per process. The package's entry points, the CLI and the fuzz worker bundle
+// all reach it through this one module, so a user's scenario file that imports `faultline`
+// registers where `faultline list` and the workers look.
 const registry = new Map<string, Scenario>();
+/** Where each scenario was registered from, for the "registered twice" sentence. */
+const sources = new Map<string, string>();
+let loadingSource: string | undefined;
+
+/** Names the file whose import registers the next scenarios (the CLI's module loader). */
+export function setScenarioSource(source: string | undefined): void {
+  loadingSource = source;
+}
 
 export function registerScenario(scenario: Scenario): void {
+  checkScenarioFields(scenario);
+  const source = loadingSource ?? "faultline's built-in scenarios";
+  const earlier = sources.get(scenario.name);
   if (registry.has(scenario.name)) {
-    throw new Error(`scenario ${scenario.name} is registered twice`);
+    const where =
+      earlier === source ? `twice by ${source}` : `by ${earlier} and again by ${source}`;
+    throw new ScenarioError(
+      `scenario ${scenario.name} is registered ${where}: scenario names must be unique`,
+    );
   }
   checkGroups(scenario);
   checkShape(scenario);
   registry.set(scenario.name, scenario);
+  sources.set(scenario.name, source);
+}
+
+/**
+ * The fields a scenario must have, with their types: a scenario written in plain JavaScript,
+ * or cast past the compiler, gets a sentence naming the field instead of a TypeError mid-run.
+ */
+function checkScenarioFields(scenario: Scenario): void {
+  const value = scenario as unknown as Record<string, unknown> | null;
+  if (typeof value !== 'object' || value === null) {
+    throw new ScenarioError(`registerScenario was given ${String(value)}, not a scenario object`);
+  }
+  const name = value['name'];
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(name)) {
+    throw new ScenarioError(
+      `a scenario's name must be a string of letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(name) ?? String(name)}`,
+    );
+  }
+  const fail = (what: string): never => {
+    throw new ScenarioError(`scenario ${name}: ${what}`);
+  };
+  for (const field of ['description', 'system'] as const) {
+    if (typeof value[field] !== 'string') {
+      fail(`${field} must be a string`);
+    }
+  }
+  for (const field of ['durationUs', 'settleUs'] as const) {
+    const us = value[field];
+    if (typeof us !== 'number' || !Number.isSafeInteger(us) || us < 0) {
+      fail(`${field} must be a non-negative integer (microseconds), got ${String(us)}`);
+    }
+  }
+  if (!Array.isArray(value['groups']) || value['groups'].length === 0) {
+    fail('groups must be a non-empty array of { name, size, program }');
+  }
+  for (const [index, group] of (value['groups'] as Partial<GroupSpec>[]).entries()) {
+    if (typeof group?.name !== 'string' || group.name.length === 0) {
+      fail(`groups[${index}] needs a name`);
+    }
+    if (typeof group?.size !== 'number' || !Number.isSafeInteger(group.size) || group.size < 0) {
+      fail(
+        `group ${group?.name} needs a size (a non-negative integer), got ${String(group?.size)}`,
+      );
+    }
+    if (typeof group?.program !== 'function') {
+      fail(`group ${group?.name} needs a program (a function from a node context to a program)`);
+    }
+  }
+  checkFaultProfile(value['faults'] as Partial<FaultProfile> | undefined, fail);
+  for (const field of ['workload', 'variants'] as const) {
+    if (typeof value[field] !== 'object' || value[field] === null) {
+      fail(`${field} must be an object (use {} for none)`);
+    }
+  }
+  if (typeof value['invariants'] !== 'function') {
+    fail('invariants must be a function from the plan to fresh invariant instances');
+  }
+  for (const field of ['sometimes', 'checks'] as const) {
+    const table = value[field];
+    if (table === undefined) {
+      continue;
+    }
+    if (typeof table !== 'object' || table === null) {
+      fail(`${field} must be an object of named functions`);
+    }
+    for (const [key, check] of Object.entries(table as object)) {
+      if (typeof check !== 'function') {
+        fail(`${field}.${key} must be a function`);
+      }
+    }
+  }
+  if (value['plan'] !== undefined && typeof value['plan'] !== 'function') {
+    fail('plan must be a function (seed, base plan) → plan');
+  }
+}
+
+function checkFaultProfile(
+  faults: Partial<FaultProfile> | undefined,
+  fail: (what: string) => never,
+): void {
+  if (typeof faults !== 'object' || faults === null || !Array.isArray(faults.eligible)) {
+    fail('faults must be { eligible: [fault kinds…], swarm: true | false } (eligible may be [])');
+  }
+  const known = (kind: unknown) => FAULT_KINDS.includes(kind as FaultKind);
+  const named = [...(faults?.eligible ?? []), ...Object.keys(faults?.excludeGroups ?? {})];
+  const unknown = named.find((kind) => !known(kind));
+  if (unknown !== undefined) {
+    fail(`there is no fault kind ${JSON.stringify(unknown)} (known: ${FAULT_KINDS.join(', ')})`);
+  }
+  if (typeof faults?.swarm !== 'boolean') {
+    fail('faults.swarm must be true or false');
+  }
 }
 
 /** A drawn shape names groups the scenario has, and its largest draw still fits a run. */
@@ -108,10 +227,12 @@ export function checkShape(scenario: Pick<Scenario, 'name' | 'groups' | 'shape'>
   const largest: Record<string, number> = {};
   for (const [group, sizes] of Object.entries(shape.groupSizes ?? {})) {
     if (!scenario.groups.some((spec) => spec.name === group)) {
-      throw new Error(`scenario ${scenario.name} draws the size of a group ${group} it lacks`);
+      throw new ScenarioError(
+        `scenario ${scenario.name} draws the size of a group ${group} it lacks`,
+      );
     }
     if (sizes.length === 0 || sizes.some((size) => !Number.isSafeInteger(size) || size < 1)) {
-      throw new Error(`scenario ${scenario.name} draws ${group}'s size from bad choices`);
+      throw new ScenarioError(`scenario ${scenario.name} draws ${group}'s size from bad choices`);
     }
     largest[group] = Math.max(...sizes);
   }
@@ -120,7 +241,7 @@ export function checkShape(scenario: Pick<Scenario, 'name' | 'groups' | 'shape'>
     ...Object.values(shape.workload ?? {}),
   ];
   if (ranges.some((range) => !(range.min >= 1 && range.min <= range.max))) {
-    throw new Error(`scenario ${scenario.name} draws from a range without 1 <= min <= max`);
+    throw new ScenarioError(`scenario ${scenario.name} draws from a range without 1 <= min <= max`);
   }
   checkGroups({
     name: scenario.name,
@@ -151,7 +272,7 @@ export function checkGroups(scenario: Pick<Scenario, 'name' | 'groups'>): void {
   let total = 0;
   for (const group of scenario.groups) {
     if (groups.has(group.name)) {
-      throw new Error(`scenario ${scenario.name} declares group ${group.name} twice`);
+      throw new ScenarioError(`scenario ${scenario.name} declares group ${group.name} twice`);
     }
     groups.add(group.name);
     total += group.size;
@@ -159,13 +280,15 @@ export function checkGroups(scenario: Pick<Scenario, 'name' | 'groups'>): void {
   for (const plan of planGroups(scenario)) {
     for (const name of plan.nodes) {
       if (names.has(name)) {
-        throw new Error(`scenario ${scenario.name} names two nodes ${name}`);
+        throw new ScenarioError(`scenario ${scenario.name} names two nodes ${name}`);
       }
       names.add(name);
     }
   }
   if (total === 0 || total > NODES_MAX) {
-    throw new Error(`scenario ${scenario.name} has ${total} nodes; a run has 1 to ${NODES_MAX}`);
+    throw new ScenarioError(
+      `scenario ${scenario.name} has ${total} nodes; a run has 1 to ${NODES_MAX}`,
+    );
   }
 }
 

@@ -11,7 +11,7 @@ import {
 import { formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount } from '../format.ts';
-import { loadScenarioModules } from '../scenario-modules.ts';
+
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
 
@@ -50,6 +50,7 @@ function progressLine(done: number, total: number, mismatches: number, elapsedMs
 }
 
 export const checkDeterminismCommand: Command = {
+  scenarios: true,
   command: 'check-determinism <scenario>',
   describe: 'Run each seed twice in one process and compare trace hashes',
   builder: (yargs) =>
@@ -59,9 +60,11 @@ export const checkDeterminismCommand: Command = {
       .option('from', { type: 'string', default: '0', describe: 'the first seed' })
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
       .option('set', SET_OPTION)
-      .example('$0 check-determinism pingpong --seeds 200', 'the same seed must give the same run'),
+      .example(
+        '$0 check-determinism pingpong --seeds 200  # the same seed must give the same run',
+        '',
+      ),
   run: async (args) => {
-    await loadScenarioModules();
     const variant = typeof args.variant === 'string' ? args.variant : null;
     const scenario = scenarioArgument(args.scenario, variant);
     const seeds = countArgument(args.seeds, '--seeds');

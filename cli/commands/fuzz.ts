@@ -14,7 +14,7 @@ import {
 import { durationArgument, formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
-import { loadScenarioModules } from '../scenario-modules.ts';
+import { loadedScenarioModules } from '../scenario-modules.ts';
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
 import { REPORT_OPTIONS, reportLine, shrinkOptions } from './report.ts';
@@ -25,6 +25,7 @@ const WORKERS_MAX = 256;
 const MESSAGE_CHARS_MAX = 160;
 
 export const fuzzCommand: Command = {
+  scenarios: true,
   command: 'fuzz <scenario>',
   describe: 'Run many seeds of a scenario on every core; write a replay file for each failure',
   builder: (yargs) =>
@@ -87,22 +88,22 @@ export const fuzzCommand: Command = {
         default: '5s',
         describe: 'progress line period when stderr is not a terminal',
       })
-      .example('$0 fuzz pingpong --seeds 10000', 'fuzz the example on every core')
+      .example('$0 fuzz pingpong --seeds 10000  # fuzz the example on every core', '')
       .example(
-        '$0 fuzz pingpong --variant ack-before-fsync --stop-on-first',
-        'watch it find the bug',
+        '$0 fuzz pingpong --variant ack-before-fsync --stop-on-first  # watch it find the bug',
+        '',
       )
-      .example('$0 fuzz raft --set durationUs=10000000 servers=5', 'every seed with one shape')
+      .example('$0 fuzz raft --set durationUs=10000000 servers=5  # every seed with one shape', '')
       .example(
-        '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json',
-        'one machine of eight',
+        '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json  # one machine of eight',
+        '',
       )
       .example(
-        '$0 fuzz raft --seeds 1000000 --shard auto --json > summary.json',
-        'one pod of a Kubernetes Indexed Job',
+        '$0 fuzz raft --seeds 1000000 --shard auto --json > summary.json  # one pod of a Kubernetes Indexed Job',
+        '',
       ),
   run: async (args) => {
-    const modules = await loadScenarioModules();
+    const modules = loadedScenarioModules();
     const config = fuzzConfig(args, modules);
     const json = args.json === true;
     const reportPath = reportArgument(args.report);
@@ -308,6 +309,17 @@ export function summaryLines(summary: FuzzSummary): string[] {
     }
     const byKind = [...kinds].map(([kind, count]) => `${kind} ${count}`).join(', ');
     lines.push(`  findings: ${byKind}; ${summary.replays.length} replay files written`);
+    const first = summary.firstFindingSeed;
+    if (summary.stopReason === 'first-finding' && first !== undefined) {
+      const others = summary.findings
+        .map((finding) => finding.seed)
+        .filter((seed) => seed !== first);
+      lines.push(
+        others.length === 0
+          ? `  stopped at the first finding, seed ${first}`
+          : `  stopped at the first finding, seed ${first}; ${others.length === 1 ? `seed ${others[0]} was` : `seeds ${others.join(', ')} were`} found too, by ${others.length === 1 ? 'a worker' : 'workers'} already running ${others.length === 1 ? 'it' : 'them'}`,
+      );
+    }
   }
   lines.push(...coverageLines(summary));
   const { determinism } = summary;

@@ -19,6 +19,8 @@ export interface Command {
   builder: (yargs: Argv) => Argv<any>;
   // biome-ignore lint/suspicious/noExplicitAny: arguments are validated inside each command
   run: (args: any) => Promise<number>;
+  /** Loads the user's scenario files first (`--scenarios`, `faultline.config.ts`). */
+  scenarios?: boolean;
 }
 
 // Each command lives in its own file; add it to this list to register it.

@@ -1,3 +1,4 @@
+import { planFor } from '../../sim/plan.ts';
 import { allScenarios, planGroups, type Scenario } from '../../sim/scenario.ts';
 import type { LogRange, ShapeSpec } from '../../sim/shape.ts';
 import { Topology } from '../../sim/topology.ts';
@@ -7,6 +8,7 @@ import type { Command } from './index.ts';
 import '../args.ts'; // registers the scenarios
 
 export const listCommand: Command = {
+  scenarios: true,
   command: 'list',
   describe: 'List every scenario: description, parameters and known-bug variants',
   builder: (yargs) =>
@@ -41,6 +43,7 @@ function scenarioJson(scenario: Scenario) {
     durationUs: scenario.durationUs,
     settleUs: scenario.settleUs,
     faultsEligible: scenario.faults.eligible,
+    faultsScripted: scriptedFaults(scenario),
     swarm: scenario.faults.swarm,
     workload: scenario.workload,
     ...(scenario.shape === undefined ? {} : { shape: scenario.shape }),
@@ -60,7 +63,7 @@ function scenarioLines(scenario: Scenario): string[] {
     ...(scenario.shape === undefined
       ? []
       : [`  each seed draws ${shapeText(scenario.shape)} (pin with --set)`]),
-    `  faults${scenario.faults.swarm ? ' (swarm: each seed picks a subset)' : ''}: ${scenario.faults.eligible.join(', ') || 'none'}`,
+    `  faults${scenario.faults.swarm ? ' (swarm: each seed picks a subset)' : ''}: ${faultsText(scenario)}`,
   ];
   const variants = Object.entries(scenario.variants);
   if (variants.length === 0) {
@@ -72,6 +75,28 @@ function scenarioLines(scenario: Scenario): string[] {
     }
   }
   return lines;
+}
+
+/** "crash, partition", "none · scripted: partition, restart", or "none". */
+function faultsText(scenario: Scenario): string {
+  const eligible = scenario.faults.eligible.join(', ') || 'none';
+  const scripted = scriptedFaults(scenario);
+  return scripted.length === 0 ? eligible : `${eligible} · scripted: ${scripted.join(', ')}`;
+}
+
+/**
+ * The fault kinds a scripted scenario's own plan acts (the MIT ports partition and restart
+ * from their scripts, with no swarm faults eligible), in order of first use, heals left out.
+ * Seed 0's plan stands for all: a script places its faults the same way on every seed.
+ */
+function scriptedFaults(scenario: Scenario): string[] {
+  if (scenario.plan === undefined) {
+    return [];
+  }
+  const quiet = { ...scenario, plan: undefined, faults: { ...scenario.faults, eligible: [] } };
+  const plan = scenario.plan(0, planFor(quiet, 0));
+  const kinds = plan.faults.map((fault) => fault.kind).filter((kind) => kind !== 'heal');
+  return [...new Set(kinds)];
 }
 
 /** "durationUs 500 ms–15 s, servers 3|5, clients 1|2|3|4, thinkUs 1 ms–20 ms". */

@@ -9,11 +9,12 @@ import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import { formatCount, formatUs, summarizeResult } from '../format.ts';
 import { replayArgument } from '../replay-input.ts';
 import { type LogLevel, TimelinePrinter } from '../replay-timeline.ts';
-import { loadScenarioModules } from '../scenario-modules.ts';
+
 import { exitQuietlyOnClosedStdout } from '../stdout.ts';
 import type { Command } from './index.ts';
 
 export const replayCommand: Command = {
+  scenarios: true,
   command: 'replay <file>',
   describe: 'Re-run a replay file: print its timeline and violation, verify its trace hash',
   builder: (yargs) =>
@@ -32,12 +33,11 @@ export const replayCommand: Command = {
         describe: 'print one JSON object, no timeline',
       })
       .example(
-        '$0 replay faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack',
-        'replay a finding',
+        '$0 replay faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack  # replay a finding',
+        '',
       ),
   run: async (args) => {
     exitQuietlyOnClosedStdout();
-    await loadScenarioModules();
     const file = replayArgument(args.file);
     const untilEvent = args.until === undefined ? undefined : countArgument(args.until, '--until');
     const json = args.json === true;

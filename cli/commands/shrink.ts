@@ -14,7 +14,7 @@ import { durationArgument } from '../duration.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
 import { formatCount, formatUs } from '../format.ts';
 import { replayArgument } from '../replay-input.ts';
-import { loadScenarioModules } from '../scenario-modules.ts';
+
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
 
@@ -22,6 +22,7 @@ const ATTEMPTS_MAX = 100_000;
 const PLAIN_PROGRESS_MS = 5000;
 
 export const shrinkCommand: Command = {
+  scenarios: true,
   command: 'shrink <file>',
   describe: 'Make a failing replay small: fewer faults, operations, clients, less noise',
   builder: (yargs) =>
@@ -30,11 +31,10 @@ export const shrinkCommand: Command = {
       .option('out', { alias: 'o', type: 'string', describe: 'where to write the shrunk replay' })
       .option('time', { type: 'string', default: '60s', describe: 'wall-time budget (90s, 5m)' })
       .example(
-        '$0 shrink faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack',
-        'minimise a finding',
+        '$0 shrink faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack  # minimise a finding',
+        '',
       ),
   run: async (args) => {
-    await loadScenarioModules();
     const file = replayArgument(args.file);
     const timeMs = durationArgument(args.time, '--time');
     const invariant = file.violation?.invariant;

@@ -147,6 +147,8 @@ export class FuzzCampaign {
   private readonly shapeFailed: Record<string, number[]> = {};
   private readonly bins: Record<string, [number, number][]>;
   private stopReason: StopReason | null = null;
+  /** The seed of the finding that arrived first (findings are reported sorted by seed). */
+  private firstFound: number | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -497,8 +499,12 @@ export class FuzzCampaign {
     if (this.findings.length < FINDINGS_KEPT_MAX) {
       this.findings.push(finding);
     }
+    this.firstFound ??= finding.seed;
     this.config.onFinding?.(finding);
-    if (this.config.stopOnFirst) {
+    // Only the first finding stops: another worker's finding that arrives while the campaign
+    // winds down must not count as a second stop, which ends workers before they report
+    // their totals (the summary then read "0 events/s").
+    if (this.config.stopOnFirst && this.stopReason === null) {
       this.stop('first-finding');
     }
   }
@@ -623,6 +629,7 @@ export class FuzzCampaign {
       passed: seedsDone - this.failedSeeds.size,
       failed: this.failedSeeds.size,
       findings,
+      ...(this.firstFound === undefined ? {} : { firstFindingSeed: this.firstFound }),
       replays: findings.flatMap((finding) => (finding.replay === null ? [] : [finding.replay])),
       elapsedMs: Math.round(elapsedMs),
       workers: this.config.workers,

@@ -68,6 +68,8 @@ export interface FuzzSummary {
   passed: number;
   failed: number;
   findings: Finding[];
+  /** The seed whose finding arrived first (absent without findings, and in old summaries). */
+  firstFindingSeed?: number;
   replays: string[];
   elapsedMs: number;
   workers: number;

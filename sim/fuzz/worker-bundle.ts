@@ -4,11 +4,16 @@
 // keep its name; on raft seeds the bundle ran ~20 % more seeds per second. esbuild is the
 // compiler tsx itself uses, so the code that runs is the same code, and trace hashes agree.
 //
+// A user's scenario file imports `faultline` (or `faultline/raft`, …): those specifiers are
+// resolved to this package's own entry files, so esbuild bundles them once, deduplicated by
+// path with the worker's imports. Left external they would load a second copy of the sources
+// at run time, with a second, empty scenario registry.
+//
 // The bundle is written under node_modules/.cache (so the packages it leaves external still
 // resolve from the project) and named by the hash of its contents. When it cannot be built,
 // the workers fall back to the tsx entry: slower, never wrong.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -50,6 +55,7 @@ export async function workerEntry(modules: readonly string[]): Promise<WorkerEnt
       platform: 'node',
       target: 'node20',
       packages: 'external',
+      plugins: [ownPackage()],
       write: false,
       logLevel: 'silent',
     });
@@ -69,6 +75,32 @@ export async function workerEntry(modules: readonly string[]): Promise<WorkerEnt
   } catch (error) {
     return fallback(failureReason(error));
   }
+}
+
+/** `faultline` and `faultline/<entry>` resolve to the files this package's exports name. */
+function ownPackage(): import('esbuild').Plugin {
+  const manifest = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, string | { import?: string }>;
+  };
+  const targets = new Map<string, string>();
+  for (const [subpath, target] of Object.entries(manifest.exports)) {
+    const file = typeof target === 'string' ? target : target.import;
+    if (file !== undefined) {
+      targets.set(`${manifest.name}${subpath.slice(1)}`, join(ROOT_DIR, file));
+    }
+  }
+  return {
+    name: 'faultline-own-package',
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${manifest.name}(/|$)`) }, (args) => {
+        const path = targets.get(args.path);
+        return path === undefined
+          ? { errors: [{ text: `${args.path} is not an entry point of ${manifest.name}` }] }
+          : { path };
+      });
+    },
+  };
 }
 
 /** esbuild's first error ("Could not resolve …"), else the error's first line. */

@@ -1,0 +1,86 @@
+// Small things a new user tripped over (issue 18), through the real CLI in a child process:
+// help examples that paste whole, `list` naming the faults a script acts, a stopped fuzz
+// summary that counts what ran and says which finding came first, and `replay <directory>`.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import type { FuzzSummary } from '../sim/fuzz/summary.ts';
+import { runCli } from './spawn-cli.ts';
+
+describe('CLI friction', () => {
+  it('prints each help example on one line, command and comment, however long', async () => {
+    const run = await runCli(['fuzz', '--help']);
+    expect(run.code).toBe(0);
+    const long = 'faultline fuzz raft --seeds 1000000 --shard auto --json > summary.json';
+    const line = run.stdout.split('\n').find((text) => text.includes(long));
+    expect(line?.trim()).toBe(`${long}  # one pod of a Kubernetes Indexed Job`);
+  });
+
+  it('lists the fault kinds a scripted scenario acts, not "none"', async () => {
+    const run = await runCli(['list', '--json']);
+    expect(run.code).toBe(0);
+    const scenarios = JSON.parse(run.stdout) as {
+      name: string;
+      faultsEligible: string[];
+      faultsScripted: string[];
+    }[];
+    const figure8 = scenarios.find((scenario) => scenario.name === 'raft-figure8');
+    expect(figure8?.faultsScripted).toEqual(expect.arrayContaining(['partition', 'crash']));
+    const basic = scenarios.find((scenario) => scenario.name === 'kv-mit-basic');
+    expect(basic?.faultsScripted).toEqual([]);
+    const text = await runCli(['list']);
+    const block = text.stdout.split('\n\n').find((lines) => lines.startsWith('raft-figure8 '));
+    expect(block).toMatch(/faults: none · scripted: partition, crash, restart/);
+  });
+
+  it('--stop-on-first with two workers counts the seeds that ran and names the first', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'faultline-friction-'));
+    const args = ['fuzz', 'raft-figure8', '--variant', 'commit-previous-term', '--seeds', '10'];
+    const run = await runCli([
+      ...args,
+      '--workers',
+      '2',
+      '--stop-on-first',
+      '--json',
+      '--out',
+      out,
+    ]);
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as FuzzSummary;
+    expect(summary.stopReason).toBe('first-finding');
+    // Every seed of this scripted plan fails, so each one that ran is a finding with events.
+    expect(summary.events).toBeGreaterThan(0);
+    expect(summary.coverage.faultsFired['crash'] ?? 0).toBeGreaterThan(0);
+    const seeds = summary.findings.map((finding) => finding.seed);
+    expect(seeds).toContain(summary.firstFindingSeed);
+    expect(run.stderr.split('\n').find((line) => line.startsWith('✗'))).toMatch(
+      new RegExp(`^✗ seed ${summary.firstFindingSeed} violation`),
+    );
+  });
+
+  it('replay of a directory is one sentence naming its replay files, exit 2', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'faultline-friction-'));
+    const fuzz = await runCli(
+      [
+        'fuzz',
+        'pingpong',
+        '--variant',
+        'ack-before-fsync',
+        '--seeds',
+        '20',
+        '--workers',
+        '1',
+      ].concat(['--stop-on-first', '--out', out]),
+    );
+    expect(fuzz.code).toBe(1);
+    const run = await runCli(['replay', out]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toMatch(/EISDIR/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(new RegExp(`${out} is a directory; name one of its replay files: `));
+    expect(run.stderr).toMatch(/pingpong-ack-before-fsync-seed\d+-violation\.msgpack/);
+  });
+});
