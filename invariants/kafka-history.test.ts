@@ -1,0 +1,338 @@
+// The Kafka history checker on hand-built histories: each anomaly found where it is, with its
+// partition, offsets and values; nothing found in a clean history; poll checks reset across an
+// assignment change; the EDN export reads back as Jepsen's shape.
+import { describe, expect, it } from 'vitest';
+
+import type { ClusterView, HistoryOperation } from '../sim/types.ts';
+import type { KafkaInput, KafkaPair } from '../systems/kafka/contract.ts';
+import {
+  analyzeKafkaHistory,
+  KAFKA_ANOMALIES,
+  type KafkaAnomalyType,
+  kafkaHistoryEdn,
+  kafkaHistoryInvariants,
+} from './kafka-history.ts';
+import { type EdnMap, Keyword, readEdn } from './linearizability/edn.ts';
+
+/** Builds a history: each call appends one operation at the next time step. */
+class History {
+  readonly ops: HistoryOperation[] = [];
+  private timeUs = 0;
+
+  private push(
+    client: number,
+    input: KafkaInput,
+    status: 'ok' | 'fail' | undefined,
+    output: unknown,
+  ): HistoryOperation {
+    this.timeUs += 10;
+    const callUs = this.timeUs;
+    const op: HistoryOperation = { id: this.ops.length, client, input, callUs };
+    if (status !== undefined) {
+      op.status = status;
+      op.returnUs = this.timeUs += 5;
+      op.output = output;
+    }
+    this.ops.push(op);
+    return op;
+  }
+
+  send(client: number, key: string, value: number, offset: number): this {
+    this.push(client, { f: 'send', key, value }, 'ok', { offset });
+    return this;
+  }
+
+  failedSend(client: number, key: string, value: number): this {
+    this.push(client, { f: 'send', key, value }, 'fail', { error: 'not-enough-replicas' });
+    return this;
+  }
+
+  openSend(client: number, key: string, value: number): this {
+    this.push(client, { f: 'send', key, value }, undefined, undefined);
+    return this;
+  }
+
+  poll(client: number, msgs: Record<string, KafkaPair[]>, assignment = 0): this {
+    this.push(client, { f: 'poll' }, 'ok', { msgs, assignment });
+    return this;
+  }
+
+  assign(client: number, keys: string[]): this {
+    this.push(client, { f: 'assign', keys }, 'ok', null);
+    return this;
+  }
+}
+
+function types(history: History): KafkaAnomalyType[] {
+  return analyzeKafkaHistory(history.ops).anomalies.map((anomaly) => anomaly.type);
+}
+
+function only(history: History, type: KafkaAnomalyType) {
+  const found = analyzeKafkaHistory(history.ops).anomalies.filter((a) => a.type === type);
+  expect(found).toHaveLength(1);
+  return found[0] as NonNullable<(typeof found)[number]>;
+}
+
+/** Three values sent to a, all polled in order by one consumer, and b likewise. */
+function clean(): History {
+  return new History()
+    .send(1, 'a', 10, 0)
+    .send(1, 'a', 11, 1)
+    .send(2, 'b', 20, 0)
+    .poll(3, { a: [[0, 10]] })
+    .send(1, 'a', 12, 2)
+    .poll(3, {
+      a: [
+        [1, 11],
+        [2, 12],
+      ],
+      b: [[0, 20]],
+    });
+}
+
+describe('the Kafka history checker', () => {
+  it('finds nothing in a clean history, unseen included', () => {
+    const analysis = analyzeKafkaHistory(clean().ops);
+    expect(analysis.anomalies).toEqual([]);
+    expect(analysis.acknowledged).toBe(4);
+    expect(analysis.polledAcknowledged).toBe(4);
+  });
+
+  it('polling {a:[[1,2]]} twice in assignment 0 is a nonmonotonic poll at offsets [1, 1]', () => {
+    const history = new History().poll(1, { a: [[1, 2]] }).poll(1, { a: [[1, 2]] });
+    const anomaly = only(history, 'nonmonotonic-poll');
+    expect(anomaly.key).toBe('a');
+    expect(anomaly.offsets).toEqual([1, 1]);
+    expect(anomaly.values).toEqual([2, 2]);
+    expect(anomaly.ops).toEqual([0, 1]);
+    expect(types(history)).toEqual(['nonmonotonic-poll']);
+  });
+
+  it('the same two polls across an assignment change are allowed', () => {
+    expect(types(new History().poll(1, { a: [[1, 2]] }, 0).poll(1, { a: [[1, 2]] }, 1))).toEqual(
+      [],
+    );
+    // A manual assign between them resets too, and so does a different consumer.
+    expect(
+      types(
+        new History()
+          .poll(1, { a: [[1, 2]] })
+          .assign(1, ['a'])
+          .poll(1, { a: [[1, 2]] }),
+      ),
+    ).toEqual([]);
+    expect(types(new History().poll(1, { a: [[1, 2]] }).poll(2, { a: [[1, 2]] }))).toEqual([]);
+  });
+
+  it('a poll that goes back inside one assignment is nonmonotonic; one that resumes is not', () => {
+    const back = new History()
+      .poll(1, {
+        a: [
+          [0, 10],
+          [1, 11],
+          [2, 12],
+        ],
+      })
+      .poll(1, { a: [[1, 11]] });
+    expect(only(back, 'nonmonotonic-poll').offsets).toEqual([2, 1]);
+    const resumes = new History()
+      .poll(1, {
+        a: [
+          [0, 10],
+          [1, 11],
+        ],
+      })
+      .poll(1, { a: [[2, 12]] });
+    expect(types(resumes)).toEqual([]);
+  });
+
+  it('a skip between polls names the skipped offsets; gaps nobody saw are not skips', () => {
+    const history = new History()
+      .send(9, 'a', 11, 1)
+      .poll(1, { a: [[0, 10]] })
+      .poll(1, { a: [[2, 12]] });
+    const skip = only(history, 'poll-skip');
+    expect(skip.offsets).toEqual([0, 2]);
+    expect(skip.message).toContain('skipping offsets 1');
+    // Offset 1 held nothing anyone saw (a sparse log): 0 then 2 is contiguous.
+    expect(types(new History().poll(1, { a: [[0, 10]] }).poll(1, { a: [[2, 12]] }))).toEqual([]);
+    // The skip is not judged across a rebalance (the lost write still is).
+    const rebalanced = new History()
+      .send(9, 'a', 11, 1)
+      .poll(1, { a: [[0, 10]] }, 4)
+      .poll(1, { a: [[2, 12]] }, 5);
+    expect(types(rebalanced)).toEqual(['lost-write', 'unseen']);
+  });
+
+  it('finds skips and reversals inside one poll', () => {
+    const history = new History().send(9, 'a', 11, 1).poll(1, {
+      a: [
+        [0, 10],
+        [2, 12],
+        [1, 11],
+      ],
+    });
+    const found = analyzeKafkaHistory(history.ops).anomalies;
+    expect(found.map((a) => [a.type, a.offsets])).toEqual([
+      ['int-poll-skip', [0, 2]],
+      ['int-nonmonotonic-poll', [2, 1]],
+    ]);
+  });
+
+  it('a lost write is an acknowledged offset below the highest read that no poll saw', () => {
+    const history = new History()
+      .send(1, 'a', 10, 0)
+      .send(1, 'a', 11, 1)
+      .send(1, 'a', 12, 2)
+      .send(1, 'a', 13, 3)
+      .poll(2, { a: [[0, 10]] }, 0)
+      .poll(2, { a: [[2, 12]] }, 1);
+    const lost = only(history, 'lost-write');
+    expect(lost.key).toBe('a');
+    expect(lost.offsets).toEqual([1, 2]);
+    expect(lost.values).toEqual([11, 12]);
+    // 13 at offset 3 is above everything read: unseen, not lost.
+    expect(only(history, 'unseen').values).toEqual([11, 13]);
+  });
+
+  it('an acknowledged write truncated away and its offset reused is lost and inconsistent', () => {
+    // acks=1: 11 was acknowledged at offset 1, the leader died, the new leader gave offset 1
+    // to 21; a consumer read the new log.
+    const history = new History()
+      .send(1, 'a', 10, 0)
+      .send(1, 'a', 11, 1)
+      .send(2, 'a', 21, 1)
+      .send(2, 'a', 22, 2)
+      .poll(3, {
+        a: [
+          [0, 10],
+          [1, 21],
+          [2, 22],
+        ],
+      });
+    expect(types(history)).toEqual(['inconsistent-offsets', 'lost-write', 'unseen']);
+    const inconsistent = only(history, 'inconsistent-offsets');
+    expect(inconsistent.offsets).toEqual([1]);
+    expect(inconsistent.values).toEqual([11, 21]);
+    expect(only(history, 'lost-write').values).toEqual([11, 22]);
+  });
+
+  it('a value at two offsets is a duplicate (and not a lost write)', () => {
+    const history = new History()
+      .send(1, 'a', 10, 0)
+      .send(1, 'a', 11, 1)
+      .poll(2, {
+        a: [
+          [0, 10],
+          [1, 11],
+          [2, 10],
+        ],
+      });
+    const duplicate = only(history, 'duplicate');
+    expect(duplicate.values).toEqual([10]);
+    expect(duplicate.offsets).toEqual([0, 2]);
+    expect(types(history)).toEqual(['duplicate']);
+  });
+
+  it('a poll of a definitely failed send is G1a; of an unknown one is not', () => {
+    const failed = new History().failedSend(1, 'a', 10).poll(2, { a: [[0, 10]] });
+    const g1a = only(failed, 'G1a');
+    expect(g1a.offsets).toEqual([0]);
+    expect(g1a.values).toEqual([10]);
+    expect(types(new History().openSend(1, 'a', 10).poll(2, { a: [[0, 10]] }))).toEqual([]);
+  });
+
+  it("a producer's acknowledged offsets going backwards is nonmonotonic-send", () => {
+    const history = new History()
+      .send(1, 'a', 10, 0)
+      .send(1, 'a', 11, 3)
+      .send(2, 'a', 20, 1)
+      .send(1, 'a', 12, 2)
+      .poll(3, {
+        a: [
+          [0, 10],
+          [1, 20],
+          [2, 12],
+          [3, 11],
+        ],
+      });
+    const anomaly = only(history, 'nonmonotonic-send');
+    expect(anomaly.offsets).toEqual([3, 2]);
+    expect(anomaly.values).toEqual([11, 12]);
+    // Interleaved producers are each monotonic: fine.
+    expect(types(clean())).toEqual([]);
+  });
+
+  it('gives one invariant per anomaly, unseen only when asked, each with a sentence', () => {
+    const names = kafkaHistoryInvariants().map((invariant) => invariant.name);
+    expect(names).toEqual(KAFKA_ANOMALIES.filter((type) => type !== 'unseen'));
+    const all = kafkaHistoryInvariants({ unseen: true });
+    expect(all.map((invariant) => invariant.name)).toContain('unseen');
+    const history = new History()
+      .send(1, 'a', 10, 0)
+      .send(1, 'a', 11, 1)
+      .send(1, 'a', 12, 2)
+      .poll(2, {
+        a: [
+          [0, 10],
+          [2, 12],
+        ],
+      });
+    const view = {
+      history: history.ops,
+      name: (node: number) => `c${node}`,
+    } as unknown as ClusterView;
+    const verdicts = Object.fromEntries(
+      all.map((invariant) => [invariant.name, invariant.atEnd?.(view, [])]),
+    );
+    expect(verdicts['lost-write']).toBe(
+      'partition a: value 11, acknowledged to c1 (op 1) at offset 1, was never polled, though offset 2 (value 12) was',
+    );
+    expect(verdicts['int-poll-skip']).toContain('skipping offsets 1');
+    expect(verdicts['duplicate']).toBeUndefined();
+    expect(verdicts['unseen']).toContain('11 at offset 1');
+  });
+});
+
+describe('the EDN export', () => {
+  it("writes invocations and completions in Jepsen's shape, in time order", () => {
+    const history = new History()
+      .send(1, 'a', 10, 0)
+      .failedSend(1, 'a', 11)
+      .openSend(1, 'b', 12)
+      .poll(2, { a: [[0, 10]] }, 3);
+    const text = kafkaHistoryEdn(history.ops);
+    const forms = readEdn(text).map((form) => form.value as EdnMap);
+    expect(forms).toHaveLength(8);
+    const field = (form: EdnMap, name: string) => {
+      const value = form.get(name);
+      return value instanceof Keyword ? value.name : value;
+    };
+    expect(forms.map((form) => field(form, 'type'))).toEqual([
+      'invoke',
+      'ok',
+      'invoke',
+      'fail',
+      'invoke',
+      'invoke',
+      'ok',
+      'info',
+    ]);
+    expect(forms.map((form) => field(form, 'index'))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const times = forms.map((form) => field(form, 'time') as number);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(field(forms[0] as EdnMap, 'time')).toBe(10_000);
+    // [[:send "a" [0 10]]] and [[:poll {"a" [[0 10]]}]]
+    const micro = (form: EdnMap): unknown[] => (form.get('value') as unknown[][])[0] ?? [];
+    const sendOk = micro(forms[1] as EdnMap);
+    expect((sendOk[0] as Keyword).name).toBe('send');
+    expect(sendOk.slice(1)).toEqual(['a', [0, 10]]);
+    const pollOk = micro(forms[6] as EdnMap);
+    expect((pollOk[0] as Keyword).name).toBe('poll');
+    expect((pollOk[1] as EdnMap).entries).toEqual([['a', [[0, 10]]]]);
+    expect(field(forms[6] as EdnMap, 'assignment')).toBe(3);
+    expect(field(forms[6] as EdnMap, 'process')).toBe(2);
+    // The open send completes as :info with its invocation's value.
+    expect(text.split('\n')[7]).toContain(':type :info, :f :send, :value [[:send "b" 12]]');
+  });
+});

@@ -1,0 +1,852 @@
+// A broker: holds replicas of partitions as PartitionLogs on its disk, learns leadership from
+// the controller through its heartbeats, and replicates.
+//
+// As a partition's leader it appends produced records (deduplicating an idempotent producer's
+// retries by sequence), serves followers' fetches, and keeps the high watermark at the
+// smallest durable offset of its ISR; acks=all produce requests are answered once the HW has
+// passed them, acks=1 once its own log is durable there. It shrinks the ISR of a follower that
+// has not caught up for replica.lag.time.max and readmits one that has, through the controller
+// (AlterPartition), and uses a shrunk ISR only once the controller has accepted it.
+//
+// As a follower it fetches from the leader with the epoch of its last record (KIP-320): where
+// the leader's log holds that epoch only up to a lower offset, the logs diverged, and the
+// follower truncates to where that epoch ends on both (KIP-101/279) before fetching again. With
+// `leaderEpochs` off it truncates to its high watermark instead (the pre-KIP-101 protocol).
+import { assert } from '../../sim/assert.ts';
+import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import type { BrokerInspect, KafkaKey, PartitionReplicaInspect } from './contract.ts';
+import {
+  type ClientReply,
+  type ClientRequest,
+  type ControllerReply,
+  decodeValue,
+  encodeValue,
+  type KafkaConfig,
+  kafkaConfig,
+  partitionLayout,
+  type ReplicaFetch,
+  type ReplicaFetchResponse,
+  type WireBatch,
+} from './messages.ts';
+import type { PartitionState } from './metadata.ts';
+import { DEFAULT_PARTITION_LOG_CONFIG, PartitionLog, type StoredRecord } from './partition-log.ts';
+
+const TICK_US = 10_000;
+const FETCH_BYTES_MAX = 4096;
+const PENDING_PRODUCE_MAX = 1024;
+/** Producer batches a leader remembers per producer, for answering retries (Kafka keeps 5). */
+const PRODUCER_BATCHES_KEPT = 5;
+const PRODUCERS_MAX = 4096;
+
+export type KafkaBug =
+  | 'hw-advanced-before-isr-ack'
+  | 'no-producer-dedup-after-failover'
+  | 'fetch-beyond-hw';
+
+interface FollowerState {
+  logEnd: number;
+  durable: number;
+  lastCaughtUpUs: number;
+}
+
+interface ProducerState {
+  lastSequence: number;
+  /** sequence → offset of the last few batches. */
+  offsets: Map<number, number>;
+}
+
+interface PendingProduce {
+  offset: number;
+  client: NodeId;
+  id: string;
+  acks: 'all' | '1';
+  deadlineUs: number;
+}
+
+class Replica {
+  role: 'leader' | 'follower' | 'offline' = 'offline';
+  leader: NodeId = -1;
+  leaderEpoch = 0;
+  partitionEpoch = 0;
+  isr: NodeId[] = [];
+  highWatermark = 0;
+  readonly followers = new Map<NodeId, FollowerState>();
+  readonly producers = new Map<number, ProducerState>();
+  pending: PendingProduce[] = [];
+  fetchSentUs = -1;
+  alterInFlight: { id: number; sentUs: number } | null = null;
+
+  constructor(
+    readonly key: KafkaKey,
+    readonly replicas: readonly NodeId[],
+    readonly log: PartitionLog,
+  ) {}
+
+  /** The epoch of the record just below `offset`, -1 when none. */
+  epochBelow(offset: number): number {
+    const entries = this.log.epochEntries;
+    for (let at = entries.length - 1; at >= 0; at--) {
+      const entry = entries[at] as { epoch: number; startOffset: number };
+      if (entry.startOffset < offset) {
+        return entry.epoch;
+      }
+    }
+    return -1;
+  }
+
+  noteProducer(producerId: number, sequence: number, offset: number): void {
+    if (producerId < 0) {
+      return;
+    }
+    let state = this.producers.get(producerId);
+    if (state === undefined) {
+      if (this.producers.size >= PRODUCERS_MAX) {
+        return;
+      }
+      state = { lastSequence: -1, offsets: new Map() };
+      this.producers.set(producerId, state);
+    }
+    state.lastSequence = sequence;
+    state.offsets.set(sequence, offset);
+    if (state.offsets.size > PRODUCER_BATCHES_KEPT) {
+      state.offsets.delete(state.offsets.keys().next().value as number);
+    }
+  }
+
+  /** Rebuilds producer state from the log (after a restart or a truncation). */
+  rebuildProducers(): void {
+    this.producers.clear();
+    const records = this.log.read(this.log.logStartOffset, Number.MAX_SAFE_INTEGER) ?? [];
+    for (const record of records) {
+      this.noteProducer(record.producerId, record.sequence, record.offset);
+    }
+  }
+}
+
+export class BrokerNode implements NodeProgram {
+  private readonly config: KafkaConfig;
+  private readonly bugs: ReadonlySet<KafkaBug>;
+  private readonly replicas = new Map<KafkaKey, Replica>();
+  private readonly controllers: readonly NodeId[];
+  private controller: NodeId;
+  private session = 0;
+  private metadataVersion = 0;
+  private fenced = true;
+  /** Leaders of every partition as this broker last heard, for clients' metadata requests. */
+  private readonly leaders = new Map<KafkaKey, NodeId>();
+  private nextAlterId = 1;
+  private view: BrokerInspect | undefined;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    bugs: ReadonlySet<KafkaBug> = new Set(),
+  ) {
+    this.config = kafkaConfig(ctx.workload);
+    this.bugs = bugs;
+    this.controllers = ctx.members('controllers');
+    this.controller = this.controllers[0] as NodeId;
+  }
+
+  onStart(): void {
+    this.session = 1 + this.ctx.random.int(2 ** 30);
+    for (const { key, replicas } of partitionLayout(
+      this.config,
+      this.ctx.members(this.ctx.group),
+    )) {
+      if (!replicas.includes(this.ctx.id)) {
+        continue;
+      }
+      const { log, recovery } = PartitionLog.open(this.ctx.disk, {
+        ...DEFAULT_PARTITION_LOG_CONFIG,
+        dir: `${key}/`,
+      });
+      if (recovery.status.kind !== 'clean') {
+        this.ctx.observe({ type: 'kafka-log-recovered', key, status: recovery.status.kind });
+      }
+      const replica = new Replica(key, replicas, log);
+      replica.rebuildProducers();
+      log.onDurable = () => this.onDurable(replica);
+      this.replicas.set(key, replica);
+    }
+    this.heartbeat();
+    this.ctx.setTimer(TICK_US, 'tick');
+  }
+
+  onSynced(syncId: number, ok: boolean): void {
+    for (const replica of this.replicas.values()) {
+      if (replica.log.onSynced(syncId, ok)) {
+        return;
+      }
+    }
+  }
+
+  onTimer(tag: string): void {
+    if (tag === 'heartbeat') {
+      this.heartbeat();
+    } else if (tag === 'tick') {
+      this.tick();
+      this.ctx.setTimer(TICK_US, 'tick');
+    }
+  }
+
+  private heartbeat(): void {
+    this.ctx.send(
+      this.controller,
+      { type: 'ctl-heartbeat', session: this.session, version: this.metadataVersion },
+      32,
+    );
+    this.ctx.setTimer(this.config.heartbeatUs, 'heartbeat');
+  }
+
+  onMessage(from: NodeId, message: SimMessage): void {
+    switch (message.type) {
+      case 'ctl-not-leader':
+      case 'ctl-heartbeat-ok':
+      case 'ctl-alter-result':
+        this.onControllerReply(from, message as unknown as ControllerReply);
+        return;
+      case 'replica-fetch':
+        this.onReplicaFetch(from, message as unknown as ReplicaFetch);
+        return;
+      case 'replica-fetch-response':
+        this.onReplicaFetchResponse(from, message as unknown as ReplicaFetchResponse);
+        return;
+      case 'produce':
+      case 'consume':
+      case 'metadata':
+        this.onClientRequest(from, message as unknown as ClientRequest);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- metadata ----------------------------------------------------------------------------
+
+  private onControllerReply(from: NodeId, reply: ControllerReply): void {
+    switch (reply.type) {
+      case 'ctl-not-leader': {
+        const at = this.controllers.indexOf(this.controller);
+        this.controller =
+          reply.hint !== null && this.controllers.includes(reply.hint)
+            ? reply.hint
+            : (this.controllers[(at + 1) % this.controllers.length] as NodeId);
+        return;
+      }
+      case 'ctl-heartbeat-ok':
+        this.controller = from;
+        this.fenced = reply.fenced;
+        if (reply.partitions !== null && reply.version > this.metadataVersion) {
+          this.metadataVersion = reply.version;
+          for (const partition of reply.partitions) {
+            this.applyPartitionState(partition);
+          }
+        }
+        return;
+      case 'ctl-alter-result': {
+        const replica = [...this.replicas.values()].find(
+          (candidate) => candidate.alterInFlight?.id === reply.id,
+        );
+        if (replica === undefined) {
+          return;
+        }
+        replica.alterInFlight = null;
+        if (reply.partition !== null) {
+          this.applyPartitionState(reply.partition);
+        }
+        return;
+      }
+    }
+  }
+
+  private applyPartitionState(state: PartitionState): void {
+    this.leaders.set(state.key, state.leader);
+    const replica = this.replicas.get(state.key);
+    if (replica === undefined || state.leaderEpoch < replica.leaderEpoch) {
+      return; // not ours, or older than what we know
+    }
+    const sameEpoch = state.leaderEpoch === replica.leaderEpoch;
+    if (sameEpoch && state.partitionEpoch <= replica.partitionEpoch) {
+      return;
+    }
+    replica.partitionEpoch = state.partitionEpoch;
+    replica.isr = [...state.isr];
+    if (sameEpoch && replica.role !== 'offline') {
+      this.advanceHighWatermark(replica); // only the ISR changed
+      return;
+    }
+    replica.leaderEpoch = state.leaderEpoch;
+    replica.leader = state.leader;
+    this.failPending(replica);
+    if (state.leader === this.ctx.id && !this.fenced) {
+      this.becomeLeader(replica);
+    } else if (state.leader >= 0 && state.leader !== this.ctx.id) {
+      this.becomeFollower(replica);
+    } else {
+      // No leader; or us, in metadata from before our registration fenced that leadership
+      // (a restarted leader must not lead the epoch it led before it lost its page cache).
+      replica.role = 'offline';
+    }
+  }
+
+  private becomeLeader(replica: Replica): void {
+    replica.role = 'leader';
+    replica.followers.clear();
+    const now = this.ctx.monotonic();
+    for (const node of replica.replicas) {
+      if (node !== this.ctx.id) {
+        replica.followers.set(node, { logEnd: -1, durable: -1, lastCaughtUpUs: now });
+      }
+    }
+    if (this.bugs.has('no-producer-dedup-after-failover')) {
+      replica.producers.clear(); // the bug: a new leader starts without the producers' state
+    }
+    this.ctx.observe({
+      type: 'kafka-became-leader',
+      key: replica.key,
+      leaderEpoch: replica.leaderEpoch,
+      logEndOffset: replica.log.logEndOffset,
+    });
+    this.advanceHighWatermark(replica);
+  }
+
+  private becomeFollower(replica: Replica): void {
+    replica.role = 'follower';
+    replica.followers.clear();
+    replica.alterInFlight = null;
+    replica.fetchSentUs = -1;
+    if (!this.config.leaderEpochs) {
+      // Pre-KIP-101: what lies above the high watermark may not be the leader's; cut it.
+      this.truncate(replica, replica.highWatermark);
+    }
+    this.sendFetch(replica);
+  }
+
+  // ---- follower ----------------------------------------------------------------------------
+
+  private tick(): void {
+    const now = this.ctx.monotonic();
+    for (const replica of this.replicas.values()) {
+      if (replica.role === 'follower') {
+        if (replica.fetchSentUs < 0 || now - replica.fetchSentUs >= this.config.requestTimeoutUs) {
+          this.sendFetch(replica);
+        }
+      } else if (replica.role === 'leader') {
+        this.leaderTick(replica, now);
+      }
+    }
+  }
+
+  private sendFetch(replica: Replica): void {
+    const log = replica.log;
+    const fetch: ReplicaFetch = {
+      type: 'replica-fetch',
+      key: replica.key,
+      leaderEpoch: replica.leaderEpoch,
+      fetchOffset: log.logEndOffset,
+      lastFetchedEpoch: this.config.leaderEpochs ? replica.epochBelow(log.logEndOffset) : -1,
+      durableOffset: log.durableEndOffset,
+    };
+    replica.fetchSentUs = this.ctx.monotonic();
+    this.ctx.send(replica.leader, fetch as unknown as SimMessage, 48);
+  }
+
+  private onReplicaFetchResponse(from: NodeId, response: ReplicaFetchResponse): void {
+    const replica = this.replicas.get(response.key);
+    if (
+      replica === undefined ||
+      replica.role !== 'follower' ||
+      from !== replica.leader ||
+      response.leaderEpoch !== replica.leaderEpoch ||
+      response.fetchOffset !== replica.log.logEndOffset
+    ) {
+      return; // stale, duplicated, or for a fetch the log has moved past
+    }
+    replica.fetchSentUs = -1;
+    if (response.error !== null) {
+      // The leader is ahead of or behind us in epochs: wait for the metadata to settle it.
+      replica.fetchSentUs = this.ctx.monotonic();
+      return;
+    }
+    if (response.diverging !== null) {
+      // Truncate to where the diverging epoch ends on both logs (KIP-101/279); with no epoch
+      // in common, to the leader's end (pre-KIP-101: the leader's log end) or to nothing.
+      const { epoch, endOffset } = response.diverging;
+      const log = replica.log;
+      let cut: number;
+      if (epoch < 0) {
+        cut = endOffset < 0 ? log.logStartOffset : Math.min(endOffset, log.logEndOffset);
+      } else {
+        const mine = log.endOffsetForEpoch(epoch);
+        cut = mine.epoch < 0 ? log.logStartOffset : Math.min(endOffset, mine.endOffset);
+      }
+      this.ctx.observe({
+        type: 'kafka-diverged',
+        key: replica.key,
+        truncateTo: cut,
+        logEndOffset: log.logEndOffset,
+      });
+      this.truncate(replica, cut);
+      this.sendFetch(replica);
+      return;
+    }
+    for (const batch of response.batches) {
+      if (batch.baseOffset !== replica.log.logEndOffset || batch.values.length === 0) {
+        break;
+      }
+      replica.log.append(
+        {
+          leaderEpoch: batch.leaderEpoch,
+          producerId: batch.producerId,
+          producerEpoch: 0,
+          baseSequence: batch.baseSequence,
+          records: batch.values.map(encodeValue),
+        },
+        batch.baseOffset,
+      );
+      for (let at = 0; at < batch.values.length; at++) {
+        const sequence = batch.producerId < 0 ? -1 : batch.baseSequence + at;
+        replica.noteProducer(batch.producerId, sequence, batch.baseOffset + at);
+      }
+    }
+    replica.highWatermark = Math.max(
+      replica.highWatermark,
+      Math.min(response.highWatermark, replica.log.logEndOffset),
+    );
+    if (response.batches.length > 0) {
+      this.sendFetch(replica); // more may be waiting
+    } else {
+      replica.fetchSentUs =
+        this.ctx.monotonic() - this.config.requestTimeoutUs + this.config.fetchIntervalUs;
+    }
+  }
+
+  private truncate(replica: Replica, offset: number): void {
+    if (offset >= replica.log.logEndOffset) {
+      return;
+    }
+    replica.log.truncateTo(offset);
+    replica.highWatermark = Math.min(replica.highWatermark, replica.log.logEndOffset);
+    replica.rebuildProducers();
+  }
+
+  // ---- leader ------------------------------------------------------------------------------
+
+  private onReplicaFetch(from: NodeId, fetch: ReplicaFetch): void {
+    const replica = this.replicas.get(fetch.key);
+    const respond = (fields: Partial<ReplicaFetchResponse>, sizeBytes = 48) => {
+      const response: ReplicaFetchResponse = {
+        type: 'replica-fetch-response',
+        key: fetch.key,
+        leaderEpoch: fetch.leaderEpoch,
+        fetchOffset: fetch.fetchOffset,
+        error: null,
+        diverging: null,
+        batches: [],
+        highWatermark: replica?.highWatermark ?? 0,
+        ...fields,
+      };
+      this.ctx.send(from, response as unknown as SimMessage, sizeBytes);
+    };
+    if (replica === undefined || replica.role !== 'leader') {
+      respond({ error: 'not-leader' });
+      return;
+    }
+    if (fetch.leaderEpoch !== replica.leaderEpoch) {
+      respond({
+        error: fetch.leaderEpoch < replica.leaderEpoch ? 'fenced-epoch' : 'unknown-epoch',
+      });
+      return;
+    }
+    const log = replica.log;
+    const here = log.endOffsetForEpoch(fetch.lastFetchedEpoch);
+    const diverged =
+      fetch.fetchOffset > log.logEndOffset ||
+      (fetch.lastFetchedEpoch >= 0 &&
+        (here.epoch !== fetch.lastFetchedEpoch || here.endOffset < fetch.fetchOffset));
+    if (diverged) {
+      respond({
+        diverging: fetch.lastFetchedEpoch >= 0 ? here : { epoch: -1, endOffset: log.logEndOffset },
+      });
+      return;
+    }
+    const follower = replica.followers.get(from);
+    if (follower !== undefined) {
+      follower.logEnd = fetch.fetchOffset;
+      follower.durable = Math.min(fetch.durableOffset, fetch.fetchOffset);
+      if (fetch.fetchOffset >= log.logEndOffset) {
+        follower.lastCaughtUpUs = this.ctx.monotonic();
+      }
+      this.maybeExpandIsr(replica, from, follower);
+      this.advanceHighWatermark(replica);
+    }
+    const records = log.read(fetch.fetchOffset, FETCH_BYTES_MAX) ?? [];
+    const batches = toWireBatches(records);
+    respond({ batches, highWatermark: replica.highWatermark }, 48 + 16 * records.length);
+  }
+
+  private maybeExpandIsr(replica: Replica, node: NodeId, follower: FollowerState): void {
+    if (replica.isr.includes(node) || replica.alterInFlight !== null) {
+      return;
+    }
+    const epochStart = replica.log.epochEntries.find(
+      (entry) => entry.epoch === replica.leaderEpoch,
+    );
+    const caughtUp =
+      follower.durable >= replica.highWatermark &&
+      follower.logEnd >= (epochStart?.startOffset ?? replica.highWatermark);
+    if (caughtUp) {
+      this.alterIsr(replica, [...replica.isr, node]);
+    }
+  }
+
+  private leaderTick(replica: Replica, now: number): void {
+    if (
+      replica.alterInFlight !== null &&
+      now - replica.alterInFlight.sentUs > this.config.requestTimeoutUs
+    ) {
+      replica.alterInFlight = null;
+    }
+    this.expirePending(replica);
+    if (replica.alterInFlight !== null) {
+      return;
+    }
+    const lagging = replica.isr.filter((node) => {
+      const follower = replica.followers.get(node);
+      return (
+        node !== this.ctx.id &&
+        follower !== undefined &&
+        now - follower.lastCaughtUpUs > this.config.replicaLagMaxUs
+      );
+    });
+    if (lagging.length > 0) {
+      this.alterIsr(
+        replica,
+        replica.isr.filter((node) => !lagging.includes(node)),
+      );
+    }
+  }
+
+  private alterIsr(replica: Replica, isr: NodeId[]): void {
+    const id = this.nextAlterId++;
+    replica.alterInFlight = { id, sentUs: this.ctx.monotonic() };
+    this.ctx.send(
+      this.controller,
+      {
+        type: 'ctl-alter-partition',
+        id,
+        key: replica.key,
+        leaderEpoch: replica.leaderEpoch,
+        partitionEpoch: replica.partitionEpoch,
+        isr,
+      },
+      48,
+    );
+    if (this.bugs.has('hw-advanced-before-isr-ack') && isr.length < replica.isr.length) {
+      // The bug: use the shrunk ISR before the controller has accepted it.
+      replica.isr = isr;
+      this.advanceHighWatermark(replica);
+    }
+  }
+
+  /** HW = the smallest durable offset over the ISR (pending readmissions count as in it). */
+  private advanceHighWatermark(replica: Replica): void {
+    if (replica.role !== 'leader') {
+      return;
+    }
+    let hw = replica.log.durableEndOffset;
+    for (const node of replica.isr) {
+      if (node === this.ctx.id) {
+        continue;
+      }
+      const follower = replica.followers.get(node);
+      hw = Math.min(
+        hw,
+        follower === undefined || follower.durable < 0 ? replica.highWatermark : follower.durable,
+      );
+    }
+    if (hw > replica.highWatermark) {
+      replica.highWatermark = hw;
+      this.ctx.observe({
+        type: 'kafka-hw',
+        key: replica.key,
+        highWatermark: hw,
+        isr: replica.isr.length,
+      });
+    }
+    this.completePending(replica);
+  }
+
+  private onDurable(replica: Replica): void {
+    if (replica.role === 'leader') {
+      this.advanceHighWatermark(replica);
+    }
+  }
+
+  private completePending(replica: Replica): void {
+    if (replica.pending.length === 0) {
+      return;
+    }
+    const still: PendingProduce[] = [];
+    for (const pending of replica.pending) {
+      const done =
+        pending.acks === '1'
+          ? pending.offset < replica.log.durableEndOffset
+          : pending.offset < replica.highWatermark;
+      if (!done) {
+        still.push(pending);
+      } else if (pending.acks === 'all' && replica.isr.length < this.config.minInsyncReplicas) {
+        this.reply(pending.client, {
+          type: 'produce-error',
+          id: pending.id,
+          error: 'not-enough-replicas-after-append',
+          definite: false,
+        });
+      } else {
+        this.reply(pending.client, { type: 'produce-ok', id: pending.id, offset: pending.offset });
+      }
+    }
+    replica.pending = still;
+  }
+
+  private expirePending(replica: Replica): void {
+    const now = this.ctx.monotonic();
+    const expired = replica.pending.filter((pending) => now >= pending.deadlineUs);
+    if (expired.length === 0) {
+      return;
+    }
+    replica.pending = replica.pending.filter((pending) => now < pending.deadlineUs);
+    for (const pending of expired) {
+      this.reply(pending.client, {
+        type: 'produce-error',
+        id: pending.id,
+        error: 'timeout',
+        definite: false,
+      });
+    }
+  }
+
+  /** Leadership moved: whatever was waiting may or may not survive it. */
+  private failPending(replica: Replica): void {
+    for (const pending of replica.pending) {
+      this.reply(pending.client, {
+        type: 'produce-error',
+        id: pending.id,
+        error: 'not-leader',
+        definite: false,
+      });
+    }
+    replica.pending = [];
+  }
+
+  // ---- clients -----------------------------------------------------------------------------
+
+  private onClientRequest(client: NodeId, request: ClientRequest): void {
+    if (request.type === 'metadata') {
+      this.reply(client, {
+        type: 'metadata-ok',
+        id: request.id,
+        leaders: Object.fromEntries(this.leaders),
+      });
+      return;
+    }
+    const replica = this.replicas.get(request.key);
+    if (request.type === 'consume') {
+      this.onConsume(client, replica, request);
+      return;
+    }
+    if (replica === undefined || replica.role !== 'leader') {
+      this.reply(client, {
+        type: 'produce-error',
+        id: request.id,
+        error: 'not-leader',
+        definite: true,
+      });
+      return;
+    }
+    const producer = replica.producers.get(request.producerId);
+    const expected = producer === undefined ? 0 : producer.lastSequence + 1;
+    if (producer !== undefined && request.sequence < expected) {
+      // A retry of a batch already appended: answer with its offset once it is acknowledged.
+      const offset = producer.offsets.get(request.sequence);
+      if (offset !== undefined) {
+        this.ctx.observe({ type: 'kafka-duplicate-suppressed', key: request.key });
+        this.addPending(replica, client, request, offset);
+      }
+      return;
+    }
+    if (request.acks === 'all' && replica.isr.length < this.config.minInsyncReplicas) {
+      this.reply(client, {
+        type: 'produce-error',
+        id: request.id,
+        error: 'not-enough-replicas',
+        definite: true,
+      });
+      return;
+    }
+    if (
+      request.sequence !== expected &&
+      !(producer === undefined && this.bugs.has('no-producer-dedup-after-failover'))
+    ) {
+      this.reply(client, {
+        type: 'produce-error',
+        id: request.id,
+        error: 'out-of-order-sequence',
+        definite: true,
+      });
+      return;
+    }
+    if (replica.pending.length >= PENDING_PRODUCE_MAX) {
+      return; // overloaded: the client times out and retries
+    }
+    const { baseOffset } = replica.log.append({
+      leaderEpoch: replica.leaderEpoch,
+      producerId: request.producerId,
+      producerEpoch: 0,
+      baseSequence: request.sequence,
+      records: [encodeValue(request.value)],
+    });
+    replica.noteProducer(request.producerId, request.sequence, baseOffset);
+    this.addPending(replica, client, request, baseOffset);
+    this.advanceHighWatermark(replica);
+  }
+
+  private addPending(
+    replica: Replica,
+    client: NodeId,
+    request: Extract<ClientRequest, { type: 'produce' }>,
+    offset: number,
+  ): void {
+    replica.pending.push({
+      offset,
+      client,
+      id: request.id,
+      acks: request.acks,
+      deadlineUs: this.ctx.monotonic() + this.config.requestTimeoutUs,
+    });
+    this.completePending(replica);
+  }
+
+  private onConsume(
+    client: NodeId,
+    replica: Replica | undefined,
+    request: Extract<ClientRequest, { type: 'consume' }>,
+  ): void {
+    if (replica === undefined || replica.role !== 'leader') {
+      this.reply(client, {
+        type: 'consume-error',
+        id: request.id,
+        key: request.key,
+        error: 'not-leader',
+      });
+      return;
+    }
+    const log = replica.log;
+    const visibleEnd = this.bugs.has('fetch-beyond-hw') ? log.logEndOffset : replica.highWatermark;
+    if (request.offset < log.logStartOffset || request.offset > log.logEndOffset) {
+      this.reply(client, {
+        type: 'consume-error',
+        id: request.id,
+        key: request.key,
+        error: 'offset-out-of-range',
+      });
+      return;
+    }
+    const records =
+      request.offset >= visibleEnd ? [] : (log.read(request.offset, FETCH_BYTES_MAX) ?? []);
+    const pairs = records
+      .filter((record) => record.offset < visibleEnd)
+      .map((record): [number, number] => [record.offset, decodeValue(record.payload)]);
+    this.reply(client, { type: 'consume-ok', id: request.id, key: request.key, pairs });
+  }
+
+  private reply(client: NodeId, reply: ClientReply): void {
+    if (client < 0) {
+      return;
+    }
+    const size = reply.type === 'consume-ok' ? 32 + 16 * reply.pairs.length : 48;
+    this.ctx.send(client, reply as unknown as SimMessage, size);
+  }
+
+  inspect(): BrokerInspect {
+    this.view ??= {
+      role: 'broker',
+      partitions: new Map(
+        [...this.replicas.values()].map((replica): [KafkaKey, PartitionReplicaInspect] => [
+          replica.key,
+          liveReplicaView(replica),
+        ]),
+      ),
+    };
+    return this.view;
+  }
+}
+
+function liveReplicaView(replica: Replica): PartitionReplicaInspect {
+  return {
+    key: replica.key,
+    get role() {
+      return replica.role === 'leader' ? 'leader' : 'follower';
+    },
+    get leaderEpoch() {
+      return replica.leaderEpoch;
+    },
+    get logStartOffset() {
+      return replica.log.logStartOffset;
+    },
+    get logEndOffset() {
+      return replica.log.logEndOffset;
+    },
+    get highWatermark() {
+      return replica.highWatermark;
+    },
+    get isr() {
+      return replica.role === 'leader' ? replica.isr : [];
+    },
+    valueAt(offset: number) {
+      const record = replica.log.read(offset, 1)?.[0];
+      return record === undefined || record.offset !== offset
+        ? undefined
+        : decodeValue(record.payload);
+    },
+  };
+}
+
+/** Records back into runs of one epoch and producer with consecutive sequences. */
+function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
+  const batches: WireBatch[] = [];
+  let current:
+    | {
+        baseOffset: number;
+        leaderEpoch: number;
+        producerId: number;
+        baseSequence: number;
+        values: number[];
+      }
+    | undefined;
+  for (const record of records) {
+    const value = decodeValue(record.payload);
+    const continues =
+      current !== undefined &&
+      current.leaderEpoch === record.leaderEpoch &&
+      current.producerId === record.producerId &&
+      (record.producerId < 0 || record.sequence === current.baseSequence + current.values.length);
+    if (current !== undefined && continues) {
+      current.values.push(value);
+      continue;
+    }
+    current = {
+      baseOffset: record.offset,
+      leaderEpoch: record.leaderEpoch,
+      producerId: record.producerId,
+      baseSequence: record.sequence,
+      values: [value],
+    };
+    batches.push(current);
+  }
+  assert(
+    batches.every((batch) => batch.values.length > 0),
+    'empty wire batch',
+  );
+  return batches;
+}
