@@ -7,3 +7,4 @@ import './raft-mit.ts';
 import './kv.ts';
 import './kv-mit.ts';
 import './raft-multi.ts';
+import './shardctrler-mit.ts';
