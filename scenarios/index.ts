@@ -8,3 +8,4 @@ import './kv.ts';
 import './kv-mit.ts';
 import './raft-multi.ts';
 import './shardctrler-mit.ts';
+import './shardkv.ts';

@@ -29,10 +29,17 @@ export const INITIAL_CONFIG: ShardConfig = {
   groups: [],
 };
 
-/** The shard a key lives in (MIT's key2shard: the first byte, modulo NShards). */
+/**
+ * The shard a key lives in. MIT's key2shard takes the first byte, which suits its tests'
+ * keys ("0", "1", …); the KV workload's keys share a first letter (k1, k2, s0), so this
+ * hashes the whole key (FNV-1a) instead.
+ */
 export function keyToShard(key: string): number {
-  const first = key.length > 0 ? key.charCodeAt(0) : 0;
-  return first % NSHARDS;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return hash % NSHARDS;
 }
 
 export function serversOf(config: ShardConfig, gid: number): readonly NodeId[] {

@@ -33,3 +33,30 @@ export type CtrlConfigMade = {
   /** The gids of the new configuration, sorted. */
   readonly gids: readonly number[];
 };
+
+/** What a replica group's state machine shows (read-only to invariants). */
+export interface ShardGroupView {
+  readonly gid: number;
+  readonly config: ShardConfig;
+  readonly previous: ShardConfig;
+  readonly shards: readonly {
+    readonly status: 'absent' | 'pulling' | 'confirming' | 'serving' | 'handing-off';
+    readonly data: ReadonlyMap<string, string>;
+    readonly sessions: ReadonlyMap<number, number>;
+  }[];
+  readonly stable: boolean;
+  readonly dataBytes: number;
+  serves(shard: number): boolean;
+}
+
+export interface ShardGroupInspect extends RaftNodeView, RaftHost {
+  readonly shardGroup: ShardGroupView;
+  readonly raftStateBytes: number;
+  readonly snapshotBytes: number;
+}
+
+/** A running replica group server's view, or undefined (down, refused, or not one). */
+export function shardGroupState(view: ClusterView, node: NodeId): ShardGroupInspect | undefined {
+  const inspected = view.inspect(node) as Partial<ShardGroupInspect> | undefined;
+  return inspected?.shardGroup === undefined ? undefined : (inspected as ShardGroupInspect);
+}

@@ -14,7 +14,6 @@ import { shardkvVariant } from './types.ts';
 export class CtrlerServer implements NodeProgram {
   readonly state: CtrlerStateMachine;
   readonly raft: RaftGroup;
-  private readonly queryLocal: boolean;
   private readonly queries: AppliedReads<number>;
   private view: CtrlerServerInspect | undefined;
 
@@ -26,7 +25,6 @@ export class CtrlerServer implements NodeProgram {
     this.state = new CtrlerStateMachine(
       variant === 'rebalance-from-scratch' ? rebalanceFromScratch : undefined,
     );
-    this.queryLocal = variant === 'query-local';
     this.queries = new AppliedReads(
       () => this.raft,
       (client, id, num) => this.answerQuery(client, id, num),
@@ -77,11 +75,6 @@ export class CtrlerServer implements NodeProgram {
     }
     if (message.type === 'ctrl-query') {
       const query = message as unknown as CtrlQuery;
-      if (this.queryLocal) {
-        // The bug: answer from whatever this replica has applied, leader or not.
-        this.answerQuery(from, query.id, query.num);
-        return;
-      }
       this.queries.start(from, query.id, query.num);
       return;
     }

@@ -1,8 +1,12 @@
-// Program factories for the sharded KV scenarios: controller servers and administrators.
+// Program factories for the sharded KV scenarios: controller servers, administrators,
+// replica group servers and clients.
+import { assert } from '../../sim/assert.ts';
 import type { NodeId, ProgramFactory } from '../../sim/types.ts';
 import type { RaftNodeOptions } from '../raft/group.ts';
 import { type AdminOptions, CtrlerAdmin } from './admin.ts';
+import { ShardClient } from './client.ts';
 import { CtrlerServer } from './ctrler-server.ts';
+import { GroupServer } from './group-server.ts';
 
 /** The controller's group name in every shardkv scenario. */
 export const CTRLER_GROUP = 'ctrl';
@@ -20,4 +24,36 @@ export function ctrlerAdmin(options: Partial<AdminOptions> = {}): ProgramFactory
     serversOf: options.serversOf ?? NO_SERVERS,
   };
   return (context) => new CtrlerAdmin(context, full);
+}
+
+/** Replica group `gid` is the topology group `g<gid>` (nodes g1n1…). */
+export function groupName(gid: number): string {
+  return `g${gid}`;
+}
+
+export function gidOfGroup(name: string): number {
+  const gid = Number(name.slice(1));
+  assert(
+    name.startsWith('g') && Number.isSafeInteger(gid) && gid > 0,
+    `${name} is no replica group`,
+  );
+  return gid;
+}
+
+export function groupServer(raft: Partial<RaftNodeOptions> = {}): ProgramFactory {
+  return (context) =>
+    new GroupServer(context, {
+      raft,
+      ctrlerGroup: CTRLER_GROUP,
+      gidOf: (ctx) => gidOfGroup(ctx.group),
+    });
+}
+
+export function shardClient(): ProgramFactory {
+  return (context) => new ShardClient(context, CTRLER_GROUP);
+}
+
+/** An administrator whose Joins name the servers of the replica groups of the topology. */
+export function shardAdmin(): ProgramFactory {
+  return ctrlerAdmin({ serversOf: (ctx, gid) => ctx.members(groupName(gid)) });
 }
