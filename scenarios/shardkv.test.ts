@@ -41,6 +41,8 @@ describe('the sharded KV swarm', () => {
     ['no-gc', 0, 'shardkv-stored-state-bounded'],
     ['serve-after-handoff', 2, 'shardkv-one-group-per-shard'],
     ['rebalance-from-scratch', 3, 'shardctrler-balanced-minimal'],
+    ['skip-config', 9, 'shardkv-configs-in-order'],
+    ['config-outside-log', 2, 'shardkv-appends-exactly-once'],
   ])('catches %s (seed %i, %s)', (variant, seed, invariant) => {
     const { result } = runSeed('shardkv', seed, variant);
     expect(result.violation?.invariant).toBe(invariant);

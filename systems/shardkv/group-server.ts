@@ -50,6 +50,8 @@ export class GroupServer implements NodeProgram {
   /** Migration steps this leader proposed: key → when (monotonic µs). */
   private readonly proposed = new Map<string, number>();
   private nextProposal = 0;
+  private readonly skipConfig: boolean;
+  private readonly configOutsideLog: boolean;
   private view: ShardGroupInspect | undefined;
 
   constructor(
@@ -62,7 +64,10 @@ export class GroupServer implements NodeProgram {
       dedupNotMigrated: variant === 'dedup-not-migrated',
       noGc: variant === 'no-gc',
       serveAfterHandoff: variant === 'serve-after-handoff',
+      skipConfig: variant === 'skip-config',
     };
+    this.skipConfig = bugs.skipConfig;
+    this.configOutsideLog = variant === 'config-outside-log';
     const gid = options.gidOf(ctx);
     this.state = new GroupStateMachine(gid, bugs);
     this.clerk = new CtrlerClerk(ctx, ctx.members(options.ctrlerGroup));
@@ -124,7 +129,9 @@ export class GroupServer implements NodeProgram {
   private poll(): void {
     const state = this.state;
     if (state.stable && !this.clerk.busy) {
-      this.clerk.query(state.config.num + 1, (config) => this.onConfig(config));
+      // The skip-config bug asks for the newest configuration, not the next one.
+      const num = this.skipConfig ? -1 : state.config.num + 1;
+      this.clerk.query(num, (config) => this.onConfig(config));
     }
     for (const shard of state.shardsIn('pulling')) {
       const pull: ShardPull = { type: 'shard-pull', num: state.config.num, shard };
@@ -144,9 +151,20 @@ export class GroupServer implements NodeProgram {
   }
 
   private onConfig(config: ShardConfig): void {
-    if (config.num === this.state.config.num + 1 && this.state.stable) {
-      this.propose({ type: 'config', config }, `config:${config.num}`);
+    const current = this.state.config.num;
+    const wanted = this.skipConfig ? config.num > current : config.num === current + 1;
+    if (!wanted || !this.state.stable) {
+      return;
     }
+    if (this.configOutsideLog) {
+      // The bug: the leader takes the configuration into its own state machine at once;
+      // its followers never see it, and a new leader or a restart forgets it.
+      if (this.raft.core.role === 'leader') {
+        this.state.applyCommand({ type: 'config', config });
+      }
+      return;
+    }
+    this.propose({ type: 'config', config }, `config:${config.num}`);
   }
 
   /** Proposes a step of its own through the log, not again while the last try may still land. */

@@ -25,7 +25,9 @@ export type GroupVariant =
   | 'serve-before-install'
   | 'dedup-not-migrated'
   | 'no-gc'
-  | 'serve-after-handoff';
+  | 'serve-after-handoff'
+  | 'skip-config'
+  | 'config-outside-log';
 export type ShardkvVariant = CtrlerVariant | GroupVariant;
 
 export const CTRLER_VARIANTS: Record<CtrlerVariant, string> = {
@@ -42,6 +44,10 @@ export const GROUP_VARIANTS: Record<GroupVariant, string> = {
     'a group never deletes the shards it handed off (it tells the new owner it did): stored state grows with every migration',
   'serve-after-handoff':
     'the previous owner keeps answering for a shard it handed off, until the new owner has it deleted',
+  'skip-config':
+    'a replica group jumps to the newest configuration instead of taking each one in turn, pulling shards from owners several configurations back',
+  'config-outside-log':
+    'a replica group leader applies a new configuration to its own state at once instead of through its Raft log: its followers, a new leader and its own restart never saw it',
 };
 
 export const SHARDKV_VARIANTS: Record<ShardkvVariant, string> = {
