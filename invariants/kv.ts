@@ -142,14 +142,14 @@ function parseTokens(value: string): { tokens: Token[]; leftover: string } {
   return { tokens, leftover: value.replace(TOKEN, '') };
 }
 
-interface AppendRecord {
+export interface AppendRecord {
   key: string;
   acked: boolean;
   callUs: number;
   returnUs: number | undefined;
 }
 
-function appendsOf(history: readonly HistoryOperation[]): Map<string, AppendRecord> {
+export function appendsOf(history: readonly HistoryOperation[]): Map<string, AppendRecord> {
   const appends = new Map<string, AppendRecord>();
   for (const op of history) {
     const input = kvInput(op.input);
@@ -193,7 +193,7 @@ function maxAckedIndex(observations: readonly ObservationRecord[]): number {
   return most;
 }
 
-function checkKeyValue(
+export function checkKeyValue(
   where: string,
   key: string,
   value: string,

@@ -8,3 +8,5 @@ import './kv.ts';
 import './kv-mit.ts';
 import './raft-multi.ts';
 import './kafka.ts';
+import './shardctrler-mit.ts';
+import './shardkv.ts';

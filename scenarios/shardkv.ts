@@ -1,0 +1,128 @@
+// The sharded KV swarm: a shard controller group of three, three replica groups of three
+// (g1, g2, g3), an administrator whose Joins, Leaves and Moves are drawn from the seed, and
+// clients appending, putting and getting across every shard, under every fault kind and the
+// group-aware partitions (a group cut off from the controller or from another group, a group
+// split, a node isolated). The history must be linearizable across migrations, every
+// acknowledged Append land exactly once, no two groups serve a shard under one
+// configuration, every replica take configurations in order, handed-off shards be deleted,
+// and after the settle phase every group finish the newest configuration and serve again.
+import { kvOperationsComplete, kvSometimes } from '../invariants/kv.ts';
+import { raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import { ctrlerInvariants } from '../invariants/shardctrler.ts';
+import { shardkvInvariants, shardkvSometimes } from '../invariants/shardkv.ts';
+import { Random } from '../sim/random.ts';
+import { type GroupSpec, registerScenario } from '../sim/scenario.ts';
+import { FAULT_KINDS, type Plan } from '../sim/types.ts';
+import { KV_SHRINKABLE_WORKLOAD } from '../systems/kv/workload.ts';
+import { type AdminStep, adminScriptKey } from '../systems/shardkv/admin.ts';
+import { NSHARDS } from '../systems/shardkv/config.ts';
+import {
+  CTRLER_GROUP,
+  ctrlerServer,
+  groupName,
+  groupServer,
+  shardAdmin,
+  shardClient,
+} from '../systems/shardkv/program.ts';
+import { SHARDKV_VARIANTS } from '../systems/shardkv/types.ts';
+
+const MS = 1000;
+const SECOND = 1_000_000;
+const GIDS = [1, 2, 3] as const;
+const SERVERS_PER_GROUP = 3;
+
+export const SHARDKV_GROUPS: GroupSpec[] = [
+  {
+    name: CTRLER_GROUP,
+    size: 3,
+    prefix: 'ctrl',
+    program: ctrlerServer({ snapshotEveryEntries: 50, logRewriteBytes: 16 * 1024 }),
+  },
+  ...GIDS.map(
+    (gid): GroupSpec => ({
+      name: groupName(gid),
+      size: SERVERS_PER_GROUP,
+      prefix: `${groupName(gid)}n`,
+      program: groupServer({ snapshotEveryEntries: 100, logRewriteBytes: 32 * 1024 }),
+    }),
+  ),
+  { name: 'admins', size: 1, prefix: 'a', client: true, program: shardAdmin() },
+  { name: 'clients', size: 3, prefix: 'c', client: true, program: shardClient() },
+];
+
+/**
+ * The administrator's script: a Join of one or two groups at first, then every 0.3–2 s a
+ * Join of a group not in, a Leave of one that is (never the last), or a Move, until a second
+ * before the faults stop.
+ */
+export function drawAdminScript(seed: number, durationUs: number): AdminStep[] {
+  const random = Random.fromSeed(seed).fork('shardkv-admin');
+  const joined = new Set<number>(random.chance(0.5) ? [1] : [1, 2]);
+  const steps: AdminStep[] = [{ atUs: 100 * MS, op: { f: 'join', gids: [...joined] } }];
+  for (let atUs = 100 * MS + random.between(300 * MS, 2 * SECOND); atUs < durationUs - SECOND; ) {
+    const out = GIDS.filter((gid) => !joined.has(gid));
+    const roll = random.int(3);
+    if (roll === 0 && out.length > 0) {
+      const gid = random.pick(out);
+      joined.add(gid);
+      steps.push({ atUs, op: { f: 'join', gids: [gid] } });
+    } else if (roll === 1 && joined.size > 1) {
+      const gid = random.pick([...joined].sort());
+      joined.delete(gid);
+      steps.push({ atUs, op: { f: 'leave', gids: [gid] } });
+    } else {
+      const gid = random.pick([...joined].sort());
+      steps.push({ atUs, op: { f: 'move', shard: random.int(NSHARDS), gid } });
+    }
+    atUs += random.between(300 * MS, 2 * SECOND);
+  }
+  return steps;
+}
+
+registerScenario({
+  name: 'shardkv',
+  description:
+    'A shard controller and three replica groups on Raft, Joins/Leaves/Moves drawn from the seed while clients append, put and get on every shard, every fault kind and group-aware partitions; linearizable across migrations, appends exactly once, one group per shard per configuration, configurations in order, handed-off shards deleted, every group finishes the newest configuration after settle.',
+  system: 'shardkv',
+  groups: SHARDKV_GROUPS,
+  durationUs: 8 * SECOND,
+  settleUs: 6 * SECOND,
+  faults: {
+    // As in `raft`: a latent sector error on a lone copy of a log is unrecoverable here.
+    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
+    swarm: true,
+  },
+  workload: {
+    appendPercent: 45,
+    putPercent: 10,
+    sharedKeys: 3,
+    thinkUsMax: 20_000,
+    attemptTimeoutUs: 200_000,
+    giveUpUs: 2 * SECOND,
+    opsMax: 2000,
+  },
+  shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
+  variants: SHARDKV_VARIANTS,
+  invariants: (plan: Plan) => [
+    ...raftSafetyInvariants(),
+    ...ctrlerInvariants(),
+    ...shardkvInvariants(),
+    kvOperationsComplete(plan.durationUs + 3 * SECOND, plan.durationUs + plan.settleUs - SECOND),
+  ],
+  sometimes: {
+    ...Object.fromEntries(
+      Object.entries(raftSometimes).filter(([name]) => name !== 'a membership change completed'),
+    ),
+    'a retried write was recognised as a duplicate': kvSometimes[
+      'a retried write was recognised as a duplicate'
+    ] as (typeof kvSometimes)[string],
+    ...shardkvSometimes,
+  },
+  plan: (seed, base) => ({
+    ...base,
+    workload: {
+      ...base.workload,
+      [adminScriptKey(0)]: JSON.stringify(drawAdminScript(seed, base.durationUs)),
+    },
+  }),
+});
