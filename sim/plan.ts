@@ -16,6 +16,7 @@ import {
   type Knobs,
   type Link,
   type NodeId,
+  OPTIONAL_PROBABILITY_KNOBS,
   PARTITION_SHAPES,
   type PartitionShape,
   PLAN_FORMAT,
@@ -118,6 +119,10 @@ function chooseKnobs(kinds: FaultKind[], random: Random): Knobs {
     ? roundProbability(random.next() * 0.01)
     : 0;
   knobs.buggifyProbability = on('buggify') ? roundProbability(0.05 + random.next() * 0.25) : 0;
+  // From a stream of its own: the draws above stay what they were before packet replay.
+  const replay = random.fork('replay');
+  knobs.replayProbability =
+    on('duplicate') && replay.chance(0.5) ? roundProbability(replay.next() * 0.05) : 0;
   return knobs;
 }
 
@@ -588,6 +593,11 @@ function validateKnobs(value: unknown, path: Path): void {
   });
   for (const key of PROBABILITY_KNOBS) {
     probability(knobs[key], `${path}.${key}`);
+  }
+  for (const key of OPTIONAL_PROBABILITY_KNOBS) {
+    if (knobs[key] !== undefined) {
+      probability(knobs[key], `${path}.${key}`);
+    }
   }
   integer(knobs['latencyMinUs'], `${path}.latencyMinUs`);
   integer(knobs['latencyJitterMeanUs'], `${path}.latencyJitterMeanUs`);

@@ -6,7 +6,13 @@
 import { assert } from './assert.ts';
 import { validatePlan } from './plan.ts';
 import { Topology } from './topology.ts';
-import { type FaultEvent, type NodeId, type Plan, PROBABILITY_KNOBS } from './types.ts';
+import {
+  type FaultEvent,
+  type NodeId,
+  OPTIONAL_PROBABILITY_KNOBS,
+  type Plan,
+  PROBABILITY_KNOBS,
+} from './types.ts';
 
 export interface ShrinkBudget {
   /** Stop proposing candidates after this much wall time. */
@@ -331,8 +337,8 @@ function shrinkWorkload(shrinker: Shrinker): void {
 
 /** Fault probabilities toward zero, and the latency tail toward no tail. */
 function shrinkProbabilities(shrinker: Shrinker): void {
-  for (const key of PROBABILITY_KNOBS) {
-    const value = shrinker.plan.knobs[key];
+  for (const key of [...PROBABILITY_KNOBS, ...OPTIONAL_PROBABILITY_KNOBS]) {
+    const value = shrinker.plan.knobs[key] ?? 0;
     bisectDown(
       shrinker,
       value,

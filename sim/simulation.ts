@@ -54,6 +54,9 @@ const digestOf = digestValue;
 const DEFAULT_BUDGETS: Budgets = { eventsMax: 5_000_000, wallMsMax: 60_000 };
 const QUEUE_CAPACITY_MAX = 4_000_000;
 const OBSERVATIONS_MAX = 2_000_000;
+/** A replayed packet arrives this long after the original would have (0.1–5 s). */
+const REPLAY_DELAY_US_MIN = 100_000;
+const REPLAY_DELAY_US_MAX = 5_000_000;
 const WALL_CHECK_EVERY = 4096;
 /** A process that dies on an unhandled I/O error is restarted by its supervisor after this. */
 const SUPERVISOR_RESTART_US = 50_000;
@@ -150,6 +153,8 @@ export class Simulation {
   private readonly partitionShapes: Partial<Record<PartitionShape, number>> = {};
   private readonly buggifyActive = new Map<string, boolean>();
   private readonly buggifyRandom: Random;
+  /** Its own stream: which duplicates arrive late never shifts the network's draws. */
+  private readonly replayRandom: Random;
   private readonly budgets: Budgets;
   private readonly logger: Logger;
   private readonly trace: TraceRecorder | undefined;
@@ -208,6 +213,7 @@ export class Simulation {
     }
     this.network = new Network(total, plan.knobs, root.fork('network'));
     this.buggifyRandom = root.fork('buggify');
+    this.replayRandom = root.fork('replay');
     this.budgets = { ...DEFAULT_BUDGETS, ...scenario.budgets, ...options.budgets };
     this.logger = new Logger(options.logSink);
     this.trace = options.trace;
@@ -373,6 +379,7 @@ export class Simulation {
     assert(Number.isSafeInteger(sizeBytes) && sizeBytes >= 0, 'message size must be an integer');
     const target = this.nodes[to] as NodeSlot;
     const network = this.network;
+    const replayProbability = this.plan.knobs.replayProbability ?? 0;
     this.stats.messagesSent++;
     this.stats.bytesSent += sizeBytes;
     network.count(slot.id, to, sizeBytes);
@@ -402,7 +409,11 @@ export class Simulation {
       this.fired('duplicate');
       this.stats.messagesDuplicated++;
       this.trace?.duplicate(this, slot.id, to, messageId);
-      const delay = network.delayUs();
+      let delay = network.delayUs();
+      if (replayProbability > 0 && this.replayRandom.chance(replayProbability)) {
+        this.fired('replay');
+        delay += this.replayRandom.between(REPLAY_DELAY_US_MIN, REPLAY_DELAY_US_MAX);
+      }
       this.push(
         this.nowUs + delay,
         DELIVER,

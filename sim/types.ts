@@ -40,9 +40,10 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 /**
  * What the kernel counts beside the kinds a plan schedules: 'crash-loop' is a crash of a node
  * that restarted at most CRASH_LOOP_WINDOW_US before (crash episodes draw such loops), counted
- * wherever 'crash' is eligible.
+ * wherever 'crash' is eligible; 'replay' is a duplicate delivered late (replayProbability),
+ * counted wherever 'duplicate' is.
  */
-export type FiredKind = FaultKind | 'crash-loop';
+export type FiredKind = FaultKind | 'crash-loop' | 'replay';
 export const CRASH_LOOP_WINDOW_US = 250_000;
 
 /** The shapes over all servers at once, drawn for every partition episode. */
@@ -110,6 +111,11 @@ export interface Knobs {
   readCorruptionProbability: number;
   /** The chance that an activated buggify point fires; 0 turns buggify off. */
   buggifyProbability: number;
+  /**
+   * The chance that a duplicate arrives late, 0.1–5 s after the original: an old packet
+   * replayed (TigerBeetle's packet replay). Absent in plans made before it existed (0).
+   */
+  replayProbability?: number;
 }
 
 /** The knobs that are probabilities: validated to [0, 1], lowered toward 0 by shrink. */
@@ -120,6 +126,11 @@ export const PROBABILITY_KNOBS = [
   'tornWriteProbability',
   'readCorruptionProbability',
   'buggifyProbability',
+] as const satisfies readonly (keyof Knobs)[];
+
+/** Probability knobs newer plans have and older ones lack (read as 0). */
+export const OPTIONAL_PROBABILITY_KNOBS = [
+  'replayProbability',
 ] as const satisfies readonly (keyof Knobs)[];
 
 export type WorkloadValue = number | string | boolean;

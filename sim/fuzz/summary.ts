@@ -150,6 +150,10 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
   if (scenario.faults.eligible.includes('crash')) {
     faultsFired['crash-loop'] = totals.faultsFired['crash-loop'] ?? 0;
   }
+  // Some duplicate-eligible seeds replay old packets late.
+  if (scenario.faults.eligible.includes('duplicate')) {
+    faultsFired['replay'] = totals.faultsFired['replay'] ?? 0;
+  }
   // Kinds that fired without being eligible (buggify in system code, say) are listed too.
   for (const [kind, count] of Object.entries(totals.faultsFired)) {
     if (!(kind in faultsFired)) {

@@ -255,6 +255,7 @@ export class RaftGroup {
         maxSnapshotChunkBytes: this.options.maxSnapshotChunkBytes,
         bugs: this.options.bugs,
         randomInt: (maxExclusive) => random.int(maxExclusive),
+        buggify: (label) => this.ctx.buggify(label),
         ...this.leaseConfig(),
       },
       restored,

@@ -221,7 +221,11 @@ function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): boolean {
     sendSnapshotChunk(r, to, pr);
     return true;
   }
-  const last = Math.min(r.log.lastIndex(), prevIndex + r.config.maxEntriesPerAppend);
+  // buggify: one entry per append, so the commit rules run on many small appends where a
+  // probe would otherwise carry a whole batch.
+  const batchMax =
+    r.config.buggify?.('raft.tiny-appends') === true ? 1 : r.config.maxEntriesPerAppend;
+  const last = Math.min(r.log.lastIndex(), prevIndex + batchMax);
   const entries = last > prevIndex ? r.log.slice(prevIndex + 1, last) : [];
   if (entries.length === 0 && !sendIfEmpty) {
     return false;
@@ -269,7 +273,11 @@ function sendWhileOpen(r: Raft, to: NodeId): void {
 
 function handleAppendRejection(r: Raft, pr: Progress, m: AppendResponse): void {
   let hint = m.conflictIndex;
-  if (m.conflictTerm > 0) {
+  if (r.config.buggify?.('raft.one-step-backup') === true) {
+    // buggify: ignore the follower's hint and back up one entry, as the Raft paper's basic
+    // rule does, so a long stale suffix is probed entry by entry.
+    hint = m.index;
+  } else if (m.conflictTerm > 0) {
     const last = r.log.lastIndexOfTerm(m.conflictTerm);
     if (last > 0) {
       hint = last + 1;

@@ -102,6 +102,11 @@ export interface RaftConfig {
   readonly bugs: ReadonlySet<RaftBug>;
   /** The node's own seeded stream: an integer in [0, maxExclusive). */
   readonly randomInt: (maxExclusive: number) => number;
+  /**
+   * A fault point (FoundationDB's buggify) inside the protocol: true now and then on seeds that
+   * enable it, to take a legal but rarely taken path. Absent: never.
+   */
+  readonly buggify?: (label: string) => boolean;
   /** Serve reads under a leader lease where it holds (needs checkQuorum); else ReadIndex only. */
   readonly lease?: LeaseConfig;
 }
