@@ -100,6 +100,32 @@ describe('plans', () => {
     expect(result.faultsFired['crash-loop']).toBeGreaterThan(0);
   });
 
+  it('replays old packets late when replayProbability says so; plans without the knob read it as 0', () => {
+    const base = planFor(pingpong, 1);
+    const older = structuredClone(base);
+    delete older.knobs.replayProbability;
+    expect(() => validatePlan(older)).not.toThrow();
+    expect(() => validatePlan({ ...base, knobs: { ...base.knobs, replayProbability: 2 } })).toThrow(
+      PlanError,
+    );
+    const noisy = {
+      ...base,
+      knobs: { ...base.knobs, duplicateProbability: 1, replayProbability: 1 },
+    };
+    const result = new Simulation(pingpong, noisy).run();
+    expect(result.faultsFired.duplicate).toBeGreaterThan(0);
+    expect(result.faultsFired.replay).toBe(result.faultsFired.duplicate);
+    const quiet = new Simulation(pingpong, {
+      ...noisy,
+      knobs: { ...noisy.knobs, replayProbability: 0 },
+    }).run();
+    expect(quiet.faultsFired.replay).toBeUndefined();
+    expect(new Simulation(pingpong, older).run().traceHash).toBe(
+      new Simulation(pingpong, { ...base, knobs: { ...base.knobs, replayProbability: 0 } }).run()
+        .traceHash,
+    );
+  });
+
   const arbitraryPlan = fc.record({
     seed: fc.nat(),
     nodes: fc.integer({ min: 1, max: 9 }),
