@@ -95,7 +95,7 @@ function analysis(model: ReportModel, diagrams: readonly (string | null)[]): str
     );
   } else {
     parts.push(
-      `<p><b>The system.</b> ${code(model.scenario.name)}${model.scenario.description === null ? '' : `: ${escapeHtml(model.scenario.description)}`} — the code as written, no known bug switched on.</p>`,
+      `<p><b>The system.</b> ${code(model.scenario.name)}${model.scenario.description === null ? '' : `: ${escapeHtml(model.scenario.description.replace(/\.$/, ''))}`} — the code as written, no known bug switched on.</p>`,
     );
   }
   const violated = model.invariants.filter((verdict) => verdict.violated > 0);
@@ -120,10 +120,14 @@ function analysis(model: ReportModel, diagrams: readonly (string | null)[]): str
     );
   } else {
     parts.push(
-      `<p class="caught"><b>Result.</b> ${escapeHtml(model.headline)}. That is evidence, not proof: it says these seeds found nothing, within the fault coverage below.</p>`,
+      `<p class="caught"><b>Result.</b> ${escapeHtml(capitalized(model.headline))}. That is evidence, not proof: it says these seeds found nothing, within the fault coverage below.</p>`,
     );
   }
   return section('analysis', 'Analysis', parts.join(''));
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function whatRan(model: ReportModel): string {
@@ -136,7 +140,7 @@ function whatRan(model: ReportModel): string {
     ],
   ];
   if (model.topology !== null) {
-    rows.push(['topology', escapeHtml(model.topology)]);
+    rows.push([model.drawnTopology === null ? 'topology' : 'groups', escapeHtml(model.topology)]);
   }
   if (model.drawnTopology !== null) {
     rows.push(['drawn per seed', escapeHtml(model.drawnTopology)]);
@@ -285,7 +289,7 @@ function violations(model: ReportModel, diagrams: readonly (string | null)[]): s
                   )
                   .join(' · '),
               )
-        }</td><td class="message">${escapeHtml(finding.message.length > 200 ? `${finding.message.slice(0, 199)}…` : finding.message)}</td></tr>`,
+        }</td><td class="message">${escapeHtml(finding.message.length > 200 ? `${finding.message.slice(0, 199)}…` : finding.message)}</td><td>${code(finding.reproduce)}</td></tr>`,
     )
     .join('');
   const more =
@@ -294,10 +298,17 @@ function violations(model: ReportModel, diagrams: readonly (string | null)[]): s
       : '';
   const first =
     model.cases.length > 0 ? '<p class="note">The first case is shown under Analysis.</p>' : '';
+  const rerun =
+    model.cases.length > 0 &&
+    model.code !== null &&
+    model.casesCommit !== null &&
+    !model.code.commits.includes(model.casesCommit)
+      ? `<p class="flag">⚠ The cases were rerun and shrunk on commit ${code(model.casesCommit.slice(0, 12))}, not the code the campaign ran: a seed may fail differently there.</p>`
+      : '';
   return section(
     'violations',
     'Violations',
-    `${first}${cases}<table class="findings"><tr><th>seed</th><th>kind</th><th>invariant</th><th>at</th><th>shape</th><th>message</th></tr>${listed}</table>${more}`,
+    `${rerun}${first}${cases}<table class="findings"><tr><th>seed</th><th>kind</th><th>invariant</th><th>at</th><th>shape</th><th>message</th><th>reproduce</th></tr>${listed}</table>${more}`,
   );
 }
 
