@@ -155,6 +155,7 @@ function buildCase(
     plan: shrunk.plan,
     result: drawn,
     truncated: trace.truncated,
+    openAtViolation: true,
     title: `${summary.scenario} seed ${seed}, shrunk · ${invariant}`,
   });
   const bytes = Buffer.byteLength(html);

@@ -261,7 +261,7 @@ function caseBlock(item: ViolationCase, html: string | null, index: number, lead
         : `<p class="diagram-link">Space-time diagram (${count(item.diagram.events)} events, ${count(Math.round(item.diagram.bytes / 1024))} KB, too large to inline): <a href="${escapeHtml(item.diagram.file ?? '')}">${escapeHtml(item.diagram.file ?? '')}</a></p>`;
   }
   const intro = lead
-    ? '<p><b>The shrunk timeline.</b> The first failing seed, made small while it still fails the same way; the violation is marked in red (<kbd>v</kbd> jumps to it).</p>'
+    ? '<p><b>The shrunk timeline.</b> The first failing seed, made small while it still fails the same way; the diagram opens on the violation, marked in red (<kbd>0</kbd> shows the whole run, <kbd>v</kbd> comes back).</p>'
     : '';
   return `<div class="case" data-case="${index}">${intro}${head}${sizes}${diagram}</div>`;
 }
