@@ -450,7 +450,7 @@ function headline(
     const first =
       firstFailure === null
         ? ''
-        : `; first at seed ${firstFailure.seed}, ${firstFailure.seedsToIt.toLocaleString('en-US')} seeds into the range`;
+        : `; first at seed ${firstFailure.seed}, ${firstFailure.seedsToIt.toLocaleString('en-US')} seed${firstFailure.seedsToIt === 1 ? '' : 's'} into the range`;
     return `${violated.size} of ${invariants.length} invariants violated (${names}) on ${summary.failed.toLocaleString('en-US')} of ${seeds} seeds${first}`;
   }
   if (summary.failed > 0) {
