@@ -190,7 +190,7 @@ function whatRan(model: ReportModel): string {
   }
   rows.push([
     'wall time',
-    `<span class="volatile">${duration(exec.elapsedMs * 1000)} on ${count(exec.workers)} worker${exec.workers === 1 ? '' : 's'} · ${count(exec.seedsPerSec)} seeds/s · ${count(Math.round(exec.eventsPerSec))} events/s · simulated time ×${count(Math.round(exec.acceleration))}</span>`,
+    `<span>${duration(exec.elapsedMs * 1000)} on ${count(exec.workers)} worker${exec.workers === 1 ? '' : 's'} · ${count(exec.seedsPerSec)} seeds/s · ${count(Math.round(exec.eventsPerSec))} events/s · simulated time ×${count(Math.round(exec.acceleration))}</span>`,
   ]);
   rows.push([
     'work',
@@ -200,7 +200,10 @@ function whatRan(model: ReportModel): string {
     'determinism',
     `${count(model.determinism.sampled)} passing seeds run twice (${Math.round(model.determinism.rate * 1000) / 10}% sample): ${model.determinism.mismatches === 0 ? 'every trace hash equal' : `<span class="flag">⚠ ${model.determinism.mismatches} mismatched</span>`}`,
   ]);
-  const table = `<table class="facts">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`;
+  // Rows about the machines and the moment are marked volatile: a test strips them to compare
+  // a merged campaign's page with one run's.
+  const volatileRows = new Set(['merged shards', 'wall time']);
+  const table = `<table class="facts">${rows.map(([k, v]) => `<tr${volatileRows.has(k) ? ' class="volatile"' : ''}><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`;
   return section('what-ran', 'What ran', table + machines(model));
 }
 
