@@ -168,6 +168,8 @@ export interface ViewModel {
   steps: Step[];
   violation: ViolationInfo | null;
   truncated: boolean;
+  /** Where the page opens: the whole run (absent), or zoomed onto the violation. */
+  openAt?: 'violation';
 }
 
 /** What the viewer reads of a plan: its topology, and its faults when the trace cut one short. */

@@ -1256,6 +1256,8 @@
   });
   updateRange(); // the toolbar's height depends on it, and the lanes share what is left
   layout();
+  // A page embedded to show its violation (a campaign report's case) opens on it.
+  if (M.openAt === 'violation') jumpToViolation();
   draw();
 
   /** Page coordinates of a canvas point, for tests that move the real mouse. */

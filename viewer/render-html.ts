@@ -13,6 +13,8 @@ export interface RenderInput {
   title?: string;
   /** The recorder dropped records past its cap: say so on the page. */
   truncated?: boolean;
+  /** Open zoomed onto the violation rather than on the whole run. */
+  openAtViolation?: boolean;
 }
 
 // Read once, when first needed: the page's script and styles ship as files beside this one.
@@ -52,6 +54,9 @@ export function scriptJson(value: unknown): string {
 export function renderHtml(input: RenderInput): string {
   const title = input.title ?? defaultTitle(input.plan);
   const model = buildModel({ ...input, title });
+  if (input.openAtViolation === true && model.violation !== null) {
+    model.openAt = 'violation';
+  }
   return pageHtml(model);
 }
 

@@ -163,6 +163,13 @@ describe.skipIf(missing !== null)('the campaign report in Chromium', () => {
       visible: boolean;
     } | null;
     expect(marker?.visible).toBe(true);
+    // It opens zoomed onto the violation, not on the whole run.
+    const range = (await frame?.evaluate('window.faultline.visibleRange()')) as {
+      startUs: number;
+      endUs: number;
+    };
+    const atUs = variant.findings[0]?.timeUs ?? 0;
+    expect(range.endUs - range.startUs).toBeLessThan(atUs / 4);
     expect(await frame?.locator('#violation-banner').textContent()).toContain('commit-rule');
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);

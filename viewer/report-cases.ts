@@ -22,7 +22,7 @@ import { Topology } from '../sim/topology.ts';
 import { TraceRecorder } from '../sim/trace-log.ts';
 import type { Plan, RunResult } from '../sim/types.ts';
 import { renderHtml } from './render-html.ts';
-import type { ViolationCase } from './report-model.ts';
+import { reproduceCommand, type ViolationCase } from './report-model.ts';
 
 export interface CaseOptions {
   /** Where shrunk replay files go. */
@@ -51,14 +51,6 @@ export interface BuiltCase {
   model: ViolationCase;
   /** The diagram's page when it is inlined. */
   html: string | null;
-}
-
-/** The one command that reruns a seed of the campaign, from any checkout of the same code. */
-export function reproduceCommand(summary: FuzzSummary, seed: number): string {
-  const variant = summary.variant === null ? '' : ` --variant ${summary.variant}`;
-  const pins = Object.entries(summary.pins ?? {}).map(([name, value]) => `${name}=${value}`);
-  const set = pins.length === 0 ? '' : ` --set ${pins.join(' ')}`;
-  return `npx faultline run ${summary.scenario} --seed ${seed}${variant}${set}`;
 }
 
 /** The lowest-seed violation of each invariant, in order of those seeds. */
@@ -163,6 +155,7 @@ function buildCase(
     plan: shrunk.plan,
     result: drawn,
     truncated: trace.truncated,
+    openAtViolation: true,
     title: `${summary.scenario} seed ${seed}, shrunk · ${invariant}`,
   });
   const bytes = Buffer.byteLength(html);

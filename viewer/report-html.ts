@@ -95,7 +95,7 @@ function analysis(model: ReportModel, diagrams: readonly (string | null)[]): str
     );
   } else {
     parts.push(
-      `<p><b>The system.</b> ${code(model.scenario.name)}${model.scenario.description === null ? '' : `: ${escapeHtml(model.scenario.description)}`} — the code as written, no known bug switched on.</p>`,
+      `<p><b>The system.</b> ${code(model.scenario.name)}${model.scenario.description === null ? '' : `: ${escapeHtml(model.scenario.description.replace(/\.$/, ''))}`} — the code as written, no known bug switched on.</p>`,
     );
   }
   const violated = model.invariants.filter((verdict) => verdict.violated > 0);
@@ -120,10 +120,14 @@ function analysis(model: ReportModel, diagrams: readonly (string | null)[]): str
     );
   } else {
     parts.push(
-      `<p class="caught"><b>Result.</b> ${escapeHtml(model.headline)}. That is evidence, not proof: it says these seeds found nothing, within the fault coverage below.</p>`,
+      `<p class="caught"><b>Result.</b> ${escapeHtml(capitalized(model.headline))}. That is evidence, not proof: it says these seeds found nothing, within the fault coverage below.</p>`,
     );
   }
   return section('analysis', 'Analysis', parts.join(''));
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function whatRan(model: ReportModel): string {
@@ -136,7 +140,7 @@ function whatRan(model: ReportModel): string {
     ],
   ];
   if (model.topology !== null) {
-    rows.push(['topology', escapeHtml(model.topology)]);
+    rows.push([model.drawnTopology === null ? 'topology' : 'groups', escapeHtml(model.topology)]);
   }
   if (model.drawnTopology !== null) {
     rows.push(['drawn per seed', escapeHtml(model.drawnTopology)]);
@@ -186,7 +190,7 @@ function whatRan(model: ReportModel): string {
   }
   rows.push([
     'wall time',
-    `<span class="volatile">${duration(exec.elapsedMs * 1000)} on ${count(exec.workers)} worker${exec.workers === 1 ? '' : 's'} · ${count(exec.seedsPerSec)} seeds/s · ${count(Math.round(exec.eventsPerSec))} events/s · simulated time ×${count(Math.round(exec.acceleration))}</span>`,
+    `<span>${duration(exec.elapsedMs * 1000)} on ${count(exec.workers)} worker${exec.workers === 1 ? '' : 's'} · ${count(exec.seedsPerSec)} seeds/s · ${count(Math.round(exec.eventsPerSec))} events/s · simulated time ×${count(Math.round(exec.acceleration))}</span>`,
   ]);
   rows.push([
     'work',
@@ -196,7 +200,10 @@ function whatRan(model: ReportModel): string {
     'determinism',
     `${count(model.determinism.sampled)} passing seeds run twice (${Math.round(model.determinism.rate * 1000) / 10}% sample): ${model.determinism.mismatches === 0 ? 'every trace hash equal' : `<span class="flag">⚠ ${model.determinism.mismatches} mismatched</span>`}`,
   ]);
-  const table = `<table class="facts">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`;
+  // Rows about the machines and the moment are marked volatile: a test strips them to compare
+  // a merged campaign's page with one run's.
+  const volatileRows = new Set(['merged shards', 'wall time']);
+  const table = `<table class="facts">${rows.map(([k, v]) => `<tr${volatileRows.has(k) ? ' class="volatile"' : ''}><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`;
   return section('what-ran', 'What ran', table + machines(model));
 }
 
@@ -257,7 +264,7 @@ function caseBlock(item: ViolationCase, html: string | null, index: number, lead
         : `<p class="diagram-link">Space-time diagram (${count(item.diagram.events)} events, ${count(Math.round(item.diagram.bytes / 1024))} KB, too large to inline): <a href="${escapeHtml(item.diagram.file ?? '')}">${escapeHtml(item.diagram.file ?? '')}</a></p>`;
   }
   const intro = lead
-    ? '<p><b>The shrunk timeline.</b> The first failing seed, made small while it still fails the same way; the violation is marked in red (<kbd>v</kbd> jumps to it).</p>'
+    ? '<p><b>The shrunk timeline.</b> The first failing seed, made small while it still fails the same way; the diagram opens on the violation, marked in red (<kbd>0</kbd> shows the whole run, <kbd>v</kbd> comes back).</p>'
     : '';
   return `<div class="case" data-case="${index}">${intro}${head}${sizes}${diagram}</div>`;
 }
@@ -285,7 +292,7 @@ function violations(model: ReportModel, diagrams: readonly (string | null)[]): s
                   )
                   .join(' · '),
               )
-        }</td><td class="message">${escapeHtml(finding.message.length > 200 ? `${finding.message.slice(0, 199)}…` : finding.message)}</td></tr>`,
+        }</td><td class="message">${escapeHtml(finding.message.length > 200 ? `${finding.message.slice(0, 199)}…` : finding.message)}</td><td>${code(finding.reproduce)}</td></tr>`,
     )
     .join('');
   const more =
@@ -294,10 +301,17 @@ function violations(model: ReportModel, diagrams: readonly (string | null)[]): s
       : '';
   const first =
     model.cases.length > 0 ? '<p class="note">The first case is shown under Analysis.</p>' : '';
+  const rerun =
+    model.cases.length > 0 &&
+    model.code !== null &&
+    model.casesCommit !== null &&
+    !model.code.commits.includes(model.casesCommit)
+      ? `<p class="flag">⚠ The cases were rerun and shrunk on commit ${code(model.casesCommit.slice(0, 12))}, not the code the campaign ran: a seed may fail differently there.</p>`
+      : '';
   return section(
     'violations',
     'Violations',
-    `${first}${cases}<table class="findings"><tr><th>seed</th><th>kind</th><th>invariant</th><th>at</th><th>shape</th><th>message</th></tr>${listed}</table>${more}`,
+    `${rerun}${first}${cases}<table class="findings"><tr><th>seed</th><th>kind</th><th>invariant</th><th>at</th><th>shape</th><th>message</th><th>reproduce</th></tr>${listed}</table>${more}`,
   );
 }
 

@@ -13,6 +13,17 @@ import { planGroups, type Scenario } from '../sim/scenario.ts';
 import type { ShapePins } from '../sim/shape.ts';
 import { Topology } from '../sim/topology.ts';
 
+/** The one command that reruns a seed of the campaign, from any checkout of the same code. */
+export function reproduceCommand(
+  summary: Pick<FuzzSummary, 'scenario' | 'variant' | 'pins'>,
+  seed: number,
+): string {
+  const variant = summary.variant === null ? '' : ` --variant ${summary.variant}`;
+  const pins = Object.entries(summary.pins ?? {}).map(([name, value]) => `${name}=${value}`);
+  const set = pins.length === 0 ? '' : ` --set ${pins.join(' ')}`;
+  return `npx faultline run ${summary.scenario} --seed ${seed}${variant}${set}`;
+}
+
 /** Findings listed one by one (the counts cover them all). */
 export const FINDINGS_LISTED_MAX = 100;
 
@@ -93,11 +104,15 @@ export interface ReportModel {
   invariants: InvariantVerdict[];
   /** Findings that are not an invariant's violation (budget, hang, crash, nondeterminism). */
   otherFindings: { kind: string; seeds: number }[];
-  findings: Pick<Finding, 'seed' | 'kind' | 'invariant' | 'message' | 'timeUs' | 'shape'>[];
+  findings: (Pick<Finding, 'seed' | 'kind' | 'invariant' | 'message' | 'timeUs' | 'shape'> & {
+    reproduce: string;
+  })[];
   findingsTotal: number;
   /** The lowest failing seed, and how many seeds of the range come up to it. */
   firstFailure: { seed: number; invariant: string; seedsToIt: number } | null;
   cases: ViolationCase[];
+  /** The commit the cases were rerun and shrunk on (null outside a git checkout). */
+  casesCommit: string | null;
   faults: FaultBar[];
   faultsNeverFired: string[];
   partitionShapes: FaultBar[] | null;
@@ -126,6 +141,8 @@ export interface ReportInput {
   /** The scenario as this code knows it (undefined: the report says what the summary says). */
   scenario?: Scenario;
   cases?: ViolationCase[];
+  /** The commit this code is at, where the cases were rerun. */
+  casesCommit?: string | null;
 }
 
 export function reportModel(input: ReportInput): ReportModel {
@@ -173,7 +190,7 @@ export function reportModel(input: ReportInput): ReportModel {
       description: scenario?.description ?? null,
       system: scenario?.system ?? null,
     },
-    topology: scenario === undefined ? null : new Topology(planGroups(scenario)).describe(),
+    topology: topologyOf(scenario),
     drawnTopology: drawnTopology(scenario, summary.pins),
     variant:
       variantName === null
@@ -204,11 +221,13 @@ export function reportModel(input: ReportInput): ReportModel {
       invariant: finding.invariant,
       message: finding.message,
       timeUs: finding.timeUs,
+      reproduce: reproduceCommand(summary, finding.seed),
       ...(finding.shape === undefined ? {} : { shape: finding.shape }),
     })),
     findingsTotal: summary.failed,
     firstFailure,
     cases: input.cases ?? [],
+    casesCommit: input.casesCommit ?? null,
     faults,
     faultsNeverFired: summary.coverage.faultsNeverFired,
     partitionShapes:
@@ -349,6 +368,19 @@ function shapeCharts(summary: FuzzSummary): ShapeChart[] | null {
   }));
 }
 
+/** The scenario's groups; with sizes drawn per seed only their names (the sizes vary). */
+function topologyOf(scenario: Scenario | undefined): string | null {
+  if (scenario === undefined) {
+    return null;
+  }
+  if (scenario.shape?.groupSizes === undefined) {
+    return new Topology(planGroups(scenario)).describe();
+  }
+  return scenario.groups
+    .map((group) => `${group.name}${group.client === true ? ' (client)' : ''}`)
+    .join(', ');
+}
+
 function drawnTopology(scenario: Scenario | undefined, pins: ShapePins | undefined): string | null {
   const sizes = scenario?.shape?.groupSizes;
   if (sizes === undefined) {
@@ -418,7 +450,7 @@ function headline(
     const first =
       firstFailure === null
         ? ''
-        : `; first at seed ${firstFailure.seed}, ${firstFailure.seedsToIt.toLocaleString('en-US')} seeds into the range`;
+        : `; first at seed ${firstFailure.seed}, ${firstFailure.seedsToIt.toLocaleString('en-US')} seed${firstFailure.seedsToIt === 1 ? '' : 's'} into the range`;
     return `${violated.size} of ${invariants.length} invariants violated (${names}) on ${summary.failed.toLocaleString('en-US')} of ${seeds} seeds${first}`;
   }
   if (summary.failed > 0) {

@@ -2,7 +2,7 @@
 // with their diagrams, one HTML file. Shared by `faultline report` and `fuzz --report`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-
+import { codeVersion } from '../sim/fuzz/provenance.ts';
 import type { FuzzSummary } from '../sim/fuzz/summary.ts';
 import { findScenario } from '../sim/scenario.ts';
 import { type BuiltCase, buildCases, CASE_DEFAULTS, type CaseOptions } from './report-cases.ts';
@@ -33,6 +33,7 @@ export function writeReport(
     summary,
     ...(scenario === undefined ? {} : { scenario }),
     cases: cases.map((item) => item.model),
+    casesCommit: codeVersion().commit,
   });
   if (scenario === undefined) {
     model.absent.push(

@@ -11,6 +11,13 @@ import { runCli } from '../cli/spawn-cli.ts';
 import { REPORT_SECTIONS } from './report-html.ts';
 import { embeddedReportModel as embeddedModel, reportContent } from './report-model.ts';
 
+/** A page without what depends on the machine and the moment (marked volatile) or its data. */
+function stablePart(html: string): string {
+  return html
+    .replace(/<script type="application\/json" id="report-data">.*?<\/script>/s, '')
+    .replace(/<(tr|table|div) class="[^"]*\bvolatile\b[^"]*">.*?<\/\1>/gs, '');
+}
+
 function scratch(): string {
   return mkdtempSync(join(tmpdir(), 'faultline-report-'));
 }
@@ -43,6 +50,12 @@ describe('faultline report', () => {
     const a = embeddedModel(readFileSync(wholeHtml, 'utf8'));
     const b = embeddedModel(readFileSync(mergedHtml, 'utf8'));
     expect(reportContent(b)).toEqual(reportContent(a));
+    // And the pages themselves, shrunk case and diagram included, outside the volatile parts.
+    const pageA = readFileSync(wholeHtml, 'utf8');
+    const pageB = readFileSync(mergedHtml, 'utf8');
+    expect(pageB).not.toBe(pageA);
+    expect(stablePart(pageB)).toBe(stablePart(pageA));
+    expect(stablePart(pageA)).toContain('<iframe class="diagram"');
     // What the content says, so that equal reports cannot both be empty.
     expect(a.totals).toMatchObject({ seeds: 8, failed: 1 });
     expect(a.firstFailure).toEqual({ seed: 149, invariant: 'commit-rule', seedsToIt: 5 });
