@@ -86,6 +86,16 @@ describe('the packed package in a project of its own', () => {
     expect(replay.stdout).toMatch(/matches the recorded run \([\d,]+ events\): same run/);
     expect(replay.stdout).toMatch(/reproduced: acked-survives-crash fails again/);
 
+    // Elsewhere (here: this checkout) the project's scenario is unknown, and the refusal says
+    // where it replays.
+    const elsewhere = await exec(
+      NPX,
+      ['faultline', 'replay', join(project, summary.replays[0])],
+      ROOT,
+    );
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toMatch(/no scenario named "counter".*replay from that project\)\n$/);
+
     const types = await typecheck;
     expect(`${types.stdout}${types.stderr}`).toBe('');
     expect(types.code).toBe(0);
