@@ -1,7 +1,7 @@
 // Small things a new user tripped over (issue 18), through the real CLI in a child process:
 // help examples that paste whole, `list` naming the faults a script acts, a stopped fuzz
 // summary that counts what ran and says which finding came first, and `replay <directory>`.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,24 +17,6 @@ describe('CLI friction', () => {
     const long = 'faultline fuzz raft --seeds 1000000 --shard auto --json > summary.json';
     const line = run.stdout.split('\n').find((text) => text.includes(long));
     expect(line?.trim()).toBe(`${long}  # one pod of a Kubernetes Indexed Job`);
-  });
-
-  it("keeps every command's examples in one column, so none can wrap beside a description", () => {
-    // yargs gives a two-column example (command, description) half the width each; a command
-    // then breaks mid-word. `.example('… # what it does', '')` is one column.
-    const dir = join(import.meta.dirname, 'commands');
-    const twoColumn = readdirSync(dir)
-      .filter((name) => name.endsWith('.ts'))
-      .flatMap((name) =>
-        [
-          ...readFileSync(join(dir, name), 'utf8').matchAll(
-            /\.example\(\s*('[^']*')\s*,\s*([^)]*)\)/g,
-          ),
-        ]
-          .filter((match) => match[2]?.trim().replace(/,$/, '') !== "''")
-          .map((match) => `${name}: ${match[1]}`),
-      );
-    expect(twoColumn, twoColumn.join('\n')).toEqual([]);
   });
 
   it('lists the fault kinds a scripted scenario acts, not "none"', async () => {
