@@ -47,8 +47,21 @@ function exec(command: string, args: string[], cwd: string): Promise<Ran> {
 describe('the packed package in a project of its own', () => {
   it('installs, lists, fuzzes and replays the project scenario, and type-checks', async () => {
     const packs = mkdtempSync(join(tmpdir(), 'faultline-pack-'));
-    const pack = await exec(NPM, ['pack', '--pack-destination', packs, '--silent'], ROOT);
+    const pack = await exec(NPM, ['pack', '--pack-destination', packs, '--json'], ROOT);
     expect(pack.code, pack.stderr).toBe(0);
+    // What runs, and its declarations: no tests, fixtures, history data or benchmark results.
+    const json = pack.stdout.slice(pack.stdout.indexOf('['));
+    const shipped = (JSON.parse(json) as { files: { path: string }[] }[])[0]?.files ?? [];
+    const stray = shipped
+      .map((file) => file.path)
+      .filter(
+        (name) =>
+          !/^(README\.md|package\.json|bin\/faultline\.mjs|viewer\/page\.(js|css)|sim\/fuzz\/worker-entry\.mjs)$/.test(
+            name,
+          ) && !(name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.includes('fixtures/')),
+      );
+    expect(stray).toEqual([]);
+    expect(shipped.some((file) => file.path === 'dist/types/api/index.d.ts')).toBe(true);
     const tarball = readdirSync(packs).find((name) => name.endsWith('.tgz'));
     expect(tarball).toMatch(/^faultline-\d+\.\d+\.\d+\.tgz$/);
     const path = join(packs, tarball ?? '');
