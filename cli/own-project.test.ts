@@ -5,7 +5,6 @@
 // (malformed fields: sim/scenario.test.ts). Method: copy the fixture into a temporary
 // directory whose node_modules/faultline links to this checkout and run the real CLI there.
 // Fuzzing and replaying that scenario from an installed tarball is package/pack.test.ts.
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
+import { runCli } from './spawn-cli.ts';
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'faultline.mjs');
 const FIXTURE = join(ROOT, 'cli', 'fixtures', 'user-project');
 
 function project(): string {
@@ -25,27 +25,8 @@ function project(): string {
   return dir;
 }
 
-function faultline(
-  cwd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function faultline(cwd: string, args: string[]) {
+  return runCli(args, {}, cwd);
 }
 
 describe('scenarios in a project of its own', () => {
