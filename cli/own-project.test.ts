@@ -5,7 +5,15 @@
 // (malformed fields: sim/scenario.test.ts). Method: copy the fixture into a temporary
 // directory whose node_modules/faultline links to this checkout and run the real CLI there.
 // Fuzzing and replaying that scenario from an installed tarball is package/pack.test.ts.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +89,27 @@ describe('scenarios in a project of its own', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
       "faultline: scenario raft is registered by faultline's built-in scenarios and again by faultline/counter.scenario.ts: scenario names must be unique\n",
+    );
+  });
+
+  it('warns when a scenario file registers into another copy of faultline', async () => {
+    const dir = project();
+    const other = join(dir, 'node_modules', 'faultline');
+    rmSync(other);
+    mkdirSync(other);
+    writeFileSync(
+      join(other, 'package.json'),
+      JSON.stringify({ name: 'faultline', type: 'module', exports: { '.': './index.js' } }),
+    );
+    writeFileSync(
+      join(other, 'index.js'),
+      'export const registerScenario = () => {};\nexport const defineConfig = (config) => config;\n',
+    );
+    const run = await faultline(dir, ['list']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/^counter — /m);
+    expect(run.stderr).toBe(
+      `faultline: warning: faultline/counter.scenario.ts calls registerScenario but registered nothing here; does it import another copy of faultline than this one (${ROOT})?\n`,
     );
   });
 });

@@ -9,15 +9,17 @@
 //   platform's path delimiter.
 // Each is imported once, in this process and (bundled) in every fuzz worker. A module that
 // cannot load, or registers a bad scenario, is bad input: one sentence, exit 2.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { globSync } from 'tinyglobby';
 
 import type { FaultlineConfig } from '../api/config.ts';
-import { ScenarioError, setScenarioSource } from '../sim/scenario.ts';
+import { allScenarios, ScenarioError, setScenarioSource } from '../sim/scenario.ts';
 import { UsageError } from './errors.ts';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const SCENARIO_MODULES_ENV = 'FAULTLINE_SCENARIO_MODULES';
 export const CONFIG_NAMES = [
@@ -70,8 +72,19 @@ async function importModule(path: string, url: string, label: string): Promise<v
     throw new UsageError(`scenario module ${label} does not exist`);
   }
   setScenarioSource(label);
+  const before = allScenarios().length;
   try {
     await import(url);
+    if (
+      allScenarios().length === before &&
+      /\bregisterScenario\s*\(/.test(readFileSync(path, 'utf8'))
+    ) {
+      // Its registerScenario reached another registry: another copy of faultline (a global
+      // install running a project's scenarios, say), whose scenarios this CLI never sees.
+      process.stderr.write(
+        `faultline: warning: ${label} calls registerScenario but registered nothing here; does it import another copy of faultline than this one (${PACKAGE_ROOT})?\n`,
+      );
+    }
   } catch (error) {
     if (error instanceof ScenarioError) {
       // "registered twice" names its files already; other refusals get the file in front.
