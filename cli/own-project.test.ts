@@ -38,7 +38,7 @@ function faultline(cwd: string, args: string[]) {
 }
 
 describe('scenarios in a project of its own', () => {
-  it('loads what --scenarios names instead of the config', async () => {
+  it('finds the config from a subdirectory, and loads what --scenarios names instead', async () => {
     const dir = project();
     const source = readFileSync(join(dir, 'faultline', 'counter.scenario.ts'), 'utf8');
     writeFileSync(join(dir, 'other.ts'), source.replace("name: 'counter'", "name: 'other'"));
@@ -50,6 +50,9 @@ describe('scenarios in a project of its own', () => {
     expect(missing.stderr).toBe(
       'faultline: there is no scenario named "counter"; `faultline list` shows them\n',
     );
+    // From a subdirectory the config is found upward, its globs relative to itself.
+    const below = await faultline(join(dir, 'faultline'), ['run', 'counter', '--seed', '3']);
+    expect(below.code, below.stderr).toBe(0);
     const none = await faultline(dir, ['list', '--scenarios', 'nowhere/*.ts']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^faultline: --scenarios nowhere\/\*\.ts matches no files/);
