@@ -56,15 +56,36 @@ export async function loadScenarioModules(globs?: readonly string[]): Promise<st
       : await configModules(cwd);
   const paths = [...new Set([...found, ...fromEnv])];
   const urls: string[] = [];
+  const imported: string[] = [];
+  const before = allScenarios().length;
   for (const path of paths) {
     const url = pathToFileURL(path).href;
     if (!loaded.includes(url)) {
       await importModule(path, url, relative(cwd, path) || path);
+      imported.push(path);
     }
     urls.push(url);
   }
   loaded = [...new Set([...loaded, ...urls])];
+  if (allScenarios().length === before) {
+    warnIfRegisteredElsewhere(imported, cwd);
+  }
   return urls;
+}
+
+/**
+ * Modules that call registerScenario, yet none of them added a scenario here: they reached
+ * another registry, that is another copy of faultline (a global install running a project's
+ * scenarios, say), whose scenarios this CLI never sees. (Judged over all the modules, since
+ * one may import another that registers.)
+ */
+function warnIfRegisteredElsewhere(paths: readonly string[], cwd: string): void {
+  const caller = paths.find((path) => /\bregisterScenario\s*\(/.test(readFileSync(path, 'utf8')));
+  if (caller !== undefined) {
+    process.stderr.write(
+      `faultline: warning: ${relative(cwd, caller) || caller} calls registerScenario but registered nothing here; does it import another copy of faultline than this one (${PACKAGE_ROOT})?\n`,
+    );
+  }
 }
 
 async function importModule(path: string, url: string, label: string): Promise<void> {
@@ -72,19 +93,8 @@ async function importModule(path: string, url: string, label: string): Promise<v
     throw new UsageError(`scenario module ${label} does not exist`);
   }
   setScenarioSource(label);
-  const before = allScenarios().length;
   try {
     await import(url);
-    if (
-      allScenarios().length === before &&
-      /\bregisterScenario\s*\(/.test(readFileSync(path, 'utf8'))
-    ) {
-      // Its registerScenario reached another registry: another copy of faultline (a global
-      // install running a project's scenarios, say), whose scenarios this CLI never sees.
-      process.stderr.write(
-        `faultline: warning: ${label} calls registerScenario but registered nothing here; does it import another copy of faultline than this one (${PACKAGE_ROOT})?\n`,
-      );
-    }
   } catch (error) {
     if (error instanceof ScenarioError) {
       // "registered twice" names its files already; other refusals get the file in front.
