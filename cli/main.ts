@@ -1,4 +1,4 @@
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 
 import { commands } from './commands/index.ts';
 import { EXIT_USAGE, UsageError } from './errors.ts';
@@ -10,6 +10,21 @@ const SCENARIOS_OPTION = {
   describe:
     "scenario files to load besides the built-ins (globs; default: what faultline.config.ts's scenarios name)",
 } as const;
+
+/**
+ * yargs lays an example out as two columns, command and description, each about half the
+ * width, so a long command wrapped mid-word and no longer pasted. Every command's examples
+ * become one line instead, the description a shell comment: `faultline fuzz … # what it does`.
+ */
+function oneColumnExamples(argv: Argv): Argv {
+  const example = argv.example.bind(argv);
+  const oneColumn = (command: string | [string, string?][], description?: string) =>
+    typeof command === 'string'
+      ? example(description ? `${command}  # ${description}` : command, '')
+      : example(command);
+  argv.example = oneColumn as Argv['example'];
+  return argv;
+}
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -34,7 +49,9 @@ export async function main(argv: string[]): Promise<number> {
       command: command.command,
       describe: command.describe,
       builder: (argv) =>
-        command.builder(command.scenarios ? argv.option('scenarios', SCENARIOS_OPTION) : argv),
+        command.builder(
+          oneColumnExamples(command.scenarios ? argv.option('scenarios', SCENARIOS_OPTION) : argv),
+        ),
       handler: async (args) => {
         if (command.scenarios) {
           // Before the command reads its arguments: a user's scenario name must resolve.

@@ -1,20 +1,28 @@
 // Goal: scenarios live where users put them. In a project with a faultline.config.ts (the
 // fixture in cli/fixtures/user-project: a two-node counter store with its own invariant),
 // `--scenarios` names other files instead, and a scenario that cannot register (a name used
-// twice, a built-in's name, an unknown fault kind, a malformed field, a bad config) is one
-// sentence and exit 2. Method: copy the fixture into a temporary directory whose
-// node_modules/faultline links to this checkout and run the real CLI there. Fuzzing, replaying
-// and shrinking that scenario from an installed tarball is package/pack.test.ts.
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+// twice, a built-in's name, an unknown fault kind) or a bad config is one sentence and exit 2
+// (malformed fields: sim/scenario.test.ts). Method: copy the fixture into a temporary
+// directory whose node_modules/faultline links to this checkout and run the real CLI there.
+// Fuzzing and replaying that scenario from an installed tarball is package/pack.test.ts.
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
+import { runCli } from './spawn-cli.ts';
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'faultline.mjs');
 const FIXTURE = join(ROOT, 'cli', 'fixtures', 'user-project');
 
 function project(): string {
@@ -25,31 +33,12 @@ function project(): string {
   return dir;
 }
 
-function faultline(
-  cwd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function faultline(cwd: string, args: string[]) {
+  return runCli(args, {}, cwd);
 }
 
 describe('scenarios in a project of its own', () => {
-  it('loads what --scenarios names instead of the config', async () => {
+  it('finds the config from a subdirectory, and loads what --scenarios names instead', async () => {
     const dir = project();
     const source = readFileSync(join(dir, 'faultline', 'counter.scenario.ts'), 'utf8');
     writeFileSync(join(dir, 'other.ts'), source.replace("name: 'counter'", "name: 'other'"));
@@ -61,6 +50,9 @@ describe('scenarios in a project of its own', () => {
     expect(missing.stderr).toBe(
       'faultline: there is no scenario named "counter"; `faultline list` shows them\n',
     );
+    // From a subdirectory the config is found upward, its globs relative to itself.
+    const below = await faultline(join(dir, 'faultline'), ['run', 'counter', '--seed', '3']);
+    expect(below.code, below.stderr).toBe(0);
     const none = await faultline(dir, ['list', '--scenarios', 'nowhere/*.ts']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^faultline: --scenarios nowhere\/\*\.ts matches no files/);
@@ -83,10 +75,6 @@ describe('scenarios in a project of its own', () => {
     expect(unknown.stderr).toMatch(
       /^faultline: faultline\/counter\.scenario\.ts: scenario counter: there is no fault kind "meteor" \(known: partition, crash, [^\n]*\)\n$/,
     );
-    writeFileSync(path, source.replace('invariants: () =>', 'invariants: 3, _unused: () =>'));
-    const malformed = await faultline(dir, ['replay', 'any.msgpack']);
-    expect(malformed.code).toBe(2);
-    expect(malformed.stderr).toMatch(/^faultline: [^\n]*invariants must be a function[^\n]*\n$/);
     writeFileSync(join(dir, 'faultline.config.ts'), 'export default { scenario: "x.ts" };\n');
     const config = await faultline(dir, ['list']);
     expect(config.code).toBe(2);
@@ -104,6 +92,27 @@ describe('scenarios in a project of its own', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
       "faultline: scenario raft is registered by faultline's built-in scenarios and again by faultline/counter.scenario.ts: scenario names must be unique\n",
+    );
+  });
+
+  it('warns when a scenario file registers into another copy of faultline', async () => {
+    const dir = project();
+    const other = join(dir, 'node_modules', 'faultline');
+    rmSync(other);
+    mkdirSync(other);
+    writeFileSync(
+      join(other, 'package.json'),
+      JSON.stringify({ name: 'faultline', type: 'module', exports: { '.': './index.js' } }),
+    );
+    writeFileSync(
+      join(other, 'index.js'),
+      'export const registerScenario = () => {};\nexport const defineConfig = (config) => config;\n',
+    );
+    const run = await faultline(dir, ['list']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/^counter — /m);
+    expect(run.stderr).toBe(
+      `faultline: warning: faultline/counter.scenario.ts calls registerScenario but registered nothing here; does it import another copy of faultline than this one (${ROOT})?\n`,
     );
   });
 });

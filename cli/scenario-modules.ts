@@ -9,15 +9,17 @@
 //   platform's path delimiter.
 // Each is imported once, in this process and (bundled) in every fuzz worker. A module that
 // cannot load, or registers a bad scenario, is bad input: one sentence, exit 2.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { globSync } from 'tinyglobby';
 
 import type { FaultlineConfig } from '../api/config.ts';
-import { ScenarioError, setScenarioSource } from '../sim/scenario.ts';
+import { allScenarios, ScenarioError, setScenarioSource } from '../sim/scenario.ts';
 import { UsageError } from './errors.ts';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const SCENARIO_MODULES_ENV = 'FAULTLINE_SCENARIO_MODULES';
 export const CONFIG_NAMES = [
@@ -54,15 +56,36 @@ export async function loadScenarioModules(globs?: readonly string[]): Promise<st
       : await configModules(cwd);
   const paths = [...new Set([...found, ...fromEnv])];
   const urls: string[] = [];
+  const imported: string[] = [];
+  const before = allScenarios().length;
   for (const path of paths) {
     const url = pathToFileURL(path).href;
     if (!loaded.includes(url)) {
       await importModule(path, url, relative(cwd, path) || path);
+      imported.push(path);
     }
     urls.push(url);
   }
   loaded = [...new Set([...loaded, ...urls])];
+  if (allScenarios().length === before) {
+    warnIfRegisteredElsewhere(imported, cwd);
+  }
   return urls;
+}
+
+/**
+ * Modules that call registerScenario, yet none of them added a scenario here: they reached
+ * another registry, that is another copy of faultline (a global install running a project's
+ * scenarios, say), whose scenarios this CLI never sees. (Judged over all the modules, since
+ * one may import another that registers.)
+ */
+function warnIfRegisteredElsewhere(paths: readonly string[], cwd: string): void {
+  const caller = paths.find((path) => /\bregisterScenario\s*\(/.test(readFileSync(path, 'utf8')));
+  if (caller !== undefined) {
+    process.stderr.write(
+      `faultline: warning: ${relative(cwd, caller) || caller} calls registerScenario but registered nothing here; does it import another copy of faultline than this one (${PACKAGE_ROOT})?\n`,
+    );
+  }
 }
 
 async function importModule(path: string, url: string, label: string): Promise<void> {

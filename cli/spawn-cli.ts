@@ -14,9 +14,9 @@ export interface CliRun {
   done: Promise<number | string>;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): CliRun {
+export function startCli(args: string[], env: Record<string, string> = {}, cwd = ROOT): CliRun {
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,8 +37,9 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliR
 export async function runCli(
   args: string[],
   env: Record<string, string> = {},
+  cwd = ROOT,
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const run = startCli(args, env);
+  const run = startCli(args, env, cwd);
   const code = await run.done;
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }

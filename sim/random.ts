@@ -8,8 +8,17 @@ import seedrandom from 'seedrandom';
 
 import { assert } from './assert.ts';
 
-export type RandomState = seedrandom.State.Xor128;
-type Generator = seedrandom.StatefulPRNG<RandomState>;
+/**
+ * xor128's four state words. Spelled out rather than taken from @types/seedrandom, so the
+ * package's declarations do not make every user install seedrandom's types.
+ */
+export interface RandomState {
+  x: number;
+  y: number;
+  z: number;
+  w: number;
+}
+type Generator = seedrandom.StatefulPRNG<seedrandom.State.Xor128>;
 
 const UINT32 = 0x1_0000_0000;
 

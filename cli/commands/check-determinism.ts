@@ -60,10 +60,7 @@ export const checkDeterminismCommand: Command = {
       .option('from', { type: 'string', default: '0', describe: 'the first seed' })
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
       .option('set', SET_OPTION)
-      .example(
-        '$0 check-determinism pingpong --seeds 200  # the same seed must give the same run',
-        '',
-      ),
+      .example('$0 check-determinism pingpong --seeds 200', 'the same seed must give the same run'),
   run: async (args) => {
     const variant = typeof args.variant === 'string' ? args.variant : null;
     const scenario = scenarioArgument(args.scenario, variant);

@@ -88,19 +88,19 @@ export const fuzzCommand: Command = {
         default: '5s',
         describe: 'progress line period when stderr is not a terminal',
       })
-      .example('$0 fuzz pingpong --seeds 10000  # fuzz the example on every core', '')
+      .example('$0 fuzz pingpong --seeds 10000', 'fuzz the example on every core')
       .example(
-        '$0 fuzz pingpong --variant ack-before-fsync --stop-on-first  # watch it find the bug',
-        '',
+        '$0 fuzz pingpong --variant ack-before-fsync --stop-on-first',
+        'watch it find the bug',
       )
-      .example('$0 fuzz raft --set durationUs=10000000 servers=5  # every seed with one shape', '')
+      .example('$0 fuzz raft --set durationUs=10000000 servers=5', 'every seed with one shape')
       .example(
-        '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json  # one machine of eight',
-        '',
+        '$0 fuzz pingpong --seeds 1000000 --shard 3/8 --json > s3.json',
+        'one machine of eight',
       )
       .example(
-        '$0 fuzz raft --seeds 1000000 --shard auto --json > summary.json  # one pod of a Kubernetes Indexed Job',
-        '',
+        '$0 fuzz raft --seeds 1000000 --shard auto --json > summary.json',
+        'one pod of a Kubernetes Indexed Job',
       ),
   run: async (args) => {
     const modules = loadedScenarioModules();

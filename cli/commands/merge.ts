@@ -17,7 +17,7 @@ export const mergeCommand: Command = {
         default: false,
         describe: 'print one JSON summary object',
       })
-      .example('$0 merge shard-*.json  # one report for the whole split', ''),
+      .example('$0 merge shard-*.json', 'one report for the whole split'),
   run: async (args) => {
     const paths = (args.summaries as unknown[]).map(String);
     if (paths.length === 0) {

@@ -33,8 +33,8 @@ export const replayCommand: Command = {
         describe: 'print one JSON object, no timeline',
       })
       .example(
-        '$0 replay faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack  # replay a finding',
-        '',
+        '$0 replay faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack',
+        'replay a finding',
       ),
   run: async (args) => {
     exitQuietlyOnClosedStdout();

@@ -18,10 +18,10 @@ export const runCommand: Command = {
       .option('variant', { type: 'string', describe: 'a known-bug variant of the system' })
       .option('set', SET_OPTION)
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-      .example('$0 run pingpong --seed 1  # run seed 1 of the example scenario', '')
+      .example('$0 run pingpong --seed 1', 'run seed 1 of the example scenario')
       .example(
-        '$0 run pingpong --seed 0 --html faultline-out/pingpong-seed0.html  # draw the run as a space-time diagram',
-        '',
+        '$0 run pingpong --seed 0 --html faultline-out/pingpong-seed0.html',
+        'draw the run as a space-time diagram',
       ),
   run: async (args) => {
     exitQuietlyOnClosedStdout(); // `run --timeline | head` is a normal thing to do

@@ -31,8 +31,8 @@ export const shrinkCommand: Command = {
       .option('out', { alias: 'o', type: 'string', describe: 'where to write the shrunk replay' })
       .option('time', { type: 'string', default: '60s', describe: 'wall-time budget (90s, 5m)' })
       .example(
-        '$0 shrink faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack  # minimise a finding',
-        '',
+        '$0 shrink faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack',
+        'minimise a finding',
       ),
   run: async (args) => {
     const file = replayArgument(args.file);

@@ -31,6 +31,19 @@ describe('workerEntry', () => {
     expect(readFileSync(fileURLToPath(withFixture.url), 'utf8')).toContain('test-misbehave');
   });
 
+  it("resolves a user module's 'faultline' imports to this package's own files", async () => {
+    // Left external, `faultline` would load a second copy of the sources in the worker, with
+    // a second, empty scenario registry (or fail: workers cannot load .ts without tsx).
+    const user = resolve('cli/fixtures/user-project/faultline/counter.scenario.ts');
+    const entry = await workerEntry([pathToFileURL(user).href]);
+    expect(entry.fallbackReason).toBeUndefined();
+    const code = readFileSync(fileURLToPath(entry.url), 'utf8');
+    expect(code).toContain('acked-survives-crash');
+    expect(code).not.toMatch(/from ["']faultline(\/[^"']*)?["']|import\(["']faultline/);
+    // The registry is defined once: the scenario and the worker share it.
+    expect(code.match(/\bregistry = (\/\* @__PURE__ \*\/ )?new Map\(\)/g)).toHaveLength(1);
+  });
+
   it('falls back to the tsx entry, saying why, when a module cannot be bundled', async () => {
     const missing = pathToFileURL(resolve('no/such/scenario.ts')).href;
     const entry = await workerEntry([missing]);
