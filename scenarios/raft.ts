@@ -52,7 +52,11 @@ registerScenario({
 export function membershipChurn(seed: number, plan: Plan, group: string): ScriptStep[] {
   // The classic group keeps the stream it always had, so its seeds draw what they drew.
   const stream = group === 'servers' ? 'membership' : `membership:${group}`;
-  const random = Random.fromSeed(seed).fork(stream);
+  const burst = membershipBurst(Random.fromSeed(seed).fork(`${stream}:burst`), plan, group);
+  return [...removeAndAddBack(Random.fromSeed(seed).fork(stream), plan, group), ...burst];
+}
+
+function removeAndAddBack(random: Random, plan: Plan, group: string): ScriptStep[] {
   if (!random.chance(0.5)) {
     return [];
   }
@@ -65,19 +69,69 @@ export function membershipChurn(seed: number, plan: Plan, group: string): Script
   const gapMinUs = Math.min(SECOND / 2, Math.floor(plan.durationUs / 8));
   const addAtUs =
     removeAtUs + random.between(gapMinUs, Math.max(gapMinUs, Math.min(3 * SECOND, halfUs - 1)));
+  return [
+    ...membershipRequest(servers, removeAtUs, 'remove', node),
+    ...membershipRequest(servers, addAtUs, 'add', node),
+  ];
+}
+
+/** One membership request, sent to every server of the group (only the leader acts on it). */
+function membershipRequest(
+  servers: readonly NodeId[],
+  atUs: number,
+  change: 'add' | 'remove',
+  node: NodeId,
+): ScriptStep[] {
+  return servers.map((server) => ({
+    atUs,
+    kind: 'inject',
+    node: server,
+    message: { type: 'membership', change, node },
+  }));
+}
+
+/** Requests in one burst, and how far apart (µs) they arrive at most. */
+const BURST_CHANGES_MAX = 4;
+const BURST_GAP_US_MAX = 20_000;
+
+/**
+ * A third of the seeds also send a burst of 2–4 membership requests a few milliseconds apart,
+ * overlapping (the code that refuses a change while another is in progress runs), right after
+ * a pause or a partition when the plan has one in its first half (the leader may be the node
+ * cut off or frozen). Every node the burst may have removed is asked back twice, a second
+ * apart, so the group ends whole when the requests are accepted. All inside the fault phase.
+ */
+function membershipBurst(random: Random, plan: Plan, group: string): ScriptStep[] {
+  if (!random.chance(1 / 3)) {
+    return [];
+  }
+  const servers = Topology.of(plan).members(group);
+  const halfUs = Math.floor(plan.durationUs / 2);
+  const anchors = plan.faults
+    .filter(
+      (fault) => (fault.kind === 'pause' || fault.kind === 'partition') && fault.atUs < halfUs,
+    )
+    .map((fault) => fault.atUs);
+  let atUs =
+    anchors.length > 0
+      ? (random.pick(anchors) as number) + random.between(0, 50_000)
+      : random.between(0, halfUs);
   const steps: ScriptStep[] = [];
-  for (const server of servers) {
-    for (const [atUs, change] of [
-      [removeAtUs, 'remove'],
-      [addAtUs, 'add'],
-    ] as const) {
-      steps.push({
-        atUs,
-        kind: 'inject',
-        node: server,
-        message: { type: 'membership', change, node },
-      });
+  const removed = new Set<NodeId>();
+  const changes = random.between(2, BURST_CHANGES_MAX);
+  for (let change = 0; change < changes; change++) {
+    const node = servers[random.int(servers.length)] as NodeId;
+    const kind = removed.has(node) || random.chance(0.3) ? 'add' : 'remove';
+    if (kind === 'remove') {
+      removed.add(node);
+    }
+    steps.push(...membershipRequest(servers, atUs, kind, node));
+    atUs += random.between(0, BURST_GAP_US_MAX);
+  }
+  for (const node of [...removed].sort((a, b) => a - b)) {
+    for (const afterUs of [SECOND, 2 * SECOND]) {
+      steps.push(...membershipRequest(servers, atUs + afterUs, 'add', node));
     }
   }
-  return steps;
+  return steps.filter((step) => step.atUs < plan.durationUs);
 }

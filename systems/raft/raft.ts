@@ -112,8 +112,26 @@ export class Raft {
     return this.config.bugs.has(bug);
   }
 
+  /**
+   * A voter of its newest configuration may campaign; so may a server that configuration
+   * removes while the removal is not yet known committed. It may be the only server holding
+   * the removal — a leader that removed itself and stepped down (check-quorum) before the
+   * entry committed — and the remaining voters, which lack the entry, cannot out-vote its more
+   * up-to-date log: without this nobody could ever be elected (found by membership bursts,
+   * raft seed 273). Elected by the new voters (its own vote does not count), it commits the
+   * removal as the thesis's removed leader does and then steps down (leader.ts, 'removed').
+   */
   promotable(): boolean {
-    return this.currentVoters.includes(this.id);
+    if (this.currentVoters.includes(this.id)) {
+      return true;
+    }
+    return this.configIndex > this.commit && this.previousVoters().includes(this.id);
+  }
+
+  /** The configuration before the newest one (the snapshot's when that is compacted away). */
+  private previousVoters(): NodeId[] {
+    const entry = this.log.lastConfigAtOrBelow(this.configIndex - 1);
+    return entry !== undefined ? decodeVoters(entry.data) : [...this.log.snapshotMeta().voters];
   }
 
   notLeader(): NotLeader {
