@@ -164,11 +164,19 @@ describe('budgets', () => {
     expect(result.steps).toBeLessThan(100_000);
   });
 
-  it('gives unknown when the memo is full', () => {
-    const result = checkOperations(registerModel, hard, { maxMemoBytes: 4096 });
-    expect(result.verdict).toBe('unknown');
-    if (result.verdict === 'unknown') {
-      expect(result.reason).toContain('memo of 4096 bytes');
+  it('never gives up when the memo is full: it forgets and searches on, to the same verdict', () => {
+    for (const [file, verdict] of [
+      ['etcd_005', 'linearizable'],
+      ['etcd_000', 'not-linearizable'],
+    ]) {
+      const history = parseHistory(readFileSync(new URL(`jepsen/${file}.log`, DATA), 'utf8'));
+      const roomy = checkOperations(registerModel, history);
+      expect(roomy).toMatchObject({ verdict, memoForgotten: 0 });
+      const tight = checkOperations(registerModel, history, { maxMemoBytes: 10_000 });
+      expect(tight.verdict).toBe(verdict);
+      expect(tight.memoForgotten).toBeGreaterThan(0);
+      // Forgetting costs repeated work.
+      expect(tight.steps).toBeGreaterThan(roomy.steps);
     }
   });
 

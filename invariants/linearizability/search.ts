@@ -2,7 +2,7 @@
 // parts can be interleaved (the first illegal part ends the check, as Porcupine's goroutines
 // do) and so that a budget can stop it. No recursion: the linearization is an explicit stack.
 import { assert } from '../../sim/assert.ts';
-import { MemoSet } from './memo.ts';
+import { type BitsView, MemoSet } from './memo.ts';
 import { isUnknown, type Model, type Operation, type Unknown } from './types.ts';
 
 export type SliceOutcome = 'linearizable' | 'illegal' | 'running';
@@ -43,7 +43,12 @@ export class PartitionSearch<S, I, O> {
   /** 1 for an operation whose outcome is unknown (open until the end), else 0. */
   private readonly open: Uint8Array;
   private readonly zobrist: Int32Array;
+  /** Each operation's bit: finished operations first in their order, open ones after them. */
+  private readonly bitOf: Int32Array;
   private readonly bits: Uint32Array;
+  /** The bitset with its all-ones prefix and zero suffix tracked, for the compact memo. */
+  private readonly view: BitsView;
+  private readonly finiteWords: number;
   private readonly memo: MemoSet<S>;
   private readonly stateHash: ((state: S) => number) | undefined;
   private readonly stackEntry: Int32Array;
@@ -57,8 +62,15 @@ export class PartitionSearch<S, I, O> {
   private done: SliceOutcome = 'running';
   private deepest: Deepest<S> | undefined;
   private deepestDepth = -1;
+  /** The deepest prefix so far; entries below `unchangedDepth` still match the stack. */
+  private deepestPrefix: Int32Array;
+  private unchangedDepth = 0;
 
-  constructor(model: Model<S, I, O>, operations: readonly Operation<I, O>[]) {
+  constructor(
+    model: Model<S, I, O>,
+    operations: readonly Operation<I, O>[],
+    maxMemoBytes = Number.POSITIVE_INFINITY,
+  ) {
     const n = operations.length;
     this.operationCount = n;
     this.model = model;
@@ -71,9 +83,24 @@ export class PartitionSearch<S, I, O> {
     this.operationOf = new Int32Array(2 * n);
     this.open = new Uint8Array(n);
     this.zobrist = new Int32Array(n);
-    const wordCount = Math.max(1, Math.ceil(n / 32));
-    this.bits = new Uint32Array(wordCount);
-    this.memo = new MemoSet<S>(wordCount, model.equal?.bind(model) ?? defaultEqual);
+    this.bitOf = new Int32Array(n);
+    let finite = 0;
+    for (const operation of operations) {
+      if (!isUnknown(operation.output)) {
+        finite++;
+      }
+    }
+    this.finiteWords = Math.ceil(finite / 32);
+    let nextFinite = 0;
+    let nextOpen = this.finiteWords * 32;
+    operations.forEach((operation, op) => {
+      this.bitOf[op] = isUnknown(operation.output) ? nextOpen++ : nextFinite++;
+    });
+    this.bits = new Uint32Array(Math.max(1, Math.ceil(nextOpen / 32)));
+    this.view = { bits: this.bits, fullWords: 0, topWord: 0, openWord: this.finiteWords };
+    const budget = Number.isFinite(maxMemoBytes) ? maxMemoBytes : 2 ** 52;
+    this.memo = new MemoSet<S>(model.equal?.bind(model) ?? defaultEqual, budget);
+    this.deepestPrefix = new Int32Array(n);
     this.stateHash = model.hash?.bind(model);
     this.stackEntry = new Int32Array(n);
     this.stackState = new Array<S>(n);
@@ -87,11 +114,12 @@ export class PartitionSearch<S, I, O> {
   }
 
   get memoBytes(): number {
-    return this.memo.size * this.memo.bytesPerEntry;
+    return this.memo.bytes;
   }
 
-  get memoBytesPerEntry(): number {
-    return this.memo.bytesPerEntry;
+  /** Memo entries forgotten to keep within the budget. */
+  get memoEvicted(): number {
+    return this.memo.evicted;
   }
 
   get outcome(): SliceOutcome {
@@ -138,11 +166,8 @@ export class PartitionSearch<S, I, O> {
     this.prev[this.head] = NONE;
   }
 
-  /**
-   * Runs at most `maxSteps` steps, and stops early (still 'running') before the memo would
-   * grow past `memoLimit` entries. Once the outcome is not 'running' it stays so.
-   */
-  run(maxSteps: number, memoLimit: number): SliceOutcome {
+  /** Runs at most `maxSteps` steps. Once the outcome is not 'running' it stays so. */
+  run(maxSteps: number): SliceOutcome {
     assert(maxSteps > 0, 'a slice runs at least one step');
     let steps = 0;
     for (; steps < maxSteps && this.done === 'running'; steps++) {
@@ -160,9 +185,6 @@ export class PartitionSearch<S, I, O> {
         break;
       }
       if (this.matchOf[entry]! !== NONE) {
-        if (this.memo.size >= memoLimit) {
-          break;
-        }
         this.tryCall(entry);
       } else if (!this.backtrack(entry)) {
         assert(this.depth === 0 && this.deepest !== undefined, 'illegal only with nothing to undo');
@@ -180,13 +202,12 @@ export class PartitionSearch<S, I, O> {
       this.cursor = this.next[entry]!;
       return;
     }
-    const word = op >>> 5;
-    const bit = 1 << (op & 31);
-    this.bits[word]! |= bit;
+    const position = this.bitOf[op]!;
+    this.setBit(position);
     const bitsHash = this.bitsHash ^ this.zobrist[op]!;
     const hash =
       this.stateHash === undefined ? bitsHash : bitsHash ^ mix32(this.stateHash(result.state));
-    if (this.memo.addIfAbsent(hash, this.bits, result.state)) {
+    if (this.memo.addIfAbsent(hash, this.view, result.state)) {
       this.stackEntry[this.depth] = entry;
       this.stackState[this.depth] = this.state;
       this.depth++;
@@ -195,8 +216,48 @@ export class PartitionSearch<S, I, O> {
       this.lift(entry);
       this.cursor = this.next[this.head]!;
     } else {
-      this.bits[word]! &= ~bit;
+      this.clearBit(position);
       this.cursor = this.next[entry]!;
+    }
+  }
+
+  private setBit(position: number): void {
+    const word = position >>> 5;
+    const bits = this.bits;
+    bits[word]! |= 1 << (position & 31);
+    if (word >= this.finiteWords) {
+      return;
+    }
+    const view = this.view;
+    if (word >= view.topWord) {
+      view.topWord = word + 1;
+    }
+    if (word === view.fullWords) {
+      let full = view.fullWords;
+      while (full < this.finiteWords && bits[full] === 0xffff_ffff) {
+        full++;
+      }
+      view.fullWords = full;
+    }
+  }
+
+  private clearBit(position: number): void {
+    const word = position >>> 5;
+    const bits = this.bits;
+    bits[word]! &= ~(1 << (position & 31));
+    if (word >= this.finiteWords) {
+      return;
+    }
+    const view = this.view;
+    if (word < view.fullWords) {
+      view.fullWords = word;
+    }
+    if (word === view.topWord - 1 && bits[word] === 0) {
+      let top = word;
+      while (top > view.fullWords && bits[top - 1] === 0) {
+        top--;
+      }
+      view.topWord = top;
     }
   }
 
@@ -209,20 +270,31 @@ export class PartitionSearch<S, I, O> {
       return false;
     }
     this.depth--;
+    if (this.depth < this.unchangedDepth) {
+      this.unchangedDepth = this.depth;
+    }
     const entry = this.stackEntry[this.depth]!;
     this.state = this.stackState[this.depth]!;
     const op = this.operationOf[entry]!;
-    this.bits[op >>> 5]! &= ~(1 << (op & 31));
+    this.clearBit(this.bitOf[op]!);
     this.bitsHash ^= this.zobrist[op]!;
     this.unlift(entry);
     this.cursor = this.next[entry]!;
     return true;
   }
 
+  /**
+   * Keeps the deepest point. Only the part of the stack that changed since the last record is
+   * copied: copying the whole prefix each time made long linearizable histories quadratic.
+   */
   private recordDeepest(returnEntry: number): void {
     this.deepestDepth = this.depth;
+    for (let d = this.unchangedDepth; d < this.depth; d++) {
+      this.deepestPrefix[d] = this.operationOf[this.stackEntry[d]!]!;
+    }
+    this.unchangedDepth = this.depth;
     this.deepest = {
-      prefix: Int32Array.from(this.stackEntry.subarray(0, this.depth), (e) => this.operationOf[e]!),
+      prefix: this.deepestPrefix.subarray(0, this.depth),
       blocked: this.operationOf[returnEntry]!,
       state: this.state,
     };

@@ -66,12 +66,15 @@ export interface Model<S, I, O> {
 }
 
 export interface Budget {
-  /** Search steps over all parts; exceeding it gives `unknown`. Deterministic. */
+  /** Search steps over all parts; exceeding it gives `unknown`. Deterministic. None by default. */
   maxSteps?: number;
   /** Wall-clock limit; needs `nowMs` (invariants do not read the real clock themselves). */
   timeoutMs?: number;
   nowMs?: () => number;
-  /** Memo size over all parts, in bytes (bitsets and table; states are not counted). */
+  /**
+   * Memo size over all parts, in bytes (bitsets and table; states are not counted). A memo at
+   * its budget forgets its older half and the search goes on: never a reason to give up.
+   */
   maxMemoBytes?: number;
 }
 
@@ -89,9 +92,17 @@ export interface Explanation {
   message: string;
 }
 
+/** What every verdict reports about the search. */
+export interface SearchStats {
+  steps: number;
+  partitions: number;
+  /** Memo entries forgotten to stay within `maxMemoBytes` (0 when it never filled). */
+  memoForgotten: number;
+}
+
 export type CheckResult =
-  | { verdict: 'linearizable'; steps: number; partitions: number }
-  | { verdict: 'not-linearizable'; steps: number; partitions: number; explanation: Explanation }
-  | { verdict: 'unknown'; steps: number; partitions: number; reason: string };
+  | ({ verdict: 'linearizable' } & SearchStats)
+  | ({ verdict: 'not-linearizable'; explanation: Explanation } & SearchStats)
+  | ({ verdict: 'unknown'; reason: string } & SearchStats);
 
 export type Verdict = CheckResult['verdict'];
