@@ -7,6 +7,13 @@
 //   [fullWords, windowLength, ...window words, ...open words]
 // in one arena, in insertion order, with an open-addressing table over it.
 //
+// Subsumption: an operation that never returned may also never take effect, so a configuration
+// that used a superset of the open operations another used, with the same finished operations
+// and the same state, can do nothing the other could not (it has fewer options left). Such a
+// configuration counts as seen: open words are compared by subset, not equality, and they are
+// left out of the hash so that both land in one bucket. Without it, k crashed operations
+// multiply the configurations by up to 2^k.
+//
 // Bounded: the memo only prunes (dropping an entry never changes a verdict, only repeats
 // work), so when it reaches its byte budget it forgets half of its entries instead of giving
 // up. Forgetting can cost a lot of repeated work (the memo is what keeps WGL from being
@@ -60,7 +67,7 @@ export class MemoSet<S> {
     return this.arenaUsed * 4 + this.count * 16 + this.slots.length * 4;
   }
 
-  /** Adds (bits, state) under `hash`; false when an equal pair is already present. */
+  /** Adds (bits, state) under `hash`; false when an equal or subsuming pair is present. */
   addIfAbsent(hash: number, view: BitsView, state: S): boolean {
     const mask = this.slots.length - 1;
     let slot = hash & mask;
@@ -95,7 +102,8 @@ export class MemoSet<S> {
       }
     }
     for (let w = openWord; w < bits.length; w++, at++) {
-      if (arena[at] !== bits[w]) {
+      // The stored configuration used no open operation that this one has not used.
+      if ((arena[at]! & ~bits[w]!) !== 0) {
         return false;
       }
     }

@@ -42,6 +42,12 @@ export class PartitionSearch<S, I, O> {
   private readonly operationOf: Int32Array;
   /** 1 for an operation whose outcome is unknown (open until the end), else 0. */
   private readonly open: Uint8Array;
+  /**
+   * For an open operation, the previous open operation (by call) with the same input, or NONE.
+   * Such twins are interchangeable once both are called, so only the earliest unused one is
+   * tried: k crashed `write(1)`s then cost k+1 configurations, not 2^k.
+   */
+  private readonly twinBefore: Int32Array;
   private readonly zobrist: Int32Array;
   /** Each operation's bit: finished operations first in their order, open ones after them. */
   private readonly bitOf: Int32Array;
@@ -82,6 +88,7 @@ export class PartitionSearch<S, I, O> {
     this.matchOf = new Int32Array(2 * n);
     this.operationOf = new Int32Array(2 * n);
     this.open = new Uint8Array(n);
+    this.twinBefore = new Int32Array(n).fill(NONE);
     this.zobrist = new Int32Array(n);
     this.bitOf = new Int32Array(n);
     let finite = 0;
@@ -106,6 +113,7 @@ export class PartitionSearch<S, I, O> {
     this.stackState = new Array<S>(n);
     this.state = model.init();
     this.buildList(operations);
+    this.findTwins(operations);
     this.cursor = this.next[this.head]!;
   }
 
@@ -146,7 +154,9 @@ export class PartitionSearch<S, I, O> {
       times[2 * op] = operation.callTime;
       times[2 * op + 1] = returnTime;
       order.push(2 * op, 2 * op + 1);
-      this.zobrist[op] = mix32(op + 0x9e3779b9);
+      // Open operations stay out of the memo's hash: entries that differ only in which open
+      // operations they used must meet in one bucket, where the memo compares them by subset.
+      this.zobrist[op] = open ? 0 : mix32(op + 0x9e3779b9);
     }
     // Time order; at equal times calls come first (closed intervals overlap), then by operation.
     order.sort((a, b) => times[a]! - times[b]! || (a & 1) - (b & 1) || a - b);
@@ -195,8 +205,35 @@ export class PartitionSearch<S, I, O> {
     return this.done;
   }
 
+  /** Links each open operation to its previous twin by call time (see twinBefore). */
+  private findTwins(operations: readonly Operation<I, O>[]): void {
+    const lastOf = new Map<string, number>();
+    const byCall = operations
+      .map((operation, op) => ({ op, operation }))
+      .filter(({ operation }) => isUnknown(operation.output))
+      .sort((a, b) => a.operation.callTime - b.operation.callTime || a.op - b.op);
+    for (const { op, operation } of byCall) {
+      const key = JSON.stringify(operation.input);
+      const before = lastOf.get(key);
+      if (before !== undefined) {
+        this.twinBefore[op] = before;
+      }
+      lastOf.set(key, op);
+    }
+  }
+
+  private isLinearized(op: number): boolean {
+    const position = this.bitOf[op]!;
+    return (this.bits[position >>> 5]! & (1 << (position & 31))) !== 0;
+  }
+
   private tryCall(entry: number): void {
     const op = this.operationOf[entry]!;
+    const twin = this.twinBefore[op]!;
+    if (twin !== NONE && !this.isLinearized(twin)) {
+      this.cursor = this.next[entry]!;
+      return;
+    }
     const result = this.model.step(this.state, this.inputs[op]!, this.outputs[op]!);
     if (!result.ok) {
       this.cursor = this.next[entry]!;
