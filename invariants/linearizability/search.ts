@@ -40,14 +40,28 @@ export class PartitionSearch<S, I, O> {
   /** For a call entry, its return entry; NONE for a return entry. */
   private readonly matchOf: Int32Array;
   private readonly operationOf: Int32Array;
-  /** 1 for an operation whose outcome is unknown (open until the end), else 0. */
-  private readonly open: Uint8Array;
   /**
    * For an open operation, the previous open operation (by call) with the same input, or NONE.
    * Such twins are interchangeable once both are called, so only the earliest unused one is
    * tried: k crashed `write(1)`s then cost k+1 configurations, not 2^k.
    */
   private readonly twinBefore: Int32Array;
+  /**
+   * Open operations are not in the list: they are tried only when the walk reaches a return
+   * (after every finished call before it), in call order, those called by then. Trying them
+   * last makes the search reach the configurations that used fewer of them first, so the
+   * memo's subsumption prunes the ones that used more.
+   */
+  private readonly openOrder: Int32Array;
+  private readonly openCall: Float64Array;
+  /** Each list entry's time (call or return). */
+  private readonly entryTime: Float64Array;
+  /** Stack slots for open operations: their index in openOrder, and the return they met. */
+  private readonly stackOpen: Int32Array;
+  private readonly stackBlock: Int32Array;
+  /** -1 while walking the list; else the next index into openOrder to try before `block`. */
+  private openCursor = -1;
+  private block = NONE;
   private readonly zobrist: Int32Array;
   /** Each operation's bit: finished operations first in their order, open ones after them. */
   private readonly bitOf: Int32Array;
@@ -87,8 +101,10 @@ export class PartitionSearch<S, I, O> {
     this.prev = new Int32Array(2 * n + 1);
     this.matchOf = new Int32Array(2 * n);
     this.operationOf = new Int32Array(2 * n);
-    this.open = new Uint8Array(n);
     this.twinBefore = new Int32Array(n).fill(NONE);
+    this.entryTime = new Float64Array(2 * n);
+    this.stackOpen = new Int32Array(n).fill(NONE);
+    this.stackBlock = new Int32Array(n);
     this.zobrist = new Int32Array(n);
     this.bitOf = new Int32Array(n);
     let finite = 0;
@@ -112,6 +128,12 @@ export class PartitionSearch<S, I, O> {
     this.stackEntry = new Int32Array(n);
     this.stackState = new Array<S>(n);
     this.state = model.init();
+    const openOps = operations
+      .map((operation, op) => ({ op, operation }))
+      .filter(({ operation }) => isUnknown(operation.output))
+      .sort((a, b) => a.operation.callTime - b.operation.callTime || a.op - b.op);
+    this.openOrder = Int32Array.from(openOps, ({ op }) => op);
+    this.openCall = Float64Array.from(openOps, ({ operation }) => operation.callTime);
     this.buildList(operations);
     this.findTwins(operations);
     this.cursor = this.next[this.head]!;
@@ -147,13 +169,16 @@ export class PartitionSearch<S, I, O> {
       const operation = operations[op]!;
       assert(Number.isFinite(operation.callTime), `operation ${op} needs a finite call time`);
       const open = isUnknown(operation.output);
-      this.open[op] = open ? 1 : 0;
-      // An unknown outcome may take effect at any later time: its return is at the very end.
-      const returnTime = open ? Number.POSITIVE_INFINITY : operation.returnTime;
-      assert(returnTime >= operation.callTime, `operation ${op} returns before its call`);
-      times[2 * op] = operation.callTime;
-      times[2 * op + 1] = returnTime;
-      order.push(2 * op, 2 * op + 1);
+      // Open operations are tried at returns (see openOrder), not from the list.
+      if (!open) {
+        assert(
+          operation.returnTime >= operation.callTime,
+          `operation ${op} returns before its call`,
+        );
+        times[2 * op] = operation.callTime;
+        times[2 * op + 1] = operation.returnTime;
+        order.push(2 * op, 2 * op + 1);
+      }
       // Open operations stay out of the memo's hash: entries that differ only in which open
       // operations they used must meet in one bucket, where the memo compares them by subset.
       this.zobrist[op] = open ? 0 : mix32(op + 0x9e3779b9);
@@ -165,6 +190,7 @@ export class PartitionSearch<S, I, O> {
       const raw = order[i]!;
       position[raw] = i;
       this.operationOf[i] = raw >> 1;
+      this.entryTime[i] = times[raw]!;
     }
     for (let i = 0; i < order.length; i++) {
       const raw = order[i]!;
@@ -182,21 +208,25 @@ export class PartitionSearch<S, I, O> {
     let steps = 0;
     for (; steps < maxSteps && this.done === 'running'; steps++) {
       if (this.next[this.head] === NONE) {
-        assert(this.depth === this.operationCount, 'an empty list means every op is linearized');
+        // Every operation that returned is linearized; the open ones left may never have
+        // taken effect (Knossos ends its search at the first :info the same way).
         this.done = 'linearizable';
         break;
       }
-      const entry = this.cursor;
-      if (this.matchOf[entry] === NONE && this.open[this.operationOf[entry]!] === 1) {
-        // Returns of open operations sort after every finite entry, so reaching one means every
-        // operation that returned is linearized; the open ones left may never have taken
-        // effect (Knossos ends its search at the first :info the same way).
-        this.done = 'linearizable';
-        break;
+      if (this.openCursor < 0) {
+        const entry = this.cursor;
+        if (this.matchOf[entry]! !== NONE) {
+          this.tryCall(entry);
+        } else {
+          this.openCursor = 0;
+          this.block = entry;
+        }
+        continue;
       }
-      if (this.matchOf[entry]! !== NONE) {
-        this.tryCall(entry);
-      } else if (!this.backtrack(entry)) {
+      const j = this.nextOpen(this.openCursor);
+      if (j !== NONE) {
+        this.tryOpen(j);
+      } else if (!this.backtrack(this.block)) {
         assert(this.depth === 0 && this.deepest !== undefined, 'illegal only with nothing to undo');
         this.done = 'illegal';
       }
@@ -227,13 +257,53 @@ export class PartitionSearch<S, I, O> {
     return (this.bits[position >>> 5]! & (1 << (position & 31))) !== 0;
   }
 
-  private tryCall(entry: number): void {
-    const op = this.operationOf[entry]!;
-    const twin = this.twinBefore[op]!;
-    if (twin !== NONE && !this.isLinearized(twin)) {
-      this.cursor = this.next[entry]!;
+  /** The first open operation from `from` on that may be linearized before `block`, or NONE. */
+  private nextOpen(from: number): number {
+    const limit = this.entryTime[this.block]!;
+    for (let j = from; j < this.openOrder.length && this.openCall[j]! <= limit; j++) {
+      const op = this.openOrder[j]!;
+      if (this.isLinearized(op)) {
+        continue;
+      }
+      const twin = this.twinBefore[op]!;
+      if (twin !== NONE && !this.isLinearized(twin)) {
+        continue;
+      }
+      return j;
+    }
+    return NONE;
+  }
+
+  private tryOpen(j: number): void {
+    const op = this.openOrder[j]!;
+    const result = this.model.step(this.state, this.inputs[op]!, this.outputs[op]!);
+    if (!result.ok) {
+      this.openCursor = j + 1;
       return;
     }
+    const position = this.bitOf[op]!;
+    this.setBit(position);
+    const hash =
+      this.stateHash === undefined
+        ? this.bitsHash
+        : this.bitsHash ^ mix32(this.stateHash(result.state));
+    if (this.memo.addIfAbsent(hash, this.view, result.state)) {
+      this.stackEntry[this.depth] = NONE;
+      this.stackOpen[this.depth] = j;
+      this.stackBlock[this.depth] = this.block;
+      this.stackState[this.depth] = this.state;
+      this.depth++;
+      this.state = result.state;
+      this.openCursor = -1;
+      this.cursor = this.next[this.head]!;
+    } else {
+      this.clearBit(position);
+      this.openCursor = j + 1;
+    }
+  }
+
+  private tryCall(entry: number): void {
+    const op = this.operationOf[entry]!;
     const result = this.model.step(this.state, this.inputs[op]!, this.outputs[op]!);
     if (!result.ok) {
       this.cursor = this.next[entry]!;
@@ -246,6 +316,7 @@ export class PartitionSearch<S, I, O> {
       this.stateHash === undefined ? bitsHash : bitsHash ^ mix32(this.stateHash(result.state));
     if (this.memo.addIfAbsent(hash, this.view, result.state)) {
       this.stackEntry[this.depth] = entry;
+      this.stackOpen[this.depth] = NONE;
       this.stackState[this.depth] = this.state;
       this.depth++;
       this.state = result.state;
@@ -312,11 +383,20 @@ export class PartitionSearch<S, I, O> {
     }
     const entry = this.stackEntry[this.depth]!;
     this.state = this.stackState[this.depth]!;
+    if (entry === NONE) {
+      // An open operation: resume trying the open ones after it, before the same return.
+      const j = this.stackOpen[this.depth]!;
+      this.clearBit(this.bitOf[this.openOrder[j]!]!);
+      this.openCursor = j + 1;
+      this.block = this.stackBlock[this.depth]!;
+      return true;
+    }
     const op = this.operationOf[entry]!;
     this.clearBit(this.bitOf[op]!);
     this.bitsHash ^= this.zobrist[op]!;
     this.unlift(entry);
     this.cursor = this.next[entry]!;
+    this.openCursor = -1;
     return true;
   }
 
@@ -327,7 +407,9 @@ export class PartitionSearch<S, I, O> {
   private recordDeepest(returnEntry: number): void {
     this.deepestDepth = this.depth;
     for (let d = this.unchangedDepth; d < this.depth; d++) {
-      this.deepestPrefix[d] = this.operationOf[this.stackEntry[d]!]!;
+      const entry = this.stackEntry[d]!;
+      this.deepestPrefix[d] =
+        entry === NONE ? this.openOrder[this.stackOpen[d]!]! : this.operationOf[entry]!;
     }
     this.unchangedDepth = this.depth;
     this.deepest = {
