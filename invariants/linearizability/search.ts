@@ -59,6 +59,18 @@ export class PartitionSearch<S, I, O> {
   /** Stack slots for open operations: their index in openOrder, and the return they met. */
   private readonly stackOpen: Int32Array;
   private readonly stackBlock: Int32Array;
+  /**
+   * 1 at a depth whose operation is read-only (Model.readOnly: it never changes the state).
+   * Such an operation can always be linearized as soon as it is a candidate and its step
+   * succeeds: moving it earlier in any successful order changes no state and breaks no
+   * real-time order (every operation that returned before its call is linearized already). So that depth tries nothing else: when
+   * its subtree fails, so does its parent. Reads then stop multiplying the search.
+   */
+  private readonly stackForced: Uint8Array;
+  private readonly equal: (a: S, b: S) => boolean;
+  private readonly readOnly: ((input: I, output: O | Unknown) => boolean) | undefined;
+  /** Set when the current configuration is known to fail without trying more candidates. */
+  private failHere = false;
   /** -1 while walking the list; else the next index into openOrder to try before `block`. */
   private openCursor = -1;
   private block = NONE;
@@ -105,6 +117,9 @@ export class PartitionSearch<S, I, O> {
     this.entryTime = new Float64Array(2 * n);
     this.stackOpen = new Int32Array(n).fill(NONE);
     this.stackBlock = new Int32Array(n);
+    this.stackForced = new Uint8Array(n);
+    this.equal = model.equal?.bind(model) ?? defaultEqual;
+    this.readOnly = model.readOnly?.bind(model);
     this.zobrist = new Int32Array(n);
     this.bitOf = new Int32Array(n);
     let finite = 0;
@@ -213,6 +228,13 @@ export class PartitionSearch<S, I, O> {
         this.done = 'linearizable';
         break;
       }
+      if (this.failHere) {
+        this.failHere = false;
+        if (!this.backtrack(this.firstReturn())) {
+          this.done = 'illegal';
+        }
+        continue;
+      }
       if (this.openCursor < 0) {
         const entry = this.cursor;
         if (this.matchOf[entry]! !== NONE) {
@@ -277,7 +299,8 @@ export class PartitionSearch<S, I, O> {
   private tryOpen(j: number): void {
     const op = this.openOrder[j]!;
     const result = this.model.step(this.state, this.inputs[op]!, this.outputs[op]!);
-    if (!result.ok) {
+    // An open operation that changes nothing is never needed: not using it dominates.
+    if (!result.ok || this.equal(result.state, this.state)) {
       this.openCursor = j + 1;
       return;
     }
@@ -289,6 +312,7 @@ export class PartitionSearch<S, I, O> {
         : this.bitsHash ^ mix32(this.stateHash(result.state));
     if (this.memo.addIfAbsent(hash, this.view, result.state)) {
       this.stackEntry[this.depth] = NONE;
+      this.stackForced[this.depth] = 0;
       this.stackOpen[this.depth] = j;
       this.stackBlock[this.depth] = this.block;
       this.stackState[this.depth] = this.state;
@@ -314,8 +338,10 @@ export class PartitionSearch<S, I, O> {
     const bitsHash = this.bitsHash ^ this.zobrist[op]!;
     const hash =
       this.stateHash === undefined ? bitsHash : bitsHash ^ mix32(this.stateHash(result.state));
+    const forced = this.readOnly?.(this.inputs[op]!, this.outputs[op]!) === true;
     if (this.memo.addIfAbsent(hash, this.view, result.state)) {
       this.stackEntry[this.depth] = entry;
+      this.stackForced[this.depth] = forced ? 1 : 0;
       this.stackOpen[this.depth] = NONE;
       this.stackState[this.depth] = this.state;
       this.depth++;
@@ -325,8 +351,23 @@ export class PartitionSearch<S, I, O> {
       this.cursor = this.next[this.head]!;
     } else {
       this.clearBit(position);
+      if (forced) {
+        // The only child worth trying was explored and failed: so does this configuration.
+        this.failHere = true;
+        return;
+      }
       this.cursor = this.next[entry]!;
     }
+  }
+
+  /** The first return entry in the list: the operation that blocks this configuration. */
+  private firstReturn(): number {
+    let entry = this.next[this.head]!;
+    while (entry !== NONE && this.matchOf[entry]! !== NONE) {
+      entry = this.next[entry]!;
+    }
+    assert(entry !== NONE, 'a non-empty list ends with a return');
+    return entry;
   }
 
   private setBit(position: number): void {
@@ -369,14 +410,26 @@ export class PartitionSearch<S, I, O> {
     }
   }
 
-  /** At a return entry: undo the last linearized call. False when there is nothing to undo. */
+  /**
+   * At a return entry: undo the last linearized call, and any forced ones below it (see
+   * stackForced). False when there is nothing to undo.
+   */
   private backtrack(returnEntry: number): boolean {
     if (this.depth > this.deepestDepth) {
       this.recordDeepest(returnEntry);
     }
+    for (let guard = 0; this.depth > 0 && this.stackForced[this.depth - 1] === 1; guard++) {
+      assert(guard <= this.operationCount, 'forced levels are on the stack');
+      this.undoOne();
+    }
     if (this.depth === 0) {
       return false;
     }
+    this.undoOne();
+    return true;
+  }
+
+  private undoOne(): void {
     this.depth--;
     if (this.depth < this.unchangedDepth) {
       this.unchangedDepth = this.depth;
@@ -389,7 +442,7 @@ export class PartitionSearch<S, I, O> {
       this.clearBit(this.bitOf[this.openOrder[j]!]!);
       this.openCursor = j + 1;
       this.block = this.stackBlock[this.depth]!;
-      return true;
+      return;
     }
     const op = this.operationOf[entry]!;
     this.clearBit(this.bitOf[op]!);
@@ -397,7 +450,6 @@ export class PartitionSearch<S, I, O> {
     this.unlift(entry);
     this.cursor = this.next[entry]!;
     this.openCursor = -1;
-    return true;
   }
 
   /**

@@ -57,6 +57,13 @@ export interface Model<S, I, O> {
   equal?(a: S, b: S): boolean;
   /** A 32-bit integer. Without it, states are told apart by `equal` alone (slower). */
   hash?(state: S): number;
+  /**
+   * True when the operation never changes the state, whatever the state (a read). The search
+   * then linearizes it as soon as it can and branches on nothing else there (a sound and
+   * complete shortcut), so reads stop multiplying the search. Must be exact: an operation
+   * that only sometimes leaves the state alone (a write of the current value) is not read-only.
+   */
+  readOnly?(input: I, output: O | Unknown): boolean;
   /** P-compositionality: split the history into parts checked independently (e.g. per key). */
   partition?(operations: readonly Operation<I, O>[]): Partition<I, O>[];
   describeOperation?(input: I, output: O | Unknown): string;
