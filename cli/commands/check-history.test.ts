@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,5 +164,18 @@ describe('faultline check-history', () => {
       expect(help).toContain(`${name}:`);
     }
     expect(help).toContain('jepsen for EDN and JSON lines, porcupine for jepsen.util text logs');
+  });
+
+  it('writes the history as HTML with --html, for exactly one file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-check-history-html-'));
+    const out = join(dir, 'etcd_000.html');
+    const run = faultline(etcd('000'), '--model', 'register', '--html', out);
+    expect(run.code).toBe(1);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('id="history-data"');
+    expect(html).toContain('read() -&#62; 2 by client 11 (lines 85–86) cannot be placed');
+    const two = faultline(etcd('000'), etcd('005'), '--model', 'register', '--html', out);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('--html draws one history: name exactly one file with it');
   });
 });

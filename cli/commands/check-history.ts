@@ -2,10 +2,10 @@
 // linearizability and explains the ones that are not. How events are read (what :fail, :info
 // and a nil read mean) follows the format, as the people who wrote such files meant it, and
 // every verdict says which semantics it used.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Argv } from 'yargs';
-
+import { historyPage, renderHistoryHtml } from '../../invariants/linearizability/html.ts';
 import {
   type CheckResult,
   checkOperations,
@@ -43,6 +43,7 @@ interface Args {
   semantics: Semantics | 'auto';
   initial?: string;
   json: boolean;
+  html?: string;
   timeoutMs: number;
   maxSteps?: number;
 }
@@ -109,6 +110,14 @@ function checkFile(file: string, args: Args): Checked {
     ...(args.maxSteps === undefined ? {} : { maxSteps: args.maxSteps }),
   });
   const ms = Math.round((performance.now() - started) * 100) / 100;
+  if (args.html !== undefined) {
+    const page = historyPage(file, model, operations, result);
+    try {
+      writeFileSync(args.html, renderHistoryHtml(page));
+    } catch (error) {
+      throw new UsageError(`cannot write ${args.html}: ${(error as Error).message}`);
+    }
+  }
   return { result, ms, operations: operations.length, semantics };
 }
 
@@ -150,6 +159,9 @@ function validate(args: Args): void {
   if (args.files.length === 0) {
     throw new UsageError('name at least one history file');
   }
+  if (args.html !== undefined && args.files.length !== 1) {
+    throw new UsageError('--html draws one history: name exactly one file with it');
+  }
   initialOf(args);
 }
 
@@ -187,6 +199,11 @@ export const checkHistoryCommand: Command = {
         describe: 'history format; auto looks at the first line',
       })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON object per file' })
+      .option('html', {
+        type: 'string',
+        describe:
+          'write the history as one self-contained HTML file: a row per client, the longest linearizable prefix numbered, the operation that cannot be placed in red',
+      })
       .option('timeout-ms', {
         type: 'number',
         default: 0,

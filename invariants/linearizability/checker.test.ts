@@ -146,6 +146,76 @@ describe('explanations', () => {
 const DATA = new URL('../../../shared/histories/porcupine/', import.meta.url);
 const hard = parseHistory(readFileSync(new URL('jepsen/etcd_002.log', DATA), 'utf8'));
 
+/**
+ * Waves of `width` concurrent writes, each wave finished before the next, then a read of a
+ * value nobody wrote: the search must rule out every order of every wave (15,188 steps for
+ * 20 waves of 6).
+ */
+function waves(count: number, width: number): HistoryOperation[] {
+  const history: HistoryOperation[] = [];
+  for (let w = 0; w < count; w++) {
+    for (let c = 0; c < width; c++) {
+      history.push(op(c, write((c + w) % 4), ok(), w * 100 + c, w * 100 + 90 + c));
+    }
+  }
+  history.push(op(99, read, ok(99), count * 100 + 50, count * 100 + 60));
+  return history;
+}
+
+describe('read-only operations', () => {
+  it('are linearized as soon as they can be, so concurrent reads do not multiply the search', () => {
+    // Waves of write(1) and write(2) with 8 concurrent reads, half of 1 and half of 2, then
+    // a read nobody wrote: 135,842 steps when reads branch like writes, 6,288 when they do not.
+    const history: HistoryOperation[] = [];
+    for (let w = 0; w < 20; w++) {
+      history.push(op(0, write(1), ok(), w * 100, w * 100 + 40));
+      history.push(op(1, write(2), ok(), w * 100 + 1, w * 100 + 41));
+      for (let c = 2; c < 10; c++) {
+        history.push(op(c, read, ok(1 + (c % 2)), w * 100 + 2 + c, w * 100 + 90));
+      }
+    }
+    history.push(op(19, read, ok(99), 5000, 5001));
+    const result = checkOperations(registerModel, history);
+    expect(result.verdict).toBe('not-linearizable');
+    const branching = checkOperations({ ...registerModel, readOnly: undefined }, history);
+    expect(branching.verdict).toBe('not-linearizable');
+    expect(result.steps * 10).toBeLessThan(branching.steps);
+  });
+
+  it('does not include a write of the current value: it may have to take effect later', () => {
+    // The register holds 1; write(1) by client 0 must come after write(2), for the read of 1.
+    const history = [
+      op(3, write(1), ok(), 0, 1),
+      op(0, write(1), ok(), 2, 20),
+      op(1, write(2), ok(), 3, 5),
+      op(2, read, ok(1), 10, 12),
+    ];
+    expect(checkOperations(registerModel, history).verdict).toBe('linearizable');
+    expect(registerModel.readOnly?.(write(1), ok())).toBe(false);
+    expect(registerModel.readOnly?.(cas(1, 1), ok())).toBe(true);
+  });
+});
+
+describe('operations that never returned', () => {
+  it('do not multiply the search by 2^k: a configuration that used more of them is subsumed', () => {
+    // 14 crashed writes, each of which may or may not have happened, then reads that pin the
+    // value to 1 and one impossible read: the search has to exhaust everything before it.
+    const history: HistoryOperation[] = [];
+    for (let i = 0; i < 14; i++) {
+      history.push(op(i, write(i % 3), UNKNOWN, i, i + 1));
+    }
+    for (let i = 0; i < 20; i++) {
+      history.push(op(20 + (i % 3), read, ok(i % 2 === 0 ? 1 : 2), 100 + 10 * i, 105 + 10 * i));
+    }
+    history.push(op(30, read, ok(7), 1000, 1001));
+    const result = checkOperations(registerModel, history);
+    expect(result.verdict).toBe('not-linearizable');
+    // Without subsumption and twins the 2^14 subsets of crashed writes each get their own
+    // entries (1.8M steps; with subsumption alone, 213k).
+    expect(result.steps).toBeLessThan(2_000);
+  });
+});
+
 describe('budgets', () => {
   it('gives unknown, never a guess, when the step budget runs out', () => {
     const result = checkOperations(registerModel, hard, { maxSteps: 1000 });
@@ -159,17 +229,20 @@ describe('budgets', () => {
       nowMs += 1000;
       return nowMs;
     };
-    const result = checkOperations(registerModel, hard, { timeoutMs: 500, nowMs: clock });
+    const result = checkOperations(registerModel, waves(60, 6), { timeoutMs: 500, nowMs: clock });
     expect(result.verdict).toBe('unknown');
     expect(result.steps).toBeLessThan(100_000);
   });
 
-  it('gives unknown when the memo is full', () => {
-    const result = checkOperations(registerModel, hard, { maxMemoBytes: 4096 });
-    expect(result.verdict).toBe('unknown');
-    if (result.verdict === 'unknown') {
-      expect(result.reason).toContain('memo of 4096 bytes');
-    }
+  it('never gives up when the memo is full: it forgets and searches on, to the same verdict', () => {
+    const history = waves(20, 6);
+    const roomy = checkOperations(registerModel, history);
+    expect(roomy).toMatchObject({ verdict: 'not-linearizable', memoForgotten: 0 });
+    const tight = checkOperations(registerModel, history, { maxMemoBytes: 120_000 });
+    expect(tight.verdict).toBe('not-linearizable');
+    expect(tight.memoForgotten).toBeGreaterThan(0);
+    // Forgetting costs repeated work (here 4x; on other histories it can be far worse).
+    expect(tight.steps).toBeGreaterThan(roomy.steps);
   });
 
   it('stops at the first illegal part without finishing a slow one', () => {
@@ -181,12 +254,15 @@ describe('budgets', () => {
         { label: 'bad', operations: operations.filter((o) => o.clientId === 9) },
       ],
     };
-    const result = checkOperations(twoParts, [...hard, ...bad]);
+    // The slow part alone takes about 150k steps to refute.
+    const slow = waves(200, 6);
+    expect(checkOperations(registerModel, slow).steps).toBeGreaterThan(100_000);
+    const result = checkOperations(twoParts, [...slow, ...bad]);
     expect(result.verdict).toBe('not-linearizable');
     expect(result.steps).toBeLessThan(100_000);
     if (result.verdict === 'not-linearizable') {
       expect(result.explanation.partition).toBe('bad');
-      expect(result.explanation.blockedOperation).toBe(hard.length + 1);
+      expect(result.explanation.blockedOperation).toBe(slow.length + 1);
     }
   });
 });

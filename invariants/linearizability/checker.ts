@@ -11,9 +11,12 @@ import {
   type Model,
   type Operation,
   type Partition,
+  type SearchStats,
 } from './types.ts';
 
-export const DEFAULT_MAX_STEPS = 100_000_000;
+/** No step ceiling unless one is given: the search always terminates, the memo only prunes. */
+export const DEFAULT_MAX_STEPS = Number.POSITIVE_INFINITY;
+/** The memo's budget over all parts; a full memo forgets its older half, it never gives up. */
 export const DEFAULT_MAX_MEMO_BYTES = 1024 * 1024 * 1024;
 /** Steps one part runs before the next part gets a turn; also how often the clock is read. */
 const SLICE_STEPS = 16_384;
@@ -39,40 +42,35 @@ export function checkOperations<S, I, O>(
   const maxMemoBytes = options.maxMemoBytes ?? DEFAULT_MAX_MEMO_BYTES;
   assert(maxSteps > 0 && maxMemoBytes > 0, 'a budget must be positive');
   const deadlineMs = deadlineOf(options);
-  const parts = partsOf(model, operations);
+  const parts = partsOf(model, operations, maxMemoBytes);
   let steps = 0;
   let active = parts.filter((part) => part.search.operationCount > 0);
-  // Each pass runs every active part for at least one step, so passes are bounded by steps.
+  // Each pass runs every active part for at least one step, and every search terminates
+  // (the memo only prunes), so the loop ends; the pass count is bounded by the steps.
   for (let pass = 0; active.length > 0; pass++) {
-    assert(pass <= maxSteps, 'the scheduler makes progress on every pass');
+    assert(pass <= steps + 1, 'the scheduler makes progress on every pass');
     const stillActive: Part<S, I, O>[] = [];
     for (const part of active) {
       if (steps >= maxSteps) {
-        return unknown(steps, parts.length, `the search used its budget of ${maxSteps} steps`);
-      }
-      const memoUsed = parts.reduce((sum, p) => sum + p.search.memoBytes, 0);
-      const memoRoom = Math.floor((maxMemoBytes - memoUsed) / part.search.memoBytesPerEntry);
-      if (memoRoom <= 0) {
-        return unknown(steps, parts.length, `the search filled its memo of ${maxMemoBytes} bytes`);
+        return unknown(steps, parts, `the search used its budget of ${maxSteps} steps`);
       }
       const before = part.search.stepsTaken;
-      const memoLimit = part.search.memoSize + memoRoom;
-      const outcome = part.search.run(Math.min(SLICE_STEPS, maxSteps - steps), memoLimit);
+      const outcome = part.search.run(Math.min(SLICE_STEPS, maxSteps - steps));
       steps += part.search.stepsTaken - before;
       if (outcome === 'illegal') {
         const explanation = explain(model, operations, part);
-        return { verdict: 'not-linearizable', steps, partitions: parts.length, explanation };
+        return { verdict: 'not-linearizable', ...stats(steps, parts), explanation };
       }
       if (outcome === 'running') {
         stillActive.push(part);
       }
     }
     if (deadlineMs !== undefined && stillActive.length > 0 && options.nowMs!() > deadlineMs) {
-      return unknown(steps, parts.length, `the search ran out of its ${options.timeoutMs} ms`);
+      return unknown(steps, parts, `the search ran out of its ${options.timeoutMs} ms`);
     }
     active = stillActive;
   }
-  return { verdict: 'linearizable', steps, partitions: parts.length };
+  return { verdict: 'linearizable', ...stats(steps, parts) };
 }
 
 function deadlineOf(options: CheckOptions): number | undefined {
@@ -83,13 +81,23 @@ function deadlineOf(options: CheckOptions): number | undefined {
   return options.nowMs() + options.timeoutMs;
 }
 
-function unknown(steps: number, partitions: number, reason: string): CheckResult {
-  return { verdict: 'unknown', steps, partitions, reason };
+function stats<S, I, O>(steps: number, parts: readonly Part<S, I, O>[]): SearchStats {
+  const memoForgotten = parts.reduce((sum, part) => sum + part.search.memoEvicted, 0);
+  return { steps, partitions: parts.length, memoForgotten };
+}
+
+function unknown<S, I, O>(
+  steps: number,
+  parts: readonly Part<S, I, O>[],
+  reason: string,
+): CheckResult {
+  return { verdict: 'unknown', ...stats(steps, parts), reason };
 }
 
 function partsOf<S, I, O>(
   model: Model<S, I, O>,
   operations: readonly Operation<I, O>[],
+  maxMemoBytes: number,
 ): Part<S, I, O>[] {
   const split: Partition<I, O>[] =
     model.partition === undefined
@@ -113,7 +121,12 @@ function partsOf<S, I, O>(
     return {
       label: partition.label,
       indices,
-      search: new PartitionSearch(model, partition.operations),
+      // Each part's share of the budget, by its size: a part's memo grows with its operations.
+      search: new PartitionSearch(
+        model,
+        partition.operations,
+        Math.max(4096, (maxMemoBytes * partition.operations.length) / operations.length),
+      ),
     };
   });
   assert(total === operations.length, `${model.name}.partition must keep every operation once`);

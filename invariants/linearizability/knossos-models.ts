@@ -138,6 +138,7 @@ export const setModel: Model<SetState, HistoryInput, HistoryOutput> = {
   },
   equal: (a, b) => a.hash === b.hash && sameItems(a.items, b.items),
   hash: (state) => state.hash,
+  readOnly: (input) => input.f === 'read',
   describeOperation(input, output) {
     if (input.f === 'read') {
       return `read() -> ${isUnknown(output) ? 'unknown' : showValue(operationValue(input, output))}`;
@@ -387,6 +388,10 @@ export function multiRegisterModel(
       return true;
     },
     hash: (state) => state.hash,
+    readOnly(input, output) {
+      const micros = microsOf(operationValue(input, output));
+      return typeof micros !== 'string' && micros.every((micro) => micro.f === 'read');
+    },
     partition: partitionByConnectedKeys,
     describeOperation(input, output) {
       const micros = microsOf(operationValue(input, output));

@@ -106,6 +106,15 @@ function describeRegisterOperation(input: HistoryInput, output: HistoryOutput | 
   }
 }
 
+/** A read, or a CAS from a value to itself (it succeeds only where it changes nothing). */
+function registerReadOnly(input: HistoryInput): boolean {
+  if (input.f === 'read') {
+    return true;
+  }
+  const cas = input.f === 'cas' ? casArguments(input.value) : undefined;
+  return cas !== undefined && sameValue(cas[0], cas[1]);
+}
+
 function validateRegisterInput(input: HistoryInput): string | undefined {
   if (input.f === 'read' || input.f === 'write') {
     return undefined;
@@ -128,6 +137,7 @@ export const registerModel: Model<RegisterState, HistoryInput, HistoryOutput> = 
   step: registerStep,
   equal: sameValue,
   hash: hashValue,
+  readOnly: registerReadOnly,
   describeOperation: describeRegisterOperation,
   describeState: (state) => (state === null ? 'absent' : showValue(state)),
   validateInput: validateRegisterInput,
@@ -143,6 +153,7 @@ export function jepsenRegisterModel(
     step: jepsenRegisterStep,
     equal: sameValue,
     hash: hashValue,
+    readOnly: registerReadOnly,
     describeOperation: describeRegisterOperation,
     describeState: showValue,
     validateInput: validateRegisterInput,
@@ -224,6 +235,7 @@ export const kvModel: Model<KvState, HistoryInput, HistoryOutput> = {
   step: kvStep,
   equal: (a, b) => a.hash === b.hash && a.value === b.value,
   hash: (state) => state.hash,
+  readOnly: (input) => input.f === 'get',
   partition: partitionByKey,
   describeOperation(input, output) {
     const key = JSON.stringify(input.key ?? '');

@@ -57,6 +57,13 @@ export interface Model<S, I, O> {
   equal?(a: S, b: S): boolean;
   /** A 32-bit integer. Without it, states are told apart by `equal` alone (slower). */
   hash?(state: S): number;
+  /**
+   * True when the operation never changes the state, whatever the state (a read). The search
+   * then linearizes it as soon as it can and branches on nothing else there (a sound and
+   * complete shortcut), so reads stop multiplying the search. Must be exact: an operation
+   * that only sometimes leaves the state alone (a write of the current value) is not read-only.
+   */
+  readOnly?(input: I, output: O | Unknown): boolean;
   /** P-compositionality: split the history into parts checked independently (e.g. per key). */
   partition?(operations: readonly Operation<I, O>[]): Partition<I, O>[];
   describeOperation?(input: I, output: O | Unknown): string;
@@ -66,12 +73,15 @@ export interface Model<S, I, O> {
 }
 
 export interface Budget {
-  /** Search steps over all parts; exceeding it gives `unknown`. Deterministic. */
+  /** Search steps over all parts; exceeding it gives `unknown`. Deterministic. None by default. */
   maxSteps?: number;
   /** Wall-clock limit; needs `nowMs` (invariants do not read the real clock themselves). */
   timeoutMs?: number;
   nowMs?: () => number;
-  /** Memo size over all parts, in bytes (bitsets and table; states are not counted). */
+  /**
+   * Memo size over all parts, in bytes (bitsets and table; states are not counted). A memo at
+   * its budget forgets its older half and the search goes on: never a reason to give up.
+   */
   maxMemoBytes?: number;
 }
 
@@ -89,9 +99,17 @@ export interface Explanation {
   message: string;
 }
 
+/** What every verdict reports about the search. */
+export interface SearchStats {
+  steps: number;
+  partitions: number;
+  /** Memo entries forgotten to stay within `maxMemoBytes` (0 when it never filled). */
+  memoForgotten: number;
+}
+
 export type CheckResult =
-  | { verdict: 'linearizable'; steps: number; partitions: number }
-  | { verdict: 'not-linearizable'; steps: number; partitions: number; explanation: Explanation }
-  | { verdict: 'unknown'; steps: number; partitions: number; reason: string };
+  | ({ verdict: 'linearizable' } & SearchStats)
+  | ({ verdict: 'not-linearizable'; explanation: Explanation } & SearchStats)
+  | ({ verdict: 'unknown'; reason: string } & SearchStats);
 
 export type Verdict = CheckResult['verdict'];
