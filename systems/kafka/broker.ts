@@ -345,7 +345,7 @@ export class BrokerNode implements NodeProgram {
       leaderEpoch: replica.leaderEpoch,
       fetchOffset: log.logEndOffset,
       lastFetchedEpoch: this.config.leaderEpochs ? replica.epochBelow(log.logEndOffset) : -1,
-      durableOffset: log.durableEndOffset,
+      durableOffset: this.ackableEnd(log),
     };
     replica.fetchSentUs = this.ctx.monotonic();
     this.ctx.send(replica.leader, fetch as unknown as SimMessage, 48);
@@ -554,7 +554,7 @@ export class BrokerNode implements NodeProgram {
     if (replica.role !== 'leader') {
       return;
     }
-    let hw = replica.log.durableEndOffset;
+    let hw = this.ackableEnd(replica.log);
     for (const node of replica.isr) {
       if (node === this.ctx.id) {
         continue;
@@ -577,6 +577,11 @@ export class BrokerNode implements NodeProgram {
     this.completePending(replica);
   }
 
+  /** How far this broker's log may be counted on: durable, or (fsyncBeforeAck off) written. */
+  private ackableEnd(log: PartitionLog): number {
+    return this.config.fsyncBeforeAck ? log.durableEndOffset : log.logEndOffset;
+  }
+
   private onDurable(replica: Replica): void {
     if (replica.role === 'leader') {
       this.advanceHighWatermark(replica);
@@ -591,7 +596,7 @@ export class BrokerNode implements NodeProgram {
     for (const pending of replica.pending) {
       const done =
         pending.acks === '1'
-          ? pending.offset < replica.log.durableEndOffset
+          ? pending.offset < this.ackableEnd(replica.log)
           : pending.offset < replica.highWatermark;
       if (!done) {
         still.push(pending);

@@ -53,6 +53,8 @@ export class ControllerNode implements NodeProgram {
     this.metadata = new MetadataStateMachine({
       partitions: partitionLayout(this.config, ctx.members('brokers')),
       uncleanElection: this.config.uncleanElection,
+      // The protocol without leader epochs is the ZooKeeper-era one, restarts included.
+      fenceOnRegister: this.config.leaderEpochs,
     });
     this.metadata.onLeaderChange = (partition, unclean) =>
       ctx.observe({

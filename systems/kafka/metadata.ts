@@ -58,6 +58,12 @@ export interface MetadataOptions {
   /** The topic's partitions and their replicas, in preference order. */
   partitions: readonly { key: KafkaKey; replicas: readonly NodeId[] }[];
   uncleanElection: boolean;
+  /**
+   * True (KRaft): a restarted broker's new session fences the old one, which leaves its ISRs
+   * and leaderships. False (ZooKeeper-era Kafka, before KIP-101): a broker back within its
+   * session keeps both, and leads on in the same leader epoch.
+   */
+  fenceOnRegister: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -122,6 +128,10 @@ export class MetadataStateMachine implements StateMachine {
         const known = this.brokers.get(command.broker);
         if (known !== undefined && known.session === command.session) {
           return { ok: true }; // a retried registration
+        }
+        if (known !== undefined && !known.fenced && !this.options.fenceOnRegister) {
+          this.brokers.set(command.broker, { ...known, session: command.session });
+          return { ok: true };
         }
         this.brokers.set(command.broker, {
           broker: command.broker,
