@@ -7,6 +7,7 @@
 //
 // The expected-loss configurations are the same cluster with one classic mistake each; the
 // history checker must catch the loss.
+import { kafkaBrokerInvariants } from '../invariants/kafka-brokers.ts';
 import { kafkaHistoryInvariants } from '../invariants/kafka-history.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
@@ -55,6 +56,9 @@ const KAFKA_BASE = {
 registerScenario({
   ...KAFKA_BASE,
   name: 'kafka',
+  // The expected-loss configurations below break these on purpose; they are judged by the
+  // client history alone.
+  invariants: () => [...KAFKA_BASE.invariants(), ...kafkaBrokerInvariants()],
   description:
     '3 controllers (Raft) and 3–5 brokers with 3 partitions, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, consumers on every partition; every fault kind. No Jepsen Kafka anomaly, nothing acknowledged left unpolled.',
   variants: KAFKA_VARIANTS,

@@ -306,6 +306,7 @@ export class BrokerNode implements NodeProgram {
       key: replica.key,
       leaderEpoch: replica.leaderEpoch,
       logEndOffset: replica.log.logEndOffset,
+      latestLogEpoch: replica.log.latestEpoch,
     });
     this.advanceHighWatermark(replica);
   }

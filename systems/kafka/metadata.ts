@@ -138,7 +138,11 @@ export class MetadataStateMachine implements StateMachine {
           session: command.session,
           fenced: true,
         });
-        this.fenceEffects(command.broker);
+        if (known !== undefined) {
+          // A new session of a broker we knew: its old one is over (a first registration
+          // leaves the new cluster's ISRs, which hold every replica, as they are).
+          this.fenceEffects(command.broker);
+        }
         return { ok: true };
       }
       case 'fence': {
