@@ -18,18 +18,29 @@ describe('the Kafka-like log', () => {
     }
   }, 60_000);
 
+  /** The first of seeds 0…limit-1 that fails, run one by one as fuzz would. */
+  function firstFailure(scenario: string, variant: string | null, limit: number) {
+    for (let seed = 0; seed < limit; seed++) {
+      const { result } = runSeed(scenario, seed, variant);
+      if (result.violation !== undefined) {
+        return { seed, violation: result.violation };
+      }
+    }
+    return undefined;
+  }
+
   it('loses acknowledged writes with acks=1 and with min.insync.replicas=1, and says so', () => {
-    const acks1 = runSeed('kafka-acks1-leader-crash', 1).result;
-    expect(acks1.violation?.invariant).toBe('lost-write');
-    const minIsr1 = runSeed('kafka-min-isr-1', 6).result;
-    expect(minIsr1.violation?.invariant).toBe('lost-write');
-    expect(minIsr1.violation?.message).toMatch(
+    const acks1 = firstFailure('kafka-acks1-leader-crash', null, 4);
+    expect(acks1?.violation.invariant).toBe('lost-write');
+    const minIsr1 = firstFailure('kafka-min-isr-1', null, 8);
+    expect(minIsr1?.violation.invariant).toBe('lost-write');
+    expect(minIsr1?.violation.message).toMatch(
       /acknowledged to p\d .* at offset \d+, was never polled/,
     );
   }, 60_000);
 
   it('duplicates a retried send when a new leader forgets the producers', () => {
-    const { result } = runSeed('kafka', 3, 'no-producer-dedup-after-failover');
-    expect(result.violation?.invariant).toBe('duplicate');
+    const found = firstFailure('kafka', 'no-producer-dedup-after-failover', 4);
+    expect(found?.violation.invariant).toBe('duplicate');
   }, 60_000);
 });

@@ -27,7 +27,7 @@ function recorded(seed: number, variant: string | null): string {
 describe('faultline replay', () => {
   it("writes a Kafka run's history as Jepsen's history.edn", async () => {
     const edn = join(scratch(), 'history.edn');
-    const replay = join(import.meta.dirname, '../../replays/kafka-min-isr-1-seed6.shrunk.msgpack');
+    const replay = join(import.meta.dirname, '../../replays/kafka-min-isr-1-seed4.shrunk.msgpack');
     const run = await runCli(['replay', replay, '--json', '--history-edn', edn]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/wrote .*history\.edn \([\d,]+ history events\)/);

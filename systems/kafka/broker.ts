@@ -37,6 +37,7 @@ const PENDING_PRODUCE_MAX = 1024;
 /** Producer batches a leader remembers per producer, for answering retries (Kafka keeps 5). */
 const PRODUCER_BATCHES_KEPT = 5;
 const PRODUCERS_MAX = 4096;
+const ALTER_BACKOFF_US = 100_000;
 
 export type KafkaBug =
   | 'hw-advanced-before-isr-ack'
@@ -75,6 +76,8 @@ class Replica {
   pending: PendingProduce[] = [];
   fetchSentUs = -1;
   alterInFlight: { id: number; sentUs: number } | null = null;
+  /** After a refused AlterPartition, none before this (monotonic µs). */
+  alterRetryAtUs = 0;
 
   constructor(
     readonly key: KafkaKey,
@@ -251,6 +254,9 @@ export class BrokerNode implements NodeProgram {
           return;
         }
         replica.alterInFlight = null;
+        if (!reply.ok) {
+          replica.alterRetryAtUs = this.ctx.monotonic() + ALTER_BACKOFF_US;
+        }
         if (reply.partition !== null) {
           this.applyPartitionState(reply.partition);
         }
@@ -529,6 +535,9 @@ export class BrokerNode implements NodeProgram {
   }
 
   private alterIsr(replica: Replica, isr: NodeId[]): void {
+    if (this.ctx.monotonic() < replica.alterRetryAtUs) {
+      return;
+    }
     const id = this.nextAlterId++;
     replica.alterInFlight = { id, sentUs: this.ctx.monotonic() };
     this.ctx.send(

@@ -35,6 +35,11 @@ export interface BrokerRegistration {
   readonly broker: NodeId;
   readonly session: number;
   readonly fenced: boolean;
+  /**
+   * The metadata version that fenced (or registered) it: it is let back in once it has
+   * caught up to there (KRaft's rule), not to whatever is newest, which may never hold still.
+   */
+  readonly fencedAtVersion: number;
 }
 
 export type MetadataCommand =
@@ -137,6 +142,7 @@ export class MetadataStateMachine implements StateMachine {
           broker: command.broker,
           session: command.session,
           fenced: true,
+          fencedAtVersion: this.version,
         });
         if (known !== undefined) {
           // A new session of a broker we knew: its old one is over (a first registration
@@ -150,7 +156,7 @@ export class MetadataStateMachine implements StateMachine {
         if (known === undefined || known.session !== command.session || known.fenced) {
           return { ok: false, reason: 'not an unfenced session' };
         }
-        this.brokers.set(command.broker, { ...known, fenced: true });
+        this.brokers.set(command.broker, { ...known, fenced: true, fencedAtVersion: this.version });
         this.fenceEffects(command.broker);
         return { ok: true };
       }
@@ -230,6 +236,28 @@ export class MetadataStateMachine implements StateMachine {
     this.onLeaderChange?.(next, unclean);
   }
 
+  /** Why an AlterPartition would be refused now (undefined: it would be applied). */
+  refusal(command: Extract<MetadataCommand, { op: 'alter-partition' }>): string | undefined {
+    const partition = this.partitions.get(command.key);
+    if (partition === undefined) {
+      return `no partition ${command.key}`;
+    }
+    if (
+      partition.leader !== command.leader ||
+      partition.leaderEpoch !== command.leaderEpoch ||
+      partition.partitionEpoch !== command.partitionEpoch
+    ) {
+      return 'stale';
+    }
+    const same =
+      command.isr.length === partition.isr.length &&
+      command.isr.every((node) => partition.isr.includes(node));
+    const readmitsFenced = command.isr.some(
+      (node) => !partition.isr.includes(node) && !this.isLive(node),
+    );
+    return same || readmitsFenced ? 'no change' : undefined;
+  }
+
   private alterPartition(
     command: Extract<MetadataCommand, { op: 'alter-partition' }>,
   ): MetadataResult {
@@ -254,9 +282,16 @@ export class MetadataStateMachine implements StateMachine {
     }
     // A fenced broker is not let back in (KRaft refuses it too).
     const admitted = isr.filter((node) => partition.isr.includes(node) || this.isLive(node));
+    const nextIsr = partition.replicas.filter((node) => admitted.includes(node));
+    if (
+      nextIsr.length === partition.isr.length &&
+      nextIsr.every((node) => partition.isr.includes(node))
+    ) {
+      return { ok: false, reason: 'no change (a fenced broker is not readmitted)', partition };
+    }
     const next: PartitionState = {
       ...partition,
-      isr: partition.replicas.filter((node) => admitted.includes(node)),
+      isr: nextIsr,
       partitionEpoch: partition.partitionEpoch + 1,
     };
     this.partitions.set(command.key, next);
