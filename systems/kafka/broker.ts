@@ -78,6 +78,13 @@ class Replica {
   alterInFlight: { id: number; sentUs: number } | null = null;
   /** After a refused AlterPartition, none before this (monotonic µs). */
   alterRetryAtUs = 0;
+  /**
+   * Brokers this leader asked the controller to readmit, with the partition epoch it asked
+   * at, whose fate it does not know yet: the controller may have accepted (and may elect
+   * them), so the HW counts them as in the ISR (Kafka's "maximal ISR") until a partition state
+   * past that epoch says how it went. A timeout settles nothing.
+   */
+  readonly pendingIsr = new Map<NodeId, number>();
 
   constructor(
     readonly key: KafkaKey,
@@ -250,13 +257,13 @@ export class BrokerNode implements NodeProgram {
         const replica = [...this.replicas.values()].find(
           (candidate) => candidate.alterInFlight?.id === reply.id,
         );
-        if (replica === undefined) {
-          return;
+        if (replica !== undefined) {
+          replica.alterInFlight = null;
+          if (!reply.ok) {
+            replica.alterRetryAtUs = this.ctx.monotonic() + ALTER_BACKOFF_US;
+          }
         }
-        replica.alterInFlight = null;
-        if (!reply.ok) {
-          replica.alterRetryAtUs = this.ctx.monotonic() + ALTER_BACKOFF_US;
-        }
+        // Even the answer to a request given up on says what the partition is now.
         if (reply.partition !== null) {
           this.applyPartitionState(reply.partition);
         }
@@ -277,6 +284,11 @@ export class BrokerNode implements NodeProgram {
     }
     replica.partitionEpoch = state.partitionEpoch;
     replica.isr = [...state.isr];
+    for (const [node, askedAt] of replica.pendingIsr) {
+      if (askedAt < state.partitionEpoch) {
+        replica.pendingIsr.delete(node); // settled: this state is past the request
+      }
+    }
     if (sameEpoch && replica.role !== 'offline') {
       this.advanceHighWatermark(replica); // only the ISR changed
       return;
@@ -540,6 +552,11 @@ export class BrokerNode implements NodeProgram {
     }
     const id = this.nextAlterId++;
     replica.alterInFlight = { id, sentUs: this.ctx.monotonic() };
+    for (const node of isr) {
+      if (!replica.isr.includes(node)) {
+        replica.pendingIsr.set(node, replica.partitionEpoch);
+      }
+    }
     this.ctx.send(
       this.controller,
       {
@@ -559,13 +576,13 @@ export class BrokerNode implements NodeProgram {
     }
   }
 
-  /** HW = the smallest durable offset over the ISR (pending readmissions count as in it). */
+  /** HW = the smallest durable offset over the ISR, readmissions not yet settled included. */
   private advanceHighWatermark(replica: Replica): void {
     if (replica.role !== 'leader') {
       return;
     }
     let hw = this.ackableEnd(replica.log);
-    for (const node of replica.isr) {
+    for (const node of [...replica.isr, ...replica.pendingIsr.keys()]) {
       if (node === this.ctx.id) {
         continue;
       }
