@@ -83,6 +83,26 @@ describe('the brokers invariants', () => {
     expect(check([replica({ values: [1, 2, 9] }), replica({ values: [1, 2, 3] })])).toMatch(
       /offset 2 holds 3 there and 9 on ISR member broker2/,
     );
+    // A member the controllers readmitted in this epoch counts, though the leader has not
+    // heard (the answer was lost, or the controllers have moved on from this leader).
+    const short = [
+      replica({ values: [1, 2, 3] }),
+      replica({ values: [1, 2, 3] }),
+      replica({ values: [1] }),
+    ];
+    const readmitted = highWatermarkWithinIsr();
+    const partitionState = (leaderEpoch: number, partitionEpoch: number, isr: number[]) =>
+      readmitted.onObservation?.(
+        record(9, { type: 'kafka-partition-state', key: 'k0', leaderEpoch, partitionEpoch, isr }),
+        view([]),
+      );
+    partitionState(1, 5, [0, 1, 2, 3]);
+    partitionState(1, 4, [0, 1, 2]); // an older decision, observed late: ignored
+    partitionState(2, 6, [0]); // another epoch's: not this leader's
+    expect(readmitted.onObservation?.(record(0, hw), view([leader, ...short]))).toMatch(
+      /ISR member broker4 holds the log only to 1/,
+    );
+    expect(invariant.onObservation?.(record(0, hw), view([leader, ...short]))).toBeUndefined();
     // A member that is down, or that follows a newer leader, is not held to it.
     expect(check([undefined, replica({ values: [1, 2, 3] })])).toBeUndefined();
     expect(

@@ -2,9 +2,10 @@
 // inspect views and observations (systems/kafka/contract.ts):
 //   - one leader per leader epoch: two brokers never both become leader of a partition in the
 //     same epoch (Kafka's election safety; the controller's log decides each epoch once);
-//   - high watermark within the ISR: when a leader advances its HW, every running ISR member
-//     it counts holds the log up to it (HW ≤ the smallest log end offset in the ISR), and the
-//     records below it are the leader's;
+//   - high watermark within the ISR: when a leader advances its HW, every running member of
+//     its ISR — as it knows it, and as the controllers last decided it in that leader epoch
+//     (their kafka-partition-state observations) — holds the log up to it (HW ≤ the smallest log end offset in the ISR), and
+//     the newest records below it are the leader's;
 //   - a leader's epoch is at least every epoch in its own log.
 import type { ClusterView, Invariant, ObservationRecord, Verdict } from '../sim/types.ts';
 import { brokerState } from '../systems/kafka/contract.ts';
@@ -42,10 +43,20 @@ export function oneLeaderPerEpoch(): Invariant {
 }
 
 export function highWatermarkWithinIsr(): Invariant {
+  /** key → leader epoch → the newest ISR the controllers decided in it (by partition epoch). */
+  const decided = new Map<string, { partitionEpoch: number; isr: readonly number[] }>();
   return {
     name: 'kafka-hw-within-isr',
     onObservation(record: ObservationRecord, view: ClusterView): Verdict {
       const observation = record.observation;
+      if (observation.type === 'kafka-partition-state') {
+        const slot = `${observation['key'] as string}\u0000${observation['leaderEpoch'] as number}`;
+        const partitionEpoch = observation['partitionEpoch'] as number;
+        if (partitionEpoch > (decided.get(slot)?.partitionEpoch ?? -1)) {
+          decided.set(slot, { partitionEpoch, isr: observation['isr'] as number[] });
+        }
+        return undefined;
+      }
       if (observation.type !== 'kafka-hw') {
         return undefined;
       }
@@ -55,7 +66,14 @@ export function highWatermarkWithinIsr(): Invariant {
         return undefined;
       }
       const hw = leader.highWatermark;
-      for (const node of leader.isr) {
+      // The ISR the controllers last decided in this leader epoch counts too: they elect the
+      // next leader from it, and a leader's own copy may lag it (a readmission it has not
+      // heard the answer to; or it is a zombie the controllers have moved on from).
+      const members = new Set(leader.isr);
+      for (const node of decided.get(`${key}\u0000${leader.leaderEpoch}`)?.isr ?? []) {
+        members.add(node);
+      }
+      for (const node of members) {
         if (node === record.node || !view.isUp(node)) {
           continue;
         }

@@ -64,6 +64,15 @@ export class ControllerNode implements NodeProgram {
         leaderEpoch: partition.leaderEpoch,
         unclean,
       });
+    this.metadata.onPartitionChange = (partition) =>
+      ctx.observe({
+        type: 'kafka-partition-state',
+        key: partition.key,
+        leader: partition.leader,
+        leaderEpoch: partition.leaderEpoch,
+        partitionEpoch: partition.partitionEpoch,
+        isr: partition.isr,
+      });
     this.raft = new RaftGroup(ctx, {
       id: 'metadata',
       peers: ctx.members(ctx.group),

@@ -100,6 +100,8 @@ export class MetadataStateMachine implements StateMachine {
   version = 0;
   /** Called for each leadership change, for observations. */
   onLeaderChange: ((partition: PartitionState, unclean: boolean) => void) | undefined;
+  /** Called for every change to a partition (leader or ISR), for observations. */
+  onPartitionChange: ((partition: PartitionState) => void) | undefined;
 
   constructor(private readonly options: MetadataOptions) {
     this.reset();
@@ -192,7 +194,7 @@ export class MetadataStateMachine implements StateMachine {
       if (partition.leader === broker || partition.leader === -1) {
         this.elect({ ...partition, isr }, broker);
       } else if (isr.length !== partition.isr.length) {
-        this.partitions.set(partition.key, {
+        this.setPartition({
           ...partition,
           isr,
           partitionEpoch: partition.partitionEpoch + 1,
@@ -232,7 +234,7 @@ export class MetadataStateMachine implements StateMachine {
       leaderEpoch: partition.leaderEpoch + 1,
       partitionEpoch: partition.partitionEpoch + 1,
     };
-    this.partitions.set(partition.key, next);
+    this.setPartition(next);
     this.onLeaderChange?.(next, unclean);
   }
 
@@ -294,8 +296,13 @@ export class MetadataStateMachine implements StateMachine {
       isr: nextIsr,
       partitionEpoch: partition.partitionEpoch + 1,
     };
-    this.partitions.set(command.key, next);
+    this.setPartition(next);
     return { ok: true, partition: next };
+  }
+
+  private setPartition(next: PartitionState): void {
+    this.partitions.set(next.key, next);
+    this.onPartitionChange?.(next);
   }
 
   snapshot(): Uint8Array {
