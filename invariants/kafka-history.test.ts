@@ -210,7 +210,7 @@ describe('the Kafka history checker', () => {
           [2, 22],
         ],
       });
-    expect(types(history)).toEqual(['inconsistent-offsets', 'lost-write', 'unseen']);
+    expect(types(history)).toEqual(['lost-write', 'inconsistent-offsets', 'unseen']);
     const inconsistent = only(history, 'inconsistent-offsets');
     expect(inconsistent.offsets).toEqual([1]);
     expect(inconsistent.values).toEqual([11, 21]);

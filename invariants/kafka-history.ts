@@ -2,11 +2,11 @@
 // (jepsen.tests.kafka): it rebuilds each partition's log from what sends were acknowledged at
 // and what polls returned, then looks for the anomalies a Kafka-like log must never show.
 //
-//   inconsistent-offsets  one offset of a partition holds two values
-//   duplicate             one value sits at two offsets
 //   G1a                   a poll returned a value whose send definitely failed
 //   lost-write            an acknowledged send below the highest offset any poll read was never
 //                         polled by anyone
+//   inconsistent-offsets  one offset of a partition holds two values
+//   duplicate             one value sits at two offsets
 //   nonmonotonic-send     one producer's acknowledged sends to a partition went backwards
 //   poll-skip             one consumer's next poll of a partition, in the same assignment,
 //                         started beyond the offset after the one it last read
@@ -32,11 +32,12 @@ import {
   sendOffset,
 } from '../systems/kafka/contract.ts';
 
+/** In the order they are judged (and reported): data loss before its consequences. */
 export const KAFKA_ANOMALIES = [
-  'inconsistent-offsets',
-  'duplicate',
   'G1a',
   'lost-write',
+  'inconsistent-offsets',
+  'duplicate',
   'nonmonotonic-send',
   'poll-skip',
   'nonmonotonic-poll',
@@ -488,6 +489,8 @@ export function analyzeKafkaHistory(
     });
   }
 
+  const rank = (type: KafkaAnomalyType) => KAFKA_ANOMALIES.indexOf(type);
+  anomalies.sort((a, b) => rank(a.type) - rank(b.type)); // stable: within a type, as found
   return { anomalies, acknowledged, polledAcknowledged, polls: polls.length };
 }
 

@@ -7,6 +7,7 @@
 //
 // The expected-loss configurations are the same cluster with one classic mistake each; the
 // history checker must catch the loss.
+import { kafkaBrokerInvariants } from '../invariants/kafka-brokers.ts';
 import { kafkaHistoryInvariants } from '../invariants/kafka-history.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
@@ -55,6 +56,9 @@ const KAFKA_BASE = {
 registerScenario({
   ...KAFKA_BASE,
   name: 'kafka',
+  // The expected-loss configurations below break these on purpose; they are judged by the
+  // client history alone.
+  invariants: () => [...KAFKA_BASE.invariants(), ...kafkaBrokerInvariants()],
   description:
     '3 controllers (Raft) and 3–5 brokers with 3 partitions, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, consumers on every partition; every fault kind. No Jepsen Kafka anomaly, nothing acknowledged left unpolled.',
   variants: KAFKA_VARIANTS,
@@ -82,8 +86,8 @@ registerScenario({
   ...KAFKA_BASE,
   name: 'kafka-min-isr-1',
   description:
-    'Expected loss: min.insync.replicas=1, so a leader whose ISR has shrunk to itself acknowledges alone; clean elections cannot help when it then loses its unflushed... disk or dies.',
-  workload: { ...KAFKA_BASE.workload, minInsyncReplicas: 1 },
+    "Expected loss: min.insync.replicas=1 and Kafka's default of not fsyncing before acknowledging, so a leader whose ISR has shrunk to itself acknowledges records only in its page cache; when it loses power it comes back without them and, the last replica standing, leads again (KIP-966's case).",
+  workload: { ...KAFKA_BASE.workload, minInsyncReplicas: 1, fsyncBeforeAck: false },
   variants: {},
 });
 
@@ -91,7 +95,7 @@ registerScenario({
   ...KAFKA_BASE,
   name: 'kafka-truncate-without-epochs',
   description:
-    'Expected loss: no leader epochs (pre-KIP-101): a follower truncates to its high watermark when it starts following, so a fast double failover loses committed records or leaves the logs diverged at one offset.',
+    'Expected loss: the protocol before KIP-101 — no leader epochs, a follower truncates to its high watermark when it starts following, and (as with ZooKeeper sessions) a broker back from a restart keeps its ISR place and leaderships — so a fast double failover loses committed records or leaves the logs diverged at one offset.',
   workload: { ...KAFKA_BASE.workload, leaderEpochs: false },
   variants: {},
 });

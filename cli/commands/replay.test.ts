@@ -1,6 +1,6 @@
 // replay, shrink and check-determinism through the real CLI: exit codes, the timeline, the
 // divergence report for a tampered file, and clear errors for files that are not replays.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,6 +25,28 @@ function recorded(seed: number, variant: string | null): string {
 }
 
 describe('faultline replay', () => {
+  it("writes a Kafka run's history as Jepsen's history.edn", async () => {
+    const edn = join(scratch(), 'history.edn');
+    const replay = join(import.meta.dirname, '../../replays/kafka-min-isr-1-seed4.shrunk.msgpack');
+    const run = await runCli(['replay', replay, '--json', '--history-edn', edn]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/wrote .*history\.edn \([\d,]+ history events\)/);
+    const lines = readFileSync(edn, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^\{:type :invoke, :f :assign, :value \["k0" "k1" "k2"\], :process \d+, :time 0, :index 0\}$/,
+    );
+    expect(
+      lines.some((line) =>
+        /:type :ok, :f :send, :value \[\[:send "k\d" \[\d+ \d+\]\]\]/.test(line),
+      ),
+    ).toBe(true);
+    expect(
+      lines.some((line) =>
+        /:type :ok, :f :poll, :value \[\[:poll \{"k\d" \[\[\d+ \d+\]/.test(line),
+      ),
+    ).toBe(true);
+  });
+
   it('exits 1 when the violation reproduces, with a timeline and a verified hash', async () => {
     const run = await runCli(['replay', recorded(0, 'ack-before-fsync')]);
     expect(run.code).toBe(1);

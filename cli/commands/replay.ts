@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+
+import { kafkaHistoryEdn } from '../../invariants/kafka-history.ts';
 import type { LogLine } from '../../sim/log.ts';
 import { type Replayed, type ReplayFile, replayLoaded } from '../../sim/replay-file.ts';
 import { Topology } from '../../sim/topology.ts';
@@ -32,6 +35,10 @@ export const replayCommand: Command = {
         default: false,
         describe: 'print one JSON object, no timeline',
       })
+      .option('history-edn', {
+        type: 'string',
+        describe: "write the run's Kafka client history to this file, as Jepsen's history.edn",
+      })
       .example(
         '$0 replay faultline-out/pingpong-ack-before-fsync-seed0-violation.msgpack',
         'replay a finding',
@@ -52,6 +59,13 @@ export const replayCommand: Command = {
     );
     const toStderr = (text: string) => process.stderr.write(text); // stdout is the JSON's
     writeViews(args, replayed, replayed.plan, replayed.result, json ? toStderr : write);
+    const ednPath = args['history-edn'];
+    if (typeof ednPath === 'string') {
+      const edn = kafkaHistoryEdn(replayed.result.history);
+      writeFileSync(ednPath, edn);
+      const lines = edn === '' ? 0 : edn.split('\n').length - 1;
+      (json ? toStderr : write)(`wrote ${ednPath} (${formatCount(lines)} history events)\n`);
+    }
     if (json) {
       write(`${JSON.stringify(replayJson(String(args.file), replayed))}\n`);
     } else {

@@ -37,6 +37,7 @@ const PENDING_PRODUCE_MAX = 1024;
 /** Producer batches a leader remembers per producer, for answering retries (Kafka keeps 5). */
 const PRODUCER_BATCHES_KEPT = 5;
 const PRODUCERS_MAX = 4096;
+const ALTER_BACKOFF_US = 100_000;
 
 export type KafkaBug =
   | 'hw-advanced-before-isr-ack'
@@ -75,6 +76,15 @@ class Replica {
   pending: PendingProduce[] = [];
   fetchSentUs = -1;
   alterInFlight: { id: number; sentUs: number } | null = null;
+  /** After a refused AlterPartition, none before this (monotonic µs). */
+  alterRetryAtUs = 0;
+  /**
+   * Brokers this leader asked the controller to readmit, with the partition epoch it asked
+   * at, whose fate it does not know yet: the controller may have accepted (and may elect
+   * them), so the HW counts them as in the ISR (Kafka's "maximal ISR") until a partition state
+   * past that epoch says how it went. A timeout settles nothing.
+   */
+  readonly pendingIsr = new Map<NodeId, number>();
 
   constructor(
     readonly key: KafkaKey,
@@ -247,10 +257,13 @@ export class BrokerNode implements NodeProgram {
         const replica = [...this.replicas.values()].find(
           (candidate) => candidate.alterInFlight?.id === reply.id,
         );
-        if (replica === undefined) {
-          return;
+        if (replica !== undefined) {
+          replica.alterInFlight = null;
+          if (!reply.ok) {
+            replica.alterRetryAtUs = this.ctx.monotonic() + ALTER_BACKOFF_US;
+          }
         }
-        replica.alterInFlight = null;
+        // Even the answer to a request given up on says what the partition is now.
         if (reply.partition !== null) {
           this.applyPartitionState(reply.partition);
         }
@@ -271,6 +284,11 @@ export class BrokerNode implements NodeProgram {
     }
     replica.partitionEpoch = state.partitionEpoch;
     replica.isr = [...state.isr];
+    for (const [node, askedAt] of replica.pendingIsr) {
+      if (askedAt < state.partitionEpoch) {
+        replica.pendingIsr.delete(node); // settled: this state is past the request
+      }
+    }
     if (sameEpoch && replica.role !== 'offline') {
       this.advanceHighWatermark(replica); // only the ISR changed
       return;
@@ -306,6 +324,7 @@ export class BrokerNode implements NodeProgram {
       key: replica.key,
       leaderEpoch: replica.leaderEpoch,
       logEndOffset: replica.log.logEndOffset,
+      latestLogEpoch: replica.log.latestEpoch,
     });
     this.advanceHighWatermark(replica);
   }
@@ -345,7 +364,7 @@ export class BrokerNode implements NodeProgram {
       leaderEpoch: replica.leaderEpoch,
       fetchOffset: log.logEndOffset,
       lastFetchedEpoch: this.config.leaderEpochs ? replica.epochBelow(log.logEndOffset) : -1,
-      durableOffset: log.durableEndOffset,
+      durableOffset: this.ackableEnd(log),
     };
     replica.fetchSentUs = this.ctx.monotonic();
     this.ctx.send(replica.leader, fetch as unknown as SimMessage, 48);
@@ -528,8 +547,16 @@ export class BrokerNode implements NodeProgram {
   }
 
   private alterIsr(replica: Replica, isr: NodeId[]): void {
+    if (this.ctx.monotonic() < replica.alterRetryAtUs) {
+      return;
+    }
     const id = this.nextAlterId++;
     replica.alterInFlight = { id, sentUs: this.ctx.monotonic() };
+    for (const node of isr) {
+      if (!replica.isr.includes(node)) {
+        replica.pendingIsr.set(node, replica.partitionEpoch);
+      }
+    }
     this.ctx.send(
       this.controller,
       {
@@ -549,13 +576,13 @@ export class BrokerNode implements NodeProgram {
     }
   }
 
-  /** HW = the smallest durable offset over the ISR (pending readmissions count as in it). */
+  /** HW = the smallest durable offset over the ISR, readmissions not yet settled included. */
   private advanceHighWatermark(replica: Replica): void {
     if (replica.role !== 'leader') {
       return;
     }
-    let hw = replica.log.durableEndOffset;
-    for (const node of replica.isr) {
+    let hw = this.ackableEnd(replica.log);
+    for (const node of [...replica.isr, ...replica.pendingIsr.keys()]) {
       if (node === this.ctx.id) {
         continue;
       }
@@ -577,6 +604,11 @@ export class BrokerNode implements NodeProgram {
     this.completePending(replica);
   }
 
+  /** How far this broker's log may be counted on: durable, or (fsyncBeforeAck off) written. */
+  private ackableEnd(log: PartitionLog): number {
+    return this.config.fsyncBeforeAck ? log.durableEndOffset : log.logEndOffset;
+  }
+
   private onDurable(replica: Replica): void {
     if (replica.role === 'leader') {
       this.advanceHighWatermark(replica);
@@ -591,7 +623,7 @@ export class BrokerNode implements NodeProgram {
     for (const pending of replica.pending) {
       const done =
         pending.acks === '1'
-          ? pending.offset < replica.log.durableEndOffset
+          ? pending.offset < this.ackableEnd(replica.log)
           : pending.offset < replica.highWatermark;
       if (!done) {
         still.push(pending);

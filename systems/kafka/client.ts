@@ -2,10 +2,11 @@
 //
 // A producer sends one value at a time to a random partition's leader, idempotently: a
 // producer id and a per-partition sequence, the same sequence on every retry, so a leader
-// can answer a retry with the first attempt's offset. A send is recorded `fail` only when
-// every attempt was refused before any append (not-enough-replicas, out-of-order); one that
-// timed out anywhere stays open when given up on (it may have been appended), and the
-// producer then starts a new producer id, as a producer without a transactional id would.
+// can answer a retry with the first attempt's offset. A send is never recorded `fail`: even a
+// refusal before any append (not-enough-replicas, out-of-order) is not definite on a network
+// that duplicates and delays messages, since a late copy of an earlier attempt may still be
+// appended. One given up on stays open, and the producer starts a new producer id, as a
+// producer without a transactional id would after a fatal error.
 //
 // A consumer is assigned every partition (manual assign) and polls them all: one consume
 // request per partition to its leader, the poll completing with what came back within a
@@ -79,8 +80,6 @@ interface CurrentSend {
   value: number;
   sequence: number;
   startedUs: number;
-  /** Some attempt may have been appended (it timed out, or failed after appending). */
-  maybeAppended: boolean;
   timer: number;
 }
 
@@ -140,7 +139,6 @@ export class KafkaProducer implements NodeProgram {
       value,
       sequence: this.sequences.get(key) ?? 0,
       startedUs: this.ctx.monotonic(),
-      maybeAppended: false,
       timer: -1,
     };
     this.attempt();
@@ -198,33 +196,27 @@ export class KafkaProducer implements NodeProgram {
     if (reply.type !== 'produce-error') {
       return;
     }
-    if (!reply.definite) {
-      current.maybeAppended = true;
-    }
     if (reply.error === 'not-leader') {
       this.leaders.leaders.delete(current.key);
       this.leaders.refresh();
       this.retrySoon(current);
       return;
     }
-    if (reply.definite && !current.maybeAppended) {
-      // Refused before any append, on every attempt so far: it definitely did not happen.
-      this.ctx.cancelTimer(current.timer);
-      this.ctx.history.complete(current.operationId, 'fail', { error: reply.error });
-      if (reply.error === 'out-of-order-sequence') {
-        this.newProducerId(); // the broker lost our earlier batches: start over
-      }
-      this.current = null;
-      this.scheduleNext();
+    if (reply.definite) {
+      // Refused before any append. Still not a definite failure: this network duplicates and
+      // delays messages, and a late copy of an earlier attempt may yet be appended somewhere.
+      // So the send stays open, and the producer goes on under a new producer id, so that no
+      // later send can be taken for a retry of this one.
+      this.giveUp(current, reply.error);
       return;
     }
     this.retrySoon(current);
   }
 
   /** Leave the send open (it may yet take effect) and go on as a new producer. */
-  private giveUp(current: CurrentSend): void {
+  private giveUp(current: CurrentSend, reason = 'timeout'): void {
     this.ctx.cancelTimer(current.timer);
-    this.ctx.observe({ type: 'kafka-send-given-up', key: current.key });
+    this.ctx.observe({ type: 'kafka-send-given-up', key: current.key, reason });
     this.current = null;
     this.newProducerId();
     this.scheduleNext();
@@ -250,7 +242,6 @@ export class KafkaProducer implements NodeProgram {
         this.giveUp(current);
         return;
       }
-      current.maybeAppended = true; // the attempt timed out: it may have been appended
       this.leaders.leaders.delete(current.key);
       this.leaders.refresh();
       this.attempt();

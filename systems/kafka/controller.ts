@@ -53,6 +53,8 @@ export class ControllerNode implements NodeProgram {
     this.metadata = new MetadataStateMachine({
       partitions: partitionLayout(this.config, ctx.members('brokers')),
       uncleanElection: this.config.uncleanElection,
+      // The protocol without leader epochs is the ZooKeeper-era one, restarts included.
+      fenceOnRegister: this.config.leaderEpochs,
     });
     this.metadata.onLeaderChange = (partition, unclean) =>
       ctx.observe({
@@ -61,6 +63,15 @@ export class ControllerNode implements NodeProgram {
         leader: partition.leader,
         leaderEpoch: partition.leaderEpoch,
         unclean,
+      });
+    this.metadata.onPartitionChange = (partition) =>
+      ctx.observe({
+        type: 'kafka-partition-state',
+        key: partition.key,
+        leader: partition.leader,
+        leaderEpoch: partition.leaderEpoch,
+        partitionEpoch: partition.partitionEpoch,
+        isr: partition.isr,
       });
     this.raft = new RaftGroup(ctx, {
       id: 'metadata',
@@ -110,20 +121,32 @@ export class ControllerNode implements NodeProgram {
     const request = message as unknown as ControllerRequest;
     if (request.type === 'ctl-heartbeat') {
       this.onHeartbeat(from, request);
-    } else {
-      this.propose(
-        {
-          op: 'alter-partition',
-          key: request.key,
-          leader: from,
-          leaderEpoch: request.leaderEpoch,
-          partitionEpoch: request.partitionEpoch,
-          isr: request.isr,
-        },
-        `alter:${request.key}:${from}:${request.id}`,
-        { broker: from, id: request.id },
-      );
+      return;
     }
+    const command: MetadataCommand = {
+      op: 'alter-partition',
+      key: request.key,
+      leader: from,
+      leaderEpoch: request.leaderEpoch,
+      partitionEpoch: request.partitionEpoch,
+      isr: request.isr,
+    };
+    // Refused against what is applied here, without a log entry: a request that would change
+    // nothing (a fenced broker cannot be readmitted) would otherwise be proposed again and
+    // again, and the metadata would never hold still.
+    if (this.metadata.refusal(command) !== undefined) {
+      this.reply(from, {
+        type: 'ctl-alter-result',
+        id: request.id,
+        ok: false,
+        partition: this.metadata.partitions.get(request.key) ?? null,
+      });
+      return;
+    }
+    this.propose(command, `alter:${request.key}:${from}:${request.id}`, {
+      broker: from,
+      id: request.id,
+    });
   }
 
   private onHeartbeat(
@@ -137,7 +160,7 @@ export class ControllerNode implements NodeProgram {
         { op: 'register', broker, session: request.session },
         `register:${broker}:${request.session}`,
       );
-    } else if (known.fenced && request.version >= this.metadata.version) {
+    } else if (known.fenced && request.version >= known.fencedAtVersion) {
       // Caught up with the metadata that fenced it: let it back in.
       this.propose(
         { op: 'unfence', broker, session: request.session },

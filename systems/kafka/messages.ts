@@ -103,6 +103,11 @@ export interface KafkaConfig {
   readonly uncleanElection: boolean;
   /** Leader epochs on: followers truncate by epoch (KIP-101/320); off: to their HW. */
   readonly leaderEpochs: boolean;
+  /**
+   * On: a record counts toward the high watermark and acks=1 only once fsynced. Off: once in
+   * the page cache, as Kafka does by default (flush.messages unset), relying on replication.
+   */
+  readonly fsyncBeforeAck: boolean;
   readonly heartbeatUs: number;
   readonly sessionTimeoutUs: number;
   readonly replicaLagMaxUs: number;
@@ -117,6 +122,7 @@ export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
   acks: 'all',
   uncleanElection: false,
   leaderEpochs: true,
+  fsyncBeforeAck: true,
   heartbeatUs: 50_000,
   sessionTimeoutUs: 400_000,
   replicaLagMaxUs: 300_000,
@@ -136,6 +142,7 @@ export function kafkaConfig(workload: Readonly<Record<string, WorkloadValue>>): 
     acks: workload['acks'] === '1' ? '1' : 'all',
     uncleanElection: workload['uncleanElection'] === true,
     leaderEpochs: workload['leaderEpochs'] !== false,
+    fsyncBeforeAck: workload['fsyncBeforeAck'] !== false,
     heartbeatUs: number('heartbeatUs', DEFAULT_KAFKA_CONFIG.heartbeatUs),
     sessionTimeoutUs: number('sessionTimeoutUs', DEFAULT_KAFKA_CONFIG.sessionTimeoutUs),
     replicaLagMaxUs: number('replicaLagMaxUs', DEFAULT_KAFKA_CONFIG.replicaLagMaxUs),

@@ -35,6 +35,11 @@ export interface BrokerRegistration {
   readonly broker: NodeId;
   readonly session: number;
   readonly fenced: boolean;
+  /**
+   * The metadata version that fenced (or registered) it: it is let back in once it has
+   * caught up to there (KRaft's rule), not to whatever is newest, which may never hold still.
+   */
+  readonly fencedAtVersion: number;
 }
 
 export type MetadataCommand =
@@ -58,6 +63,12 @@ export interface MetadataOptions {
   /** The topic's partitions and their replicas, in preference order. */
   partitions: readonly { key: KafkaKey; replicas: readonly NodeId[] }[];
   uncleanElection: boolean;
+  /**
+   * True (KRaft): a restarted broker's new session fences the old one, which leaves its ISRs
+   * and leaderships. False (ZooKeeper-era Kafka, before KIP-101): a broker back within its
+   * session keeps both, and leads on in the same leader epoch.
+   */
+  fenceOnRegister: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -89,6 +100,8 @@ export class MetadataStateMachine implements StateMachine {
   version = 0;
   /** Called for each leadership change, for observations. */
   onLeaderChange: ((partition: PartitionState, unclean: boolean) => void) | undefined;
+  /** Called for every change to a partition (leader or ISR), for observations. */
+  onPartitionChange: ((partition: PartitionState) => void) | undefined;
 
   constructor(private readonly options: MetadataOptions) {
     this.reset();
@@ -123,12 +136,21 @@ export class MetadataStateMachine implements StateMachine {
         if (known !== undefined && known.session === command.session) {
           return { ok: true }; // a retried registration
         }
+        if (known !== undefined && !known.fenced && !this.options.fenceOnRegister) {
+          this.brokers.set(command.broker, { ...known, session: command.session });
+          return { ok: true };
+        }
         this.brokers.set(command.broker, {
           broker: command.broker,
           session: command.session,
           fenced: true,
+          fencedAtVersion: this.version,
         });
-        this.fenceEffects(command.broker);
+        if (known !== undefined) {
+          // A new session of a broker we knew: its old one is over (a first registration
+          // leaves the new cluster's ISRs, which hold every replica, as they are).
+          this.fenceEffects(command.broker);
+        }
         return { ok: true };
       }
       case 'fence': {
@@ -136,7 +158,7 @@ export class MetadataStateMachine implements StateMachine {
         if (known === undefined || known.session !== command.session || known.fenced) {
           return { ok: false, reason: 'not an unfenced session' };
         }
-        this.brokers.set(command.broker, { ...known, fenced: true });
+        this.brokers.set(command.broker, { ...known, fenced: true, fencedAtVersion: this.version });
         this.fenceEffects(command.broker);
         return { ok: true };
       }
@@ -172,7 +194,7 @@ export class MetadataStateMachine implements StateMachine {
       if (partition.leader === broker || partition.leader === -1) {
         this.elect({ ...partition, isr }, broker);
       } else if (isr.length !== partition.isr.length) {
-        this.partitions.set(partition.key, {
+        this.setPartition({
           ...partition,
           isr,
           partitionEpoch: partition.partitionEpoch + 1,
@@ -212,8 +234,30 @@ export class MetadataStateMachine implements StateMachine {
       leaderEpoch: partition.leaderEpoch + 1,
       partitionEpoch: partition.partitionEpoch + 1,
     };
-    this.partitions.set(partition.key, next);
+    this.setPartition(next);
     this.onLeaderChange?.(next, unclean);
+  }
+
+  /** Why an AlterPartition would be refused now (undefined: it would be applied). */
+  refusal(command: Extract<MetadataCommand, { op: 'alter-partition' }>): string | undefined {
+    const partition = this.partitions.get(command.key);
+    if (partition === undefined) {
+      return `no partition ${command.key}`;
+    }
+    if (
+      partition.leader !== command.leader ||
+      partition.leaderEpoch !== command.leaderEpoch ||
+      partition.partitionEpoch !== command.partitionEpoch
+    ) {
+      return 'stale';
+    }
+    const same =
+      command.isr.length === partition.isr.length &&
+      command.isr.every((node) => partition.isr.includes(node));
+    const readmitsFenced = command.isr.some(
+      (node) => !partition.isr.includes(node) && !this.isLive(node),
+    );
+    return same || readmitsFenced ? 'no change' : undefined;
   }
 
   private alterPartition(
@@ -240,13 +284,25 @@ export class MetadataStateMachine implements StateMachine {
     }
     // A fenced broker is not let back in (KRaft refuses it too).
     const admitted = isr.filter((node) => partition.isr.includes(node) || this.isLive(node));
+    const nextIsr = partition.replicas.filter((node) => admitted.includes(node));
+    if (
+      nextIsr.length === partition.isr.length &&
+      nextIsr.every((node) => partition.isr.includes(node))
+    ) {
+      return { ok: false, reason: 'no change (a fenced broker is not readmitted)', partition };
+    }
     const next: PartitionState = {
       ...partition,
-      isr: partition.replicas.filter((node) => admitted.includes(node)),
+      isr: nextIsr,
       partitionEpoch: partition.partitionEpoch + 1,
     };
-    this.partitions.set(command.key, next);
+    this.setPartition(next);
     return { ok: true, partition: next };
+  }
+
+  private setPartition(next: PartitionState): void {
+    this.partitions.set(next.key, next);
+    this.onPartitionChange?.(next);
   }
 
   snapshot(): Uint8Array {

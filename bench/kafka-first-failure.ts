@@ -1,0 +1,51 @@
+// Seeds to first failure for the Kafka expected-loss scenarios and the kafka variants, from a
+// few starting seeds: an in-process loop over runSeed, as `faultline fuzz <scenario>
+// [--variant V] --from F --stop-on-first` would find them. Prints a markdown table.
+//   npx tsx bench/kafka-first-failure.ts [--starts 0,1000] [--limit 200]
+import '../scenarios/index.ts';
+import { runSeed } from '../sim/run.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 && args[at + 1] !== undefined ? (args[at + 1] as string) : fallback;
+};
+const starts = option('--starts', '0,1000').split(',').map(Number);
+const limit = Number(option('--limit', '200'));
+if (starts.some((start) => !Number.isSafeInteger(start) || start < 0) || !(limit >= 1)) {
+  console.error(
+    '--starts takes non-negative integers separated by commas, --limit a positive count.',
+  );
+  process.exit(2);
+}
+
+const targets: [string, string | null][] = [
+  ['kafka-acks1-leader-crash', null],
+  ['kafka-unclean-election', null],
+  ['kafka-min-isr-1', null],
+  ['kafka-truncate-without-epochs', null],
+  ['kafka', 'hw-advanced-before-isr-ack'],
+  ['kafka', 'no-producer-dedup-after-failover'],
+  ['kafka', 'fetch-beyond-hw'],
+];
+
+console.log(`| target | ${starts.map((start) => `from ${start}`).join(' | ')} | caught by |`);
+console.log(`| --- | ${starts.map(() => '---').join(' | ')} | --- |`);
+for (const [scenario, variant] of targets) {
+  const cells: string[] = [];
+  const caughtBy = new Set<string>();
+  for (const start of starts) {
+    let cell = `none in ${limit}`;
+    for (let seed = start; seed < start + limit; seed++) {
+      const { result } = runSeed(scenario, seed, variant);
+      if (result.violation !== undefined) {
+        cell = `${seed - start + 1} (seed ${seed})`;
+        caughtBy.add(result.violation.invariant);
+        break;
+      }
+    }
+    cells.push(cell);
+  }
+  const name = variant === null ? scenario : `${scenario} --variant ${variant}`;
+  console.log(`| ${name} | ${cells.join(' | ')} | ${[...caughtBy].join(', ')} |`);
+}

@@ -1,0 +1,112 @@
+// The brokers' god's-eye invariants on hand-built views and observations: each one fires on
+// the state it forbids and stays quiet on the states the protocol allows.
+import { describe, expect, it } from 'vitest';
+
+import type { ClusterView, ObservationRecord } from '../sim/types.ts';
+import type { BrokerInspect, PartitionReplicaInspect } from '../systems/kafka/contract.ts';
+import { highWatermarkWithinIsr, oneLeaderPerEpoch } from './kafka-brokers.ts';
+
+function replica(
+  fields: Partial<PartitionReplicaInspect> & { values: number[] },
+): PartitionReplicaInspect {
+  const { values, ...rest } = fields;
+  return {
+    key: 'k0',
+    role: 'follower',
+    leaderEpoch: 1,
+    logStartOffset: 0,
+    logEndOffset: values.length,
+    highWatermark: 0,
+    isr: [],
+    valueAt: (offset: number) => values[offset],
+    ...rest,
+  };
+}
+
+function view(brokers: (PartitionReplicaInspect | undefined)[]): ClusterView {
+  const inspect = (node: number): BrokerInspect | undefined => {
+    const partition = brokers[node];
+    return partition === undefined
+      ? undefined
+      : { role: 'broker', partitions: new Map([['k0', partition]]) };
+  };
+  return {
+    isUp: (node: number) => brokers[node] !== undefined,
+    inspect,
+    name: (node: number) => `broker${node + 1}`,
+  } as unknown as ClusterView;
+}
+
+function record(node: number, observation: Record<string, unknown>, timeUs = 0): ObservationRecord {
+  return {
+    node,
+    timeUs,
+    eventIndex: 0,
+    observation: observation as ObservationRecord['observation'],
+  };
+}
+
+describe('the brokers invariants', () => {
+  it('one leader per partition epoch, and no later epoch in a new leader log', () => {
+    const invariant = oneLeaderPerEpoch();
+    const became = (node: number, leaderEpoch: number, latestLogEpoch = 0) =>
+      invariant.onObservation?.(
+        record(node, { type: 'kafka-became-leader', key: 'k0', leaderEpoch, latestLogEpoch }),
+        view([]),
+      );
+    expect(became(0, 1)).toBeUndefined();
+    expect(became(0, 1)).toBeUndefined(); // the same broker again
+    expect(became(1, 2, 1)).toBeUndefined();
+    expect(became(2, 2)).toMatch(
+      /broker2 became leader in epoch 2 .* broker3 became leader in the same epoch/,
+    );
+    expect(became(2, 3, 4)).toMatch(/epoch 3 with records of epoch 4/);
+  });
+
+  it('HW must lie within every running ISR member that has not moved on', () => {
+    const invariant = highWatermarkWithinIsr();
+    const hw = { type: 'kafka-hw', key: 'k0', highWatermark: 3, isr: 3 };
+    const leader = replica({
+      role: 'leader',
+      isr: [0, 1, 2],
+      highWatermark: 3,
+      values: [1, 2, 3, 4],
+    });
+    const check = (followers: (PartitionReplicaInspect | undefined)[]) =>
+      invariant.onObservation?.(record(0, hw), view([leader, ...followers]));
+    expect(
+      check([replica({ values: [1, 2, 3] }), replica({ values: [1, 2, 3, 4] })]),
+    ).toBeUndefined();
+    expect(check([replica({ values: [1, 2] }), replica({ values: [1, 2, 3] })])).toMatch(
+      /advanced its high watermark to 3, but ISR member broker2 holds the log only to 2/,
+    );
+    expect(check([replica({ values: [1, 2, 9] }), replica({ values: [1, 2, 3] })])).toMatch(
+      /offset 2 holds 3 there and 9 on ISR member broker2/,
+    );
+    // A member the controllers readmitted in this epoch counts, though the leader has not
+    // heard (the answer was lost, or the controllers have moved on from this leader).
+    const short = [
+      replica({ values: [1, 2, 3] }),
+      replica({ values: [1, 2, 3] }),
+      replica({ values: [1] }),
+    ];
+    const readmitted = highWatermarkWithinIsr();
+    const partitionState = (leaderEpoch: number, partitionEpoch: number, isr: number[]) =>
+      readmitted.onObservation?.(
+        record(9, { type: 'kafka-partition-state', key: 'k0', leaderEpoch, partitionEpoch, isr }),
+        view([]),
+      );
+    partitionState(1, 5, [0, 1, 2, 3]);
+    partitionState(1, 4, [0, 1, 2]); // an older decision, observed late: ignored
+    partitionState(2, 6, [0]); // another epoch's: not this leader's
+    expect(readmitted.onObservation?.(record(0, hw), view([leader, ...short]))).toMatch(
+      /ISR member broker4 holds the log only to 1/,
+    );
+    expect(invariant.onObservation?.(record(0, hw), view([leader, ...short]))).toBeUndefined();
+    // A member that is down, or that follows a newer leader, is not held to it.
+    expect(check([undefined, replica({ values: [1, 2, 3] })])).toBeUndefined();
+    expect(
+      check([replica({ values: [1], leaderEpoch: 2 }), replica({ values: [1, 2, 3] })]),
+    ).toBeUndefined();
+  });
+});

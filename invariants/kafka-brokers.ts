@@ -1,0 +1,106 @@
+// God's-eye invariants of the Kafka-like log's replication (issue 15), read from the brokers'
+// inspect views and observations (systems/kafka/contract.ts):
+//   - one leader per leader epoch: two brokers never both become leader of a partition in the
+//     same epoch (Kafka's election safety; the controller's log decides each epoch once);
+//   - high watermark within the ISR: when a leader advances its HW, every running member of
+//     its ISR — as it knows it, and as the controllers last decided it in that leader epoch
+//     (their kafka-partition-state observations) — holds the log up to it (HW ≤ the smallest log end offset in the ISR), and
+//     the newest records below it are the leader's;
+//   - a leader's epoch is at least every epoch in its own log.
+import type { ClusterView, Invariant, ObservationRecord, Verdict } from '../sim/types.ts';
+import { brokerState } from '../systems/kafka/contract.ts';
+
+/** How many offsets below the HW the agreement check compares (the newest ones). */
+const HW_COMPARE_OFFSETS = 2;
+
+export function oneLeaderPerEpoch(): Invariant {
+  const leaders = new Map<string, { node: number; timeUs: number }>();
+  return {
+    name: 'kafka-one-leader-per-epoch',
+    onObservation(record: ObservationRecord, view: ClusterView): Verdict {
+      const observation = record.observation;
+      if (observation.type !== 'kafka-became-leader') {
+        return undefined;
+      }
+      const key = observation['key'] as string;
+      const epoch = observation['leaderEpoch'] as number;
+      const logEpoch = observation['latestLogEpoch'] as number;
+      if (logEpoch > epoch) {
+        return `partition ${key}: ${view.name(record.node)} became leader in epoch ${epoch} with records of epoch ${logEpoch} in its log`;
+      }
+      const slot = `${key}\u0000${epoch}`;
+      const known = leaders.get(slot);
+      if (known === undefined) {
+        leaders.set(slot, { node: record.node, timeUs: record.timeUs });
+        return undefined;
+      }
+      if (known.node === record.node) {
+        return undefined; // the same broker again (a restart, in the protocol without epochs)
+      }
+      return `partition ${key}: ${view.name(known.node)} became leader in epoch ${epoch} at ${known.timeUs} µs, and ${view.name(record.node)} became leader in the same epoch at ${record.timeUs} µs`;
+    },
+  };
+}
+
+export function highWatermarkWithinIsr(): Invariant {
+  /** key → leader epoch → the newest ISR the controllers decided in it (by partition epoch). */
+  const decided = new Map<string, { partitionEpoch: number; isr: readonly number[] }>();
+  return {
+    name: 'kafka-hw-within-isr',
+    onObservation(record: ObservationRecord, view: ClusterView): Verdict {
+      const observation = record.observation;
+      if (observation.type === 'kafka-partition-state') {
+        const slot = `${observation['key'] as string}\u0000${observation['leaderEpoch'] as number}`;
+        const partitionEpoch = observation['partitionEpoch'] as number;
+        if (partitionEpoch > (decided.get(slot)?.partitionEpoch ?? -1)) {
+          decided.set(slot, { partitionEpoch, isr: observation['isr'] as number[] });
+        }
+        return undefined;
+      }
+      if (observation.type !== 'kafka-hw') {
+        return undefined;
+      }
+      const key = observation['key'] as string;
+      const leader = brokerState(view, record.node)?.partitions.get(key);
+      if (leader === undefined || leader.role !== 'leader') {
+        return undefined;
+      }
+      const hw = leader.highWatermark;
+      // The ISR the controllers last decided in this leader epoch counts too: they elect the
+      // next leader from it, and a leader's own copy may lag it (a readmission it has not
+      // heard the answer to; or it is a zombie the controllers have moved on from).
+      const members = new Set(leader.isr);
+      for (const node of decided.get(`${key}\u0000${leader.leaderEpoch}`)?.isr ?? []) {
+        members.add(node);
+      }
+      for (const node of members) {
+        if (node === record.node || !view.isUp(node)) {
+          continue;
+        }
+        const member = brokerState(view, node)?.partitions.get(key);
+        if (member === undefined || member.leaderEpoch > leader.leaderEpoch) {
+          continue; // it has moved on to a newer leader: this one is a zombie now
+        }
+        if (member.logEndOffset < hw) {
+          return `partition ${key}: leader ${view.name(record.node)} (epoch ${leader.leaderEpoch}) advanced its high watermark to ${hw}, but ISR member ${view.name(node)} holds the log only to ${member.logEndOffset}`;
+        }
+        for (
+          let offset = Math.max(member.logStartOffset, hw - HW_COMPARE_OFFSETS);
+          offset < hw;
+          offset++
+        ) {
+          const mine = leader.valueAt(offset);
+          const theirs = member.valueAt(offset);
+          if (mine !== theirs) {
+            return `partition ${key}: below leader ${view.name(record.node)}'s high watermark ${hw}, offset ${offset} holds ${mine} there and ${theirs} on ISR member ${view.name(node)}`;
+          }
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+export function kafkaBrokerInvariants(): Invariant[] {
+  return [oneLeaderPerEpoch(), highWatermarkWithinIsr()];
+}

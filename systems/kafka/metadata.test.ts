@@ -1,0 +1,115 @@
+// The controller's metadata state machine on its own: brokers come and go, leadership moves
+// within the ISR (or, unclean, outside it), every change bumps the epochs, and a stale
+// leader's AlterPartition is refused.
+import { describe, expect, it } from 'vitest';
+
+import { type MetadataCommand, MetadataStateMachine, type PartitionState } from './metadata.ts';
+
+function machine(uncleanElection = false, fenceOnRegister = true): MetadataStateMachine {
+  return new MetadataStateMachine({
+    partitions: [{ key: 'k0', replicas: [1, 2, 3] }],
+    uncleanElection,
+    fenceOnRegister,
+  });
+}
+
+const apply = (metadata: MetadataStateMachine, ...commands: MetadataCommand[]) =>
+  commands.map((command) => metadata.applyCommand(command));
+const k0 = (metadata: MetadataStateMachine) => metadata.partitions.get('k0') as PartitionState;
+
+/** Brokers 1–3 registered and unfenced, in that order. */
+function running(uncleanElection = false, fenceOnRegister = true): MetadataStateMachine {
+  const metadata = machine(uncleanElection, fenceOnRegister);
+  for (const broker of [1, 2, 3]) {
+    apply(
+      metadata,
+      { op: 'register', broker, session: 10 * broker },
+      { op: 'unfence', broker, session: 10 * broker },
+    );
+  }
+  return metadata;
+}
+
+describe('the metadata state machine', () => {
+  it('elects the first live ISR member and moves leadership when it is fenced', () => {
+    const metadata = running();
+    expect(k0(metadata)).toMatchObject({ leader: 1, leaderEpoch: 1, isr: [1, 2, 3] });
+    apply(metadata, { op: 'fence', broker: 1, session: 10 });
+    expect(k0(metadata)).toMatchObject({ leader: 2, leaderEpoch: 2, isr: [2, 3] });
+    // A fence of a session that is not the current one changes nothing.
+    expect(apply(metadata, { op: 'fence', broker: 2, session: 99 })[0]).toMatchObject({
+      ok: false,
+    });
+    expect(k0(metadata).leader).toBe(2);
+  });
+
+  it('keeps the last ISR member and leaves the partition offline rather than elect unclean', () => {
+    const metadata = running();
+    apply(
+      metadata,
+      { op: 'fence', broker: 2, session: 20 },
+      { op: 'fence', broker: 3, session: 30 },
+    );
+    expect(k0(metadata)).toMatchObject({ leader: 1, isr: [1] });
+    apply(metadata, { op: 'fence', broker: 1, session: 10 });
+    expect(k0(metadata)).toMatchObject({ leader: -1, isr: [1] });
+    // Broker 2 is back, but it is not in the ISR: still offline.
+    apply(metadata, { op: 'unfence', broker: 2, session: 20 });
+    expect(k0(metadata).leader).toBe(-1);
+    // Broker 1, the last ISR member, is back: it leads again, in a new epoch.
+    const epoch = k0(metadata).leaderEpoch;
+    apply(metadata, { op: 'unfence', broker: 1, session: 10 });
+    expect(k0(metadata)).toMatchObject({ leader: 1, leaderEpoch: epoch + 1 });
+  });
+
+  it('with unclean election on, takes an out-of-sync replica and makes it the whole ISR', () => {
+    const metadata = running(true);
+    apply(
+      metadata,
+      { op: 'fence', broker: 2, session: 20 },
+      { op: 'fence', broker: 3, session: 30 },
+    );
+    apply(metadata, { op: 'fence', broker: 1, session: 10 });
+    apply(metadata, { op: 'unfence', broker: 3, session: 30 });
+    expect(k0(metadata)).toMatchObject({ leader: 3, isr: [3] });
+  });
+
+  it('refuses an AlterPartition from a stale leader or epoch, and accepts the current one', () => {
+    const metadata = running();
+    const { leaderEpoch, partitionEpoch } = k0(metadata);
+    const shrink: MetadataCommand = {
+      op: 'alter-partition',
+      key: 'k0',
+      leader: 1,
+      leaderEpoch,
+      partitionEpoch,
+      isr: [1, 2],
+    };
+    expect(apply(metadata, { ...shrink, leader: 2 })[0]).toMatchObject({ ok: false });
+    expect(apply(metadata, { ...shrink, partitionEpoch: partitionEpoch - 1 })[0]).toMatchObject({
+      ok: false,
+    });
+    expect(apply(metadata, shrink)[0]).toMatchObject({ ok: true });
+    expect(k0(metadata)).toMatchObject({ isr: [1, 2], partitionEpoch: partitionEpoch + 1 });
+    // The same request again is stale now (the partition epoch moved).
+    expect(apply(metadata, shrink)[0]).toMatchObject({ ok: false });
+  });
+
+  it('fences a restarted broker (KRaft), or lets it keep its place (ZooKeeper-era)', () => {
+    const kraft = running();
+    apply(kraft, { op: 'register', broker: 1, session: 11 });
+    expect(k0(kraft)).toMatchObject({ leader: 2, leaderEpoch: 2, isr: [2, 3] });
+    const zk = running(false, false);
+    apply(zk, { op: 'register', broker: 1, session: 11 });
+    expect(k0(zk)).toMatchObject({ leader: 1, leaderEpoch: 1, isr: [1, 2, 3] });
+  });
+
+  it('restores what it snapshotted', () => {
+    const metadata = running();
+    apply(metadata, { op: 'fence', broker: 1, session: 10 });
+    const copy = machine();
+    copy.restore(metadata.snapshot());
+    expect([...copy.partitions.values()]).toEqual([...metadata.partitions.values()]);
+    expect([...copy.brokers.values()]).toEqual([...metadata.brokers.values()]);
+  });
+});
