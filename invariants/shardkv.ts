@@ -212,3 +212,40 @@ export const shardkvSometimes: Readonly<Record<string, (record: ObservationRecor
   'a client was told wrong-group and recovered': (record) =>
     record.observation.type === 'shardkv-recovered-from-wrong-group',
 };
+
+export interface ShardkvPersistedBounds {
+  /** MIT: each server's persisted Raft state ≤ 8 × maxraftstate. */
+  raftStateBytesMax?: number;
+  /**
+   * Challenge1Delete: the snapshots of every replica group server, summed — the persisted
+   * state machines, which hold every shard a server keeps. (The log files are left out: a
+   * log keeps compacted entries until its next rewrite, which waits for it to double.)
+   */
+  totalSnapshotBytesMax?: number;
+}
+
+/**
+ * Persisted state bounds, at the end (as MIT's checklogs: an install entry carries a whole
+ * shard, so a log may pass the bound for a moment until the next snapshot compacts it).
+ */
+export function shardkvPersistedBounded(bounds: ShardkvPersistedBounds): Invariant {
+  return {
+    name: 'shardkv-persisted-state-bounded',
+    atEnd(view) {
+      let total = 0;
+      const held: string[] = [];
+      for (const { node, state } of groupReplicas(view)) {
+        const max = bounds.raftStateBytesMax;
+        if (max !== undefined && state.raftStateBytes > max) {
+          return `${view.name(node)} holds ${state.raftStateBytes} bytes of persisted Raft state at the end, more than the bound of ${max}: the log is not being compacted`;
+        }
+        total += state.snapshotBytes;
+        held.push(`${view.name(node)} ${state.snapshotBytes}`);
+      }
+      const max = bounds.totalSnapshotBytesMax;
+      return max !== undefined && total > max
+        ? `the replica groups' servers hold ${total} bytes of snapshots together (${held.join(', ')}), more than the bound of ${max}: shards handed off were not deleted`
+        : undefined;
+    },
+  };
+}

@@ -9,3 +9,4 @@ import './kv-mit.ts';
 import './raft-multi.ts';
 import './shardctrler-mit.ts';
 import './shardkv.ts';
+import './shardkv-mit.ts';
