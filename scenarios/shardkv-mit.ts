@@ -175,8 +175,8 @@ function definePort(port: Port): void {
     variants: GROUP_VARIANTS,
     invariants: (plan) => [
       ...raftSafetyInvariants(),
-      ...ctrlerInvariants(),
-      ...shardkvInvariants(),
+      ...ctrlerInvariants(plan.durationUs),
+      ...shardkvInvariants(plan.durationUs + plan.settleUs - 3 * SECOND),
       kvOperationsComplete(0, plan.durationUs),
       ...(bound > 0 ? [shardkvPersistedBounded({ raftStateBytesMax: 8 * bound })] : []),
       ...(port.extraInvariants ?? []),
