@@ -10,3 +10,4 @@ import './raft-multi.ts';
 import './kafka.ts';
 import './shardctrler-mit.ts';
 import './shardkv.ts';
+import './shardkv-mit.ts';

@@ -121,7 +121,7 @@ function definePort(port: Port): void {
     faults: { eligible: [], swarm: false },
     workload: workloadOf(port.scripts),
     variants: CTRLER_VARIANTS,
-    invariants: () => [...raftSafetyInvariants(), ...ctrlerInvariants()],
+    invariants: (plan) => [...raftSafetyInvariants(), ...ctrlerInvariants(plan.durationUs)],
     sometimes: {
       'a configuration was made': (record) => record.observation.type === 'ctrl-config-made',
     },

@@ -13,16 +13,19 @@ import { shardkvInvariants, shardkvSometimes } from '../invariants/shardkv.ts';
 import { Random } from '../sim/random.ts';
 import { type GroupSpec, registerScenario } from '../sim/scenario.ts';
 import { FAULT_KINDS, type Plan } from '../sim/types.ts';
-import { KV_SHRINKABLE_WORKLOAD } from '../systems/kv/workload.ts';
+import { KV_SHRINKABLE_WORKLOAD, type ScriptedOp } from '../systems/kv/workload.ts';
+import { RAFT_VARIANTS } from '../systems/raft/program.ts';
 import { type AdminStep, adminScriptKey } from '../systems/shardkv/admin.ts';
-import { NSHARDS } from '../systems/shardkv/config.ts';
+import { keyToShard, NSHARDS } from '../systems/shardkv/config.ts';
 import {
   CTRLER_GROUP,
   ctrlerServer,
   groupName,
   groupServer,
+  probeScriptKey,
   shardAdmin,
   shardClient,
+  shardProber,
 } from '../systems/shardkv/program.ts';
 import { SHARDKV_VARIANTS } from '../systems/shardkv/types.ts';
 
@@ -47,8 +50,27 @@ export const SHARDKV_GROUPS: GroupSpec[] = [
     }),
   ),
   { name: 'admins', size: 1, prefix: 'a', client: true, program: shardAdmin() },
-  { name: 'clients', size: 3, prefix: 'c', client: true, program: shardClient() },
+  { name: 'clients', size: 5, prefix: 'c', client: true, program: shardClient() },
+  // The prober: 3 s into the settle phase, a Put and a Get on every shard (liveness).
+  { name: 'probes', size: 1, prefix: 'p', client: true, program: shardProber() },
 ];
+
+/** A key of each shard, for the prober. */
+const PROBE_KEYS: string[] = (() => {
+  const keys: string[] = [];
+  for (let i = 0; keys.filter((key) => key !== undefined).length < NSHARDS && i < 10_000; i++) {
+    keys[keyToShard(`p${i}`)] ??= `p${i}`;
+  }
+  return keys;
+})();
+
+/** Liveness after settle: 3 s into it, a Put and then a Get on every shard. */
+function probeScript(atUs: number): ScriptedOp[] {
+  return PROBE_KEYS.flatMap((key): ScriptedOp[] => [
+    { atUs, op: { f: 'put', key, value: `probe ${key}` } },
+    { atUs, op: { f: 'get', key } },
+  ]);
+}
 
 /**
  * The administrator's script: a Join of one or two groups at first, then every 0.3–2 s a
@@ -86,6 +108,13 @@ registerScenario({
   system: 'shardkv',
   groups: SHARDKV_GROUPS,
   durationUs: 8 * SECOND,
+  // Each seed draws its shape (pin with --set, e.g. durationUs=8000000 clients=3
+  // thinkUsMax=20000): short dense runs are cheap and find most bugs, long ones move more.
+  shape: {
+    durationUs: { min: 2 * SECOND, max: 12 * SECOND },
+    groupSizes: { clients: [1, 2, 3, 4, 5] },
+    workload: { thinkUsMax: { min: 2_000, max: 40_000 } },
+  },
   settleUs: 6 * SECOND,
   faults: {
     // As in `raft`: a latent sector error on a lone copy of a log is unrecoverable here.
@@ -102,11 +131,19 @@ registerScenario({
     opsMax: 2000,
   },
   shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
-  variants: SHARDKV_VARIANTS,
+  // The service's own bugs, and Raft's in every group (the controller's and the replicas').
+  variants: {
+    ...SHARDKV_VARIANTS,
+    ...Object.fromEntries(
+      Object.entries(RAFT_VARIANTS).map(([name, what]) => [`raft:${name}`, what]),
+    ),
+  },
   invariants: (plan: Plan) => [
     ...raftSafetyInvariants(),
-    ...ctrlerInvariants(),
-    ...shardkvInvariants(),
+    ...ctrlerInvariants(plan.durationUs),
+    ...shardkvInvariants(plan.durationUs + plan.settleUs - 3 * SECOND),
+    // Every operation called 3 s into the settle phase completes, the prober's Put and Get on
+    // every shard among them.
     kvOperationsComplete(plan.durationUs + 3 * SECOND, plan.durationUs + plan.settleUs - SECOND),
   ],
   sometimes: {
@@ -123,6 +160,7 @@ registerScenario({
     workload: {
       ...base.workload,
       [adminScriptKey(0)]: JSON.stringify(drawAdminScript(seed, base.durationUs)),
+      [probeScriptKey(0)]: JSON.stringify(probeScript(base.durationUs + 3 * SECOND)),
     },
   }),
 });

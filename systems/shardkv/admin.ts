@@ -126,7 +126,13 @@ export class CtrlerAdmin implements NodeProgram {
     }
   }
 
-  inspect(): { role: 'client'; step: number; steps: number } {
-    return { role: 'client', step: this.next, steps: this.script.length };
+  inspect(): { role: 'client'; step: number; steps: number; nextAtUs: number | null } {
+    const next = this.script[this.next];
+    return {
+      role: 'client',
+      step: this.next,
+      steps: this.script.length,
+      nextAtUs: next === undefined ? null : next.atUs,
+    };
   }
 }

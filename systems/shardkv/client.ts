@@ -50,9 +50,18 @@ export class ShardClient implements NodeProgram {
   constructor(
     private readonly ctx: NodeContext,
     ctrlerGroup: string,
+    /** The workload key of this client's script, if it has one (default: the KV one). */
+    scriptKeyOf?: (index: number) => string,
   ) {
     this.workload = kvWorkload(ctx.workload);
-    this.script = scriptFor(ctx.workload, ctx.members(ctx.group).indexOf(ctx.id));
+    const index = ctx.members(ctx.group).indexOf(ctx.id);
+    const text = scriptKeyOf === undefined ? undefined : ctx.workload[scriptKeyOf(index)];
+    this.script =
+      scriptKeyOf === undefined
+        ? scriptFor(ctx.workload, index)
+        : typeof text === 'string'
+          ? (JSON.parse(text) as ScriptedOp[])
+          : [];
     this.clerk = new CtrlerClerk(ctx, ctx.members(ctrlerGroup));
   }
 

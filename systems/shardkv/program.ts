@@ -53,6 +53,16 @@ export function shardClient(): ProgramFactory {
   return (context) => new ShardClient(context, CTRLER_GROUP);
 }
 
+/** The workload key of prober `index`'s script (JSON of ScriptedOp[]). */
+export function probeScriptKey(index: number): string {
+  return `probe.${index}`;
+}
+
+/** A client that runs only its probe script (no script: it does nothing). */
+export function shardProber(): ProgramFactory {
+  return (context) => new ShardClient(context, CTRLER_GROUP, probeScriptKey);
+}
+
 /** An administrator whose Joins name the servers of the replica groups of the topology. */
 export function shardAdmin(): ProgramFactory {
   return ctrlerAdmin({ serversOf: (ctx, gid) => ctx.members(groupName(gid)) });
