@@ -29,9 +29,11 @@ describe('the Kafka-like log', () => {
     return undefined;
   }
 
-  it('loses acknowledged writes with acks=1 and with min.insync.replicas=1, and says so', () => {
+  it('loses acknowledged writes with acks=1, unclean elections and min.insync.replicas=1, and says so', () => {
     const acks1 = firstFailure('kafka-acks1-leader-crash', null, 4);
     expect(acks1?.violation.invariant).toBe('lost-write');
+    const unclean = firstFailure('kafka-unclean-election', null, 4);
+    expect(unclean?.violation.invariant).toBe('lost-write');
     const minIsr1 = firstFailure('kafka-min-isr-1', null, 8);
     expect(minIsr1?.violation.invariant).toBe('lost-write');
     expect(minIsr1?.violation.message).toMatch(

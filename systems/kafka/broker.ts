@@ -243,8 +243,9 @@ export class BrokerNode implements NodeProgram {
             : (this.controllers[(at + 1) % this.controllers.length] as NodeId);
         return;
       }
-      case 'ctl-heartbeat-ok':
+      case 'ctl-heartbeat-ok': {
         this.controller = from;
+        const wasFenced = this.fenced;
         this.fenced = reply.fenced;
         if (reply.partitions !== null && reply.version > this.metadataVersion) {
           this.metadataVersion = reply.version;
@@ -252,7 +253,18 @@ export class BrokerNode implements NodeProgram {
             this.applyPartitionState(partition);
           }
         }
+        if (wasFenced && !this.fenced) {
+          // Let back in: lead what the metadata says we lead, which we held back from while
+          // fenced (in the ZooKeeper-era protocol a restarted leader resumes its epoch; with
+          // KRaft's fencing such an epoch has moved on before we are let back in).
+          for (const replica of this.replicas.values()) {
+            if (replica.role === 'offline' && replica.leader === this.ctx.id) {
+              this.becomeLeader(replica);
+            }
+          }
+        }
         return;
+      }
       case 'ctl-alter-result': {
         const replica = [...this.replicas.values()].find(
           (candidate) => candidate.alterInFlight?.id === reply.id,
