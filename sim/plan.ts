@@ -237,8 +237,8 @@ const CRASH_LOOP_REPEATS_MAX = 3;
 /**
  * Correlated crashes after a restart: the node crashes again after 10 µs to 100 ms (log-uniform,
  * so often inside recovery itself, before its first fsync completes), stays down 1–200 ms, and
- * so on up to three times, while the fault phase lasts. The draws come from a stream of their own, so every other draw of
- * the plan stays what it was before crash loops existed.
+ * so on up to three times, while the fault phase lasts. The draws come from a stream of their
+ * own, so every other draw of the plan stays what it was before crash loops existed.
  */
 function addCrashLoop(
   faults: FaultEvent[],

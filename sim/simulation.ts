@@ -379,7 +379,6 @@ export class Simulation {
     assert(Number.isSafeInteger(sizeBytes) && sizeBytes >= 0, 'message size must be an integer');
     const target = this.nodes[to] as NodeSlot;
     const network = this.network;
-    const replayProbability = this.plan.knobs.replayProbability ?? 0;
     this.stats.messagesSent++;
     this.stats.bytesSent += sizeBytes;
     network.count(slot.id, to, sizeBytes);
@@ -410,6 +409,7 @@ export class Simulation {
       this.stats.messagesDuplicated++;
       this.trace?.duplicate(this, slot.id, to, messageId);
       let delay = network.delayUs();
+      const replayProbability = this.plan.knobs.replayProbability ?? 0;
       if (replayProbability > 0 && this.replayRandom.chance(replayProbability)) {
         this.fired('replay');
         delay += this.replayRandom.between(REPLAY_DELAY_US_MIN, REPLAY_DELAY_US_MAX);

@@ -38,12 +38,16 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
- * What the kernel counts beside the kinds a plan schedules: 'crash-loop' is a crash of a node
- * that restarted at most CRASH_LOOP_WINDOW_US before (crash episodes draw such loops), counted
- * wherever 'crash' is eligible; 'replay' is a duplicate delivered late (replayProbability),
- * counted wherever 'duplicate' is.
+ * What the kernel counts beside the kinds a plan schedules, each with the kind whose episodes
+ * or knobs draw it (coverage expects it wherever that kind is eligible): 'crash-loop' is a
+ * crash of a node that restarted at most CRASH_LOOP_WINDOW_US before; 'replay' is a duplicate
+ * delivered late (replayProbability).
  */
-export type FiredKind = FaultKind | 'crash-loop' | 'replay';
+export const DERIVED_FAULT_KINDS = {
+  'crash-loop': 'crash',
+  replay: 'duplicate',
+} as const satisfies Record<string, FaultKind>;
+export type FiredKind = FaultKind | keyof typeof DERIVED_FAULT_KINDS;
 export const CRASH_LOOP_WINDOW_US = 250_000;
 
 /** The shapes over all servers at once, drawn for every partition episode. */

@@ -8,6 +8,7 @@ import { drawableShapes } from '../plan.ts';
 import { planGroups, type Scenario } from '../scenario.ts';
 import type { ShapePins } from '../shape.ts';
 import { Topology } from '../topology.ts';
+import { DERIVED_FAULT_KINDS, type FiredKind } from '../types.ts';
 import type { Finding, StopReason } from './campaign.ts';
 import {
   mergeHistograms,
@@ -146,13 +147,12 @@ export function coverageOf(scenario: Scenario, totals: RangeTotals): Coverage {
   for (const kind of scenario.faults.eligible) {
     faultsFired[kind] = totals.faultsFired[kind] ?? 0;
   }
-  // Crash episodes draw crash loops: a campaign where none fired did not test them.
-  if (scenario.faults.eligible.includes('crash')) {
-    faultsFired['crash-loop'] = totals.faultsFired['crash-loop'] ?? 0;
-  }
-  // Some duplicate-eligible seeds replay old packets late.
-  if (scenario.faults.eligible.includes('duplicate')) {
-    faultsFired['replay'] = totals.faultsFired['replay'] ?? 0;
+  // Kinds drawn with an eligible kind (crash loops with crashes, say): a campaign where none
+  // fired did not test them.
+  for (const [derived, kind] of Object.entries(DERIVED_FAULT_KINDS)) {
+    if (scenario.faults.eligible.includes(kind)) {
+      faultsFired[derived] = totals.faultsFired[derived as FiredKind] ?? 0;
+    }
   }
   // Kinds that fired without being eligible (buggify in system code, say) are listed too.
   for (const [kind, count] of Object.entries(totals.faultsFired)) {
