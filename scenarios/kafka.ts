@@ -8,6 +8,7 @@
 // The expected-loss configurations are the same cluster with one classic mistake each; the
 // history checker must catch the loss.
 import { kafkaBrokerInvariants } from '../invariants/kafka-brokers.ts';
+import { kafkaGroupInvariants } from '../invariants/kafka-groups.ts';
 import { kafkaHistoryInvariants } from '../invariants/kafka-history.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
@@ -53,15 +54,93 @@ const KAFKA_BASE = {
   },
 } satisfies Omit<Scenario, 'name' | 'description' | 'variants'>;
 
+/** With consumer groups: the offsets partition, its coordinator, and members `m1`… subscribing. */
+const GROUP_SOMETIMES = {
+  'a consumer group rebalanced past its first generation': (record) =>
+    record.observation.type === 'kafka-group-assignment' &&
+    (record.observation['generation'] as number) > 1,
+  'a committed offset became durable': (record) =>
+    record.observation.type === 'kafka-offset-committed',
+} satisfies Scenario['sometimes'];
+
 registerScenario({
   ...KAFKA_BASE,
   name: 'kafka',
+  groups: kafkaGroups({ controllers: 3, brokers: 5, producers: 3, consumers: 2, members: 2 }),
+  shape: {
+    ...KAFKA_BASE.shape,
+    groupSizes: { ...KAFKA_BASE.shape.groupSizes, members: [1, 2, 3] },
+  },
+  workload: { ...KAFKA_BASE.workload, consumerGroups: true },
   // The expected-loss configurations below break these on purpose; they are judged by the
   // client history alone.
-  invariants: () => [...KAFKA_BASE.invariants(), ...kafkaBrokerInvariants()],
+  invariants: () => [
+    ...KAFKA_BASE.invariants(),
+    ...kafkaBrokerInvariants(),
+    ...kafkaGroupInvariants(),
+  ],
+  sometimes: { ...KAFKA_BASE.sometimes, ...GROUP_SOMETIMES },
   description:
-    '3 controllers (Raft) and 3–5 brokers with 3 partitions, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, consumers on every partition; every fault kind. No Jepsen Kafka anomaly, nothing acknowledged left unpolled.',
+    '3 controllers (Raft) and 3–5 brokers with 3 partitions and the offsets partition, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, manual consumers on every partition and a consumer group of 1–3 members; every fault kind. No Jepsen Kafka anomaly, nothing acknowledged left unpolled, committed offsets never back, one owner per partition per generation.',
   variants: KAFKA_VARIANTS,
+});
+
+/** Group scenarios: no manual consumers, so the group alone must consume everything. */
+const GROUP_BASE = {
+  ...KAFKA_BASE,
+  groups: kafkaGroups({ controllers: 3, brokers: 5, producers: 3, consumers: 0, members: 3 }),
+  shape: {
+    durationUs: KAFKA_BASE.shape.durationUs,
+    groupSizes: { brokers: [3, 4, 5], producers: [1, 2, 3], members: [2, 3, 4] },
+  },
+  invariants: () => [
+    ...KAFKA_BASE.invariants(),
+    ...kafkaBrokerInvariants(),
+    ...kafkaGroupInvariants(),
+  ],
+  sometimes: { ...KAFKA_BASE.sometimes, ...GROUP_SOMETIMES },
+} satisfies Omit<Scenario, 'name' | 'description' | 'variants' | 'workload'>;
+
+registerScenario({
+  ...GROUP_BASE,
+  name: 'kafka-group-churn',
+  description:
+    'A consumer group of 2–4 members that join at different times, leave and crash (a crashed member just stops; the coordinator drops it after its session timeout) while every fault hits the cluster; the coordinator rebalances each time. Every acknowledged message is consumed by the group, committed offsets never go back, no partition has two owners in one generation.',
+  workload: {
+    ...KAFKA_BASE.workload,
+    consumerGroups: true,
+    memberCrashProbability: 0.02,
+    memberLeaveProbability: 0.02,
+    memberDownUsMax: 1_000_000,
+    memberStartSpreadUs: 2_000_000,
+  },
+  sometimes: {
+    ...GROUP_BASE.sometimes,
+    'a member crashed': (record) => record.observation.type === 'kafka-member-crashed',
+    'a member left': (record) => record.observation.type === 'kafka-member-left',
+    'the coordinator expired a member': (record) =>
+      record.observation.type === 'kafka-member-expired',
+  },
+  variants: KAFKA_VARIANTS,
+});
+
+registerScenario({
+  ...GROUP_BASE,
+  name: 'kafka-autocommit-crash',
+  description:
+    'Expected loss: group members commit their positions as soon as a poll has fetched the records, before processing them (auto-commit racing the application), and sometimes crash in between; the next owner starts at the committed offset and the records are never processed.',
+  workload: {
+    ...KAFKA_BASE.workload,
+    consumerGroups: true,
+    autoCommit: 'before-process',
+    memberCrashProbability: 0.03,
+    memberDownUsMax: 1_000_000,
+  },
+  sometimes: {
+    ...GROUP_BASE.sometimes,
+    'a member crashed': (record) => record.observation.type === 'kafka-member-crashed',
+  },
+  variants: {},
 });
 
 registerScenario({

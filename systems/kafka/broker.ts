@@ -15,17 +15,23 @@
 import { assert } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import type { BrokerInspect, KafkaKey, PartitionReplicaInspect } from './contract.ts';
+import { GroupCoordinator } from './coordinator.ts';
 import {
+  allPartitionsLayout,
   type ClientReply,
   type ClientRequest,
   type ControllerReply,
   decodeValue,
   encodeValue,
+  type GroupReply,
+  type GroupRequest,
   type KafkaConfig,
   kafkaConfig,
-  partitionLayout,
+  OFFSETS_KEY,
+  payloadText,
   type ReplicaFetch,
   type ReplicaFetchResponse,
+  textPayload,
   type WireBatch,
 } from './messages.ts';
 import type { PartitionState } from './metadata.ts';
@@ -38,11 +44,14 @@ const PENDING_PRODUCE_MAX = 1024;
 const PRODUCER_BATCHES_KEPT = 5;
 const PRODUCERS_MAX = 4096;
 const ALTER_BACKOFF_US = 100_000;
+/** Reads a coordinator makes at most to load the offsets partition. */
+const LOAD_READS_MAX = 100_000;
 
 export type KafkaBug =
   | 'hw-advanced-before-isr-ack'
   | 'no-producer-dedup-after-failover'
-  | 'fetch-beyond-hw';
+  | 'fetch-beyond-hw'
+  | 'stale-generation-commit-accepted';
 
 interface FollowerState {
   logEnd: number;
@@ -146,6 +155,8 @@ export class BrokerNode implements NodeProgram {
   private readonly leaders = new Map<KafkaKey, NodeId>();
   private nextAlterId = 1;
   private view: BrokerInspect | undefined;
+  /** With consumer groups: active while this broker leads the offsets partition. */
+  private readonly coordinator: GroupCoordinator | undefined;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -155,11 +166,23 @@ export class BrokerNode implements NodeProgram {
     this.bugs = bugs;
     this.controllers = ctx.members('controllers');
     this.controller = this.controllers[0] as NodeId;
+    this.coordinator = this.config.consumerGroups
+      ? new GroupCoordinator(
+          {
+            now: () => this.ctx.monotonic(),
+            append: (payloads) => this.appendOffsets(payloads),
+            reply: (client, reply) => this.reply(client, reply),
+            observe: (observation) => this.ctx.observe(observation),
+          },
+          this.config,
+          this.bugs.has('stale-generation-commit-accepted'),
+        )
+      : undefined;
   }
 
   onStart(): void {
     this.session = 1 + this.ctx.random.int(2 ** 30);
-    for (const { key, replicas } of partitionLayout(
+    for (const { key, replicas } of allPartitionsLayout(
       this.config,
       this.ctx.members(this.ctx.group),
     )) {
@@ -225,6 +248,15 @@ export class BrokerNode implements NodeProgram {
       case 'consume':
       case 'metadata':
         this.onClientRequest(from, message as unknown as ClientRequest);
+        return;
+      case 'find-coordinator':
+      case 'join-group':
+      case 'sync-group':
+      case 'group-heartbeat':
+      case 'leave-group':
+      case 'offset-commit':
+      case 'offset-fetch':
+        this.onGroupRequest(from, message as unknown as GroupRequest);
         return;
       default:
         return;
@@ -308,6 +340,9 @@ export class BrokerNode implements NodeProgram {
     replica.leaderEpoch = state.leaderEpoch;
     replica.leader = state.leader;
     this.failPending(replica);
+    if (replica.key === OFFSETS_KEY) {
+      this.coordinator?.deactivate();
+    }
     if (state.leader === this.ctx.id && !this.fenced) {
       this.becomeLeader(replica);
     } else if (state.leader >= 0 && state.leader !== this.ctx.id) {
@@ -338,7 +373,64 @@ export class BrokerNode implements NodeProgram {
       logEndOffset: replica.log.logEndOffset,
       latestLogEpoch: replica.log.latestEpoch,
     });
+    if (replica.key === OFFSETS_KEY && this.coordinator !== undefined) {
+      this.coordinator.activate(replica.leaderEpoch, this.readAll(replica), replica.highWatermark);
+    }
     this.advanceHighWatermark(replica);
+  }
+
+  /** The whole log of a replica as text records, for the coordinator's load. */
+  private readAll(replica: Replica): { offset: number; text: string }[] {
+    const out: { offset: number; text: string }[] = [];
+    let from = replica.log.logStartOffset;
+    for (let reads = 0; from < replica.log.logEndOffset; reads++) {
+      assert(reads < LOAD_READS_MAX, 'offsets partition load does not end');
+      const records = replica.log.read(from, 64 * FETCH_BYTES_MAX) ?? [];
+      const last = records[records.length - 1];
+      if (last === undefined) {
+        break;
+      }
+      for (const record of records) {
+        out.push({ offset: record.offset, text: payloadText(record.payload) });
+      }
+      from = last.offset + 1;
+    }
+    return out;
+  }
+
+  /** The coordinator's append to the offsets partition (as its leader, acks=all). */
+  private appendOffsets(payloads: string[]): number | undefined {
+    const replica = this.replicas.get(OFFSETS_KEY);
+    if (
+      replica === undefined ||
+      replica.role !== 'leader' ||
+      replica.isr.length < this.config.minInsyncReplicas
+    ) {
+      return undefined;
+    }
+    const { lastOffset } = replica.log.append({
+      leaderEpoch: replica.leaderEpoch,
+      producerId: -1,
+      producerEpoch: 0,
+      baseSequence: -1,
+      records: payloads.map(textPayload),
+    });
+    return lastOffset + 1;
+  }
+
+  private onGroupRequest(client: NodeId, request: GroupRequest): void {
+    if (this.coordinator === undefined) {
+      return; // no consumer groups in this cluster
+    }
+    if (request.type === 'find-coordinator') {
+      this.reply(client, {
+        type: 'find-coordinator-ok',
+        id: request.id,
+        coordinator: this.leaders.get(OFFSETS_KEY) ?? -1,
+      });
+      return;
+    }
+    this.coordinator.onRequest(client, request);
   }
 
   private becomeFollower(replica: Replica): void {
@@ -366,6 +458,7 @@ export class BrokerNode implements NodeProgram {
         this.leaderTick(replica, now);
       }
     }
+    this.coordinator?.tick();
   }
 
   private sendFetch(replica: Replica): void {
@@ -422,7 +515,7 @@ export class BrokerNode implements NodeProgram {
       return;
     }
     for (const batch of response.batches) {
-      if (batch.baseOffset !== replica.log.logEndOffset || batch.values.length === 0) {
+      if (batch.baseOffset !== replica.log.logEndOffset || batch.payloads.length === 0) {
         break;
       }
       replica.log.append(
@@ -431,11 +524,11 @@ export class BrokerNode implements NodeProgram {
           producerId: batch.producerId,
           producerEpoch: 0,
           baseSequence: batch.baseSequence,
-          records: batch.values.map(encodeValue),
+          records: batch.payloads.map(textPayload),
         },
         batch.baseOffset,
       );
-      for (let at = 0; at < batch.values.length; at++) {
+      for (let at = 0; at < batch.payloads.length; at++) {
         const sequence = batch.producerId < 0 ? -1 : batch.baseSequence + at;
         replica.noteProducer(batch.producerId, sequence, batch.baseOffset + at);
       }
@@ -614,6 +707,9 @@ export class BrokerNode implements NodeProgram {
       });
     }
     this.completePending(replica);
+    if (replica.key === OFFSETS_KEY) {
+      this.coordinator?.onHighWatermark(replica.highWatermark);
+    }
   }
 
   /** How far this broker's log may be counted on: durable, or (fsyncBeforeAck off) written. */
@@ -804,11 +900,16 @@ export class BrokerNode implements NodeProgram {
     this.reply(client, { type: 'consume-ok', id: request.id, key: request.key, pairs });
   }
 
-  private reply(client: NodeId, reply: ClientReply): void {
+  private reply(client: NodeId, reply: ClientReply | GroupReply): void {
     if (client < 0) {
       return;
     }
-    const size = reply.type === 'consume-ok' ? 32 + 16 * reply.pairs.length : 48;
+    const size =
+      reply.type === 'consume-ok'
+        ? 32 + 16 * reply.pairs.length
+        : reply.type === 'offset-fetch-ok' || reply.type === 'sync-group-ok'
+          ? 96
+          : 48;
     this.ctx.send(client, reply as unknown as SimMessage, size);
   }
 
@@ -849,11 +950,22 @@ function liveReplicaView(replica: Replica): PartitionReplicaInspect {
     },
     valueAt(offset: number) {
       const record = replica.log.read(offset, 1)?.[0];
-      return record === undefined || record.offset !== offset
-        ? undefined
-        : decodeValue(record.payload);
+      if (record === undefined || record.offset !== offset) {
+        return undefined;
+      }
+      // The offsets partition holds JSON records, not numbers: compare them by a hash.
+      return replica.key === OFFSETS_KEY ? fnv1a(record.payload) : decodeValue(record.payload);
     },
   };
+}
+
+/** 32-bit FNV-1a of some bytes. */
+function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) {
+    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 /** Records back into runs of one epoch and producer with consecutive sequences. */
@@ -865,18 +977,18 @@ function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
         leaderEpoch: number;
         producerId: number;
         baseSequence: number;
-        values: number[];
+        payloads: string[];
       }
     | undefined;
   for (const record of records) {
-    const value = decodeValue(record.payload);
+    const payload = payloadText(record.payload);
     const continues =
       current !== undefined &&
       current.leaderEpoch === record.leaderEpoch &&
       current.producerId === record.producerId &&
-      (record.producerId < 0 || record.sequence === current.baseSequence + current.values.length);
+      (record.producerId < 0 || record.sequence === current.baseSequence + current.payloads.length);
     if (current !== undefined && continues) {
-      current.values.push(value);
+      current.payloads.push(payload);
       continue;
     }
     current = {
@@ -884,12 +996,12 @@ function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
       leaderEpoch: record.leaderEpoch,
       producerId: record.producerId,
       baseSequence: record.sequence,
-      values: [value],
+      payloads: [payload],
     };
     batches.push(current);
   }
   assert(
-    batches.every((batch) => batch.values.length > 0),
+    batches.every((batch) => batch.payloads.length > 0),
     'empty wire batch',
   );
   return batches;

@@ -21,7 +21,7 @@ const METADATA_EVERY_US = 200_000;
 const PRODUCER_ID_STRIDE = 100_000;
 
 /** Knobs the scenario's workload sets for clients. */
-interface ClientWorkload {
+export interface ClientWorkload {
   thinkUs: number;
   attemptTimeoutUs: number;
   giveUpUs: number;
@@ -30,7 +30,7 @@ interface ClientWorkload {
   pollTimeoutUs: number;
 }
 
-function clientWorkload(workload: NodeContext['workload']): ClientWorkload {
+export function clientWorkload(workload: NodeContext['workload']): ClientWorkload {
   const number = (name: string, fallback: number) =>
     typeof workload[name] === 'number' ? (workload[name] as number) : fallback;
   return {
@@ -43,7 +43,7 @@ function clientWorkload(workload: NodeContext['workload']): ClientWorkload {
 }
 
 /** Leaders as brokers report them, refreshed now and then and after a refusal. */
-class LeaderCache {
+export class LeaderCache {
   readonly leaders = new Map<KafkaKey, NodeId>();
   private next = 0;
 

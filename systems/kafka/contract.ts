@@ -134,3 +134,49 @@ export function brokerState(view: ClusterView, node: NodeId): BrokerInspect | un
   const inspected = view.inspect(node) as Partial<BrokerInspect> | undefined;
   return inspected?.role === 'broker' ? (inspected as BrokerInspect) : undefined;
 }
+
+// ---- consumer groups: what the coordinator and members observe --------------------------------
+
+/**
+ * `kafka-offset-committed`: the coordinator saw a committed-offset record of the offsets
+ * partition become durable (below its high watermark); every coordinator that holds the
+ * record when its HW passes it says so, with the record's offset in that partition.
+ */
+export interface OffsetCommittedObservation {
+  readonly type: 'kafka-offset-committed';
+  readonly group: string;
+  readonly key: KafkaKey;
+  /** The committed position: the next offset the group reads. */
+  readonly offset: number;
+  readonly generation: number;
+  readonly member: string;
+  /** Where the record sits in the offsets partition (log order is commit order). */
+  readonly logOffset: number;
+}
+
+/** `kafka-group-assignment`: a member learned its keys for a generation (sync-group). */
+export interface GroupAssignmentObservation {
+  readonly type: 'kafka-group-assignment';
+  readonly group: string;
+  readonly generation: number;
+  readonly member: string;
+  /** The consumer node's name. */
+  readonly consumer: string;
+  readonly keys: readonly KafkaKey[];
+}
+
+export function offsetCommitted(observation: {
+  readonly type: string;
+}): OffsetCommittedObservation | undefined {
+  return observation.type === 'kafka-offset-committed'
+    ? (observation as OffsetCommittedObservation)
+    : undefined;
+}
+
+export function groupAssignment(observation: {
+  readonly type: string;
+}): GroupAssignmentObservation | undefined {
+  return observation.type === 'kafka-group-assignment'
+    ? (observation as GroupAssignmentObservation)
+    : undefined;
+}

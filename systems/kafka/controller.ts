@@ -10,11 +10,11 @@
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import { RaftGroup, type RaftNodeOptions, type ClientReply as RaftReply } from '../raft/group.ts';
 import {
+  allPartitionsLayout,
   type ControllerReply,
   type ControllerRequest,
   type KafkaConfig,
   kafkaConfig,
-  partitionLayout,
 } from './messages.ts';
 import {
   encodeMetadataCommand,
@@ -51,7 +51,7 @@ export class ControllerNode implements NodeProgram {
   ) {
     this.config = kafkaConfig(ctx.workload);
     this.metadata = new MetadataStateMachine({
-      partitions: partitionLayout(this.config, ctx.members('brokers')),
+      partitions: allPartitionsLayout(this.config, ctx.members('brokers')),
       uncleanElection: this.config.uncleanElection,
       // The protocol without leader epochs is the ZooKeeper-era one, restarts included.
       fenceOnRegister: this.config.leaderEpochs,

@@ -3,10 +3,14 @@ export { BrokerNode, type KafkaBug } from './broker.ts';
 export { KafkaConsumer, KafkaProducer } from './client.ts';
 export * from './contract.ts';
 export { ControllerNode } from './controller.ts';
+export { GroupCoordinator } from './coordinator.ts';
+export { KafkaGroupConsumer } from './group-consumer.ts';
 export {
+  allPartitionsLayout,
   DEFAULT_KAFKA_CONFIG,
   type KafkaConfig,
   kafkaConfig,
+  OFFSETS_KEY,
   partitionLayout,
 } from './messages.ts';
 export { MetadataStateMachine, type PartitionState } from './metadata.ts';

@@ -13,7 +13,8 @@ export interface WireBatch {
   readonly leaderEpoch: number;
   readonly producerId: number;
   readonly baseSequence: number;
-  readonly values: readonly KafkaValue[];
+  /** The records' payloads as text: a value's decimal digits, or an offsets-partition record. */
+  readonly payloads: readonly string[];
 }
 
 export type ControllerRequest =
@@ -93,6 +94,58 @@ export type ClientReply =
     }
   | { type: 'metadata-ok'; id: string; leaders: Record<KafkaKey, NodeId> };
 
+// ---- consumer groups (client ↔ the group coordinator) ------------------------------------------
+
+/** Every group request names its group; all but find-coordinator go to the coordinator. */
+export type GroupRequest =
+  /** Any broker answers with the leader of the offsets partition, as it last heard. */
+  | { type: 'find-coordinator'; id: string }
+  | {
+      type: 'join-group';
+      id: string;
+      group: string;
+      /** The consumer process (node and incarnation): a retried join keeps its member. */
+      instance: string;
+      memberId: string | null;
+    }
+  | { type: 'sync-group'; id: string; group: string; memberId: string; generation: number }
+  | { type: 'group-heartbeat'; id: string; group: string; memberId: string; generation: number }
+  | { type: 'leave-group'; id: string; group: string; memberId: string }
+  | {
+      type: 'offset-commit';
+      id: string;
+      group: string;
+      memberId: string;
+      generation: number;
+      /** Per member and generation, increasing: a late duplicate of an older commit is refused. */
+      sequence: number;
+      offsets: Record<KafkaKey, number>;
+    }
+  | { type: 'offset-fetch'; id: string; group: string; keys: KafkaKey[] };
+
+export type GroupError =
+  | 'not-coordinator'
+  | 'coordinator-loading'
+  | 'not-enough-replicas'
+  | 'unknown-member'
+  | 'illegal-generation'
+  | 'rebalance-in-progress'
+  | 'stale-sequence'
+  | 'overloaded';
+
+export type GroupReply =
+  | { type: 'find-coordinator-ok'; id: string; coordinator: NodeId }
+  | { type: 'join-group-ok'; id: string; group: string; memberId: string; generation: number }
+  | { type: 'sync-group-ok'; id: string; group: string; generation: number; keys: KafkaKey[] }
+  | { type: 'group-heartbeat-ok'; id: string }
+  | { type: 'leave-group-ok'; id: string }
+  | { type: 'offset-commit-ok'; id: string }
+  | { type: 'offset-fetch-ok'; id: string; offsets: Record<KafkaKey, number> }
+  | { type: 'group-error'; id: string; error: GroupError };
+
+/** The internal partition holding committed offsets and group generations (`__consumer_offsets`). */
+export const OFFSETS_KEY = '__consumer_offsets';
+
 // ---- configuration -----------------------------------------------------------------------------
 
 export interface KafkaConfig {
@@ -113,6 +166,15 @@ export interface KafkaConfig {
   readonly replicaLagMaxUs: number;
   readonly fetchIntervalUs: number;
   readonly requestTimeoutUs: number;
+  /**
+   * Consumer groups: the offsets partition exists (replicated like any partition), and the
+   * broker leading it coordinates the groups. Off: manual-assign consumers only.
+   */
+  readonly consumerGroups: boolean;
+  /** A group member not heard from in this long is removed (session.timeout.ms). */
+  readonly groupSessionTimeoutUs: number;
+  /** How long a rebalance waits for every member to rejoin (rebalance.timeout.ms). */
+  readonly rebalanceTimeoutUs: number;
 }
 
 export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
@@ -128,6 +190,9 @@ export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
   replicaLagMaxUs: 300_000,
   fetchIntervalUs: 20_000,
   requestTimeoutUs: 500_000,
+  consumerGroups: false,
+  groupSessionTimeoutUs: 600_000,
+  rebalanceTimeoutUs: 600_000,
 };
 
 /** The configuration a plan's workload sets (scenarios put the knobs there). */
@@ -148,6 +213,12 @@ export function kafkaConfig(workload: Readonly<Record<string, WorkloadValue>>): 
     replicaLagMaxUs: number('replicaLagMaxUs', DEFAULT_KAFKA_CONFIG.replicaLagMaxUs),
     fetchIntervalUs: number('fetchIntervalUs', DEFAULT_KAFKA_CONFIG.fetchIntervalUs),
     requestTimeoutUs: number('requestTimeoutUs', DEFAULT_KAFKA_CONFIG.requestTimeoutUs),
+    consumerGroups: workload['consumerGroups'] === true,
+    groupSessionTimeoutUs: number(
+      'groupSessionTimeoutUs',
+      DEFAULT_KAFKA_CONFIG.groupSessionTimeoutUs,
+    ),
+    rebalanceTimeoutUs: number('rebalanceTimeoutUs', DEFAULT_KAFKA_CONFIG.rebalanceTimeoutUs),
   };
 }
 
@@ -166,6 +237,29 @@ export function partitionLayout(
   }));
 }
 
+/**
+ * Every partition the brokers hold: the topic's (partitionLayout) and, with consumer groups,
+ * the offsets partition, placed one further along like another key.
+ */
+export function allPartitionsLayout(
+  config: KafkaConfig,
+  brokers: readonly NodeId[],
+): { key: KafkaKey; replicas: NodeId[] }[] {
+  const layout = partitionLayout(config, brokers);
+  if (config.consumerGroups) {
+    const factor = Math.min(config.replicationFactor, brokers.length);
+    const at = config.keys.length;
+    layout.push({
+      key: OFFSETS_KEY,
+      replicas: Array.from(
+        { length: factor },
+        (_, step) => brokers[(at + step) % brokers.length] as NodeId,
+      ),
+    });
+  }
+  return layout;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -176,4 +270,12 @@ export function encodeValue(value: KafkaValue): Uint8Array {
 
 export function decodeValue(payload: Uint8Array): KafkaValue {
   return Number(decoder.decode(payload));
+}
+
+export function payloadText(payload: Uint8Array): string {
+  return decoder.decode(payload);
+}
+
+export function textPayload(text: string): Uint8Array {
+  return encoder.encode(text);
 }

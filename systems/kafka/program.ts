@@ -6,6 +6,7 @@ import type { RaftNodeOptions } from '../raft/group.ts';
 import { BrokerNode, type KafkaBug } from './broker.ts';
 import { KafkaConsumer, KafkaProducer } from './client.ts';
 import { ControllerNode } from './controller.ts';
+import { KafkaGroupConsumer } from './group-consumer.ts';
 
 export const KAFKA_VARIANTS: Record<KafkaBug, string> = {
   'hw-advanced-before-isr-ack':
@@ -13,6 +14,8 @@ export const KAFKA_VARIANTS: Record<KafkaBug, string> = {
   'no-producer-dedup-after-failover':
     "a new leader starts without the idempotent producers' state, so a retried batch is appended twice",
   'fetch-beyond-hw': 'a leader lets consumers read records above its high watermark',
+  'stale-generation-commit-accepted':
+    'the group coordinator accepts offset commits from members and generations it has moved on from',
 };
 
 export function kafkaBugs(variant: string | null): Set<KafkaBug> {
@@ -25,6 +28,8 @@ export interface KafkaGroupSizes {
   brokers: number;
   producers: number;
   consumers: number;
+  /** Group-managed (subscribe) consumers, `m1`…; the workload must turn `consumerGroups` on. */
+  members?: number;
 }
 
 export function kafkaGroups(
@@ -58,5 +63,16 @@ export function kafkaGroups(
       client: true,
       program: (context) => new KafkaConsumer(context),
     },
+    ...(sizes.members === undefined
+      ? []
+      : [
+          {
+            name: 'members',
+            size: sizes.members,
+            prefix: 'm',
+            client: true,
+            program: (context) => new KafkaGroupConsumer(context),
+          } satisfies GroupSpec,
+        ]),
   ];
 }
