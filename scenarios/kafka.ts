@@ -61,6 +61,8 @@ const GROUP_SOMETIMES = {
     (record.observation['generation'] as number) > 1,
   'a committed offset became durable': (record) =>
     record.observation.type === 'kafka-offset-committed',
+  'a commit from a stale member or generation was fenced': (record) =>
+    record.observation.type === 'kafka-commit-fenced',
 } satisfies Scenario['sometimes'];
 
 registerScenario({
@@ -111,6 +113,7 @@ registerScenario({
     consumerGroups: true,
     memberCrashProbability: 0.02,
     memberLeaveProbability: 0.02,
+    memberStallProbability: 0.02,
     memberDownUsMax: 1_000_000,
     memberStartSpreadUs: 2_000_000,
   },
@@ -118,6 +121,8 @@ registerScenario({
     ...GROUP_BASE.sometimes,
     'a member crashed': (record) => record.observation.type === 'kafka-member-crashed',
     'a member left': (record) => record.observation.type === 'kafka-member-left',
+    'a member stalled while processing': (record) =>
+      record.observation.type === 'kafka-member-stalled',
     'the coordinator expired a member': (record) =>
       record.observation.type === 'kafka-member-expired',
   },

@@ -478,12 +478,18 @@ export class GroupCoordinator {
     const member = group.members.get(request.memberId);
     const current = member !== undefined && request.generation === group.generation;
     if (!this.acceptStaleCommits || current) {
-      if (member === undefined) {
-        this.error(client, request.id, 'unknown-member');
-        return;
-      }
-      if (request.generation !== group.generation) {
-        this.error(client, request.id, 'illegal-generation');
+      if (member === undefined || request.generation !== group.generation) {
+        this.host.observe({
+          type: 'kafka-commit-fenced',
+          group: group.id,
+          generation: request.generation,
+          current: group.generation,
+        });
+        this.error(
+          client,
+          request.id,
+          member === undefined ? 'unknown-member' : 'illegal-generation',
+        );
         return;
       }
       if (group.state === 'syncing') {

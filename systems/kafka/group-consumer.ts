@@ -35,6 +35,13 @@ interface GroupWorkload {
   /** Per processed poll, while faults are on. */
   crashProbability: number;
   leaveProbability: number;
+  /**
+   * Per processed poll, while faults are on: processing takes long (a slow handler, a long
+   * pause), up to `stallUsMax`, with no heartbeats meanwhile (one thread, as a consumer
+   * before KIP-62), so the group may move on before the member commits.
+   */
+  stallProbability: number;
+  stallUsMax: number;
   /** A crashed or departed process comes back after up to this long. */
   downUsMax: number;
   /** Each consumer first joins at a random time up to this long after boot. */
@@ -50,6 +57,8 @@ function groupWorkload(workload: NodeContext['workload']): GroupWorkload {
     heartbeatUs: number('groupHeartbeatUs', 100_000),
     crashProbability: number('memberCrashProbability', 0),
     leaveProbability: number('memberLeaveProbability', 0),
+    stallProbability: number('memberStallProbability', 0),
+    stallUsMax: number('memberStallUsMax', 1_500_000),
     downUsMax: number('memberDownUsMax', 1_000_000),
     startSpreadUs: number('memberStartSpreadUs', 0),
   };
@@ -94,6 +103,7 @@ export class KafkaGroupConsumer implements NodeProgram {
   private heartbeatId: string | null = null;
   private lastHeartbeatOkUs = 0;
   private needRejoin = false;
+  private stalled = false;
   private commitSequence = 0;
   private commitOffsets: Record<KafkaKey, number> = {};
   private requests = 0;
@@ -150,6 +160,7 @@ export class KafkaGroupConsumer implements NodeProgram {
     this.incarnation++;
     this.phase = 'down';
     this.pending = null;
+    this.stalled = false;
     this.poll = null; // an open poll stays open in the history: its outcome is unknown
     this.heartbeatId = null;
     this.later(1 + this.ctx.random.int(Math.max(1, this.knobs.downUsMax)), 'start');
@@ -244,7 +255,7 @@ export class KafkaGroupConsumer implements NodeProgram {
   private heartbeat(): void {
     this.later(this.knobs.heartbeatUs, 'heartbeat');
     const member = this.phase === 'syncing' || this.phase === 'fetching' || this.phase === 'stable';
-    if (!member || this.memberId === null || this.coordinator < 0) {
+    if (!member || this.stalled || this.memberId === null || this.coordinator < 0) {
       return;
     }
     if (this.ctx.monotonic() - this.lastHeartbeatOkUs > this.config.groupSessionTimeoutUs) {
@@ -476,6 +487,9 @@ export class KafkaGroupConsumer implements NodeProgram {
       }
     } else if (name === 'poll-timeout') {
       this.fetched();
+    } else if (name === 'resume' && this.stalled) {
+      this.stalled = false;
+      this.commit(); // under the generation it had: the group may have moved on meanwhile
     }
   }
 
@@ -554,6 +568,12 @@ export class KafkaGroupConsumer implements NodeProgram {
     }
     this.process();
     if (this.churn()) {
+      return;
+    }
+    if (this.ctx.phase() === 'faults' && this.ctx.random.chance(this.knobs.stallProbability)) {
+      this.stalled = true;
+      this.ctx.observe({ type: 'kafka-member-stalled', consumer: this.ctx.name });
+      this.later(1 + this.ctx.random.int(Math.max(1, this.knobs.stallUsMax)), 'resume');
       return;
     }
     this.commit();
