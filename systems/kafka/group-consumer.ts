@@ -96,6 +96,8 @@ export class KafkaGroupConsumer implements NodeProgram {
   private memberId: string | null = null;
   private generation = -1;
   private assigned: KafkaKey[] = [];
+  /** The generation its positions belong to (-1: none yet). */
+  private ownedGeneration = -1;
   private readonly positions = new Map<KafkaKey, number>();
   private readonly committed = new Map<KafkaKey, number>();
   private pending: Pending | null = null;
@@ -132,6 +134,7 @@ export class KafkaGroupConsumer implements NodeProgram {
     this.phase = 'finding';
     this.memberId = null;
     this.generation = -1;
+    this.ownedGeneration = -1;
     this.assigned = [];
     this.positions.clear();
     this.committed.clear();
@@ -369,6 +372,17 @@ export class KafkaGroupConsumer implements NodeProgram {
           this.join();
           return;
         }
+        if (
+          reply.generation === this.ownedGeneration &&
+          reply.keys.length === this.assigned.length &&
+          reply.keys.every((key) => this.assigned.includes(key))
+        ) {
+          // Back in the generation it was polling in (a rejoin that changed nothing): its
+          // positions are still its own, and may be ahead of what it has committed.
+          this.phase = 'stable';
+          this.scheduleFetch();
+          return;
+        }
         this.assigned = [...reply.keys];
         this.ctx.observe({
           type: 'kafka-group-assignment',
@@ -390,6 +404,7 @@ export class KafkaGroupConsumer implements NodeProgram {
           this.committed.set(key, offset);
         }
         this.phase = 'stable';
+        this.ownedGeneration = this.generation;
         this.scheduleFetch();
         return;
       }
