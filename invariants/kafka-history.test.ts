@@ -61,6 +61,11 @@ class History {
     this.push(client, { f: 'assign', keys }, 'ok', null);
     return this;
   }
+
+  subscribe(client: number, keys: string[]): this {
+    this.push(client, { f: 'subscribe', keys }, 'ok', null);
+    return this;
+  }
 }
 
 function types(history: History): KafkaAnomalyType[] {
@@ -122,6 +127,56 @@ describe('the Kafka history checker', () => {
       ),
     ).toEqual([]);
     expect(types(new History().poll(1, { a: [[1, 2]] }).poll(2, { a: [[1, 2]] }))).toEqual([]);
+  });
+
+  it('a group member may rewind or jump across generations and resubscriptions, not within one', () => {
+    // Generation 3 reads a up to 2; the rebalance hands it back in generation 5 from the
+    // committed offset 1 (a rewind), then generation 7 jumps (another member read 3–4).
+    const across = new History()
+      .subscribe(1, ['a'])
+      .poll(
+        1,
+        {
+          a: [
+            [1, 11],
+            [2, 12],
+          ],
+        },
+        3,
+      )
+      .poll(1, { a: [[1, 11]] }, 5)
+      .poll(1, { a: [[5, 15]] }, 7)
+      .poll(
+        2,
+        {
+          a: [
+            [3, 13],
+            [4, 14],
+          ],
+        },
+        6,
+      );
+    expect(types(across)).toEqual([]);
+    // A crashed process's successor on the same node subscribes afresh: a reset too.
+    const restarted = new History()
+      .poll(
+        1,
+        {
+          a: [
+            [1, 11],
+            [2, 12],
+          ],
+        },
+        3,
+      )
+      .subscribe(1, ['a'])
+      .poll(1, { a: [[1, 11]] }, 3);
+    expect(types(restarted)).toEqual([]);
+    const within = new History()
+      .poll(1, { a: [[1, 11]] }, 4)
+      .poll(1, { a: [[3, 13]] }, 4)
+      .poll(2, { a: [[2, 12]] }, 2);
+    expect(only(within, 'poll-skip').offsets).toEqual([1, 3]);
   });
 
   it('a poll that goes back inside one assignment is nonmonotonic; one that resumes is not', () => {
