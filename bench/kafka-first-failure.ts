@@ -1,7 +1,7 @@
 // Seeds to first failure for the Kafka expected-loss scenarios and the kafka variants, from a
 // few starting seeds: an in-process loop over runSeed, as `faultline fuzz <scenario>
 // [--variant V] --from F --stop-on-first` would find them. Prints a markdown table.
-//   npx tsx bench/kafka-first-failure.ts [--starts 0,1000] [--limit 200]
+//   npx tsx bench/kafka-first-failure.ts [--starts 0,1000] [--limit 200] [--only autocommit]
 import '../scenarios/index.ts';
 import { runSeed } from '../sim/run.ts';
 
@@ -27,11 +27,18 @@ const targets: [string, string | null][] = [
   ['kafka', 'hw-advanced-before-isr-ack'],
   ['kafka', 'no-producer-dedup-after-failover'],
   ['kafka', 'fetch-beyond-hw'],
+  ['kafka-autocommit-crash', null],
+  ['kafka-group-churn', 'stale-generation-commit-accepted'],
 ];
+// --only SUBSTRING: just the targets whose name contains it.
+const only = option('--only', '');
 
 console.log(`| target | ${starts.map((start) => `from ${start}`).join(' | ')} | caught by |`);
 console.log(`| --- | ${starts.map(() => '---').join(' | ')} | --- |`);
 for (const [scenario, variant] of targets) {
+  if (!`${scenario} ${variant ?? ''}`.includes(only)) {
+    continue;
+  }
   const cells: string[] = [];
   const caughtBy = new Set<string>();
   for (const start of starts) {
