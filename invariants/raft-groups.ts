@@ -189,5 +189,6 @@ function narrowed(view: ClusterView, group: string, options: PerGroupOptions): C
     },
     ...(view.fileSize === undefined ? {} : { fileSize: view.fileSize }),
     ...(view.mediaFaults === undefined ? {} : { mediaFaults: view.mediaFaults }),
+    ...(view.durableFile === undefined ? {} : { durableFile: view.durableFile }),
   };
 }

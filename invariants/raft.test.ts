@@ -19,6 +19,7 @@ import type {
   Phase,
   Verdict,
 } from '../sim/types.ts';
+import type { RaftRecovered } from '../systems/raft/contract.ts';
 import type { Role } from '../systems/raft/types.ts';
 import {
   ackedNeverLost,
@@ -70,6 +71,26 @@ class FakeServer implements RaftInspect {
   voters: NodeId[] = [0, 1, 2];
   entries: FakeEntry[] = [];
   appliedDigests = new Map<number, number>();
+
+  /** What it recovered: the state it holds (these tests drive the safety checks only). */
+  get recovered(): RaftRecovered {
+    return {
+      logFile: 'raft.log',
+      snapshotFile: 'raft.snapshot',
+      term: this.term,
+      vote: this.vote,
+      commit: this.commitIndex,
+      snapshotIndex: this.snapshotIndex,
+      snapshotTerm: this.snapshotTerm,
+      snapshotVoters: this.voters,
+      snapshotDataDigest: 0,
+      stateMachineDigest: undefined,
+      entries: this.entries.map((entry, position) => ({
+        index: this.snapshotIndex + position + 1,
+        ...entry,
+      })),
+    };
+  }
 
   get firstIndex(): number {
     return this.snapshotIndex + 1;
@@ -929,10 +950,11 @@ describe('sometimes', () => {
 // ---- the set, and real runs -----------------------------------------------------------------
 
 describe('raftSafetyInvariants', () => {
-  it('builds 1–11 and the recovery rule with distinct names, sharing one committed-entries tracker', () => {
+  it('builds 1–11 and the two recovery rules with distinct names, sharing one committed-entries tracker', () => {
     const names = raftSafetyInvariants().map((invariant) => invariant.name);
-    expect(new Set(names).size).toBe(12);
+    expect(new Set(names).size).toBe(13);
     expect(names).toContain('refuses-only-on-media-fault');
+    expect(names).toContain('recovered-equals-durable');
     expect(names).toContain('fresh-reads');
     expect(names).toContain('acked-never-lost');
     const shared = new CommittedEntries();

@@ -8,7 +8,7 @@ import { CommittedEntries } from './raft-common.ts';
 import { type AckedNeverLostOptions, ackedNeverLost } from './raft-end.ts';
 import { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
 import { freshReads } from './raft-reads.ts';
-import { refusesOnlyOnMediaFault } from './raft-recovery.ts';
+import { recoveredEqualsDurable, refusesOnlyOnMediaFault } from './raft-recovery.ts';
 import {
   applyInOrder,
   commitRule,
@@ -45,7 +45,11 @@ export {
 } from './raft-end.ts';
 export { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
 export { freshReads } from './raft-reads.ts';
-export { refusesOnlyOnMediaFault } from './raft-recovery.ts';
+export {
+  decodeDurableRaft,
+  recoveredEqualsDurable,
+  refusesOnlyOnMediaFault,
+} from './raft-recovery.ts';
 export {
   applyInOrder,
   commitRule,
@@ -61,7 +65,7 @@ export {
 export interface RaftSafetyOptions extends AckedNeverLostOptions, PerGroupOptions {}
 
 /**
- * Invariants 1–11 and the recovery rule, each holding per Raft group: fresh instances for every group of the run,
+ * Invariants 1–11 and the two recovery rules (refusal, recovered state), each holding per Raft group: fresh instances for every group of the run,
  * of which 4 and 5 share one committed-entries tracker.
  */
 export function raftSafetyInvariants(options: RaftSafetyOptions = {}): Invariant[] {
@@ -83,5 +87,6 @@ function raftSafetyForOneGroup(options: AckedNeverLostOptions): Invariant[] {
     ackedNeverLost(options),
     freshReads(),
     refusesOnlyOnMediaFault(),
+    recoveredEqualsDurable(),
   ];
 }

@@ -3,6 +3,8 @@
 // back with the new trace hash, keeping its recorded expectation. A file whose run no longer
 // meets its expectation is left as it was and reported: that is a regression, not a rerecord.
 //   npx tsx replays/rerecord.ts [file.msgpack ...]   (default: every replay in replays/)
+// `--now-fails <invariant>` accepts one change of expectation: a known-bug replay that a new,
+// earlier invariant now catches is kept as failing that invariant (say why in the commit).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,7 +19,15 @@ import {
 import { runPlan, scenarioNamed } from '../sim/run.ts';
 
 const directory = import.meta.dirname;
-const given = process.argv.slice(2);
+const args = process.argv.slice(2);
+const nowFailsAt = args.indexOf('--now-fails');
+const nowFails = nowFailsAt >= 0 ? args[nowFailsAt + 1] : undefined;
+if (nowFailsAt >= 0 && nowFails === undefined) {
+  process.stderr.write('--now-fails needs the name of the invariant the replays now fail\n');
+  process.exit(2);
+}
+const given =
+  nowFailsAt >= 0 ? args.filter((_, at) => at !== nowFailsAt && at !== nowFailsAt + 1) : args;
 const paths =
   given.length > 0
     ? given
@@ -30,6 +40,13 @@ let kept = 0;
 for (const path of paths) {
   const old = readReplay(path);
   const result = runPlan(old.plan);
+  const moved =
+    nowFails !== undefined &&
+    old.expected.outcome === 'fails' &&
+    result.violation?.invariant === nowFails;
+  if (moved) {
+    old.expected = { outcome: 'fails', invariant: nowFails };
+  }
   if (!meetsExpectation(old, result)) {
     const got = result.violation ? `fails ${result.violation.invariant}` : 'passes';
     process.stderr.write(`${path}: no longer meets its expectation (${got}); left unchanged\n`);

@@ -36,6 +36,23 @@ describe('disk', () => {
     expect([...disk.read('f')]).toEqual([...bytes(600, 1)]);
   });
 
+  it('shows as its durable image only what survives a power loss now', () => {
+    const { disk, syncs } = diskWithManualSync();
+    expect(disk.durableImage('f')).toBeUndefined();
+    disk.write('f', 0, bytes(700, 1));
+    disk.fsync('f');
+    disk.write('f', 700, bytes(100, 2)); // after the fsync started: not covered by it
+    expect([...(disk.durableImage('f') ?? [])]).toEqual([]);
+    disk.completeSync(syncs[0] as number);
+    expect([...(disk.durableImage('f') ?? [])]).toEqual([...bytes(700, 1)]);
+    disk.truncate('f', 10); // volatile until synced
+    expect(disk.durableImage('f')?.length).toBe(700);
+    disk.readCorruptionProbability = 1; // read faults never touch the image
+    expect([...(disk.durableImage('f') ?? [])]).toEqual([...bytes(700, 1)]);
+    disk.crash(false);
+    expect([...(disk.durableImage('f') ?? [])]).toEqual([...bytes(700, 1)]);
+  });
+
   it('loses writes whose fsync had not completed at the crash', () => {
     const { disk } = diskWithManualSync();
     disk.write('f', 0, bytes(100, 7));

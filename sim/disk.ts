@@ -189,6 +189,27 @@ export class Disk {
     return result;
   }
 
+  /**
+   * The durable image of a file: what survives a power loss now (synced sectors, and torn ones
+   * that landed at a crash), up to its durable size, with no read fault applied. For checkers
+   * only, which compare it with what a node recovered; undefined when the file does not exist.
+   */
+  durableImage(name: string): Uint8Array | undefined {
+    const file = this.files.get(name);
+    if (file === undefined) {
+      return undefined;
+    }
+    const result = new Uint8Array(file.durableSizeBytes);
+    for (let sector = 0; sector * SECTOR_SIZE_BYTES < result.length; sector++) {
+      const data = file.durable[sector];
+      if (data !== undefined) {
+        const start = sector * SECTOR_SIZE_BYTES;
+        result.set(data.subarray(0, Math.min(SECTOR_SIZE_BYTES, result.length - start)), start);
+      }
+    }
+    return result;
+  }
+
   /** Shrinks (or grows with zeros) the file; volatile until the next fsync. */
   truncate(name: string, sizeBytes: number): void {
     assertSafeInteger(sizeBytes, 'truncate size');

@@ -921,6 +921,7 @@ export class Simulation {
       },
       fileSize: (node, file) => (simulation.nodes[node] as NodeSlot).disk.size(file),
       mediaFaults: (node) => (simulation.nodes[node] as NodeSlot).disk.mediaFaults(),
+      durableFile: (node, file) => (simulation.nodes[node] as NodeSlot).disk.durableImage(file),
     };
   }
 

@@ -302,6 +302,11 @@ export interface ClusterView {
    * alone excuses a node for refusing to start. Crashes and torn unsynced tails do not count.
    */
   mediaFaults?(node: NodeId): number;
+  /**
+   * The durable image of one of the node's files (Disk.durableImage): what a power loss now
+   * would leave, undefined if the file does not exist. What recovery checks compare with.
+   */
+  durableFile?(node: NodeId, file: string): Uint8Array | undefined;
 }
 
 /** Returns a sentence a person can act on when the invariant is broken, else undefined. */

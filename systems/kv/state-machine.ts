@@ -77,6 +77,10 @@ export class KvStateMachine implements StateMachine {
     return encoder.encode(JSON.stringify(body));
   }
 
+  fresh(): KvStateMachine {
+    return new KvStateMachine(this.options);
+  }
+
   restore(bytes: Uint8Array): void {
     const body = JSON.parse(decoder.decode(bytes)) as SnapshotBody;
     this.data.clear();

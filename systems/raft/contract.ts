@@ -4,7 +4,7 @@
 // invariants read Raft only through the accessors below, which are the one place that casts.
 import { digestValue } from '../../sim/trace.ts';
 import type { ClusterView, NodeId, ObservationRecord } from '../../sim/types.ts';
-import type { EntryKind, RaftEvent, Role } from './types.ts';
+import type { Entry, EntryKind, RaftEvent, Role } from './types.ts';
 
 // ---- inspect --------------------------------------------------------------------------------
 
@@ -29,12 +29,59 @@ export interface RaftInspect {
   digestAt(index: number): number | undefined;
   /** index → digest of every entry this incarnation's state machine applied (not the snapshot). */
   readonly appliedDigests: ReadonlyMap<number, number>;
+  /** What this incarnation recovered from its disk at start. */
+  readonly recovered: RaftRecovered;
+  /**
+   * digestValue() of the snapshot() of a fresh state machine, configured as this node's,
+   * restored from `snapshot` (when given) and then fed `entries`: what a faithful replay of
+   * those durable bytes yields. Undefined when the state machine cannot make a fresh copy.
+   */
+  rebuildStateMachine?(
+    snapshot: Uint8Array | undefined,
+    entries: readonly Entry[],
+  ): number | undefined;
   /**
    * The state of a Raft group this node hosts: `group` omitted means the node's only group.
    * Every RaftInspect answers for its own group, so a view narrowed to one group reads as a
    * node hosting just that group.
    */
   raftGroup(group?: string): RaftInspect | undefined;
+}
+
+/** One entry of a recovered log: its index, term and entryDigest(). */
+export interface RecoveredEntry {
+  readonly index: number;
+  readonly term: number;
+  readonly digest: number;
+}
+
+/**
+ * What this incarnation of a Raft group rebuilt from its disk when it started, read from its
+ * core and state machine right after recovery (before any tick, message or apply), and the
+ * files it rebuilt it from. A recovery check compares it with its own decoding of those
+ * files' durable images: whatever recovery did, the result must be what the disk holds.
+ */
+export interface RaftRecovered {
+  /** The files on the node's disk: the log, and the snapshot file (which may not exist). */
+  readonly logFile: string;
+  readonly snapshotFile: string;
+  readonly term: number;
+  readonly vote: NodeId | null;
+  /** The commit index the core started from. */
+  readonly commit: number;
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  /** The snapshot's voters; meaningful only when snapshotIndex > 0. */
+  readonly snapshotVoters: readonly NodeId[];
+  /** digestValue() of the snapshot data the core holds (0 bytes when there is none). */
+  readonly snapshotDataDigest: number;
+  /**
+   * digestValue() of the state machine's snapshot() taken right after it was restored, when a
+   * snapshot was: a state machine restored faithfully encodes back to the durable bytes.
+   */
+  readonly stateMachineDigest: number | undefined;
+  /** The entries after the snapshot, in index order. */
+  readonly entries: readonly RecoveredEntry[];
 }
 
 /** What inspect() of a node hosting one or more Raft groups (multi-Raft) provides. */
@@ -77,6 +124,11 @@ export type RaftAdapterObservation =
       readonly snapshotTerm: number;
     }
   | { readonly type: 'torn-tail-recovered'; readonly truncateAt: number }
+  /**
+   * This incarnation's state machine reached the commit index it recovered (by applying the
+   * recovered log, not by installing a snapshot): stateDigest is digestValue() of its snapshot().
+   */
+  | { readonly type: 'recovery-replayed'; readonly index: number; readonly stateDigest: number }
   | { readonly type: 'corruption-detected'; readonly offset: number; readonly reason: string }
   | { readonly type: 'fsync-failed' }
   | {

@@ -92,6 +92,10 @@ export class RaftCore {
   get voters(): readonly NodeId[] {
     return this.raft.currentVoters;
   }
+  /** The data of the snapshot the log starts from (empty when there is none). */
+  get snapshotData(): Uint8Array {
+    return this.raft.snapshotData;
+  }
   termAt(index: number): number | undefined {
     return this.raft.log.termAt(index);
   }

@@ -19,6 +19,10 @@ export class CommandLog implements StateMachine {
     return encoder.encode(JSON.stringify(this.commands));
   }
 
+  fresh(): CommandLog {
+    return new CommandLog();
+  }
+
   restore(data: Uint8Array): void {
     this.commands = JSON.parse(decoder.decode(data)) as string[];
   }

@@ -21,6 +21,8 @@ export const RAFT_VARIANTS: Record<Exclude<RaftBug, LeaseBug>, string> = {
   'snapshot-off-by-one': 'installing a snapshot skips the entry just after it',
   'torn-tail-refused':
     'recovery takes a torn unsynced tail for corruption and refuses to start after a plain crash',
+  'recover-drops-last-entry':
+    'recovery drops the newest log entry, taking it for a possibly torn write, though its batch checksummed whole',
 };
 
 export const LEASE_VARIANTS: Record<LeaseBug, string> = {

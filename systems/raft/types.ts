@@ -36,8 +36,8 @@ export interface Snapshot {
  * One realistic mistake each. The first four are implemented inside the core; the last three
  * are implemented by the node adapter (the core only hands it what it needs:
  * messageNeedsDurability() tells which messages must wait for fsync), except
- * 'forget-vote-on-restart', which the core applies when it is restored. 'torn-tail-refused' is
- * in the adapter's recovery.
+ * 'forget-vote-on-restart', which the core applies when it is restored. 'torn-tail-refused' and
+ * 'recover-drops-last-entry' are in the adapter's recovery.
  */
 export type RaftBug =
   | 'commit-previous-term'
@@ -48,6 +48,7 @@ export type RaftBug =
   | 'ack-before-fsync'
   | 'forget-vote-on-restart'
   | 'torn-tail-refused'
+  | 'recover-drops-last-entry'
   | LeaseBug;
 
 /**
@@ -66,6 +67,7 @@ export const RAFT_BUGS: readonly RaftBug[] = [
   'ack-before-fsync',
   'forget-vote-on-restart',
   'torn-tail-refused',
+  'recover-drops-last-entry',
   'lease-renewed-on-send',
   'lease-vote-after-restart',
   'lease-on-ticks',
