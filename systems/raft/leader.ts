@@ -55,7 +55,8 @@ export function tickLeader(r: Raft): void {
   r.electionElapsed++;
   if (r.electionElapsed >= r.config.electionTicks) {
     r.electionElapsed = 0;
-    if (r.config.checkQuorum && !quorumActive(r)) {
+    // The bug counts (and clears the marks) but never acts on a missing quorum.
+    if (r.config.checkQuorum && !quorumActive(r) && !r.hasBug('leader-never-steps-down')) {
       r.becomeFollower(r.currentTerm, null, 'check-quorum');
       return;
     }

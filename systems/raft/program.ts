@@ -23,6 +23,8 @@ export const RAFT_VARIANTS: Record<Exclude<RaftBug, LeaseBug>, string> = {
     'recovery takes a torn unsynced tail for corruption and refuses to start after a plain crash',
   'recover-drops-last-entry':
     'recovery drops the newest log entry, taking it for a possibly torn write, though its batch checksummed whole',
+  'leader-never-steps-down':
+    'a leader counts its quorum every election timeout but never steps down when it is missing (check-quorum that does not act)',
 };
 
 export const LEASE_VARIANTS: Record<LeaseBug, string> = {

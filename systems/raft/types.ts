@@ -49,6 +49,7 @@ export type RaftBug =
   | 'forget-vote-on-restart'
   | 'torn-tail-refused'
   | 'recover-drops-last-entry'
+  | 'leader-never-steps-down'
   | LeaseBug;
 
 /**
@@ -68,6 +69,7 @@ export const RAFT_BUGS: readonly RaftBug[] = [
   'forget-vote-on-restart',
   'torn-tail-refused',
   'recover-drops-last-entry',
+  'leader-never-steps-down',
   'lease-renewed-on-send',
   'lease-vote-after-restart',
   'lease-on-ticks',
