@@ -12,6 +12,14 @@ export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
 }
 
+/**
+ * A rate for people: one decimal below 10 (a slow scenario runs 0.4 seeds/s, which rounding
+ * printed as "0 seeds/s"), whole numbers with separators from 10 on.
+ */
+export function formatRate(perSec: number): string {
+  return perSec < 10 ? perSec.toFixed(1) : formatCount(Math.round(perSec));
+}
+
 /** A drawn shape for people: `durationUs 2.5 s · servers 3 · thinkUs 4.1 ms`. */
 export function formatShape(shape: Readonly<Record<string, number>>): string {
   return Object.entries(shape)

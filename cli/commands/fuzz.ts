@@ -13,7 +13,7 @@ import {
 } from '../args.ts';
 import { durationArgument, formatDurationMs } from '../duration.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATION, UsageError } from '../errors.ts';
-import { formatCount, formatUs } from '../format.ts';
+import { formatCount, formatRate, formatUs } from '../format.ts';
 import { loadedScenarioModules } from '../scenario-modules.ts';
 import { StatusLine } from '../status-line.ts';
 import type { Command } from './index.ts';
@@ -297,7 +297,7 @@ export function summaryLines(summary: FuzzSummary): string[] {
   const stopped = summary.stopReason === 'done' ? '' : ` — stopped: ${summary.stopReason}`;
   const lines = [
     `${summary.scenario}${variant}${shard}: ${formatCount(summary.seeds)} seeds, ${formatCount(summary.passed)} passed, ${formatCount(summary.failed)} failed in ${formatDurationMs(summary.elapsedMs)} on ${summary.workers} worker${summary.workers === 1 ? '' : 's'}${stopped}`,
-    `  ${formatCount(Math.round(summary.seedsPerSec))} seeds/s · ${formatCount(Math.round(summary.eventsPerSec))} events/s · simulated time ×${formatCount(Math.round(summary.acceleration))}`,
+    `  ${formatRate(summary.seedsPerSec)} seeds/s · ${formatCount(Math.round(summary.eventsPerSec))} events/s · simulated time ×${formatCount(Math.round(summary.acceleration))}`,
   ];
   if (summary.pins !== undefined) {
     lines.push(`  shape pinned:${setFlags(summary.pins).replace(' --set', '')}`);
