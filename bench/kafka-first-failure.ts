@@ -1,9 +1,9 @@
 // Seeds to first failure for the Kafka expected-loss scenarios and the kafka variants, from a
-// few starting seeds: an in-process loop over runSeed, as `faultline fuzz <scenario>
+// few starting seeds: an in-process loop over runSeed (firstFailingSeed), as `faultline fuzz <scenario>
 // [--variant V] --from F --stop-on-first` would find them. Prints a markdown table.
 //   npx tsx bench/kafka-first-failure.ts [--starts 0,1000] [--limit 200] [--only autocommit]
 import '../scenarios/index.ts';
-import { runSeed } from '../sim/run.ts';
+import { firstFailingSeed } from '../sim/run.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -42,16 +42,13 @@ for (const [scenario, variant] of targets) {
   const cells: string[] = [];
   const caughtBy = new Set<string>();
   for (const start of starts) {
-    let cell = `none in ${limit}`;
-    for (let seed = start; seed < start + limit; seed++) {
-      const { result } = runSeed(scenario, seed, variant);
-      if (result.violation !== undefined) {
-        cell = `${seed - start + 1} (seed ${seed})`;
-        caughtBy.add(result.violation.invariant);
-        break;
-      }
+    const found = firstFailingSeed(scenario, variant, limit, start);
+    if (found === undefined) {
+      cells.push(`none in ${limit}`);
+    } else {
+      cells.push(`${found.seed - start + 1} (seed ${found.seed})`);
+      caughtBy.add(found.violation.invariant);
     }
-    cells.push(cell);
   }
   const name = variant === null ? scenario : `${scenario} --variant ${variant}`;
   console.log(`| ${name} | ${cells.join(' | ')} | ${[...caughtBy].join(', ')} |`);

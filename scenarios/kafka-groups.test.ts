@@ -7,18 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import './kafka.ts';
 import { analyzeKafkaHistory } from '../invariants/kafka-history.ts';
-import { runSeed } from '../sim/run.ts';
-
-/** The first of seeds 0…limit-1 that fails, run one by one as fuzz would. */
-function firstFailure(scenario: string, variant: string | null, limit: number) {
-  for (let seed = 0; seed < limit; seed++) {
-    const { result } = runSeed(scenario, seed, variant);
-    if (result.violation !== undefined) {
-      return { seed, violation: result.violation };
-    }
-  }
-  return undefined;
-}
+import { firstFailingSeed, runSeed } from '../sim/run.ts';
 
 describe('Kafka consumer groups', () => {
   it('a churning group consumes every acknowledged send, over several generations', () => {
@@ -34,13 +23,13 @@ describe('Kafka consumer groups', () => {
   }, 60_000);
 
   it('auto-committing before processing loses messages on a crash: lost-write', () => {
-    const found = firstFailure('kafka-autocommit-crash', null, 6);
+    const found = firstFailingSeed('kafka-autocommit-crash', null, 6);
     expect(found?.violation.invariant).toBe('lost-write');
     expect(found?.violation.message).toMatch(/acknowledged to p\d .* was never polled/);
   }, 60_000);
 
   it('a coordinator accepting stale-generation commits moves committed offsets back', () => {
-    const found = firstFailure('kafka-group-churn', 'stale-generation-commit-accepted', 12);
+    const found = firstFailingSeed('kafka-group-churn', 'stale-generation-commit-accepted', 12);
     expect(found?.violation.invariant).toBe('kafka-committed-offsets-monotonic');
     expect(found?.violation.message).toMatch(/the committed offset went back from \d+/);
   }, 60_000);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import './kafka.ts';
 import { analyzeKafkaHistory } from '../invariants/kafka-history.ts';
-import { runSeed } from '../sim/run.ts';
+import { firstFailingSeed, runSeed } from '../sim/run.ts';
 
 describe('the Kafka-like log', () => {
   it('passes the kafka swarm, with sends acknowledged and every one polled', () => {
@@ -18,23 +18,12 @@ describe('the Kafka-like log', () => {
     }
   }, 60_000);
 
-  /** The first of seeds 0…limit-1 that fails, run one by one as fuzz would. */
-  function firstFailure(scenario: string, variant: string | null, limit: number) {
-    for (let seed = 0; seed < limit; seed++) {
-      const { result } = runSeed(scenario, seed, variant);
-      if (result.violation !== undefined) {
-        return { seed, violation: result.violation };
-      }
-    }
-    return undefined;
-  }
-
   it('loses acknowledged writes with acks=1, unclean elections and min.insync.replicas=1, and says so', () => {
-    const acks1 = firstFailure('kafka-acks1-leader-crash', null, 4);
+    const acks1 = firstFailingSeed('kafka-acks1-leader-crash', null, 4);
     expect(acks1?.violation.invariant).toBe('lost-write');
-    const unclean = firstFailure('kafka-unclean-election', null, 4);
+    const unclean = firstFailingSeed('kafka-unclean-election', null, 4);
     expect(unclean?.violation.invariant).toBe('lost-write');
-    const minIsr1 = firstFailure('kafka-min-isr-1', null, 8);
+    const minIsr1 = firstFailingSeed('kafka-min-isr-1', null, 8);
     expect(minIsr1?.violation.invariant).toBe('lost-write');
     expect(minIsr1?.violation.message).toMatch(
       /acknowledged to p\d .* at offset \d+, was never polled/,
@@ -42,7 +31,7 @@ describe('the Kafka-like log', () => {
   }, 60_000);
 
   it('duplicates a retried send when a new leader forgets the producers', () => {
-    const found = firstFailure('kafka', 'no-producer-dedup-after-failover', 4);
+    const found = firstFailingSeed('kafka', 'no-producer-dedup-after-failover', 4);
     expect(found?.violation.invariant).toBe('duplicate');
   }, 60_000);
 });

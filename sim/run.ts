@@ -1,9 +1,11 @@
 // One seed, one run: the entry point the CLI, the fuzzer, replay and tests share.
+
+import { assert } from './assert.ts';
 import { planFor } from './plan.ts';
 import { findScenario, resolveVariant, type Scenario, topologyMismatch } from './scenario.ts';
 import { pinProblem, type ShapePins } from './shape.ts';
 import { type RunOptions, Simulation } from './simulation.ts';
-import type { Plan, RunResult } from './types.ts';
+import type { Plan, RunResult, Violation } from './types.ts';
 
 export class UnknownScenarioError extends Error {
   override name = 'UnknownScenarioError';
@@ -63,4 +65,24 @@ export function runSeed(
   checkPins(scenario, pins);
   const plan = planFor(scenario, seed, variant, pins);
   return { plan, result: new Simulation(scenario, plan, options).run() };
+}
+
+/**
+ * The first of `count` seeds from `from` whose run fails (a violation, an exception's
+ * included), run one by one as fuzz hands them out; undefined when every one passes.
+ */
+export function firstFailingSeed(
+  scenarioName: string,
+  variant: string | null,
+  count: number,
+  from = 0,
+): { seed: number; violation: Violation } | undefined {
+  assert(Number.isSafeInteger(count) && count >= 0, 'firstFailingSeed needs a seed count');
+  for (let seed = from; seed < from + count; seed++) {
+    const { violation } = runSeed(scenarioName, seed, variant).result;
+    if (violation !== undefined) {
+      return { seed, violation };
+    }
+  }
+  return undefined;
 }

@@ -4,16 +4,13 @@
 import { describe, expect, it } from 'vitest';
 
 import '../../scenarios/kv.ts';
-import { runSeed } from '../../sim/run.ts';
+import { firstFailingSeed } from '../../sim/run.ts';
 
 function seedsToFirstFailure(variant: string, max: number): { seeds: number; invariant: string } {
-  for (let seed = 0; seed < max; seed++) {
-    const { result } = runSeed('kv', seed, variant);
-    if (result.violation !== undefined) {
-      return { seeds: seed + 1, invariant: result.violation.invariant };
-    }
-  }
-  return { seeds: Number.POSITIVE_INFINITY, invariant: '' };
+  const found = firstFailingSeed('kv', variant, max);
+  return found === undefined
+    ? { seeds: Number.POSITIVE_INFINITY, invariant: '' }
+    : { seeds: found.seed + 1, invariant: found.violation.invariant };
 }
 
 describe('kv known-bug variants are found by fuzzing', () => {
