@@ -261,6 +261,26 @@ interface CurrentPoll {
   timer: number;
 }
 
+/**
+ * Takes a consume reply's records for one key into a poll: only those at or past the
+ * consumer's position (a poll never returns a record twice within one assignment), and moves
+ * the position past the last. Shared by the manual and the group consumer.
+ */
+export function takeFetched(
+  positions: Map<KafkaKey, number>,
+  msgs: Record<KafkaKey, KafkaPair[]>,
+  key: KafkaKey,
+  fetched: readonly KafkaPair[],
+): void {
+  const position = positions.get(key) ?? 0;
+  const pairs = fetched.filter(([offset]) => offset >= position);
+  const last = pairs[pairs.length - 1];
+  if (last !== undefined) {
+    msgs[key] = pairs;
+    positions.set(key, last[0] + 1);
+  }
+}
+
 export class KafkaConsumer implements NodeProgram {
   private readonly config: KafkaConfig;
   private readonly workload: ClientWorkload;
@@ -336,13 +356,7 @@ export class KafkaConsumer implements NodeProgram {
     }
     current.waiting.delete(reply.key);
     if (reply.type === 'consume-ok') {
-      const position = this.positions.get(reply.key) ?? 0;
-      const pairs = reply.pairs.filter(([offset]) => offset >= position);
-      const last = pairs[pairs.length - 1];
-      if (last !== undefined) {
-        current.msgs[reply.key] = pairs;
-        this.positions.set(reply.key, last[0] + 1);
-      }
+      takeFetched(this.positions, current.msgs, reply.key, reply.pairs);
     } else if (reply.error === 'not-leader') {
       this.leaders.leaders.delete(reply.key);
       this.leaders.refresh();

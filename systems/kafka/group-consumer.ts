@@ -12,7 +12,7 @@
 // classic mistake: positions are committed as soon as the records are fetched, before they
 // are processed, so a crash in between loses them for the group.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { type ClientWorkload, clientWorkload, LeaderCache } from './client.ts';
+import { type ClientWorkload, clientWorkload, LeaderCache, takeFetched } from './client.ts';
 import type { KafkaKey, KafkaPair, KafkaPollOk } from './contract.ts';
 import {
   type ClientReply,
@@ -548,13 +548,7 @@ export class KafkaGroupConsumer implements NodeProgram {
     }
     poll.waiting.delete(reply.key);
     if (reply.type === 'consume-ok') {
-      const position = this.positions.get(reply.key) ?? 0;
-      const pairs = reply.pairs.filter(([offset]) => offset >= position);
-      const last = pairs[pairs.length - 1];
-      if (last !== undefined) {
-        poll.msgs[reply.key] = pairs;
-        this.positions.set(reply.key, last[0] + 1);
-      }
+      takeFetched(this.positions, poll.msgs, reply.key, reply.pairs);
     } else {
       // Not the leader, or its log ends below our position (a stale leader): ask again later;
       // the position stays, since the group's committed offsets must only move forward.
