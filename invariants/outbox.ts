@@ -1,0 +1,467 @@
+// The transactional outbox's delivery invariants (issue 16), read through the outbox's
+// contract (systems/outbox/contract.ts) and Kafka-lite's (the topic's partitions on the
+// brokers):
+//   - outbox-committed-delivered: after settle, every event of a committed transaction is in
+//     the topic and took effect at every consumer;
+//   - outbox-aborted-never-delivered: no event of an aborted transaction is in the topic or
+//     took effect anywhere;
+//   - outbox-payload-matches: every record in the topic is an event some transaction wrote,
+//     with the same fields, in its aggregate's partition (nothing invented, nothing mangled);
+//   - outbox-per-aggregate-order: one order's committed events reach the topic (first
+//     copies) and each consumer's effects in commit order;
+//   - outbox-effect-once: no consumer applied an event twice (its ledger row, which every
+//     effect transaction reads and rewrites, never holds one event id twice);
+//   - outbox-relay-caught-up: after settle the CDC relay's saved position reaches the last
+//     committed transaction's LSN, or the polling publisher's last scan found the outbox empty.
+// Each violation names the transaction, the event, and the crash that most likely caused it:
+// the first crash of the transaction's service, the relay or the database after its commit.
+import { assert } from '../sim/assert.ts';
+import type {
+  ClusterView,
+  Invariant,
+  NodeId,
+  ObservationRecord,
+  Plan,
+  Verdict,
+} from '../sim/types.ts';
+import { brokerState, type KafkaKey } from '../systems/kafka/contract.ts';
+import {
+  cdcRelayState,
+  crashPointHit,
+  duplicateAbsorbed,
+  effectApplied,
+  OUTBOX_GROUPS,
+  pollerState,
+  txAborted,
+  txCommitSent,
+  txCommitted,
+  txInDoubt,
+} from '../systems/outbox/contract.ts';
+import { comparePositions } from '../systems/outbox/db-protocol.ts';
+import {
+  decodeEvent,
+  describeEvent,
+  type OutboxEvent,
+  sameEvent,
+} from '../systems/outbox/events.ts';
+
+export type RelayKind = 'cdc' | 'polling' | 'none';
+
+function formatTime(timeUs: number): string {
+  return `${(timeUs / 1_000_000).toFixed(3)} s`;
+}
+
+interface Attempt {
+  readonly event: OutboxEvent;
+  readonly txId: string;
+  readonly service: string;
+  readonly outcome: 'committed' | 'aborted' | 'in-doubt';
+  readonly timeUs: number;
+  /** Committed only: the commit LSN and the event's place in the transaction. */
+  readonly lsn: number;
+  readonly indexInTx: number;
+  readonly reason?: string;
+}
+
+/** What the services said they did, by event id. */
+function attempts(observations: readonly ObservationRecord[]): Map<number, Attempt> {
+  const byEvent = new Map<number, Attempt>();
+  for (const record of observations) {
+    const committed = txCommitted(record.observation);
+    const aborted = txAborted(record.observation);
+    // Sent and never answered (the service crashed, or gave up asking) is in doubt too.
+    const inDoubt = txInDoubt(record.observation) ?? txCommitSent(record.observation);
+    const tx = committed ?? aborted ?? inDoubt;
+    if (tx === undefined) {
+      continue;
+    }
+    const outcome =
+      committed !== undefined ? 'committed' : aborted !== undefined ? 'aborted' : 'in-doubt';
+    tx.events.forEach((event, indexInTx) => {
+      byEvent.set(event.eventId, {
+        event,
+        txId: tx.txId,
+        service: tx.service,
+        outcome,
+        timeUs: record.timeUs,
+        lsn: committed?.lsn ?? -1,
+        indexInTx,
+        ...(aborted === undefined ? {} : { reason: aborted.reason }),
+      });
+    });
+  }
+  return byEvent;
+}
+
+/** One record of the topic: where it sits and the event it carries. */
+interface TopicRecord {
+  readonly key: KafkaKey;
+  readonly offset: number;
+  readonly value: number;
+  readonly event: OutboxEvent | undefined;
+}
+
+/**
+ * The topic as its partitions' leaders hold it below their high watermarks (the committed
+ * records; the leader with the highest epoch when several think they lead, any replica with
+ * the highest watermark when none does).
+ */
+function topicRecords(view: ClusterView): { records: TopicRecord[]; keys: KafkaKey[] } {
+  const best = new Map<KafkaKey, { epoch: number; leader: boolean; hw: number; node: NodeId }>();
+  for (const node of view.members('brokers')) {
+    const broker = brokerState(view, node);
+    if (broker === undefined) {
+      continue;
+    }
+    for (const [key, replica] of broker.partitions) {
+      const candidate = {
+        epoch: replica.leaderEpoch,
+        leader: replica.role === 'leader',
+        hw: replica.highWatermark,
+        node,
+      };
+      const known = best.get(key);
+      const better =
+        known === undefined ||
+        (candidate.leader && !known.leader) ||
+        (candidate.leader === known.leader &&
+          (candidate.leader ? candidate.epoch > known.epoch : candidate.hw > known.hw));
+      if (better) {
+        best.set(key, candidate);
+      }
+    }
+  }
+  const records: TopicRecord[] = [];
+  const keys = [...best.keys()].sort();
+  for (const key of keys) {
+    const chosen = best.get(key);
+    assert(chosen !== undefined, 'a chosen replica');
+    const replica = brokerState(view, chosen.node)?.partitions.get(key);
+    if (replica === undefined) {
+      continue;
+    }
+    for (let offset = replica.logStartOffset; offset < replica.highWatermark; offset++) {
+      const value = replica.valueAt(offset);
+      if (value !== undefined) {
+        records.push({ key, offset, value, event: decodeEvent(value) });
+      }
+    }
+  }
+  return { records, keys };
+}
+
+/** The crashes in the plan, by node name, in time order. */
+function crashesOf(plan: Plan): { node: string; atUs: number }[] {
+  const names = plan.groups.flatMap((group) => group.nodes);
+  return plan.faults
+    .filter((fault) => fault.kind === 'crash')
+    .map((fault) => ({
+      node: names[(fault as { node: NodeId }).node] ?? `node ${(fault as { node: NodeId }).node}`,
+      atUs: fault.atUs,
+    }))
+    .sort((a, b) => a.atUs - b.atUs);
+}
+
+export interface OutboxCheckOptions {
+  relay: RelayKind;
+}
+
+/** The invariants of an outbox run; `plan` names the crashes a violation blames. */
+export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invariant[] {
+  const crashes = crashesOf(plan);
+  /** Crash points the nodes observed (crash-points.ts), in time order; noted online. */
+  const pointCrashes: { node: string; atUs: number; point: string; eventIndex: number }[] = [];
+  const noteCrash = (record: ObservationRecord): void => {
+    const hit = crashPointHit(record.observation);
+    const last = pointCrashes[pointCrashes.length - 1];
+    if (hit !== undefined && (last === undefined || last.eventIndex < record.eventIndex)) {
+      pointCrashes.push({
+        node: hit.node,
+        atUs: record.timeUs,
+        point: hit.point,
+        eventIndex: record.eventIndex,
+      });
+    }
+  };
+  const noteCrashes = (observations: readonly ObservationRecord[]): void => {
+    for (const record of observations) {
+      noteCrash(record);
+    }
+  };
+  const relayNode = options.relay === 'cdc' ? 'relay' : options.relay === 'polling' ? 'poller' : '';
+  /**
+   * The crash most likely behind a violation about something done at `afterUs`: the first
+   * crash after it of the transaction's service, the relay, or `others` (the database, a
+   * consumer) — a scheduled crash, or a crash point a node observed.
+   */
+  const blame = (
+    attempt: Attempt | undefined,
+    afterUs: number,
+    others: readonly string[] = ['db'],
+  ): string => {
+    const suspects = new Set([attempt?.service, relayNode, ...others].filter((name) => name));
+    const scheduled = crashes.find((entry) => entry.atUs >= afterUs && suspects.has(entry.node));
+    const point = pointCrashes.find((entry) => entry.atUs >= afterUs && suspects.has(entry.node));
+    const who = [...suspects].join(', ');
+    if (point !== undefined && (scheduled === undefined || point.atUs <= scheduled.atUs)) {
+      return `the first crash after it: ${point.node} at ${formatTime(point.atUs)}, at its crash point ${point.point}`;
+    }
+    return scheduled === undefined
+      ? `no crash of ${who} after it`
+      : `the first crash after it: ${scheduled.node} at ${formatTime(scheduled.atUs)}`;
+  };
+  /** For a violation seen at `atUs`: the last crash before it of the relay or `others`. */
+  const lastCrashBefore = (atUs: number, others: readonly string[]): string => {
+    const suspects = new Set([relayNode, ...others].filter((name) => name));
+    const all = [
+      ...crashes.map((entry) => ({ ...entry, point: undefined as string | undefined })),
+      ...pointCrashes,
+    ]
+      .filter((entry) => entry.atUs <= atUs && suspects.has(entry.node))
+      .sort((a, b) => a.atUs - b.atUs);
+    const last = all[all.length - 1];
+    return last === undefined
+      ? `no crash of ${[...suspects].join(', ')} before it`
+      : `the last crash before it: ${last.node} at ${formatTime(last.atUs)}${last.point === undefined ? '' : `, at its crash point ${last.point}`}`;
+  };
+  const describeTx = (attempt: Attempt): string =>
+    attempt.outcome === 'committed'
+      ? `tx ${attempt.txId} of ${attempt.service} (committed at ${formatTime(attempt.timeUs)}, LSN ${attempt.lsn})`
+      : `tx ${attempt.txId} of ${attempt.service} (${attempt.outcome} at ${formatTime(attempt.timeUs)}${attempt.reason === undefined ? '' : `: ${attempt.reason}`})`;
+  const consumers = (view: ClusterView): string[] =>
+    [OUTBOX_GROUPS.payments, OUTBOX_GROUPS.shipping].flatMap((group) =>
+      view.members(group).map((node) => view.name(node)),
+    );
+
+  // ---- online: effects ---------------------------------------------------------------------
+  const abortedSoFar = new Map<number, Attempt>();
+  const effectOnce: Invariant = {
+    name: 'outbox-effect-once',
+    onObservation(record: ObservationRecord): Verdict {
+      noteCrash(record);
+      const applied = effectApplied(record.observation);
+      if (applied === undefined) {
+        return undefined;
+      }
+      const times = applied.ledger.filter((id) => id === applied.eventId).length;
+      if (times > 1) {
+        return `${applied.consumer} applied event ${applied.eventId} (order ${applied.aggregateId}) ${times} times: its ledger row holds [${applied.ledger.join(', ')}] after applying the record at ${applied.key}@${applied.offset}; ${lastCrashBefore(record.timeUs, [applied.consumer])}`;
+      }
+      return undefined;
+    },
+  };
+  const abortedNeverDelivered: Invariant = {
+    name: 'outbox-aborted-never-delivered',
+    onObservation(record: ObservationRecord): Verdict {
+      const aborted = txAborted(record.observation);
+      if (aborted !== undefined) {
+        aborted.events.forEach((event, indexInTx) => {
+          abortedSoFar.set(event.eventId, {
+            event,
+            txId: aborted.txId,
+            service: aborted.service,
+            outcome: 'aborted',
+            timeUs: record.timeUs,
+            lsn: -1,
+            indexInTx,
+            reason: aborted.reason,
+          });
+        });
+        return undefined;
+      }
+      const applied = effectApplied(record.observation);
+      const attempt = applied === undefined ? undefined : abortedSoFar.get(applied.eventId);
+      if (applied !== undefined && attempt !== undefined) {
+        return `${describeTx(attempt)}: ${describeEvent(attempt.event)} took effect at ${applied.consumer} (read at ${applied.key}@${applied.offset}), though its transaction never committed`;
+      }
+      return undefined;
+    },
+    atEnd(view, observations) {
+      noteCrashes(observations);
+      const byEvent = attempts(observations);
+      for (const record of topicRecords(view).records) {
+        const attempt = record.event === undefined ? undefined : byEvent.get(record.event.eventId);
+        if (attempt?.outcome === 'aborted') {
+          return `${describeTx(attempt)}: ${describeEvent(attempt.event)} was published to ${record.key}@${record.offset}, though its transaction never committed; ${blame(attempt, attempt.timeUs)}`;
+        }
+      }
+      return undefined;
+    },
+  };
+
+  // ---- at the end: delivery, payloads, order, progress -------------------------------------
+  const committedDelivered: Invariant = {
+    name: 'outbox-committed-delivered',
+    atEnd(view, observations) {
+      noteCrashes(observations);
+      const byEvent = attempts(observations);
+      const inTopic = new Set<number>();
+      for (const record of topicRecords(view).records) {
+        if (record.event !== undefined) {
+          inTopic.add(record.event.eventId);
+        }
+      }
+      const tookEffect = new Map<string, Set<number>>();
+      for (const record of observations) {
+        const applied = effectApplied(record.observation) ?? duplicateAbsorbed(record.observation);
+        if (applied !== undefined) {
+          let set = tookEffect.get(applied.consumer);
+          if (set === undefined) {
+            set = new Set();
+            tookEffect.set(applied.consumer, set);
+          }
+          set.add(applied.eventId);
+        }
+      }
+      const committed = [...byEvent.values()]
+        .filter((attempt) => attempt.outcome === 'committed')
+        .sort((a, b) => a.timeUs - b.timeUs);
+      for (const attempt of committed) {
+        if (!inTopic.has(attempt.event.eventId)) {
+          return `${describeTx(attempt)}: ${describeEvent(attempt.event)} was never published; ${blame(attempt, attempt.timeUs)}`;
+        }
+      }
+      for (const consumer of consumers(view)) {
+        for (const attempt of committed) {
+          if (tookEffect.get(consumer)?.has(attempt.event.eventId) !== true) {
+            return `${describeTx(attempt)}: ${describeEvent(attempt.event)} is in the topic but never took effect at ${consumer}; ${blame(attempt, attempt.timeUs)}`;
+          }
+        }
+      }
+      return undefined;
+    },
+  };
+
+  const payloadMatches: Invariant = {
+    name: 'outbox-payload-matches',
+    atEnd(view, observations) {
+      noteCrashes(observations);
+      const byEvent = attempts(observations);
+      const { records, keys } = topicRecords(view);
+      for (const record of records) {
+        if (record.event === undefined) {
+          return `the record at ${record.key}@${record.offset} (value ${record.value}) is no event`;
+        }
+        const attempt = byEvent.get(record.event.eventId);
+        if (attempt === undefined) {
+          return `the record at ${record.key}@${record.offset} carries ${describeEvent(record.event)}, which no transaction wrote (an invented event)`;
+        }
+        if (!sameEvent(attempt.event, record.event)) {
+          return `${describeTx(attempt)} wrote ${describeEvent(attempt.event)}, but ${record.key}@${record.offset} carries ${describeEvent(record.event)}`;
+        }
+        const expectedKey = keys[record.event.aggregateId % keys.length];
+        if (keys.length > 0 && record.key !== expectedKey) {
+          return `${describeEvent(record.event)} is in partition ${record.key}, not its order's ${expectedKey}`;
+        }
+      }
+      return undefined;
+    },
+  };
+
+  const perAggregateOrder: Invariant = {
+    name: 'outbox-per-aggregate-order',
+    atEnd(view, observations) {
+      noteCrashes(observations);
+      const byEvent = attempts(observations);
+      const commitOrder = (a: Attempt, b: Attempt) =>
+        comparePositions({ lsn: a.lsn, index: a.indexInTx }, { lsn: b.lsn, index: b.indexInTx });
+      const check = (where: string, events: readonly number[]): Verdict => {
+        const last = new Map<number, Attempt>();
+        const seen = new Set<number>();
+        for (const eventId of events) {
+          if (seen.has(eventId)) {
+            continue; // a duplicate: only first copies order
+          }
+          seen.add(eventId);
+          const attempt = byEvent.get(eventId);
+          if (attempt?.outcome !== 'committed') {
+            continue;
+          }
+          const aggregate = attempt.event.aggregateId;
+          const previous = last.get(aggregate);
+          if (previous !== undefined && commitOrder(previous, attempt) > 0) {
+            return `order ${aggregate}: ${where} has ${describeEvent(previous.event)} of ${describeTx(previous)} before ${describeEvent(attempt.event)} of ${describeTx(attempt)}, which committed first; ${blame(attempt, attempt.timeUs)}`;
+          }
+          last.set(aggregate, attempt);
+        }
+        return undefined;
+      };
+      const { records } = topicRecords(view);
+      const byKey = new Map<KafkaKey, number[]>();
+      for (const record of records) {
+        if (record.event !== undefined) {
+          const list = byKey.get(record.key) ?? [];
+          list.push(record.event.eventId);
+          byKey.set(record.key, list);
+        }
+      }
+      for (const [key, events] of byKey) {
+        const verdict = check(`partition ${key}`, events);
+        if (verdict !== undefined) {
+          return verdict;
+        }
+      }
+      const applied = new Map<string, number[]>();
+      for (const record of observations) {
+        const effect = effectApplied(record.observation);
+        if (effect !== undefined) {
+          const list = applied.get(effect.consumer) ?? [];
+          list.push(effect.eventId);
+          applied.set(effect.consumer, list);
+        }
+      }
+      for (const [consumer, events] of applied) {
+        const verdict = check(`${consumer}'s effects`, events);
+        if (verdict !== undefined) {
+          return verdict;
+        }
+      }
+      return undefined;
+    },
+  };
+
+  const caughtUp: Invariant = {
+    name: 'outbox-relay-caught-up',
+    atEnd(view, observations) {
+      noteCrashes(observations);
+      if (options.relay === 'cdc') {
+        const node = view.members(OUTBOX_GROUPS.relay)[0];
+        const relay = node === undefined ? undefined : cdcRelayState(view, node);
+        if (relay === undefined) {
+          return 'the CDC relay is not running at the end of the settle phase';
+        }
+        let lastLsn = 0;
+        for (const record of observations) {
+          const committed = txCommitted(record.observation);
+          if (committed !== undefined && committed.events.length > 0) {
+            lastLsn = Math.max(lastLsn, committed.lsn);
+          }
+        }
+        const saved = relay.saved?.lsn ?? 0;
+        return saved >= lastLsn
+          ? undefined
+          : `the CDC relay's saved position (LSN ${saved}) is behind the last committed transaction with events (LSN ${lastLsn}) after the settle phase`;
+      }
+      if (options.relay === 'polling') {
+        const node = view.members(OUTBOX_GROUPS.poller)[0];
+        const poller = node === undefined ? undefined : pollerState(view, node);
+        if (poller === undefined) {
+          return 'the polling publisher is not running at the end of the settle phase';
+        }
+        return poller.lastEmptyScanPhase === 'settle'
+          ? undefined
+          : 'the polling publisher never found the outbox empty in the settle phase';
+      }
+      return undefined;
+    },
+  };
+
+  return [
+    effectOnce,
+    abortedNeverDelivered,
+    committedDelivered,
+    payloadMatches,
+    perAggregateOrder,
+    caughtUp,
+  ];
+}
