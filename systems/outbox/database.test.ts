@@ -188,8 +188,8 @@ describe('database serializability', () => {
           // Each step advances one transaction by one op (or its commit): bounded by the ops.
           while (!done()) {
             const live = next
-              .map((at, index) => index)
-              .filter((index) => (next[index] as number) <= (programs[index] as Op[]).length);
+              .map((at, index) => (at <= (programs[index] as Op[]).length ? index : -1))
+              .filter((index) => index >= 0);
             const index = live[
               (schedule[step++ % schedule.length] as number) % live.length
             ] as number;
