@@ -23,11 +23,11 @@
 import { assert, fail } from '../../sim/assert.ts';
 import type { Message, NodeContext, NodeId } from '../../sim/types.ts';
 import {
+  DB_REQUEST_OPS,
   type DbOp,
   type DbReplyBody,
   type DbRequest,
   type DbValue,
-  DB_REQUEST_OPS,
   isDbError,
   isDbReply,
   type LogPosition,
@@ -231,11 +231,7 @@ export class DbClient {
     return tag === this.timerTag;
   }
 
-  private complete(
-    reqId: string,
-    flight: InFlight,
-    reply: DbReplyBody | DbTimeout,
-  ): DbCompletion {
+  private complete(reqId: string, flight: InFlight, reply: DbReplyBody | DbTimeout): DbCompletion {
     this.ctx.cancelTimer(flight.timerId);
     this.byTimer.delete(flight.timerId);
     this.inFlight.delete(reqId);

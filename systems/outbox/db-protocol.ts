@@ -83,14 +83,7 @@ export type DbRequest =
       readonly maxChanges: number;
     };
 
-export type DbOp =
-  | 'begin'
-  | 'get'
-  | 'scan'
-  | 'put'
-  | 'commit'
-  | 'rollback'
-  | 'changes';
+export type DbOp = 'begin' | 'get' | 'scan' | 'put' | 'commit' | 'rollback' | 'changes';
 
 export const DB_REQUEST_OPS: Readonly<Record<DbRequest['type'], DbOp>> = {
   'db-begin': 'begin',
