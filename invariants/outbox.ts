@@ -1,5 +1,5 @@
 // The transactional outbox's delivery invariants (issue 16), read through the outbox's
-// contract (systems/outbox/contract.ts) and Kafka-lite's (the topic's partitions on the
+// contract (systems/outbox/outbox-contract.ts) and Kafka-lite's (the topic's partitions on the
 // brokers):
 //   - outbox-committed-delivered: after settle, every event of a committed transaction is in
 //     the topic and took effect at every consumer;
@@ -36,7 +36,7 @@ import {
   txCommitSent,
   txCommitted,
   txInDoubt,
-} from '../systems/outbox/contract.ts';
+} from '../systems/outbox/outbox-contract.ts';
 import { comparePositions } from '../systems/outbox/db-protocol.ts';
 import {
   decodeEvent,

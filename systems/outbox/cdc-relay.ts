@@ -14,7 +14,7 @@
 //   relay-position-per-lsn               saves the LSN alone, and resumes after the whole LSN
 //   publish-unordered                    publishes a batch's events concurrently, unordered
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { type CdcRelayInspect, observe } from './contract.ts';
+import { type CdcRelayInspect, observe } from './outbox-contract.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, okReply } from './db-calls.ts';
 import { comparePositions, type DbChange, type LogPosition } from './db-protocol.ts';

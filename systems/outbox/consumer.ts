@@ -17,7 +17,7 @@ import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '..
 import { LeaderCache } from '../kafka/client.ts';
 import type { KafkaKey, KafkaPair } from '../kafka/contract.ts';
 import { type ClientReply, kafkaConfig } from '../kafka/messages.ts';
-import { type ConsumerInspect, observe } from './contract.ts';
+import { type ConsumerInspect, observe } from './outbox-contract.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, errorOf, okReply } from './db-calls.ts';
 import type { DbTx } from './db-client.ts';

@@ -1,183 +1,138 @@
-// The outbox system's contract with its checkers (invariants/outbox.ts): the observations the
-// order services, relays and consumers make, and what their inspect() shows. Checkers read
-// the system only through the parsers below (and Kafka-lite's own contract for the topic).
-import type { ClusterView, NodeContext, NodeId, Observation } from '../../sim/types.ts';
-import type { KafkaKey } from '../kafka/contract.ts';
-import type { LogPosition } from './db-protocol.ts';
-import type { OutboxEvent } from './events.ts';
+// The database node's contract with its checkers: the typed inspect view and observations.
+// Invariants read the node only through these (never its private fields), and may decode its
+// durable WAL on their own with `durableWal`, from the disk's durable images.
+import type { ClusterView, NodeId, ObservationRecord } from '../../sim/types.ts';
+import type { DbValue } from './db-protocol.ts';
+import {
+  isWalRefusal,
+  recoverWalFiles,
+  type WalRecovered,
+  type WalRefusal,
+  type WalTx,
+  walFileName,
+} from './wal.ts';
 
-/** How the service gets its events out: the outbox (correct), or one of two mistakes. */
-export type ServiceMode = 'outbox' | 'outside-transaction' | 'dual-write';
+/** Where the database node keeps its WAL files. */
+export const WAL_DIR = 'wal/';
 
-/**
- * `outbox-tx-commit-sent`: the service asked the database to commit (first time). Until an
- * outcome follows, the transaction may or may not have committed: a crash now leaves it so.
- */
-export interface TxCommitSentObservation {
-  readonly type: 'outbox-tx-commit-sent';
-  readonly service: string;
-  readonly txId: string;
-  readonly events: readonly OutboxEvent[];
+export interface DbRecoveredView {
+  /** The LSN of the last transaction recovered (0: none). */
+  readonly endLsn: number;
+  readonly files: readonly string[];
+  /** The torn tail recovery left behind (the next writes went to a new file), if any. */
+  readonly cut: WalRecovered['cut'];
 }
 
-/** `outbox-tx-committed`: the database acknowledged the business transaction's commit. */
-export interface TxCommittedObservation {
-  readonly type: 'outbox-tx-committed';
-  readonly service: string;
+export interface DbInspect {
+  readonly role: 'db';
+  /** Set when recovery found damaged durable data: the node serves nothing. */
+  readonly refused: WalRefusal | null;
+  /** Recovery at this incarnation's start (null when it refused). */
+  readonly recovered: DbRecoveredView | null;
+  /**
+   * Every committed transaction this incarnation knows to be durable, in LSN order (index i
+   * holds LSN i + 1): the recovered ones, then each whose fsync completed since.
+   */
+  readonly durableTxs: readonly WalTx[];
+  /** The LSN of the last durable transaction: what the change feed serves up to. */
+  readonly durableEndLsn: number;
+  /** The LSN of the last transaction applied (visible to reads), durable or not. */
+  readonly appliedEndLsn: number;
+  /** Open transactions, and commits applied but waiting for their fsync. */
+  readonly openTxs: number;
+  readonly committingTxs: number;
+  /** The current (applied) tables and their live rows in key order. */
+  tableNames(): string[];
+  rows(table: string): [string, DbValue][];
+}
+
+/** The committed transaction was acknowledged to a client as committed at `lsn`. */
+export type DbCommitAcked = {
+  readonly type: 'db-commit-acked';
   readonly txId: string;
   readonly lsn: number;
-  /** The events it owes the world, in the order written (outbox key order). */
-  readonly events: readonly OutboxEvent[];
-  readonly mode: ServiceMode;
-}
+  /** Did the node know it durable when it answered? (false only in ack-before-fsync) */
+  readonly durable: boolean;
+};
 
-/** `outbox-tx-aborted`: definitely never committed (rolled back, conflict, lost, failed step). */
-export interface TxAbortedObservation {
-  readonly type: 'outbox-tx-aborted';
-  readonly service: string;
+export type DbTxAborted = {
+  readonly type: 'db-tx-aborted';
   readonly txId: string;
-  readonly reason: string;
-  readonly events: readonly OutboxEvent[];
-}
+  /** conflict: answered to a commit; rolled-back: the client asked; idle: reaped. */
+  readonly reason: 'conflict' | 'rolled-back' | 'idle';
+};
 
-/** `outbox-tx-in-doubt`: the commit was sent, and no answer said whether it happened. */
-export interface TxInDoubtObservation {
-  readonly type: 'outbox-tx-in-doubt';
-  readonly service: string;
-  readonly txId: string;
-  readonly events: readonly OutboxEvent[];
-}
-
-/** `outbox-effect-applied`: a consumer's effect transaction for one event committed. */
-export interface EffectAppliedObservation {
-  readonly type: 'outbox-effect-applied';
-  readonly consumer: string;
-  readonly eventId: number;
-  readonly aggregateId: number;
-  /** Where it was read in Kafka. */
-  readonly key: KafkaKey;
-  readonly offset: number;
-  /** The aggregate's ledger row after this transaction: every event id applied to it, in order. */
-  readonly ledger: readonly number[];
-}
-
-/** `outbox-duplicate-absorbed`: a consumer found the event already processed and skipped it. */
-export interface DuplicateAbsorbedObservation {
-  readonly type: 'outbox-duplicate-absorbed';
-  readonly consumer: string;
-  readonly eventId: number;
-  readonly key: KafkaKey;
-  readonly offset: number;
-  /** Where it was first processed: another offset means it was published twice. */
-  readonly firstKey: KafkaKey;
-  readonly firstOffset: number;
-}
-
-/** `outbox-published`: a relay (or a dual-writing service) got Kafka's acknowledgement. */
-export interface PublishedObservation {
-  readonly type: 'outbox-published';
-  readonly publisher: string;
-  readonly eventId: number;
-  readonly key: KafkaKey;
-  readonly offset: number;
-  /** The change-feed position it was read at (CDC relay only). */
-  readonly position?: LogPosition;
-  /** How many outbox events the relay read at that LSN (CDC relay only). */
-  readonly eventsAtLsn?: number;
-}
-
-/** `outbox-relay-resumed`: a relay started from its durably saved position. */
-export interface RelayResumedObservation {
-  readonly type: 'outbox-relay-resumed';
-  readonly relay: string;
-  readonly incarnation: number;
-  /** What it resumes after (null: the start of the log). */
-  readonly after: LogPosition | null;
-  /** Events it had published that its saved position did not cover: it publishes them again. */
-  readonly unsaved?: number;
-}
-
-/** `outbox-crash-point`: the node is about to die at one of its crash points (crash-points.ts). */
-export interface CrashPointObservation {
-  readonly type: 'outbox-crash-point';
-  readonly node: string;
-  readonly point: string;
-}
-
-export type OutboxObservation =
-  | CrashPointObservation
-  | TxCommitSentObservation
-  | TxCommittedObservation
-  | TxAbortedObservation
-  | TxInDoubtObservation
-  | EffectAppliedObservation
-  | DuplicateAbsorbedObservation
-  | PublishedObservation
-  | RelayResumedObservation;
-
-/** Records a typed observation (the kernel's Observation is an open record). */
-export function observe(ctx: Pick<NodeContext, 'observe'>, observation: OutboxObservation): void {
-  ctx.observe(observation as unknown as Observation);
-}
-
-function parser<T extends OutboxObservation>(type: T['type']) {
-  return (observation: Observation): T | undefined =>
-    observation.type === type ? (observation as unknown as T) : undefined;
-}
-
-export const crashPointHit = parser<CrashPointObservation>('outbox-crash-point');
-export const txCommitSent = parser<TxCommitSentObservation>('outbox-tx-commit-sent');
-export const txCommitted = parser<TxCommittedObservation>('outbox-tx-committed');
-export const txAborted = parser<TxAbortedObservation>('outbox-tx-aborted');
-export const txInDoubt = parser<TxInDoubtObservation>('outbox-tx-in-doubt');
-export const effectApplied = parser<EffectAppliedObservation>('outbox-effect-applied');
-export const duplicateAbsorbed = parser<DuplicateAbsorbedObservation>('outbox-duplicate-absorbed');
-export const published = parser<PublishedObservation>('outbox-published');
-export const relayResumed = parser<RelayResumedObservation>('outbox-relay-resumed');
-
-// ---- the god's-eye view --------------------------------------------------------------------
-
-/** The CDC relay's inspect(). */
-export interface CdcRelayInspect {
-  readonly role: 'cdc-relay';
-  /** The position it has durably saved (what a restart resumes after). */
-  readonly saved: LogPosition | null;
-  /** The database's durable log end as the relay last heard it (0: not yet). */
+export type DbRecoveredObservation = {
+  readonly type: 'db-recovered';
   readonly endLsn: number;
+  readonly txs: number;
+  /** Bytes of a torn tail left behind (0: none). */
+  readonly cutBytes: number;
+};
+
+export type DbRefused = {
+  readonly type: 'db-refused';
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+};
+
+export type DbFsyncFailed = {
+  readonly type: 'db-fsync-failed';
+  /** Commits applied but not durable, lost with the process. */
+  readonly undurable: number;
+};
+
+export type DbObservation =
+  | DbCommitAcked
+  | DbTxAborted
+  | DbRecoveredObservation
+  | DbRefused
+  | DbFsyncFailed;
+
+const DB_OBSERVATION_TYPES = new Set<string>([
+  'db-commit-acked',
+  'db-tx-aborted',
+  'db-recovered',
+  'db-refused',
+  'db-fsync-failed',
+]);
+
+/** The record's observation when it is one of the database node's, else undefined. */
+export function dbObservation(record: ObservationRecord): DbObservation | undefined {
+  return DB_OBSERVATION_TYPES.has(record.observation.type)
+    ? (record.observation as unknown as DbObservation)
+    : undefined;
 }
 
-/** The polling publisher's inspect(). */
-export interface PollerInspect {
-  readonly role: 'outbox-poller';
-  /** When (virtual µs on its clock's phase: settle or not) its last scan found no unsent row. */
-  readonly lastEmptyScanUs: number;
-  readonly lastEmptyScanPhase: 'faults' | 'settle' | null;
+/** The database node's view, or undefined when it is down (or not a database node). */
+export function dbInspect(view: ClusterView, node: NodeId): DbInspect | undefined {
+  const inspected = view.inspect(node) as Partial<DbInspect> | undefined;
+  return inspected?.role === 'db' ? (inspected as DbInspect) : undefined;
 }
 
-/** A consumer's inspect(). */
-export interface ConsumerInspect {
-  readonly role: 'outbox-consumer';
-  readonly positions: ReadonlyMap<KafkaKey, number>;
+/** Generations are consecutive (each new file is the last one's + 1), so this finds them all. */
+const WAL_FILES_SCANNED_MAX = 1000;
+
+/**
+ * The node's WAL as its durable images decode now (what a power loss now would leave), apart
+ * from anything the node read; undefined when the simulator gives no durable images.
+ */
+export function durableWal(view: ClusterView, node: NodeId): WalRecovered | WalRefusal | undefined {
+  const durableFile = view.durableFile;
+  if (durableFile === undefined) {
+    return undefined;
+  }
+  const images = new Map<string, Uint8Array>();
+  for (let generation = 1; generation <= WAL_FILES_SCANNED_MAX; generation++) {
+    const name = walFileName(WAL_DIR, generation);
+    const image = durableFile.call(view, node, name);
+    if (image === undefined) {
+      break;
+    }
+    images.set(name, image);
+  }
+  return recoverWalFiles(WAL_DIR, [...images.keys()], (name) => images.get(name) as Uint8Array);
 }
 
-export function cdcRelayState(view: ClusterView, node: NodeId): CdcRelayInspect | undefined {
-  const inspected = view.inspect(node) as Partial<CdcRelayInspect> | undefined;
-  return inspected?.role === 'cdc-relay' ? (inspected as CdcRelayInspect) : undefined;
-}
-
-export function pollerState(view: ClusterView, node: NodeId): PollerInspect | undefined {
-  const inspected = view.inspect(node) as Partial<PollerInspect> | undefined;
-  return inspected?.role === 'outbox-poller' ? (inspected as PollerInspect) : undefined;
-}
-
-/** The groups of an outbox run, by role (program.ts names them so). */
-export const OUTBOX_GROUPS = {
-  db: 'db',
-  services: 'services',
-  relay: 'relay',
-  poller: 'poller',
-  payments: 'payments',
-  paymentsDb: 'paydb',
-  shipping: 'shipping',
-  shippingDb: 'shipdb',
-} as const;
+export { isWalRefusal };

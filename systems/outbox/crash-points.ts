@@ -8,7 +8,7 @@
 // was, so a violation can name the crash that caused it.
 import { ProcessExit } from '../../sim/disk.ts';
 import type { NodeContext } from '../../sim/types.ts';
-import { observe } from './contract.ts';
+import { observe } from './outbox-contract.ts';
 
 export const CRASH_POINTS = [
   'relay-after-read',

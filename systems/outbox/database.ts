@@ -162,7 +162,7 @@ export class Database {
         const key = tableKey as string;
         at++;
         lastSeen = key;
-        const value = (found?.rows.get(key) as Row).value;
+        const value = ((found as Table).rows.get(key) as Row).value;
         if (value !== null) {
           rows.push([key, value]);
         }

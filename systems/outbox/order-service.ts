@@ -12,12 +12,12 @@
 //   - `dual-write`: no outbox at all; after the commit the service publishes the events to
 //     Kafka itself; a crash between the commit and the acknowledgement loses them.
 //
-// What it did is observed through the contract (contract.ts): committed (with the commit LSN
+// What it did is observed through the contract (outbox-contract.ts): committed (with the commit LSN
 // and the events), aborted (definitely: rolled back, a conflict, lost with the database, a
 // failed step), or in doubt (the commit's outcome never came back).
 import { assert } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { observe, type ServiceMode, type TxCommittedObservation } from './contract.ts';
+import { observe, type ServiceMode, type TxCommittedObservation } from './outbox-contract.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, errorOf, okReply } from './db-calls.ts';
 import type { DbTx } from './db-client.ts';

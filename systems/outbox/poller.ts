@@ -7,7 +7,7 @@
 // duplicates. Variants: `relay-saves-position-before-publish` (here: deletes the rows before
 // publishing them), `publish-unordered` (publishes a scan's rows concurrently).
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { observe, type PollerInspect } from './contract.ts';
+import { observe, type PollerInspect } from './outbox-contract.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, okReply } from './db-calls.ts';
 import type { DbTx } from './db-client.ts';

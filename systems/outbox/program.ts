@@ -10,7 +10,7 @@ import type { ProgramFactory } from '../../sim/types.ts';
 import { kafkaGroups } from '../kafka/program.ts';
 import { CdcRelay, type RelayBug } from './cdc-relay.ts';
 import { OutboxConsumer } from './consumer.ts';
-import { OUTBOX_GROUPS } from './contract.ts';
+import { OUTBOX_GROUPS } from './outbox-contract.ts';
 import { OrderService } from './order-service.ts';
 import { PollingPublisher } from './poller.ts';
 

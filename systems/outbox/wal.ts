@@ -437,7 +437,9 @@ export type SyncOutcome =
 
 export class Wal {
   private readonly queue: WalTx[] = [];
+  /** The chunk written and not yet durable; syncId −1 while its fsync is deferred. */
   private inFlight: { syncId: number; txs: WalTx[] } | null = null;
+  private deferring = false;
   private appendedLsn: number;
   private durableLsn: number;
   private nextChunk: number;
@@ -508,9 +510,29 @@ export class Wal {
     }
   }
 
+  /**
+   * Whether the chunk written last waits for `startFsync` (set by `deferFsync`): what a WAL
+   * writer that writes to the page cache eagerly and flushes a little later does, which leaves
+   * written, unsynced WAL for a crash to tear.
+   */
+  get fsyncDeferred(): boolean {
+    return this.inFlight !== null && this.inFlight.syncId < 0;
+  }
+
+  /** The next chunk written waits for startFsync() instead of fsyncing at once. */
+  deferNextFsync(): void {
+    this.deferring = true;
+  }
+
+  startFsync(): void {
+    const flight = this.inFlight;
+    assert(flight !== null && flight.syncId < 0, 'no chunk waits for its fsync');
+    flight.syncId = this.disk.fsync(this.file);
+  }
+
   onSynced(syncId: number, ok: boolean): SyncOutcome {
     const flight = this.inFlight;
-    if (flight === null || flight.syncId !== syncId) {
+    if (flight === null || flight.syncId !== syncId || syncId < 0) {
       return { kind: 'foreign' };
     }
     this.inFlight = null;
@@ -531,6 +553,8 @@ export class Wal {
     this.disk.append(this.file, encodeChunk(txs, this.nextChunk));
     this.nextChunk++;
     this.chunksWritten++;
-    this.inFlight = { syncId: this.disk.fsync(this.file), txs };
+    const deferred = this.deferring;
+    this.deferring = false;
+    this.inFlight = { syncId: deferred ? -1 : this.disk.fsync(this.file), txs };
   }
 }
