@@ -190,25 +190,39 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
   };
   const relayNode = options.relay === 'cdc' ? 'relay' : options.relay === 'polling' ? 'poller' : '';
   /**
-   * The crash most likely behind a violation about something done at `afterUs`: the first
-   * crash after it of the transaction's service, the relay, or `others` (the database, a
-   * consumer) — a scheduled crash, or a crash point a node observed.
+   * The crashes that may be behind a violation about something done at `afterUs`: the first
+   * crash after it of each suspect — the transaction's service, the relay, `others` (the
+   * database, a consumer) — a scheduled crash or a crash point a node observed, earliest first.
    */
   const blame = (
     attempt: Attempt | undefined,
     afterUs: number,
     others: readonly string[] = ['db'],
   ): string => {
-    const suspects = new Set([attempt?.service, relayNode, ...others].filter((name) => name));
-    const scheduled = crashes.find((entry) => entry.atUs >= afterUs && suspects.has(entry.node));
-    const point = pointCrashes.find((entry) => entry.atUs >= afterUs && suspects.has(entry.node));
-    const who = [...suspects].join(', ');
-    if (point !== undefined && (scheduled === undefined || point.atUs <= scheduled.atUs)) {
-      return `the first crash after it: ${point.node} at ${formatTime(point.atUs)}, at its crash point ${point.point}`;
+    const suspects = [attempt?.service, relayNode, ...others].filter(
+      (name): name is string => name !== undefined && name !== '',
+    );
+    const firsts: { node: string; atUs: number; point?: string }[] = [];
+    for (const node of new Set(suspects)) {
+      const scheduled = crashes.find((entry) => entry.atUs >= afterUs && entry.node === node);
+      const point = pointCrashes.find((entry) => entry.atUs >= afterUs && entry.node === node);
+      const first =
+        point !== undefined && (scheduled === undefined || point.atUs <= scheduled.atUs)
+          ? point
+          : scheduled;
+      if (first !== undefined) {
+        firsts.push(first);
+      }
     }
-    return scheduled === undefined
-      ? `no crash of ${who} after it`
-      : `the first crash after it: ${scheduled.node} at ${formatTime(scheduled.atUs)}`;
+    if (firsts.length === 0) {
+      return `no crash of ${[...new Set(suspects)].join(', ')} after it`;
+    }
+    firsts.sort((x, y) => x.atUs - y.atUs);
+    const named = firsts.map(
+      (entry) =>
+        `${entry.node} at ${formatTime(entry.atUs)}${entry.point === undefined ? '' : ` (crash point ${entry.point})`}`,
+    );
+    return `the first crash after it of each suspect: ${named.join(', ')}`;
   };
   /** For a violation seen at `atUs`: the last crash before it of the relay or `others`. */
   const lastCrashBefore = (atUs: number, others: readonly string[]): string => {

@@ -11,3 +11,4 @@ import './kafka.ts';
 import './shardctrler-mit.ts';
 import './shardkv.ts';
 import './shardkv-mit.ts';
+import './outbox.ts';

@@ -1,6 +1,7 @@
 // The polling publisher, the outbox's other relay: in a read-only transaction it scans the
 // outbox table for unsent rows in key order (key order is creation order within a service),
-// publishes them in that order to Kafka-lite (idempotent producer, acks=all, one at a time),
+// publishes them in that order to Kafka-lite (idempotent producer, acks=all, one request in
+// flight per partition, so each order's events keep their order),
 // and once every one is acknowledged deletes them in a second transaction (blind writes, so
 // it never conflicts with the services inserting new rows). A crash or a failed delete
 // leaves them in the table: the next scan publishes them again, and the consumers absorb the
@@ -109,27 +110,17 @@ export class PollingPublisher implements NodeProgram {
         this.crash.at('poller-after-publish');
         done();
       });
-    if (this.unordered) {
-      let waiting = rows.length;
-      for (const row of rows) {
-        one(row.event, () => {
-          waiting--;
-          if (waiting === 0) {
-            then();
-          }
-        });
-      }
-      return;
+    // All at once: the publisher keeps each partition's sends in order (one in flight per
+    // partition), so one order's events stay in key order; unordered, it does not.
+    let waiting = rows.length;
+    for (const row of rows) {
+      one(row.event, () => {
+        waiting--;
+        if (waiting === 0) {
+          then();
+        }
+      });
     }
-    const step = (at: number): void => {
-      const row = rows[at];
-      if (row === undefined) {
-        then();
-        return;
-      }
-      one(row.event, () => step(at + 1));
-    };
-    step(0);
   }
 
   /** Deletes the rows in one transaction; a failure leaves them (published again later). */

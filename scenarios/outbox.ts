@@ -1,0 +1,157 @@
+// The transactional outbox (issue 16): order services writing orders and their events in one
+// transaction to the order database, a relay getting the events out to Kafka-lite's
+// `orders` topic, and payment and shipping consumers applying each event exactly once on
+// their own databases — all in one simulation, under every fault kind, with crashes of the
+// services, the relay, the databases, the brokers and the consumers. Every committed
+// transaction's events must reach both consumers once, in order per order; no aborted one's
+// may; the relay must catch up after the settle phase.
+//
+// `dual-write` is the same system without an outbox: the service commits, then publishes
+// itself, and a crash in between loses the event.
+import { outboxInvariants, type RelayKind } from '../invariants/outbox.ts';
+import { raftSafetyInvariants } from '../invariants/raft.ts';
+import { quietKnobs } from '../sim/plan.ts';
+import { registerScenario, type Scenario } from '../sim/scenario.ts';
+import { FAULT_KINDS } from '../sim/types.ts';
+import { CRASH_POINTS, type CrashPoint } from '../systems/outbox/crash-points.ts';
+import { dbNodeProgram } from '../systems/outbox/db-node.ts';
+import { CDC_VARIANTS, outboxGroups, POLLING_VARIANTS } from '../systems/outbox/program.ts';
+
+const SECOND = 1_000_000;
+
+const database = dbNodeProgram;
+
+function outboxScenario(
+  relay: RelayKind,
+): Omit<Scenario, 'name' | 'description' | 'variants' | 'groups'> {
+  return {
+    system: 'outbox',
+    durationUs: 6 * SECOND,
+    settleUs: 8 * SECOND,
+    shape: {
+      durationUs: { min: 2 * SECOND, max: 8 * SECOND },
+      groupSizes: { brokers: [3, 4], services: [1, 2] },
+    },
+    faults: {
+      // A latent sector error on a lone copy is unrecoverable (the database has one).
+      eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
+      swarm: true,
+    },
+    workload: {
+      keys: 3,
+      replicationFactor: 3,
+      minInsyncReplicas: 2,
+      acks: 'all',
+      uncleanElection: false,
+      leaderEpochs: true,
+      serviceThinkUs: 120_000,
+    },
+    invariants: (plan) => [
+      ...raftSafetyInvariants({ groups: ['metadata'] }),
+      ...outboxInvariants(plan, { relay }),
+    ],
+    sometimes: {
+      'a relay re-published an event after a crash and a consumer absorbed it': (record) =>
+        record.observation.type === 'outbox-duplicate-absorbed' &&
+        (record.observation['offset'] !== record.observation['firstOffset'] ||
+          record.observation['key'] !== record.observation['firstKey']),
+      'a consumer absorbed a redelivered record': (record) =>
+        record.observation.type === 'outbox-duplicate-absorbed',
+      'a transaction with several events committed': (record) =>
+        record.observation.type === 'outbox-tx-committed' &&
+        (record.observation['events'] as unknown[]).length > 1,
+      'a transaction rolled back': (record) => record.observation.type === 'outbox-tx-aborted',
+      ...(relay === 'cdc'
+        ? {
+            'the relay published an event of a multi-event LSN': (record) =>
+              record.observation.type === 'outbox-published' &&
+              ((record.observation['eventsAtLsn'] as number | undefined) ?? 0) > 1,
+            'the relay resumed from a saved position': (record) =>
+              record.observation.type === 'outbox-relay-resumed' &&
+              record.observation['after'] !== null,
+          }
+        : {}),
+    },
+  };
+}
+
+registerScenario({
+  ...outboxScenario('cdc'),
+  name: 'outbox-cdc',
+  groups: outboxGroups({ relay: 'cdc', services: 2, brokers: 4, database }),
+  description:
+    'Order services write each order and its outbox events in one transaction; a CDC relay tails the database log from its durable (lsn, index) position into Kafka-lite (idempotent, acks=all); payment and shipping consumers apply each event once on their own databases. Crashes everywhere. Committed events reach both consumers exactly once and in order per order, aborted ones never, the relay catches up.',
+  variants: CDC_VARIANTS,
+});
+
+registerScenario({
+  ...outboxScenario('polling'),
+  name: 'outbox-polling',
+  groups: outboxGroups({ relay: 'polling', services: 2, brokers: 4, database }),
+  description:
+    'As outbox-cdc, with a polling publisher instead of the CDC relay: it scans unsent outbox rows in key order, publishes them in order, then deletes them. Committed events reach both consumers exactly once and in order per order, aborted ones never, the outbox drains.',
+  variants: POLLING_VARIANTS,
+});
+
+registerScenario({
+  ...outboxScenario('none'),
+  name: 'dual-write',
+  groups: outboxGroups({ relay: 'none', services: 2, brokers: 4, database }),
+  workload: { ...outboxScenario('none').workload, serviceMode: 'dual-write' },
+  description:
+    'Expected loss: no outbox. The order service commits its transaction, then publishes the events to Kafka-lite itself; a crash of the service between the commit and the acknowledgement loses them (the dual-write problem).',
+  variants: {},
+});
+
+// ---- a crash at every line ---------------------------------------------------------------------
+
+/** The crash points each relay kind's run passes through (crash-points.ts). */
+const POINTS_BY_RELAY: Record<'cdc' | 'polling', readonly CrashPoint[]> = {
+  cdc: CRASH_POINTS.filter(
+    (point) => !point.startsWith('poller-') && point !== 'service-after-publish',
+  ),
+  polling: CRASH_POINTS.filter(
+    (point) => !point.startsWith('relay-') && point !== 'service-after-publish',
+  ),
+};
+/** Which hit of the point kills the process: the first, second or third in each incarnation. */
+const HITS = 3;
+
+function crashPointScenario(relay: 'cdc' | 'polling', name: string): void {
+  const points = POINTS_BY_RELAY[relay];
+  const base = outboxScenario(relay);
+  registerScenario({
+    ...base,
+    name,
+    groups: outboxGroups({ relay, services: 2, brokers: 3, database }),
+    shape: undefined,
+    // A relay that dies at every read gets nothing out until the settle phase: give it time.
+    settleUs: 12 * SECOND,
+    description: `A crash at every line (${relay === 'cdc' ? 'CDC relay' : 'polling publisher'}): seed s crashes the process at crash point ${points.length > 0 ? 'number s mod ' + points.length : ''} of [${points.join(', ')}], on hit 1 + ⌊s / ${points.length}⌋ mod ${HITS} of it in every incarnation until the settle phase, with no other fault. Each must end with every committed event consumed exactly once, in order, and the relay caught up.`,
+    faults: { eligible: [], swarm: false },
+    plan: (seed, plan) => ({
+      ...plan,
+      knobs: quietKnobs(),
+      faults: [],
+      workload: {
+        ...plan.workload,
+        crashPoint: points[seed % points.length] as string,
+        crashPointHit: 1 + (Math.floor(seed / points.length) % HITS),
+      },
+    }),
+    sometimes: {
+      ...base.sometimes,
+      'the scripted crash point killed a process': (record) =>
+        record.observation.type === 'outbox-crash-point',
+    },
+    variants: relay === 'cdc' ? CDC_VARIANTS : POLLING_VARIANTS,
+  });
+}
+
+crashPointScenario('cdc', 'outbox-crash-points');
+crashPointScenario('polling', 'outbox-polling-crash-points');
+
+/** How many seeds cover every crash point of a crash-points scenario at every hit. */
+export function crashPointSeeds(relay: 'cdc' | 'polling'): number {
+  return POINTS_BY_RELAY[relay].length * HITS;
+}
