@@ -25,6 +25,13 @@ import type {
   Verdict,
 } from '../sim/types.ts';
 import { brokerState, type KafkaKey } from '../systems/kafka/contract.ts';
+import { comparePositions } from '../systems/outbox/db-protocol.ts';
+import {
+  decodeEvent,
+  describeEvent,
+  type OutboxEvent,
+  sameEvent,
+} from '../systems/outbox/events.ts';
 import {
   cdcRelayState,
   crashPointHit,
@@ -37,13 +44,6 @@ import {
   txCommitted,
   txInDoubt,
 } from '../systems/outbox/outbox-contract.ts';
-import { comparePositions } from '../systems/outbox/db-protocol.ts';
-import {
-  decodeEvent,
-  describeEvent,
-  type OutboxEvent,
-  sameEvent,
-} from '../systems/outbox/events.ts';
 
 export type RelayKind = 'cdc' | 'polling' | 'none';
 
@@ -286,7 +286,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
       const applied = effectApplied(record.observation);
       const attempt = applied === undefined ? undefined : abortedSoFar.get(applied.eventId);
       if (applied !== undefined && attempt !== undefined) {
-        return `${describeTx(attempt)}: ${describeEvent(attempt.event)} took effect at ${applied.consumer} (read at ${applied.key}@${applied.offset}), though its transaction never committed`;
+        return `${describeTx(attempt)}: ${describeEvent(attempt.event)} took effect at ${applied.consumer} (read at ${applied.key}@${applied.offset}), though its transaction never committed; ${lastCrashBefore(record.timeUs, [attempt.service, 'db'])}`;
       }
       return undefined;
     },

@@ -1,7 +1,9 @@
 // The transactional outbox end to end: the CDC and polling swarms pass with duplicates
 // absorbed and multi-event transactions relayed; every known-bug variant and the dual-write
 // service are caught within a bound of seeds (found with firstFailingSeed, no seed pinned),
-// each by the invariant that fits it.
+// each by the invariant that fits it. relay-position-per-lsn needs a relay crash inside one
+// transaction's events, a narrow window the swarm hits only now and then (BENCHMARKS.md):
+// outbox-crash-points.test.ts catches it at its crash point instead.
 import { describe, expect, it } from 'vitest';
 
 import './outbox.ts';
@@ -50,11 +52,16 @@ describe('the transactional outbox', () => {
     expect(found?.violation.message).toMatch(/was never published; the first crash after it/);
   }, 60_000);
 
+  it('dual-write publishing first invents an event (one whose transaction never committed)', () => {
+    const found = firstFailingSeed('dual-write-publish-first', null, 100);
+    expect(found?.violation.invariant).toBe('outbox-aborted-never-delivered');
+    expect(found?.violation.message).toMatch(/though its transaction never committed/);
+  }, 60_000);
+
   it.each([
     ['outbox-cdc', 'relay-saves-position-before-publish', 'outbox-committed-delivered', 20],
     ['outbox-cdc', 'consumer-not-idempotent', 'outbox-effect-once', 10],
     ['outbox-cdc', 'outbox-outside-transaction', 'outbox-committed-delivered', 40],
-    ['outbox-cdc', 'relay-position-per-lsn', 'outbox-committed-delivered', 40],
     ['outbox-cdc', 'publish-unordered', 'outbox-per-aggregate-order', 10],
     ['outbox-polling', 'relay-saves-position-before-publish', 'outbox-committed-delivered', 20],
     ['outbox-polling', 'consumer-not-idempotent', 'outbox-effect-once', 10],

@@ -103,6 +103,20 @@ registerScenario({
   variants: {},
 });
 
+registerScenario({
+  ...outboxScenario('none'),
+  name: 'dual-write-publish-first',
+  groups: outboxGroups({ relay: 'none', services: 2, brokers: 4, database }),
+  workload: {
+    ...outboxScenario('none').workload,
+    serviceMode: 'dual-write',
+    dualWriteOrder: 'publish-first',
+  },
+  description:
+    'Expected invention: no outbox, and the service publishes its events before the credit check and the commit; an order that then rolls back (or whose commit is lost with a crash) was announced anyway, and the consumers act on it.',
+  variants: {},
+});
+
 // ---- a crash at every line ---------------------------------------------------------------------
 
 /** The crash points each relay kind's run passes through (crash-points.ts). */

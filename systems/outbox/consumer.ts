@@ -1,6 +1,8 @@
 // A consumer of the `orders` topic (payment, shipping) with its own database. It reads every
-// partition (manual assignment, as Kafka-lite's KafkaConsumer does: one consume request to
-// the partition's leader, records from its position on), and for each event, in one
+// partition (manual assignment, as Kafka-lite's KafkaConsumer does: consume requests to the
+// partition's leader, records from its position on), the partitions in parallel and each
+// partition's records one after another (one order's events are in one partition, in
+// order), and for each event, in one
 // transaction on its own database: reads `processed/<eventId>`; if present, the event was
 // applied before (a relay re-published it, or this consumer crashed before saving its
 // position) and it is skipped; else it appends the event to the aggregate's ledger row (the
@@ -17,12 +19,12 @@ import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '..
 import { LeaderCache } from '../kafka/client.ts';
 import type { KafkaKey, KafkaPair } from '../kafka/contract.ts';
 import { type ClientReply, kafkaConfig } from '../kafka/messages.ts';
-import { type ConsumerInspect, observe } from './outbox-contract.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, errorOf, okReply } from './db-calls.ts';
 import type { DbTx } from './db-client.ts';
 import type { DbValue } from './db-protocol.ts';
 import { decodeEvent, type OutboxEvent } from './events.ts';
+import { type ConsumerInspect, observe } from './outbox-contract.ts';
 
 export const PROCESSED_TABLE = 'processed';
 export const OFFSETS_TABLE = 'offsets';
@@ -77,12 +79,13 @@ export class OutboxConsumer implements NodeProgram {
   private readonly effectTable: string;
   private readonly positions = new Map<KafkaKey, number>();
   private readonly crash: CrashPoints;
-  private loaded = false;
-  private next = 0;
-  private fetches = 0;
-  private fetch: { id: string; key: KafkaKey; timer: number } | null = null;
-  private emptyInARow = 0;
-  private timer = -1;
+  private fetchCount = 0;
+  /** Per partition: the consume request in flight. */
+  private readonly fetches = new Map<KafkaKey, { id: string; timer: number }>();
+  private readonly stepTimers = new Map<KafkaKey, number>();
+  /** Retries of effect transactions, by timer. */
+  private readonly retries = new Map<number, () => void>();
+  private loadTimer = -1;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -102,24 +105,28 @@ export class OutboxConsumer implements NodeProgram {
     this.loadPositions();
   }
 
-  private later(delayUs: number): void {
-    this.ctx.cancelTimer(this.timer);
-    this.timer = this.ctx.setTimer(delayUs, 'consumer:step');
+  /** The partition's next step (a fetch) after `delayUs`. */
+  private later(key: KafkaKey, delayUs: number): void {
+    this.ctx.cancelTimer(this.stepTimers.get(key) ?? -1);
+    this.stepTimers.set(key, this.ctx.setTimer(delayUs, 'consumer:step'));
   }
 
-  /** Reads the saved positions (a read-only transaction), then starts fetching. */
+  /** Reads the saved positions (a read-only transaction), then starts every partition. */
   private loadPositions(): void {
+    const retry = () => {
+      this.loadTimer = this.ctx.setTimer(RETRY_US, 'consumer:load');
+    };
     this.db.on(this.db.client.begin(), (begun) => {
       const tx = begun.tx;
       if (tx === null) {
-        this.later(RETRY_US);
+        retry();
         return;
       }
       this.db.on(this.db.client.scan(tx, OFFSETS_TABLE, this.partitions.length + 1), (scan) => {
         const reply = okReply(scan, 'scan');
         this.db.on(this.db.client.rollback(tx), () => {});
         if (reply === undefined) {
-          this.later(RETRY_US);
+          retry();
           return;
         }
         for (const key of this.partitions) {
@@ -130,26 +137,22 @@ export class OutboxConsumer implements NodeProgram {
             this.positions.set(key, value as number);
           }
         }
-        this.loaded = true;
-        this.later(1);
+        for (const key of this.partitions) {
+          this.later(key, 1);
+        }
       });
     });
   }
 
-  // ---- fetching ----------------------------------------------------------------------------
+  // ---- fetching: one lane per partition, in parallel --------------------------------------
 
-  private step(): void {
-    if (!this.loaded) {
-      this.loadPositions();
+  private fetch(key: KafkaKey): void {
+    if (this.fetches.has(key)) {
       return;
     }
-    if (this.fetch !== null) {
-      return;
-    }
-    const key = this.partitions[this.next++ % this.partitions.length] as KafkaKey;
-    this.fetches++;
-    const id = `${this.ctx.name}-f${this.fetches}`;
-    this.fetch = { id, key, timer: this.ctx.setTimer(CONSUME_TIMEOUT_US, 'consumer:fetch') };
+    this.fetchCount++;
+    const id = `${this.ctx.name}-f${this.fetchCount}`;
+    this.fetches.set(key, { id, timer: this.ctx.setTimer(CONSUME_TIMEOUT_US, 'consumer:fetch') });
     this.ctx.send(
       this.leaders.leaderOf(key),
       { type: 'consume', id, key, offset: this.positions.get(key) ?? 0 },
@@ -161,15 +164,14 @@ export class OutboxConsumer implements NodeProgram {
     const position = this.positions.get(key) ?? 0;
     const records = pairs.filter(([offset]) => offset >= position).slice(0, RECORDS_PER_BATCH_MAX);
     if (records.length === 0) {
-      this.emptyInARow++;
-      this.later(this.emptyInARow >= this.partitions.length ? IDLE_POLL_US : 1);
+      this.later(key, IDLE_POLL_US);
       return;
     }
-    this.emptyInARow = 0;
     this.crash.at('consumer-after-fetch');
     this.processAll(key, records, 0);
   }
 
+  /** The partition's records one after another (its order is its aggregates' order). */
   private processAll(key: KafkaKey, records: readonly KafkaPair[], at: number): void {
     const record = records[at];
     if (record === undefined) {
@@ -184,7 +186,7 @@ export class OutboxConsumer implements NodeProgram {
       this.processAll(key, records, at + 1);
       return;
     }
-    this.apply(key, offset, event, 1, () => {
+    this.apply(key, offset, event, () => {
       this.positions.set(key, offset + 1);
       this.processAll(key, records, at + 1);
     });
@@ -193,16 +195,10 @@ export class OutboxConsumer implements NodeProgram {
   // ---- the effect, exactly once ------------------------------------------------------------
 
   /** One transaction: dedup check, effect, mark processed, commit; retried until it is done. */
-  private apply(
-    key: KafkaKey,
-    offset: number,
-    event: OutboxEvent,
-    attempt: number,
-    done: () => void,
-  ): void {
+  private apply(key: KafkaKey, offset: number, event: OutboxEvent, done: () => void): void {
     const again = () => {
-      this.retry = () => this.apply(key, offset, event, attempt + 1, done);
-      this.ctx.setTimer(RETRY_US, 'consumer:retry');
+      const timer = this.ctx.setTimer(RETRY_US, 'consumer:retry');
+      this.retries.set(timer, () => this.apply(key, offset, event, done));
     };
     this.db.on(this.db.client.begin(), (begun) => {
       const tx = begun.tx;
@@ -278,8 +274,6 @@ export class OutboxConsumer implements NodeProgram {
     });
   }
 
-  private retry: (() => void) | null = null;
-
   private putAll(
     tx: DbTx,
     writes: readonly [string, string, DbValue][],
@@ -331,16 +325,16 @@ export class OutboxConsumer implements NodeProgram {
     this.db.on(this.db.client.begin(), (begun) => {
       const tx = begun.tx;
       if (tx === null) {
-        this.later(1);
+        this.later(key, 1);
         return;
       }
       this.db.on(this.db.client.put(tx, OFFSETS_TABLE, key, position), (put) => {
         if (okReply(put, 'put') === undefined) {
           this.rollbackQuietly(tx);
-          this.later(1);
+          this.later(key, 1);
           return;
         }
-        this.db.on(this.db.client.commit(tx), () => this.later(1));
+        this.db.on(this.db.client.commit(tx), () => this.later(key, 1));
       });
     });
   }
@@ -354,47 +348,59 @@ export class OutboxConsumer implements NodeProgram {
       this.leaders.learn(reply.leaders);
       return;
     }
-    const fetch = this.fetch;
-    if (
-      fetch === null ||
-      (reply.type !== 'consume-ok' && reply.type !== 'consume-error') ||
-      reply.id !== fetch.id
-    ) {
+    if (reply.type !== 'consume-ok' && reply.type !== 'consume-error') {
+      return;
+    }
+    const fetch = this.fetches.get(reply.key);
+    if (fetch === undefined || reply.id !== fetch.id) {
       return;
     }
     this.ctx.cancelTimer(fetch.timer);
-    this.fetch = null;
+    this.fetches.delete(reply.key);
     if (reply.type === 'consume-ok') {
-      this.fetched(fetch.key, reply.pairs);
+      this.fetched(reply.key, reply.pairs);
       return;
     }
     if (reply.error === 'not-leader') {
-      this.leaders.leaders.delete(fetch.key);
+      this.leaders.leaders.delete(reply.key);
       this.leaders.refresh();
     } else {
       // The leader's log ends below our position: it lost records we read. Start over from
       // the earliest (auto.offset.reset=earliest); the dedup table absorbs what comes again.
-      this.ctx.observe({ type: 'outbox-offset-reset', consumer: this.ctx.name, key: fetch.key });
-      this.positions.set(fetch.key, 0);
+      this.ctx.observe({ type: 'outbox-offset-reset', consumer: this.ctx.name, key: reply.key });
+      this.positions.set(reply.key, 0);
     }
-    this.later(RETRY_US);
+    this.later(reply.key, RETRY_US);
   }
 
   onTimer(tag: string, timerId: number): void {
     if (this.db.onTimer(tag, timerId)) {
       return;
     }
-    if (tag === 'consumer:step' && timerId === this.timer) {
-      this.step();
-    } else if (tag === 'consumer:fetch' && this.fetch !== null && timerId === this.fetch.timer) {
-      this.leaders.leaders.delete(this.fetch.key);
-      this.leaders.refresh();
-      this.fetch = null;
-      this.later(1);
+    if (tag === 'consumer:step') {
+      for (const [key, timer] of this.stepTimers) {
+        if (timer === timerId) {
+          this.stepTimers.delete(key);
+          this.fetch(key);
+          break;
+        }
+      }
+    } else if (tag === 'consumer:fetch') {
+      for (const [key, fetch] of this.fetches) {
+        if (fetch.timer === timerId) {
+          this.leaders.leaders.delete(key);
+          this.leaders.refresh();
+          this.fetches.delete(key);
+          this.later(key, 1);
+          break;
+        }
+      }
     } else if (tag === 'consumer:retry') {
-      const retry = this.retry;
-      this.retry = null;
+      const retry = this.retries.get(timerId);
+      this.retries.delete(timerId);
       retry?.();
+    } else if (tag === 'consumer:load' && timerId === this.loadTimer) {
+      this.loadPositions();
     } else if (tag === 'consumer:metadata') {
       this.leaders.refresh();
       this.ctx.setTimer(METADATA_EVERY_US, 'consumer:metadata');

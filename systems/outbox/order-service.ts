@@ -10,14 +10,15 @@
 //   - `outside-transaction`: the business rows commit in one transaction and the outbox rows
 //     in a second one; a crash or a failure in between loses the events.
 //   - `dual-write`: no outbox at all; after the commit the service publishes the events to
-//     Kafka itself; a crash between the commit and the acknowledgement loses them.
+//     Kafka itself; a crash between the commit and the acknowledgement loses them. With
+//     `dualWriteOrder: 'publish-first'` it publishes before the credit check and the commit,
+//     so an order that then rolls back (or whose commit is lost) was announced anyway.
 //
 // What it did is observed through the contract (outbox-contract.ts): committed (with the commit LSN
 // and the events), aborted (definitely: rolled back, a conflict, lost with the database, a
 // failed step), or in doubt (the commit's outcome never came back).
 import { assert } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { observe, type ServiceMode, type TxCommittedObservation } from './outbox-contract.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, errorOf, okReply } from './db-calls.ts';
 import type { DbTx } from './db-client.ts';
@@ -36,6 +37,7 @@ import {
   outboxKey,
   SERVICES_MAX,
 } from './events.ts';
+import { observe, type ServiceMode, type TxCommittedObservation } from './outbox-contract.ts';
 import { EventPublisher } from './publisher.ts';
 
 export const ORDERS_TABLE = 'orders';
@@ -58,6 +60,8 @@ export interface ServiceWorkload {
   placeAndUpdateProbability: number;
   /** Stop starting transactions this long into the settle phase. */
   produceIntoSettleUs: number;
+  /** dual-write only: publish before committing (and before the credit check). */
+  publishFirst: boolean;
 }
 
 export function serviceWorkload(workload: NodeContext['workload']): ServiceWorkload {
@@ -71,6 +75,7 @@ export function serviceWorkload(workload: NodeContext['workload']): ServiceWorkl
     updateProbability: number('updateProbability', 0.3),
     placeAndUpdateProbability: number('placeAndUpdateProbability', 0.2),
     produceIntoSettleUs: number('produceIntoSettleUs', 1_000_000),
+    publishFirst: workload['dualWriteOrder'] === 'publish-first',
   };
 }
 
@@ -305,11 +310,20 @@ export class OrderService implements NodeProgram {
     );
     writes.push([COUNTERS_TABLE, this.ctx.name, { sequence, orders }]);
     this.writeAll(business.tx, writes, business.events, () => {
-      if (this.ctx.random.chance(this.knobs.rollbackProbability)) {
-        this.abandon(business.tx, business.events, 'the credit check failed');
+      const decide = () => {
+        if (this.ctx.random.chance(this.knobs.rollbackProbability)) {
+          this.abandon(business.tx, business.events, 'the credit check failed');
+          return;
+        }
+        this.commit(business);
+      };
+      if (this.knobs.mode === 'dual-write' && this.knobs.publishFirst) {
+        // Tell the world first, then decide: an order that fails its credit check (or whose
+        // commit is lost) was announced anyway.
+        this.publishDirectly(business.events, 0, decide);
         return;
       }
-      this.commit(business);
+      decide();
     });
   }
 
@@ -383,8 +397,8 @@ export class OrderService implements NodeProgram {
     };
     observe(this.ctx, observation);
     this.crash.at('service-after-commit');
-    if (this.knobs.mode === 'dual-write') {
-      this.publishDirectly(business.events, 0);
+    if (this.knobs.mode === 'dual-write' && !this.knobs.publishFirst) {
+      this.publishDirectly(business.events, 0, () => this.finish());
     } else if (this.knobs.mode === 'outside-transaction' && business.events.length > 0) {
       this.writeOutboxSeparately(business, 1);
     } else {
@@ -393,11 +407,11 @@ export class OrderService implements NodeProgram {
   }
 
   /** dual-write: the events go to Kafka now, one after another, after the commit. */
-  private publishDirectly(events: readonly OutboxEvent[], at: number): void {
+  private publishDirectly(events: readonly OutboxEvent[], at: number, then: () => void): void {
     const event = events[at];
     const publisher = this.publisher;
     if (event === undefined || publisher === null) {
-      this.finish();
+      then();
       return;
     }
     publisher.publish(event, (key, offset) => {
@@ -409,7 +423,7 @@ export class OrderService implements NodeProgram {
         offset,
       });
       this.crash.at('service-after-publish');
-      this.publishDirectly(events, at + 1);
+      this.publishDirectly(events, at + 1, then);
     });
   }
 
