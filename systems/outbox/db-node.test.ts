@@ -148,6 +148,12 @@ class CounterClient implements NodeProgram {
         this.putNext(tx);
         return;
       case 'commit':
+        this.ctx.observe({
+          type: 'test-commit-outcome',
+          txId: tx.txId,
+          outcome: reply.outcome,
+          reason: reply.outcome === 'aborted' ? reply.reason : null,
+        });
         this.finish();
         return;
       default:
@@ -431,6 +437,33 @@ function serializable(): Invariant {
   };
 }
 
+/** A client told a commit aborted never finds it committed: not now, not after any recovery. */
+function abortedNeverCommits(): Invariant {
+  const aborted = new Set<string>();
+  const find = (view: ClusterView): string | undefined => {
+    const txs = durableTxs(view);
+    if (typeof txs === 'string') {
+      return txs;
+    }
+    const found = txs.find((tx) => aborted.has(tx.txId));
+    return found === undefined
+      ? undefined
+      : `${found.txId} was answered aborted, yet it is committed at LSN ${found.lsn}`;
+  };
+  return {
+    name: 'db-aborted-never-commits',
+    onObservation(record, view) {
+      const observation = record.observation as { type: string; txId?: string; outcome?: string };
+      if (observation.type === 'test-commit-outcome' && observation.outcome === 'aborted') {
+        aborted.add(observation.txId as string);
+        return find(view);
+      }
+      return dbObservation(record)?.type === 'db-recovered' ? find(view) : undefined;
+    },
+    atEnd: (view) => find(view),
+  };
+}
+
 registerScenario({
   name: SCENARIO,
   description: 'the outbox database node alone: read-modify-write clients and a change-feed reader',
@@ -475,6 +508,7 @@ registerScenario({
   variants: { ...DB_VARIANTS },
   invariants: () => [
     ackedCommitsDurable(),
+    abortedNeverCommits(),
     recoveredEqualsDurable(),
     feedFollowsLog(),
     serializable(),
@@ -495,6 +529,10 @@ registerScenario({
     'a commit timed out and was asked again': (record) =>
       record.observation.type === 'test-commit-timeout',
     'an fsync failed': (record) => dbObservation(record)?.type === 'db-fsync-failed',
+    'a commit was answered aborted: unknown': (record) => {
+      const observation = record.observation as { type: string; reason?: string };
+      return observation.type === 'test-commit-outcome' && observation.reason === 'unknown';
+    },
   },
 });
 
@@ -513,6 +551,7 @@ describe('database node in the simulator', () => {
     expect([...reached].sort()).toEqual([
       'a commit conflicted',
       'a commit timed out and was asked again',
+      'a commit was answered aborted: unknown',
       'a torn tail was left behind',
       'an fsync failed',
       'the db recovered commits',
