@@ -22,9 +22,9 @@ import type {
 } from '../../sim/types.ts';
 import {
   type DbInspect,
+  DurableWalReader,
   dbInspect,
   dbObservation,
-  durableWal,
   isWalRefusal,
   WAL_DIR,
 } from './contract.ts';
@@ -242,13 +242,25 @@ function dbNode(view: ClusterView): NodeId {
   return view.members('db')[0] as NodeId;
 }
 
-/** The durable log as the disk's images decode now, or a sentence when they do not. */
-function durableTxs(view: ClusterView): readonly WalTx[] | string {
-  const decoded = durableWal(view, dbNode(view));
-  if (decoded === undefined) {
-    return 'the simulator gives no durable images';
-  }
-  return isWalRefusal(decoded) ? `the durable WAL does not decode: ${decoded.reason}` : decoded.txs;
+/**
+ * The durable log as the disk's images decode now, or a sentence when they do not. One reader
+ * per run (invariants() makes it), shared by the invariants, so the log is decoded again only
+ * when an fsync (or a crash's tear) changed it.
+ */
+type DurableLog = (view: ClusterView) => readonly WalTx[] | string;
+
+function durableLog(): DurableLog {
+  let reader: DurableWalReader | null = null;
+  return (view) => {
+    reader ??= new DurableWalReader(dbNode(view));
+    const decoded = reader.read(view);
+    if (decoded === undefined) {
+      return 'the simulator gives no durable images';
+    }
+    return isWalRefusal(decoded)
+      ? `the durable WAL does not decode: ${decoded.reason}`
+      : decoded.txs;
+  };
 }
 
 function changesOf(txs: readonly WalTx[]): DbChange[] {
@@ -276,7 +288,7 @@ function replay(txs: readonly WalTx[]): Map<string, Map<string, DbValue>> {
 const json = (value: unknown) => JSON.stringify(value);
 
 /** Every commit acknowledged is in the durable WAL when acknowledged, and after every recovery. */
-function ackedCommitsDurable(): Invariant {
+function ackedCommitsDurable(durableTxs: DurableLog): Invariant {
   const acked = new Map<string, number>();
   const check = (inspect: DbInspect, when: string): string | undefined => {
     for (const [txId, lsn] of acked) {
@@ -321,7 +333,7 @@ function ackedCommitsDurable(): Invariant {
  * transaction has exactly the writes its client sent (all or nothing), and its tables are the
  * replay of its log.
  */
-function recoveredEqualsDurable(): Invariant {
+function recoveredEqualsDurable(durableTxs: DurableLog): Invariant {
   const sent = new Map<string, string>();
   return {
     name: 'db-recovered-equals-durable',
@@ -369,7 +381,7 @@ function recoveredEqualsDurable(): Invariant {
 }
 
 /** Each change-feed batch is the durable log's next changes after its position, in order. */
-function feedFollowsLog(): Invariant {
+function feedFollowsLog(durableTxs: DurableLog): Invariant {
   return {
     name: 'db-feed-follows-log',
     onObservation(record, view) {
@@ -401,7 +413,7 @@ function feedFollowsLog(): Invariant {
 }
 
 /** Replayed in LSN order, every committed transaction read what a serial execution shows. */
-function serializable(): Invariant {
+function serializable(durableTxs: DurableLog): Invariant {
   return {
     name: 'db-serializable',
     atEnd(view) {
@@ -438,7 +450,7 @@ function serializable(): Invariant {
 }
 
 /** A client told a commit aborted never finds it committed: not now, not after any recovery. */
-function abortedNeverCommits(): Invariant {
+function abortedNeverCommits(durableTxs: DurableLog): Invariant {
   const aborted = new Set<string>();
   const find = (view: ClusterView): string | undefined => {
     const txs = durableTxs(view);
@@ -506,13 +518,16 @@ registerScenario({
   },
   workload: {},
   variants: { ...DB_VARIANTS },
-  invariants: () => [
-    ackedCommitsDurable(),
-    abortedNeverCommits(),
-    recoveredEqualsDurable(),
-    feedFollowsLog(),
-    serializable(),
-  ],
+  invariants: () => {
+    const log = durableLog();
+    return [
+      ackedCommitsDurable(log),
+      abortedNeverCommits(log),
+      recoveredEqualsDurable(log),
+      feedFollowsLog(log),
+      serializable(log),
+    ];
+  },
   sometimes: {
     'a torn tail was left behind': (record) => {
       const observation = dbObservation(record);
