@@ -114,11 +114,11 @@ export function dbInspect(view: ClusterView, node: NodeId): DbInspect | undefine
 /** Generations are consecutive (each new file is the last one's + 1), so this finds them all. */
 const WAL_FILES_SCANNED_MAX = 1000;
 
-/**
- * The node's WAL as its durable images decode now (what a power loss now would leave), apart
- * from anything the node read; undefined when the simulator gives no durable images.
- */
-export function durableWal(view: ClusterView, node: NodeId): WalRecovered | WalRefusal | undefined {
+/** The durable images of the node's WAL files, by name, in generation order. */
+export function durableWalImages(
+  view: ClusterView,
+  node: NodeId,
+): Map<string, Uint8Array> | undefined {
   const durableFile = view.durableFile;
   if (durableFile === undefined) {
     return undefined;
@@ -132,7 +132,60 @@ export function durableWal(view: ClusterView, node: NodeId): WalRecovered | WalR
     }
     images.set(name, image);
   }
+  return images;
+}
+
+function decodeImages(images: ReadonlyMap<string, Uint8Array>): WalRecovered | WalRefusal {
   return recoverWalFiles(WAL_DIR, [...images.keys()], (name) => images.get(name) as Uint8Array);
+}
+
+/**
+ * The node's WAL as its durable images decode now (what a power loss now would leave), apart
+ * from anything the node read; undefined when the simulator gives no durable images.
+ */
+export function durableWal(view: ClusterView, node: NodeId): WalRecovered | WalRefusal | undefined {
+  const images = durableWalImages(view, node);
+  return images === undefined ? undefined : decodeImages(images);
+}
+
+/**
+ * durableWal for a checker that asks often (at every ack, every feed batch): decodes again
+ * only when some durable image changed since the last call. One per node per run.
+ */
+export class DurableWalReader {
+  private images: Map<string, Uint8Array> | null = null;
+  private decoded: WalRecovered | WalRefusal | undefined;
+
+  constructor(private readonly node: NodeId) {}
+
+  read(view: ClusterView): WalRecovered | WalRefusal | undefined {
+    const images = durableWalImages(view, this.node);
+    if (images === undefined) {
+      return undefined;
+    }
+    if (this.images !== null && sameImages(this.images, images)) {
+      return this.decoded;
+    }
+    this.images = images;
+    this.decoded = decodeImages(images);
+    return this.decoded;
+  }
+}
+
+function sameImages(
+  a: ReadonlyMap<string, Uint8Array>,
+  b: ReadonlyMap<string, Uint8Array>,
+): boolean {
+  if (a.size !== b.size) {
+    return false;
+  }
+  for (const [name, image] of a) {
+    const other = b.get(name);
+    if (other === undefined || Buffer.compare(image, other) !== 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 export { isWalRefusal };

@@ -22,9 +22,9 @@ import type {
 } from '../../sim/types.ts';
 import {
   type DbInspect,
+  DurableWalReader,
   dbInspect,
   dbObservation,
-  durableWal,
   isWalRefusal,
   WAL_DIR,
 } from './contract.ts';
@@ -148,6 +148,12 @@ class CounterClient implements NodeProgram {
         this.putNext(tx);
         return;
       case 'commit':
+        this.ctx.observe({
+          type: 'test-commit-outcome',
+          txId: tx.txId,
+          outcome: reply.outcome,
+          reason: reply.outcome === 'aborted' ? reply.reason : null,
+        });
         this.finish();
         return;
       default:
@@ -236,13 +242,25 @@ function dbNode(view: ClusterView): NodeId {
   return view.members('db')[0] as NodeId;
 }
 
-/** The durable log as the disk's images decode now, or a sentence when they do not. */
-function durableTxs(view: ClusterView): readonly WalTx[] | string {
-  const decoded = durableWal(view, dbNode(view));
-  if (decoded === undefined) {
-    return 'the simulator gives no durable images';
-  }
-  return isWalRefusal(decoded) ? `the durable WAL does not decode: ${decoded.reason}` : decoded.txs;
+/**
+ * The durable log as the disk's images decode now, or a sentence when they do not. One reader
+ * per run (invariants() makes it), shared by the invariants, so the log is decoded again only
+ * when an fsync (or a crash's tear) changed it.
+ */
+type DurableLog = (view: ClusterView) => readonly WalTx[] | string;
+
+function durableLog(): DurableLog {
+  let reader: DurableWalReader | null = null;
+  return (view) => {
+    reader ??= new DurableWalReader(dbNode(view));
+    const decoded = reader.read(view);
+    if (decoded === undefined) {
+      return 'the simulator gives no durable images';
+    }
+    return isWalRefusal(decoded)
+      ? `the durable WAL does not decode: ${decoded.reason}`
+      : decoded.txs;
+  };
 }
 
 function changesOf(txs: readonly WalTx[]): DbChange[] {
@@ -270,7 +288,7 @@ function replay(txs: readonly WalTx[]): Map<string, Map<string, DbValue>> {
 const json = (value: unknown) => JSON.stringify(value);
 
 /** Every commit acknowledged is in the durable WAL when acknowledged, and after every recovery. */
-function ackedCommitsDurable(): Invariant {
+function ackedCommitsDurable(durableTxs: DurableLog): Invariant {
   const acked = new Map<string, number>();
   const check = (inspect: DbInspect, when: string): string | undefined => {
     for (const [txId, lsn] of acked) {
@@ -315,7 +333,7 @@ function ackedCommitsDurable(): Invariant {
  * transaction has exactly the writes its client sent (all or nothing), and its tables are the
  * replay of its log.
  */
-function recoveredEqualsDurable(): Invariant {
+function recoveredEqualsDurable(durableTxs: DurableLog): Invariant {
   const sent = new Map<string, string>();
   return {
     name: 'db-recovered-equals-durable',
@@ -363,7 +381,7 @@ function recoveredEqualsDurable(): Invariant {
 }
 
 /** Each change-feed batch is the durable log's next changes after its position, in order. */
-function feedFollowsLog(): Invariant {
+function feedFollowsLog(durableTxs: DurableLog): Invariant {
   return {
     name: 'db-feed-follows-log',
     onObservation(record, view) {
@@ -395,7 +413,7 @@ function feedFollowsLog(): Invariant {
 }
 
 /** Replayed in LSN order, every committed transaction read what a serial execution shows. */
-function serializable(): Invariant {
+function serializable(durableTxs: DurableLog): Invariant {
   return {
     name: 'db-serializable',
     atEnd(view) {
@@ -428,6 +446,33 @@ function serializable(): Invariant {
       }
       return undefined;
     },
+  };
+}
+
+/** A client told a commit aborted never finds it committed: not now, not after any recovery. */
+function abortedNeverCommits(durableTxs: DurableLog): Invariant {
+  const aborted = new Set<string>();
+  const find = (view: ClusterView): string | undefined => {
+    const txs = durableTxs(view);
+    if (typeof txs === 'string') {
+      return txs;
+    }
+    const found = txs.find((tx) => aborted.has(tx.txId));
+    return found === undefined
+      ? undefined
+      : `${found.txId} was answered aborted, yet it is committed at LSN ${found.lsn}`;
+  };
+  return {
+    name: 'db-aborted-never-commits',
+    onObservation(record, view) {
+      const observation = record.observation as { type: string; txId?: string; outcome?: string };
+      if (observation.type === 'test-commit-outcome' && observation.outcome === 'aborted') {
+        aborted.add(observation.txId as string);
+        return find(view);
+      }
+      return dbObservation(record)?.type === 'db-recovered' ? find(view) : undefined;
+    },
+    atEnd: (view) => find(view),
   };
 }
 
@@ -473,12 +518,16 @@ registerScenario({
   },
   workload: {},
   variants: { ...DB_VARIANTS },
-  invariants: () => [
-    ackedCommitsDurable(),
-    recoveredEqualsDurable(),
-    feedFollowsLog(),
-    serializable(),
-  ],
+  invariants: () => {
+    const log = durableLog();
+    return [
+      ackedCommitsDurable(log),
+      abortedNeverCommits(log),
+      recoveredEqualsDurable(log),
+      feedFollowsLog(log),
+      serializable(log),
+    ];
+  },
   sometimes: {
     'a torn tail was left behind': (record) => {
       const observation = dbObservation(record);
@@ -495,6 +544,10 @@ registerScenario({
     'a commit timed out and was asked again': (record) =>
       record.observation.type === 'test-commit-timeout',
     'an fsync failed': (record) => dbObservation(record)?.type === 'db-fsync-failed',
+    'a commit was answered aborted: unknown': (record) => {
+      const observation = record.observation as { type: string; reason?: string };
+      return observation.type === 'test-commit-outcome' && observation.reason === 'unknown';
+    },
   },
 });
 
@@ -513,6 +566,7 @@ describe('database node in the simulator', () => {
     expect([...reached].sort()).toEqual([
       'a commit conflicted',
       'a commit timed out and was asked again',
+      'a commit was answered aborted: unknown',
       'a torn tail was left behind',
       'an fsync failed',
       'the db recovered commits',
