@@ -25,6 +25,7 @@ import type {
   Verdict,
 } from '../sim/types.ts';
 import { brokerState, type KafkaKey } from '../systems/kafka/contract.ts';
+import { dbInspect } from '../systems/outbox/contract.ts';
 import { comparePositions } from '../systems/outbox/db-protocol.ts';
 import {
   decodeEvent,
@@ -64,7 +65,10 @@ interface Attempt {
 }
 
 /** What the services said they did, by event id. */
-function attempts(observations: readonly ObservationRecord[]): Map<number, Attempt> {
+function attempts(
+  observations: readonly ObservationRecord[],
+  durable?: ReadonlyMap<string, number>,
+): Map<number, Attempt> {
   const byEvent = new Map<number, Attempt>();
   for (const record of observations) {
     const committed = txCommitted(record.observation);
@@ -90,7 +94,33 @@ function attempts(observations: readonly ObservationRecord[]): Map<number, Attem
       });
     });
   }
+  if (durable !== undefined) {
+    // What the service could not tell, the order database's durable log settles: a commit
+    // whose answer never came either is in it (committed) or never will be (its process,
+    // or the database, lost it).
+    for (const [eventId, attempt] of byEvent) {
+      if (attempt.outcome === 'in-doubt') {
+        const lsn = durable.get(attempt.txId);
+        byEvent.set(
+          eventId,
+          lsn === undefined
+            ? { ...attempt, outcome: 'aborted', reason: 'in doubt, and not in the durable log' }
+            : { ...attempt, outcome: 'committed', lsn },
+        );
+      }
+    }
+  }
   return byEvent;
+}
+
+/** The order database's durable transactions (txId → LSN), when it is up at the end. */
+function durableTxs(view: ClusterView): Map<string, number> | undefined {
+  const node = view.members(OUTBOX_GROUPS.db)[0];
+  const db = node === undefined ? undefined : dbInspect(view, node);
+  if (db === undefined || db.refused !== null) {
+    return undefined;
+  }
+  return new Map(db.durableTxs.map((tx) => [tx.txId, tx.lsn]));
 }
 
 /** One record of the topic: where it sits and the event it carries. */
@@ -292,7 +322,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
     },
     atEnd(view, observations) {
       noteCrashes(observations);
-      const byEvent = attempts(observations);
+      const byEvent = attempts(observations, durableTxs(view));
       for (const record of topicRecords(view).records) {
         const attempt = record.event === undefined ? undefined : byEvent.get(record.event.eventId);
         if (attempt?.outcome === 'aborted') {
@@ -308,7 +338,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
     name: 'outbox-committed-delivered',
     atEnd(view, observations) {
       noteCrashes(observations);
-      const byEvent = attempts(observations);
+      const byEvent = attempts(observations, durableTxs(view));
       const inTopic = new Set<number>();
       for (const record of topicRecords(view).records) {
         if (record.event !== undefined) {
@@ -330,6 +360,12 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
       const committed = [...byEvent.values()]
         .filter((attempt) => attempt.outcome === 'committed')
         .sort((a, b) => a.timeUs - b.timeUs);
+      const durable = durableTxs(view);
+      for (const attempt of committed) {
+        if (durable !== undefined && !durable.has(attempt.txId)) {
+          return `${describeTx(attempt)} was acknowledged as committed, but the order database's durable log does not hold it; ${blame(attempt, attempt.timeUs)}`;
+        }
+      }
       for (const attempt of committed) {
         if (!inTopic.has(attempt.event.eventId)) {
           return `${describeTx(attempt)}: ${describeEvent(attempt.event)} was never published; ${blame(attempt, attempt.timeUs)}`;
@@ -350,7 +386,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
     name: 'outbox-payload-matches',
     atEnd(view, observations) {
       noteCrashes(observations);
-      const byEvent = attempts(observations);
+      const byEvent = attempts(observations, durableTxs(view));
       const { records, keys } = topicRecords(view);
       for (const record of records) {
         if (record.event === undefined) {
@@ -376,7 +412,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
     name: 'outbox-per-aggregate-order',
     atEnd(view, observations) {
       noteCrashes(observations);
-      const byEvent = attempts(observations);
+      const byEvent = attempts(observations, durableTxs(view));
       const commitOrder = (a: Attempt, b: Attempt) =>
         comparePositions({ lsn: a.lsn, index: a.indexInTx }, { lsn: b.lsn, index: b.indexInTx });
       const check = (where: string, events: readonly number[]): Verdict => {

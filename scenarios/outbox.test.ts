@@ -63,6 +63,7 @@ describe('the transactional outbox', () => {
     ['outbox-cdc', 'consumer-not-idempotent', 'outbox-effect-once', 10],
     ['outbox-cdc', 'outbox-outside-transaction', 'outbox-committed-delivered', 40],
     ['outbox-cdc', 'publish-unordered', 'outbox-per-aggregate-order', 10],
+    ['outbox-cdc', 'db:ack-before-fsync', 'outbox-committed-delivered', 10],
     ['outbox-polling', 'relay-saves-position-before-publish', 'outbox-committed-delivered', 20],
     ['outbox-polling', 'consumer-not-idempotent', 'outbox-effect-once', 10],
     ['outbox-polling', 'outbox-outside-transaction', 'outbox-committed-delivered', 30],

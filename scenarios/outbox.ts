@@ -14,12 +14,17 @@ import { quietKnobs } from '../sim/plan.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
 import { FAULT_KINDS } from '../sim/types.ts';
 import { CRASH_POINTS, type CrashPoint } from '../systems/outbox/crash-points.ts';
-import { dbNodeProgram } from '../systems/outbox/db-node.ts';
+import { DB_VARIANTS, dbNodeProgram } from '../systems/outbox/db-node.ts';
 import { CDC_VARIANTS, outboxGroups, POLLING_VARIANTS } from '../systems/outbox/program.ts';
 
 const SECOND = 1_000_000;
 
 const database = dbNodeProgram;
+
+/** The database node's own known bugs, as `db:name` (the order database and the consumers'). */
+const DATABASE_VARIANTS: Record<string, string> = Object.fromEntries(
+  Object.entries(DB_VARIANTS).map(([name, description]) => [`db:${name}`, description]),
+);
 
 function outboxScenario(
   relay: RelayKind,
@@ -81,7 +86,7 @@ registerScenario({
   groups: outboxGroups({ relay: 'cdc', services: 2, brokers: 4, database }),
   description:
     'Order services write each order and its outbox events in one transaction; a CDC relay tails the database log from its durable (lsn, index) position into Kafka-lite (idempotent, acks=all); payment and shipping consumers apply each event once on their own databases. Crashes everywhere. Committed events reach both consumers exactly once and in order per order, aborted ones never, the relay catches up.',
-  variants: CDC_VARIANTS,
+  variants: { ...CDC_VARIANTS, ...DATABASE_VARIANTS },
 });
 
 registerScenario({
@@ -90,7 +95,7 @@ registerScenario({
   groups: outboxGroups({ relay: 'polling', services: 2, brokers: 4, database }),
   description:
     'As outbox-cdc, with a polling publisher instead of the CDC relay: it scans unsent outbox rows in key order, publishes them in order, then deletes them. Committed events reach both consumers exactly once and in order per order, aborted ones never, the outbox drains.',
-  variants: POLLING_VARIANTS,
+  variants: { ...POLLING_VARIANTS, ...DATABASE_VARIANTS },
 });
 
 registerScenario({
