@@ -1,0 +1,318 @@
+// The viewer page's data, compact: a 65k-event seed as JSON objects was 36 MB of HTML that
+// took about 2 s to parse. Here the big lists (messages, arrows, marks, steps) are columns of
+// integers (times delta-encoded, varints) with every string interned once, the whole gzipped
+// and embedded as base64; the page gunzips it with DecompressionStream and decodes it with
+// page-decode.js, which the tests below run in Node as well, so both ends read one format.
+//
+// Layout after gunzip: u32 LE header length · header JSON (UTF-8) · the columns' varints,
+// column after column in the header's order.
+import { readFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
+import { gzipSync } from 'node:zlib';
+import type { Mark, ViewModel } from './model.ts';
+
+export const PAGE_DATA_VERSION = 1;
+
+/** What the header carries besides the columns: the model's small parts, as they are. */
+type SmallParts = Omit<ViewModel, 'messages' | 'arrows' | 'marks' | 'steps'>;
+
+export interface PageDataHeader {
+  version: number;
+  model: SmallParts;
+  strings: string[];
+  /** Column name, value count, whether values are deltas of the previous one. */
+  columns: [name: string, count: number, delta: boolean][];
+  counts: { messages: number; arrows: number; marks: number; steps: number };
+}
+
+const ARROW_KINDS = ['deliver', 'drop', 'drop-at-send', 'in-flight'] as const;
+const MARK_KINDS: readonly Mark['kind'][] = [
+  'crash',
+  'restart',
+  'fsync',
+  'fsync-failed',
+  'disk',
+  'observe',
+  'timer',
+  'fault',
+];
+
+/** Interns strings: 0 stands for "none", so every reference is the index plus one. */
+class Strings {
+  readonly list: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  ref(text: string | null | undefined): number {
+    if (text === null || text === undefined) {
+      return 0;
+    }
+    let at = this.index.get(text);
+    if (at === undefined) {
+      at = this.list.push(text) - 1;
+      this.index.set(text, at);
+    }
+    return at + 1;
+  }
+
+  /** A value as its JSON text, interned (null and undefined are "none"). */
+  json(value: unknown): number {
+    return value === null || value === undefined ? 0 : this.ref(JSON.stringify(value));
+  }
+}
+
+/** Zigzag LEB128 varints, exact for every safe integer (no 32-bit bit operations). */
+class Varints {
+  private bytes = new Uint8Array(1 << 16);
+  length = 0;
+
+  push(value: number): void {
+    if (!Number.isSafeInteger(value)) {
+      throw new Error(`page data: ${value} is not a safe integer (times are integer µs)`);
+    }
+    let rest = value >= 0 ? value * 2 : -value * 2 - 1;
+    if (this.length + 8 > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    while (rest >= 128) {
+      this.bytes[this.length++] = (rest % 128) + 128;
+      rest = Math.floor(rest / 128);
+    }
+    this.bytes[this.length++] = rest;
+  }
+
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+}
+
+class Columns {
+  readonly header: PageDataHeader['columns'] = [];
+  private readonly out = new Varints();
+
+  add(name: string, values: readonly number[], delta = false): void {
+    let previous = 0;
+    for (const value of values) {
+      this.out.push(delta ? value - previous : value);
+      previous = value;
+    }
+    this.header.push([name, values.length, delta]);
+  }
+
+  bytes(): Uint8Array {
+    return this.out.view();
+  }
+}
+
+/**
+ * A step's text around the number it names (`#17` of a message, `op 3` of an operation), so
+ * that the thousands of "n1 → n2 append #… delivered" share their two halves. Returns null
+ * when the text does not hold the number as a whole token.
+ */
+export function splitAtId(text: string, id: number): [head: string, tail: string] | null {
+  const token = String(id);
+  let from = 0;
+  for (let tries = 0; tries < 8; tries++) {
+    const at = text.indexOf(token, from);
+    if (at < 0) {
+      return null;
+    }
+    const before = text[at - 1];
+    const after = text[at + token.length];
+    if ((before === '#' || before === ' ') && (after === undefined || !/[0-9]/.test(after))) {
+      return [text.slice(0, at), text.slice(at + token.length)];
+    }
+    from = at + 1;
+  }
+  return null;
+}
+
+export function encodePageData(model: ViewModel): Buffer {
+  const strings = new Strings();
+  const columns = new Columns();
+  const { messages, arrows, marks, steps, ...small } = model;
+
+  columns.add(
+    'messageId',
+    messages.map((m) => m.id),
+    true,
+  );
+  columns.add(
+    'messageFrom',
+    messages.map((m) => m.from),
+  );
+  columns.add(
+    'messageTo',
+    messages.map((m) => m.to),
+  );
+  columns.add(
+    'messageType',
+    messages.map((m) => strings.ref(m.type)),
+  );
+  columns.add(
+    'messageSendUs',
+    messages.map((m) => m.sendUs),
+    true,
+  );
+  columns.add(
+    'messageSizeBytes',
+    messages.map((m) => m.sizeBytes),
+  );
+  columns.add(
+    'messageBody',
+    messages.map((m) => strings.json(m.body)),
+  );
+  columns.add(
+    'messageDuplicated',
+    messages.map((m) => (m.duplicated ? 1 : 0)),
+  );
+
+  columns.add(
+    'arrowMessage',
+    arrows.map((a) => a.message),
+    true,
+  );
+  columns.add(
+    'arrowKind',
+    arrows.map((a) => ARROW_KINDS.indexOf(a.kind) * 2 + (a.copy ? 1 : 0)),
+  );
+  columns.add(
+    'arrowFromUs',
+    arrows.map((a) => a.fromUs - (messages[a.message]?.sendUs ?? 0)),
+  );
+  columns.add(
+    'arrowDurationUs',
+    arrows.map((a) => a.toUs - a.fromUs),
+  );
+  columns.add(
+    'arrowReason',
+    arrows.map((a) => strings.ref(a.reason)),
+  );
+
+  columns.add(
+    'markNode',
+    marks.map((m) => m.node),
+  );
+  columns.add(
+    'markAtUs',
+    marks.map((m) => m.atUs),
+    true,
+  );
+  columns.add(
+    'markKind',
+    marks.map((m) => MARK_KINDS.indexOf(m.kind)),
+  );
+  columns.add(
+    'markLabel',
+    marks.map((m) => strings.ref(m.label)),
+  );
+  columns.add(
+    'markDetail',
+    marks.map((m) => strings.json(m.detail)),
+  );
+
+  const heads: number[] = [];
+  const tails: number[] = [];
+  const ids: number[] = [];
+  steps.forEach((step) => {
+    const id = step.id;
+    const split = id === undefined ? null : splitAtId(step.text, id);
+    if (split === null || id === undefined) {
+      heads.push(strings.ref(step.text));
+      tails.push(0);
+      ids.push(0);
+      return;
+    }
+    heads.push(strings.ref(split[0]));
+    tails.push(strings.ref(split[1]));
+    // 0 means "no number"; a number n is stored as n + 1 (negative ids keep their sign).
+    ids.push(id >= 0 ? id + 1 : id);
+  });
+  columns.add(
+    'stepAtUs',
+    steps.map((s) => s.atUs),
+    true,
+  );
+  columns.add(
+    'stepNode',
+    steps.map((s) => s.node),
+  );
+  columns.add(
+    'stepKind',
+    steps.map((s) => strings.ref(s.kind)),
+  );
+  columns.add('stepHead', heads);
+  columns.add('stepId', ids);
+  columns.add('stepTail', tails);
+  columns.add(
+    'stepArrow',
+    steps.map((s) => (s.arrow === undefined ? 0 : s.arrow + 1)),
+  );
+
+  const header: PageDataHeader = {
+    version: PAGE_DATA_VERSION,
+    model: small,
+    strings: strings.list,
+    columns: columns.header,
+    counts: {
+      messages: messages.length,
+      arrows: arrows.length,
+      marks: marks.length,
+      steps: steps.length,
+    },
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(headerBytes.length);
+  return gzipSync(Buffer.concat([length, headerBytes, columns.bytes()]), { level: 9 });
+}
+
+/** The page's decoder (page-decode.js), run here as the page runs it. */
+export function decodePageData(gzipped: Uint8Array, gunzip: (bytes: Uint8Array) => Uint8Array) {
+  const source = readFileSync(new URL('./page-decode.js', import.meta.url), 'utf8');
+  const decode = runInNewContext(`${source}; decodeFaultlineData`, {
+    TextDecoder,
+    Uint8Array,
+    DataView,
+    Float64Array,
+    Int32Array,
+    JSON,
+    Math,
+    Error,
+  }) as (bytes: Uint8Array) => DecodedPage;
+  return decode(gunzip(gzipped));
+}
+
+/** What page-decode.js hands the page. */
+export interface DecodedPage {
+  model: SmallParts & {
+    messages: {
+      id: number;
+      from: number;
+      to: number;
+      type: string;
+      sendUs: number;
+      sizeBytes: number;
+      bodyJson: string | null;
+      duplicated: boolean;
+    }[];
+    arrows: {
+      message: number;
+      kind: string;
+      fromUs: number;
+      toUs: number;
+      copy: boolean;
+      reason?: string;
+    }[];
+    marks: { node: number; atUs: number; kind: string; label: string; detailJson: string | null }[];
+  };
+  steps: {
+    count: number;
+    atUs: Float64Array;
+    node: Int32Array;
+    arrow: Int32Array;
+    kind(index: number): string;
+    text(index: number): string;
+  };
+}
