@@ -19,7 +19,8 @@ type SmallParts = Omit<ViewModel, 'messages' | 'arrows' | 'marks' | 'steps'>;
 export interface PageDataHeader {
   version: number;
   model: SmallParts;
-  strings: string[];
+  /** Each string column's table (see StringColumn). */
+  strings: Record<string, string[]>;
   /** Column name, value count, whether values are deltas of the previous one. */
   columns: [name: string, count: number, delta: boolean][];
   counts: { messages: number; arrows: number; marks: number; steps: number };
@@ -37,26 +38,29 @@ const MARK_KINDS: readonly Mark['kind'][] = [
   'fault',
 ];
 
-/** Interns strings: 0 stands for "none", so every reference is the index plus one. */
-class Strings {
+/**
+ * A string column's own table, in order of first use. A reference is 0 for "none", 1 for "the
+ * next string of the table, first used here", else the index of a string used before plus 2:
+ * a run's thousands of unique texts (message bodies, step texts) then cost one byte each, and
+ * the few that repeat (types, labels) keep small indexes.
+ */
+class StringColumn {
   readonly list: string[] = [];
+  readonly codes: number[] = [];
   private readonly index = new Map<string, number>();
 
-  ref(text: string | null | undefined): number {
+  add(text: string | null | undefined): void {
     if (text === null || text === undefined) {
-      return 0;
+      this.codes.push(0);
+      return;
     }
-    let at = this.index.get(text);
-    if (at === undefined) {
-      at = this.list.push(text) - 1;
-      this.index.set(text, at);
+    const at = this.index.get(text);
+    if (at !== undefined) {
+      this.codes.push(at + 2);
+      return;
     }
-    return at + 1;
-  }
-
-  /** A value as its JSON text, interned (null and undefined are "none"). */
-  json(value: unknown): number {
-    return value === null || value === undefined ? 0 : this.ref(JSON.stringify(value));
+    this.index.set(text, this.list.push(text) - 1);
+    this.codes.push(1);
   }
 }
 
@@ -89,7 +93,22 @@ class Varints {
 
 class Columns {
   readonly header: PageDataHeader['columns'] = [];
+  readonly strings: PageDataHeader['strings'] = {};
   private readonly out = new Varints();
+
+  addStrings(name: string, texts: readonly (string | null | undefined)[]): void {
+    const column = new StringColumn();
+    for (const text of texts) column.add(text);
+    this.strings[name] = column.list;
+    this.add(name, column.codes);
+  }
+
+  addJson(name: string, values: readonly unknown[]): void {
+    this.addStrings(
+      name,
+      values.map((value) => (value === null || value === undefined ? null : JSON.stringify(value))),
+    );
+  }
 
   add(name: string, values: readonly number[], delta = false): void {
     let previous = 0;
@@ -129,7 +148,6 @@ export function splitAtId(text: string, id: number): [head: string, tail: string
 }
 
 export function encodePageData(model: ViewModel): Buffer {
-  const strings = new Strings();
   const columns = new Columns();
   const { messages, arrows, marks, steps, ...small } = model;
 
@@ -146,9 +164,9 @@ export function encodePageData(model: ViewModel): Buffer {
     'messageTo',
     messages.map((m) => m.to),
   );
-  columns.add(
+  columns.addStrings(
     'messageType',
-    messages.map((m) => strings.ref(m.type)),
+    messages.map((m) => m.type),
   );
   columns.add(
     'messageSendUs',
@@ -159,9 +177,9 @@ export function encodePageData(model: ViewModel): Buffer {
     'messageSizeBytes',
     messages.map((m) => m.sizeBytes),
   );
-  columns.add(
+  columns.addJson(
     'messageBody',
-    messages.map((m) => strings.json(m.body)),
+    messages.map((m) => m.body),
   );
   columns.add(
     'messageDuplicated',
@@ -185,9 +203,9 @@ export function encodePageData(model: ViewModel): Buffer {
     'arrowDurationUs',
     arrows.map((a) => a.toUs - a.fromUs),
   );
-  columns.add(
+  columns.addStrings(
     'arrowReason',
-    arrows.map((a) => strings.ref(a.reason)),
+    arrows.map((a) => a.reason),
   );
 
   columns.add(
@@ -203,32 +221,46 @@ export function encodePageData(model: ViewModel): Buffer {
     'markKind',
     marks.map((m) => MARK_KINDS.indexOf(m.kind)),
   );
-  columns.add(
+  columns.addStrings(
     'markLabel',
-    marks.map((m) => strings.ref(m.label)),
+    marks.map((m) => m.label),
   );
-  columns.add(
+  columns.addJson(
     'markDetail',
-    marks.map((m) => strings.json(m.detail)),
+    marks.map((m) => m.detail),
   );
 
-  const heads: number[] = [];
-  const tails: number[] = [];
+  // A step's text is its two halves around the id it names. The id is most often its arrow's
+  // message's (stored as 1), and its arrow most often the next new one (a send) or a recent
+  // one (its delivery): both are stored relative, so they take a byte.
+  const heads: string[] = [];
+  const tails: (string | null)[] = [];
   const ids: number[] = [];
-  steps.forEach((step) => {
+  const arrowCodes: number[] = [];
+  let arrowsSeen = 0;
+  for (const step of steps) {
     const id = step.id;
     const split = id === undefined ? null : splitAtId(step.text, id);
-    if (split === null || id === undefined) {
-      heads.push(strings.ref(step.text));
-      tails.push(0);
-      ids.push(0);
-      return;
+    const arrow = step.arrow;
+    if (arrow === undefined) {
+      arrowCodes.push(0);
+    } else {
+      // 1 is the next new arrow; k ≥ 2 the arrow k - 1 before it.
+      arrowCodes.push(arrowsSeen - arrow + 1);
+      arrowsSeen = Math.max(arrowsSeen, arrow + 1);
     }
-    heads.push(strings.ref(split[0]));
-    tails.push(strings.ref(split[1]));
-    // 0 means "no number"; a number n is stored as n + 1 (negative ids keep their sign).
-    ids.push(id >= 0 ? id + 1 : id);
-  });
+    if (split === null || id === undefined) {
+      heads.push(step.text);
+      tails.push(null);
+      ids.push(0);
+      continue;
+    }
+    heads.push(split[0]);
+    tails.push(split[1]);
+    const own = arrow === undefined ? undefined : messages[arrows[arrow]?.message ?? -1]?.id;
+    // 0: no id; 1: its arrow's message id; else the id itself, shifted past those two codes.
+    ids.push(own === id ? 1 : id >= 0 ? id + 2 : id);
+  }
   columns.add(
     'stepAtUs',
     steps.map((s) => s.atUs),
@@ -238,22 +270,19 @@ export function encodePageData(model: ViewModel): Buffer {
     'stepNode',
     steps.map((s) => s.node),
   );
-  columns.add(
+  columns.addStrings(
     'stepKind',
-    steps.map((s) => strings.ref(s.kind)),
+    steps.map((s) => s.kind),
   );
-  columns.add('stepHead', heads);
+  columns.addStrings('stepHead', heads);
   columns.add('stepId', ids);
-  columns.add('stepTail', tails);
-  columns.add(
-    'stepArrow',
-    steps.map((s) => (s.arrow === undefined ? 0 : s.arrow + 1)),
-  );
+  columns.addStrings('stepTail', tails);
+  columns.add('stepArrow', arrowCodes);
 
   const header: PageDataHeader = {
     version: PAGE_DATA_VERSION,
     model: small,
-    strings: strings.list,
+    strings: columns.strings,
     columns: columns.header,
     counts: {
       messages: messages.length,

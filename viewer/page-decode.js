@@ -20,8 +20,6 @@ function decodeFaultlineData(bytes) {
   if (header.version !== 1) {
     throw new Error(`faultline page data version ${header.version}: this page reads version 1`);
   }
-  const strings = header.strings;
-  const str = (ref) => (ref === 0 ? null : strings[ref - 1]);
 
   // Zigzag LEB128 varints, column after column.
   let at = 4 + headerLength;
@@ -51,6 +49,26 @@ function decodeFaultlineData(bytes) {
     throw new Error(`faultline page data: ${bytes.length - at} bytes past the last column`);
   }
 
+  // A string column's codes (page-data.ts, StringColumn): 0 none, 1 the table's next string,
+  // k ≥ 2 the string at k - 2. Resolved once to table indexes, -1 for none.
+  const tables = {};
+  for (const [name, table] of Object.entries(header.strings)) {
+    const codes = columns[name];
+    const at = new Int32Array(codes.length);
+    let next = 0;
+    for (let i = 0; i < codes.length; i++) {
+      const code = codes[i];
+      at[i] = code === 0 ? -1 : code === 1 ? next++ : code - 2;
+      if (at[i] >= table.length)
+        throw new Error(`faultline page data: ${name} ${i} is past its table`);
+    }
+    tables[name] = { at, table };
+  }
+  const text = (name, i) => {
+    const column = tables[name];
+    const at = column.at[i];
+    return at < 0 ? null : column.table[at];
+  };
   const c = columns;
   const messages = new Array(header.counts.messages);
   for (let i = 0; i < messages.length; i++) {
@@ -58,10 +76,10 @@ function decodeFaultlineData(bytes) {
       id: c.messageId[i],
       from: c.messageFrom[i],
       to: c.messageTo[i],
-      type: str(c.messageType[i]),
+      type: text('messageType', i),
       sendUs: c.messageSendUs[i],
       sizeBytes: c.messageSizeBytes[i],
-      bodyJson: str(c.messageBody[i]),
+      bodyJson: text('messageBody', i),
       duplicated: c.messageDuplicated[i] === 1,
     };
   }
@@ -76,7 +94,8 @@ function decodeFaultlineData(bytes) {
       toUs: fromUs + c.arrowDurationUs[i],
       copy: (c.arrowKind[i] & 1) === 1,
     };
-    if (c.arrowReason[i] !== 0) arrow.reason = str(c.arrowReason[i]);
+    const reason = text('arrowReason', i);
+    if (reason !== null) arrow.reason = reason;
     arrows[i] = arrow;
   }
   const marks = new Array(header.counts.marks);
@@ -85,23 +104,37 @@ function decodeFaultlineData(bytes) {
       node: c.markNode[i],
       atUs: c.markAtUs[i],
       kind: MARK_KINDS[c.markKind[i]],
-      label: str(c.markLabel[i]),
-      detailJson: str(c.markDetail[i]),
+      label: text('markLabel', i),
+      detailJson: text('markDetail', i),
     };
   }
   // Steps stay columns: the page reads a step's text only when it shows that step.
+  // Arrow codes: 0 none, 1 the next new arrow, k ≥ 2 the arrow k - 1 before it.
   const count = header.counts.steps;
+  const stepArrow = new Int32Array(count);
+  let arrowsSeen = 0;
+  for (let i = 0; i < count; i++) {
+    const code = c.stepArrow[i];
+    if (code === 0) {
+      stepArrow[i] = -1;
+      continue;
+    }
+    stepArrow[i] = arrowsSeen - code + 1;
+    arrowsSeen = Math.max(arrowsSeen, stepArrow[i] + 1);
+  }
   const steps = {
     count,
     atUs: c.stepAtUs,
     node: Int32Array.from(c.stepNode),
-    arrow: Int32Array.from(c.stepArrow, (ref) => ref - 1),
-    kind: (i) => str(c.stepKind[i]),
+    arrow: stepArrow,
+    kind: (i) => text('stepKind', i),
     text: (i) => {
-      const head = str(c.stepHead[i]) ?? '';
-      const id = c.stepId[i];
-      if (id === 0) return head;
-      return `${head}${id > 0 ? id - 1 : id}${str(c.stepTail[i]) ?? ''}`;
+      const head = text('stepHead', i) ?? '';
+      const code = c.stepId[i];
+      if (code === 0) return head;
+      const id =
+        code === 1 ? messages[arrows[stepArrow[i]].message].id : code > 0 ? code - 2 : code;
+      return `${head}${id}${text('stepTail', i) ?? ''}`;
     },
   };
   return { model: { ...header.model, messages, arrows, marks }, steps };
