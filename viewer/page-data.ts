@@ -2,10 +2,11 @@
 // took about 2 s to parse. Here the big lists (messages, arrows, marks, steps) are columns of
 // integers (times delta-encoded, varints) with every string interned once, the whole gzipped
 // and embedded as base64; the page gunzips it with DecompressionStream and decodes it with
-// page-decode.js, which the tests below run in Node as well, so both ends read one format.
+// page-decode.js, which page-data.test.ts runs in Node as well, so both ends read one format.
+// Strings stay UTF-8 bytes until the page shows one (a body on hover, a step's text).
 //
 // Layout after gunzip: u32 LE header length · header JSON (UTF-8) · the columns' varints,
-// column after column in the header's order.
+// column after column in the header's order · each string table's UTF-8 bytes, in order.
 import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
@@ -19,8 +20,11 @@ type SmallParts = Omit<ViewModel, 'messages' | 'arrows' | 'marks' | 'steps'>;
 export interface PageDataHeader {
   version: number;
   model: SmallParts;
-  /** Each string column's table (see StringColumn). */
-  strings: Record<string, string[]>;
+  /**
+   * Each string column's table (see StringColumn): its name, string count and byte length;
+   * the column `<name>.bytes` holds each string's length in bytes.
+   */
+  strings: [name: string, count: number, byteLength: number][];
   /** Column name, value count, whether values are deltas of the previous one. */
   columns: [name: string, count: number, delta: boolean][];
   counts: { messages: number; arrows: number; marks: number; steps: number };
@@ -93,14 +97,22 @@ class Varints {
 
 class Columns {
   readonly header: PageDataHeader['columns'] = [];
-  readonly strings: PageDataHeader['strings'] = {};
+  readonly strings: PageDataHeader['strings'] = [];
   private readonly out = new Varints();
+  private readonly tables: Buffer[] = [];
 
   addStrings(name: string, texts: readonly (string | null | undefined)[]): void {
     const column = new StringColumn();
     for (const text of texts) column.add(text);
-    this.strings[name] = column.list;
+    const encoded = column.list.map((text) => Buffer.from(text, 'utf8'));
+    const table = Buffer.concat(encoded);
     this.add(name, column.codes);
+    this.add(
+      `${name}.bytes`,
+      encoded.map((bytes) => bytes.length),
+    );
+    this.strings.push([name, column.list.length, table.length]);
+    this.tables.push(table);
   }
 
   addJson(name: string, values: readonly unknown[]): void {
@@ -119,8 +131,9 @@ class Columns {
     this.header.push([name, values.length, delta]);
   }
 
-  bytes(): Uint8Array {
-    return this.out.view();
+  /** The varints, then the string tables. */
+  bytes(): Buffer {
+    return Buffer.concat([this.out.view(), ...this.tables]);
   }
 }
 
@@ -323,7 +336,6 @@ export interface DecodedPage {
       type: string;
       sendUs: number;
       sizeBytes: number;
-      bodyJson: string | null;
       duplicated: boolean;
     }[];
     arrows: {
@@ -334,8 +346,10 @@ export interface DecodedPage {
       copy: boolean;
       reason?: string;
     }[];
-    marks: { node: number; atUs: number; kind: string; label: string; detailJson: string | null }[];
+    marks: { node: number; atUs: number; kind: string; label: string }[];
   };
+  messageBody(index: number): string | null;
+  markDetail(index: number): string | null;
   steps: {
     count: number;
     atUs: Float64Array;

@@ -21,22 +21,31 @@ function decodeFaultlineData(bytes) {
     throw new Error(`faultline page data version ${header.version}: this page reads version 1`);
   }
 
-  // Zigzag LEB128 varints, column after column.
+  // Zigzag LEB128 varints, column after column. Most values are one byte; past 31 bits the
+  // arithmetic is floating point, exact to 2^53.
   let at = 4 + headerLength;
   const columns = {};
   for (const [name, count, delta] of header.columns) {
     const values = new Float64Array(count);
     let previous = 0;
     for (let i = 0; i < count; i++) {
-      let value = 0;
-      let scale = 1;
-      let byte;
-      do {
-        byte = bytes[at++];
-        value += (byte & 127) * scale;
-        scale *= 128;
-      } while (byte >= 128);
-      value = value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+      let byte = bytes[at++];
+      let zigzag = byte;
+      if (byte >= 128) {
+        zigzag = byte & 127;
+        let scale = 128;
+        do {
+          byte = bytes[at++];
+          zigzag += (byte & 127) * scale;
+          scale *= 128;
+        } while (byte >= 128);
+      }
+      let value =
+        zigzag < 2147483648
+          ? (zigzag >>> 1) ^ -(zigzag & 1)
+          : zigzag % 2 === 0
+            ? zigzag / 2
+            : -(zigzag + 1) / 2;
       if (delta) {
         value += previous;
         previous = value;
@@ -45,41 +54,55 @@ function decodeFaultlineData(bytes) {
     }
     columns[name] = values;
   }
-  if (at !== bytes.length) {
-    throw new Error(`faultline page data: ${bytes.length - at} bytes past the last column`);
-  }
 
-  // A string column's codes (page-data.ts, StringColumn): 0 none, 1 the table's next string,
-  // k ≥ 2 the string at k - 2. Resolved once to table indexes, -1 for none.
+  // Then each string table's UTF-8 bytes; a string is decoded when first read.
+  const utf8 = new TextDecoder();
   const tables = {};
-  for (const [name, table] of Object.entries(header.strings)) {
+  for (const [name, count, byteLength] of header.strings) {
+    const lengths = columns[`${name}.bytes`];
+    const starts = new Float64Array(count + 1);
+    for (let i = 0; i < count; i++) starts[i + 1] = starts[i] + lengths[i];
+    if (starts[count] !== byteLength) throw new Error(`faultline page data: ${name} is cut short`);
+    const table = bytes.subarray(at, at + byteLength);
+    at += byteLength;
+    // Codes (page-data.ts, StringColumn): 0 none, 1 the table's next string, k ≥ 2 string k - 2.
     const codes = columns[name];
-    const at = new Int32Array(codes.length);
+    const index = new Int32Array(codes.length);
     let next = 0;
     for (let i = 0; i < codes.length; i++) {
       const code = codes[i];
-      at[i] = code === 0 ? -1 : code === 1 ? next++ : code - 2;
-      if (at[i] >= table.length)
-        throw new Error(`faultline page data: ${name} ${i} is past its table`);
+      index[i] = code === 0 ? -1 : code === 1 ? next++ : code - 2;
+      if (index[i] >= count) throw new Error(`faultline page data: ${name} ${i} is past its table`);
     }
-    tables[name] = { at, table };
+    const cache = new Array(count);
+    const get = (k) => {
+      if (cache[k] === undefined) cache[k] = utf8.decode(table.subarray(starts[k], starts[k + 1]));
+      return cache[k];
+    };
+    tables[name] = { index, get };
+  }
+  if (at !== bytes.length) {
+    throw new Error(`faultline page data: ${bytes.length - at} bytes past the last table`);
   }
   const text = (name, i) => {
     const column = tables[name];
-    const at = column.at[i];
-    return at < 0 ? null : column.table[at];
+    const k = column.index[i];
+    return k < 0 ? null : column.get(k);
   };
   const c = columns;
   const messages = new Array(header.counts.messages);
+  const typeIndex = tables.messageType.index;
+  let typeCount = 0;
+  for (const k of typeIndex) typeCount = Math.max(typeCount, k + 1);
+  const types = Array.from({ length: typeCount }, (_, k) => tables.messageType.get(k));
   for (let i = 0; i < messages.length; i++) {
     messages[i] = {
       id: c.messageId[i],
       from: c.messageFrom[i],
       to: c.messageTo[i],
-      type: text('messageType', i),
+      type: typeIndex[i] < 0 ? null : types[typeIndex[i]],
       sendUs: c.messageSendUs[i],
       sizeBytes: c.messageSizeBytes[i],
-      bodyJson: text('messageBody', i),
       duplicated: c.messageDuplicated[i] === 1,
     };
   }
@@ -105,7 +128,6 @@ function decodeFaultlineData(bytes) {
       atUs: c.markAtUs[i],
       kind: MARK_KINDS[c.markKind[i]],
       label: text('markLabel', i),
-      detailJson: text('markDetail', i),
     };
   }
   // Steps stay columns: the page reads a step's text only when it shows that step.
@@ -137,5 +159,11 @@ function decodeFaultlineData(bytes) {
       return `${head}${id}${text('stepTail', i) ?? ''}`;
     },
   };
-  return { model: { ...header.model, messages, arrows, marks }, steps };
+  return {
+    model: { ...header.model, messages, arrows, marks },
+    steps,
+    // Bodies and details as their JSON text, decoded when a tooltip shows one.
+    messageBody: (i) => text('messageBody', i),
+    markDetail: (i) => text('markDetail', i),
+  };
 }

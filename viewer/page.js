@@ -3,7 +3,8 @@
 // and exposes `window.faultline` so browser tests can assert without guessing pixels.
 (async () => {
   // The run's data: gzipped columns in base64 (page-data.ts), decoded by page-decode.js.
-  const { model: M, steps: S } = await readPageData();
+  const { model: M, steps: S, messageBody, markDetail } = await readPageData();
+  performance.mark('faultline:decoded');
 
   // --- constants ---------------------------------------------------------------------------
   const GUTTER = 78;
@@ -714,7 +715,7 @@
   function drawMarks() {
     const many = (view.t1 - view.t0) / span > 0.5 && M.marks.length > 3000;
     const labelled = [];
-    marksIn(view.t0, view.t1, (mark) => {
+    marksIn(view.t0, view.t1, (mark, index) => {
       const y = laneY.get(mark.node);
       if (y === undefined) return;
       const style = MARK_STYLE[mark.kind];
@@ -722,7 +723,16 @@
       const px = x(mark.atUs);
       glyph(style.glyph, px, y, style.colour);
       if (style.text) labelled.push([mark, px, y, style]);
-      hits.push({ kind: 'mark', x0: px - 5, x1: px + 5, y0: y - 9, y1: y + 9, item: mark, z: 4 });
+      hits.push({
+        kind: 'mark',
+        x0: px - 5,
+        x1: px + 5,
+        y0: y - 9,
+        y1: y + 9,
+        item: mark,
+        index,
+        z: 4,
+      });
     });
     // Crashes and restarts get their labels first; past a crowd, glyphs speak alone.
     if (labelled.length > 80) return;
@@ -1146,7 +1156,7 @@
       case 'mark':
         return tip(`${item.label} on ${laneName(item.node)}`, [
           ['at', ms(item.atUs)],
-          ['detail', jsonText(item.detailJson)],
+          ['detail', jsonText(markDetail(h.index))],
         ]);
       case 'span':
         return tip(`${laneName(item.node)} ${item.label}`, [
@@ -1200,7 +1210,7 @@
     else rows.push(['dropped', `${ms(a.toUs)} (${esc(a.reason)})`]);
     if (m.duplicated) rows.push(['duplicated', a.copy ? 'yes: this is the second copy' : 'yes']);
     rows.push(['size', `${m.sizeBytes} bytes`]);
-    rows.push(['body', jsonText(m.bodyJson)]);
+    rows.push(['body', jsonText(messageBody(a.message))]);
     return tip(`${esc(m.type)} #${m.id} ${laneName(m.from)} → ${laneName(m.to)}`, rows);
   }
 
@@ -1356,6 +1366,7 @@
     layout();
     draw();
   });
+  performance.mark('faultline:indexed');
   updateRange(); // the toolbar's height depends on it, and the lanes share what is left
   layout();
   // A run with a violation opens on it (the step panel stays free until the user steps).
@@ -1443,6 +1454,7 @@
     redraw: () => draw(),
   };
   // The first frame is drawn: what the browser test times from navigation start.
+  performance.mark('faultline:first-frame');
   document.body.dataset.readyMs = String(Math.round(performance.now()));
   document.body.dataset.ready = 'true';
 })().catch((error) => {
@@ -1458,7 +1470,9 @@ async function readPageData() {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  performance.mark('faultline:base64');
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   const gunzipped = new Uint8Array(await new Response(stream).arrayBuffer());
+  performance.mark('faultline:gunzip');
   return decodeFaultlineData(gunzipped);
 }
