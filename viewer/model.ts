@@ -172,8 +172,11 @@ export interface ViewModel {
   events: number;
   violation: ViolationInfo | null;
   truncated: boolean;
-  /** Where the page opens: the whole run (absent), or zoomed onto the violation. */
-  openAt?: 'violation';
+  /**
+   * Where the page opens: zoomed onto the violation when the run has one (absent or
+   * 'violation'; a 65k-event run drawn whole says little), or on the whole run ('whole').
+   */
+  openAt?: 'violation' | 'whole';
 }
 
 /** What the viewer reads of a plan: its topology, and its faults when the trace cut one short. */

@@ -1370,7 +1370,7 @@
   updateRange(); // the toolbar's height depends on it, and the lanes share what is left
   layout();
   // A run with a violation opens on it (the step panel stays free until the user steps).
-  if (M.violation) jumpToViolation(false);
+  if (M.violation && M.openAt !== 'whole') jumpToViolation(false);
   draw();
 
   /** Page coordinates of a canvas point, for tests that move the real mouse. */

@@ -14,7 +14,7 @@ export interface RenderInput {
   title?: string;
   /** The recorder dropped records past its cap: say so on the page. */
   truncated?: boolean;
-  /** Open zoomed onto the violation rather than on the whole run. */
+  /** Open zoomed onto the violation (the default when there is one), or, false, on the whole run. */
   openAtViolation?: boolean;
 }
 
@@ -56,8 +56,8 @@ export function scriptJson(value: unknown): string {
 export function renderHtml(input: RenderInput): string {
   const title = input.title ?? defaultTitle(input.plan);
   const model = buildModel({ ...input, title });
-  if (input.openAtViolation === true && model.violation !== null) {
-    model.openAt = 'violation';
+  if (input.openAtViolation === false) {
+    model.openAt = 'whole';
   }
   return pageHtml(model);
 }
