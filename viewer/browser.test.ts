@@ -385,6 +385,14 @@ describe.skipIf(missing !== null)('a whole swarm seed in the viewer', () => {
     const whole = await api(page, (f) => f.arrowsDrawn());
     expect(whole.density).toBe(true);
     expect(whole.total).toBe(await api(page, (f) => f.model.arrows));
+    // Hovering a lane's density says what it counts there.
+    const servers = (await api(page, (f) => f.groups()))[0];
+    let shown: string | null = null;
+    for (let y = servers?.top ?? 0; y < (servers?.bottom ?? 0) && shown === null; y += 2) {
+      const tip = (await page.evaluate(`window.faultline.hoverAt(700, ${y})`)) as string | null;
+      if (tip?.includes('sent or received')) shown = tip;
+    }
+    expect(shown).toMatch(/^n\d+: \d+ messages? sent or received/);
     await page.screenshot({ path: join(ARTIFACTS, 'raft-swarm-seed-whole.png') });
     await page.close();
   });

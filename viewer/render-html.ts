@@ -104,6 +104,7 @@ const LEGEND = [
   '<span style="color:#dc2626">- - ✕ dropped</span>',
   '<span style="color:#9ca3af">· · → in flight at the end</span>',
   '<span>2× duplicated copy</span>',
+  '<span style="color:#1d4ed8">▮ messages per pixel, zoomed out</span>',
   '<span style="color:#374151">▬ down</span>',
   '<span style="color:#b45309">▬ paused</span>',
   '<span style="color:#16a34a">▮ op ok</span>',
