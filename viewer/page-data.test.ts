@@ -68,6 +68,11 @@ describe('the page data', () => {
     expectRoundTrip(model);
   });
 
+  it('decodes an empty run', () => {
+    const { plan, result } = syntheticTrace(10);
+    expectRoundTrip(buildModel({ records: [], plan, result }));
+  });
+
   it('refuses a time that is not an integer, with the reason', () => {
     const model = buildModel(syntheticTrace(50));
     (model.steps[1] as ViewModel['steps'][number]).atUs = 1.5;
