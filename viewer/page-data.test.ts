@@ -90,6 +90,19 @@ describe('the page data', () => {
   });
 });
 
+describe('the page', () => {
+  it('embeds the data as base64 only, which cannot close its script element', () => {
+    const run = traced('pingpong', 0, 'ack-before-fsync');
+    const html = renderHtml(run);
+    const base64 = html.match(/<script[^>]*id="faultline-data"[^>]*>([^<]*)<\/script>/)?.[1] ?? '';
+    expect(base64).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    const decoded = decodePageData(Buffer.from(base64, 'base64'), (bytes) => gunzipSync(bytes));
+    expect(decoded.steps.count).toBe(run.records.length);
+    expect(decoded.model.events).toBe(run.result.stats.events);
+    expect(decoded.model.violation?.invariant).toBe(run.result.violation?.invariant);
+  });
+});
+
 describe("the page's header", () => {
   it('counts events as the CLI does (stats.events), not trace records', () => {
     const run = traced('raft-figure8', 0, 'commit-previous-term');
