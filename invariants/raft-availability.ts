@@ -10,9 +10,10 @@
 // count (it ticks no check while frozen), and each resume starts the count again (messages
 // held during a pause are handled at once on resume and count as heard).
 //
-// NOT YET IN ANY SCENARIO: on the correct Raft it fired on raft seeds 54, 257 and 275 of 0–299
-// (leaders of 2- and 4-voter configurations during membership changes), not yet explained —
-// a false alarm or a real bug. It catches leader-never-steps-down at raft seed 13.
+// In the raft and kv swarms. It once fired on the correct Raft during membership changes:
+// each stretch was judged by the leader's latest voters, so a removal that took a leader's
+// quorum away re-judged the whole partition before it. Each stretch now counts the voters of
+// its own time. It catches leader-never-steps-down in the raft swarm within a few seeds.
 import type { Invariant, NodeId, Plan } from '../sim/types.ts';
 import { formatTime, raftObservation, serverState } from './raft-common.ts';
 
@@ -84,11 +85,30 @@ function pauses(plan: Plan, node: NodeId): [number, number][] {
     });
 }
 
+/** The voters a leader counted from `fromUs` on (until the next entry's `fromUs`). */
+interface VoterSpan {
+  readonly fromUs: number;
+  readonly voters: readonly NodeId[];
+}
+
 interface Leadership {
   readonly node: NodeId;
   readonly term: number;
   readonly sinceUs: number;
-  voters: readonly NodeId[];
+  /**
+   * Each configuration the leader held, from when it was first seen: a stretch is judged by
+   * the voters of its own time, never by a later configuration (a change that leaves the
+   * leader without a quorum starts the count at the change, not at the partition).
+   */
+  readonly voterSpans: VoterSpan[];
+  /** When this leadership is next judged while it lasts (judging at every observation doubled a raft seed's cost). */
+  nextJudgeUs: number;
+}
+
+const VOTER_SPANS_MAX = 10_000;
+
+function sameVoters(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((voter, at) => voter === b[at]);
 }
 
 export function leaderStepsDownWithoutQuorum(
@@ -100,6 +120,18 @@ export function leaderStepsDownWithoutQuorum(
   // The end of a stepped-down observation may trail the step-down by the fsync in flight.
   const lagUs = 2 * plan.knobs.fsyncLatencyMaxUs;
   const leaders = new Map<NodeId, Leadership>();
+  const frozenOf = new Map<NodeId, [number, number][]>();
+  const frozenFor = (node: NodeId) => {
+    let frozen = frozenOf.get(node);
+    if (frozen === undefined) {
+      frozen = pauses(plan, node);
+      frozenOf.set(node, frozen);
+    }
+    return frozen;
+  };
+  /** Whether any cut lies inside [fromUs, toUs): most leaderships see none, and need no count. */
+  const anyCutWithin = (fromUs: number, toUs: number) =>
+    timeline.some((segment) => segment.toUs > fromUs && segment.fromUs < toUs);
 
   /** The longest running stretch inside [fromUs, toUs] in which `l` heard from no quorum. */
   const longestCutOff = (
@@ -107,9 +139,7 @@ export function leaderStepsDownWithoutQuorum(
     fromUs: number,
     toUs: number,
   ): [number, number] | undefined => {
-    const voters = l.voters;
-    const majority = Math.floor(voters.length / 2) + 1;
-    const frozen = pauses(plan, l.node);
+    const frozen = frozenFor(l.node);
     let best: [number, number] | undefined;
     let runStart = -1;
     let runEnd = -1;
@@ -123,27 +153,31 @@ export function leaderStepsDownWithoutQuorum(
       runStart = -1;
     };
     for (const segment of timeline) {
-      const a = Math.max(segment.fromUs, fromUs);
-      const b = Math.min(segment.toUs, toUs);
-      if (a >= b) {
-        continue;
-      }
-      let heard = voters.includes(l.node) ? 1 : 0;
-      for (const voter of voters) {
-        if (voter !== l.node && !segment.cut.has(voter * 65536 + l.node)) {
-          heard++;
+      for (const [at, span] of l.voterSpans.entries()) {
+        const spanEndUs = l.voterSpans[at + 1]?.fromUs ?? Number.MAX_SAFE_INTEGER;
+        const a = Math.max(segment.fromUs, fromUs, span.fromUs);
+        const b = Math.min(segment.toUs, toUs, spanEndUs);
+        if (a >= b) {
+          continue;
         }
-      }
-      if (heard >= majority) {
-        close();
-        continue;
-      }
-      if (runStart >= 0 && runEnd === a) {
-        runEnd = b;
-      } else {
-        close();
-        runStart = a;
-        runEnd = b;
+        const { voters } = span;
+        let heard = voters.includes(l.node) ? 1 : 0;
+        for (const voter of voters) {
+          if (voter !== l.node && !segment.cut.has(voter * 65536 + l.node)) {
+            heard++;
+          }
+        }
+        if (heard >= Math.floor(voters.length / 2) + 1) {
+          close();
+          continue;
+        }
+        if (runStart >= 0 && runEnd === a) {
+          runEnd = b;
+        } else {
+          close();
+          runStart = a;
+          runEnd = b;
+        }
       }
     }
     close();
@@ -160,9 +194,24 @@ export function leaderStepsDownWithoutQuorum(
     if (stretch === undefined) {
       return undefined;
     }
-    return `${view.name(l.node)} ${still ? 'is still' : 'stayed'} leader of term ${l.term} through ${formatTime(stretch[0])}–${formatTime(stretch[1])} while the partition let it hear from fewer than a majority of its ${l.voters.length} voters: a leader without a quorum must step down within ${formatTime(boundUs)} of running time (check-quorum), not keep holding clients that it can never answer`;
+    return `${view.name(l.node)} ${still ? 'is still' : 'stayed'} leader of term ${l.term} through ${formatTime(stretch[0])}–${formatTime(stretch[1])} while the partition let it hear from fewer than a majority of its ${l.voterSpans.at(-1)?.voters.length ?? 0} voters: a leader without a quorum must step down within ${formatTime(boundUs)} of running time (check-quorum), not keep holding clients that it can never answer`;
   };
 
+  const noteVoters = (l: Leadership, atUs: number, voters: readonly NodeId[]) => {
+    const last = l.voterSpans.at(-1) as VoterSpan;
+    if (sameVoters(last.voters, voters)) {
+      return;
+    }
+    if (l.voterSpans.length >= VOTER_SPANS_MAX) {
+      l.voterSpans.shift(); // forgets the oldest configuration: judges less, never more
+    }
+    l.voterSpans.push({ fromUs: atUs, voters });
+  };
+
+  if (timeline.length === 0) {
+    // No partition in the fault phase: no leader is ever cut off, so there is nothing to watch.
+    return { name: 'leader-steps-down-without-quorum' };
+  }
   return {
     name: 'leader-steps-down-without-quorum',
     onObservation(record, view) {
@@ -173,8 +222,14 @@ export function leaderStepsDownWithoutQuorum(
           node: record.node,
           term: observation.term,
           sinceUs: record.timeUs,
-          voters,
+          voterSpans: [{ fromUs: record.timeUs, voters }],
+          nextJudgeUs: record.timeUs,
         });
+      } else if (observation.type === 'membership-changed') {
+        const l = leaders.get(record.node);
+        if (l !== undefined) {
+          noteVoters(l, record.timeUs, observation.voters); // the exact time of the change
+        }
       } else if (observation.type === 'stepped-down') {
         const l = leaders.get(record.node);
         leaders.delete(record.node);
@@ -188,11 +243,20 @@ export function leaderStepsDownWithoutQuorum(
         leaders.delete(record.node); // it lost leadership at a crash we cannot date
       }
       for (const l of leaders.values()) {
+        // Judged once a tick at most: a stretch is only found a tick later than it could be,
+        // against a bound of several election timeouts.
+        if (view.timeUs < l.nextJudgeUs) {
+          continue;
+        }
+        l.nextJudgeUs = view.timeUs + options.tickUs;
+        if (!anyCutWithin(l.sinceUs, view.timeUs)) {
+          continue;
+        }
         const state = serverState(view, l.node);
         if (state === undefined || state.role !== 'leader' || state.term !== l.term) {
           continue; // not provably the same leadership any more
         }
-        l.voters = state.voters;
+        noteVoters(l, record.timeUs, state.voters);
         const verdict = judge(l, view.timeUs, true, view);
         if (verdict !== undefined) {
           return verdict;

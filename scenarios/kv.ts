@@ -10,12 +10,14 @@ import {
   kvSometimes,
 } from '../invariants/kv.ts';
 import { raftLeaseSometimes, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import { leaderStepsDownWithoutQuorum } from '../invariants/raft-availability.ts';
 import { CLOCK_DRIFT_PPM_MAX } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import { FAULT_KINDS, type Plan } from '../sim/types.ts';
 import { kvGroups } from '../systems/kv/program.ts';
 import { KV_VARIANTS } from '../systems/kv/types.ts';
 import { KV_SHRINKABLE_WORKLOAD } from '../systems/kv/workload.ts';
+import { DEFAULT_RAFT_OPTIONS } from '../systems/raft/group.ts';
 import { LEASE_VARIANTS } from '../systems/raft/program.ts';
 
 const SECOND = 1_000_000;
@@ -54,6 +56,7 @@ const KV_SWARM = {
   shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
   invariants: (plan: Plan) => [
     ...raftSafetyInvariants(),
+    leaderStepsDownWithoutQuorum(plan, DEFAULT_RAFT_OPTIONS),
     ...kvInvariants(),
     kvPersistedStateBounded({ raftStateBytesMax: 8 * MAX_RAFT_STATE_BYTES }),
     // Liveness: once the faults have stopped for 2 s, operations complete again.
