@@ -43,6 +43,8 @@ const COMMIT_RETRIES_MAX = 5;
 
 /** What a client's transaction wrote, observed when it asks to commit. */
 type CommitSent = { type: 'test-commit-sent'; txId: string; writes: WalWrite[] };
+type Counter = { n: number; by: string };
+type TestRead = { type: 'test-read'; txId: string; key: string; writer: string };
 type FeedBatch = {
   type: 'test-feed';
   after: LogPosition | null;
@@ -130,6 +132,15 @@ class CounterClient implements NodeProgram {
         return;
       case 'get':
         this.old = reply.value;
+        if (reply.value !== null) {
+          const read: TestRead = {
+            type: 'test-read',
+            txId: tx.txId,
+            key: this.key,
+            writer: (reply.value as Counter).by,
+          };
+          this.ctx.observe(read);
+        }
         if (this.ctx.random.chance(SCAN_CHANCE)) {
           this.db.scan(tx, 'counters', 2);
         } else {
@@ -161,7 +172,10 @@ class CounterClient implements NodeProgram {
 
   /** Writes the counter and the log row (`scanned` null: it did not scan). */
   private write(tx: DbTx, scanned: DbValue): void {
-    const next = this.ctx.random.chance(0.1) ? null : ((this.old as number | null) ?? 0) + 1;
+    // Each counter value names the transaction that wrote it, so a read names its writer.
+    const next: Counter | null = this.ctx.random.chance(0.1)
+      ? null
+      : { n: ((this.old as Counter | null)?.n ?? 0) + 1, by: tx.txId };
     this.writes = [
       { table: 'counters', key: this.key, value: next },
       { table: 'log', key: tx.txId, value: { key: this.key, old: this.old, scanned } },
@@ -457,6 +471,36 @@ function serializable(durableTxs: DurableLog): Invariant {
   };
 }
 
+/**
+ * Reads see durable commits only: every counter value any transaction read (committed or not)
+ * was written by a transaction that is in the durable log, at every recovery and at the end.
+ */
+function readsOnlyDurable(durableTxs: DurableLog): Invariant {
+  const reads: TestRead[] = [];
+  const check = (view: ClusterView): string | undefined => {
+    const txs = durableTxs(view);
+    if (typeof txs === 'string') {
+      return txs;
+    }
+    const durable = new Set(txs.map((tx) => tx.txId));
+    const lost = reads.find((read) => !durable.has(read.writer));
+    return lost === undefined
+      ? undefined
+      : `${lost.txId} read ${lost.key} as written by ${lost.writer}, which is not in the durable log: it read a commit a crash could take back`;
+  };
+  return {
+    name: 'db-reads-only-durable',
+    onObservation(record, view) {
+      if (record.observation.type === 'test-read') {
+        reads.push(record.observation as unknown as TestRead);
+        return undefined;
+      }
+      return dbObservation(record)?.type === 'db-recovered' ? check(view) : undefined;
+    },
+    atEnd: (view) => check(view),
+  };
+}
+
 /** A client told a commit aborted never finds it committed: not now, not after any recovery. */
 function abortedNeverCommits(durableTxs: DurableLog): Invariant {
   const aborted = new Set<string>();
@@ -531,6 +575,7 @@ const swarm: Scenario = {
     return [
       ackedCommitsDurable(log),
       abortedNeverCommits(log),
+      readsOnlyDurable(log),
       recoveredEqualsDurable(log),
       feedFollowsLog(log),
       serializable(log),
