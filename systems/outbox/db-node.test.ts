@@ -644,6 +644,17 @@ describe('database node in the simulator', () => {
     expect(commits).toBeGreaterThan(1000);
   });
 
+  it('runs the same seed the same way twice (trace hash)', () => {
+    for (const [scenario, seed] of [
+      [SCENARIO, 3],
+      [CRASH_SCENARIO, 5],
+    ] as const) {
+      expect(runSeed(scenario, seed).result.traceHash).toBe(
+        runSeed(scenario, seed).result.traceHash,
+      );
+    }
+  });
+
   it('is caught answering a commit before its fsync completed', () => {
     const found = firstFailingSeed(SCENARIO, 'ack-before-fsync', 20);
     expect(found?.violation.invariant).toBe('acked-commits-durable');
