@@ -326,15 +326,18 @@ export class DbNode implements NodeProgram {
     from: NodeId,
     request: Extract<DbRequest, { type: 'db-get' | 'db-scan' | 'db-put' }>,
   ): void {
+    // Every answer, a refusal too, is the request's: cached, and the transaction's seq moves on.
     const open = this.sequenced(from, request);
     if (open === undefined) {
       return;
     }
     const op = DB_REQUEST_OPS[request.type];
     if (!isName(request.table) || (request.type !== 'db-scan' && !isName(request.key))) {
-      this.reply(
+      this.answer(
         from,
         request.reqId,
+        open,
+        request.seq,
         this.error(op, 'bad-request', 'table and key must be short non-empty strings'),
       );
       return;
@@ -350,9 +353,11 @@ export class DbNode implements NodeProgram {
         !isCount(request.limit, SCAN_LIMIT_MAX) ||
         (request.fromKey !== undefined && typeof request.fromKey !== 'string')
       ) {
-        this.reply(
+        this.answer(
           from,
           request.reqId,
+          open,
+          request.seq,
           this.error('scan', 'bad-request', `limit must be 1…${SCAN_LIMIT_MAX}`),
         );
         return;
@@ -367,9 +372,11 @@ export class DbNode implements NodeProgram {
         !isDbValue(request.value, { nodes: VALUE_NODES_MAX }) ||
         writeRecordBytes(write) > RECORD_BYTES_MAX
       ) {
-        this.reply(
+        this.answer(
           from,
           request.reqId,
+          open,
+          request.seq,
           this.error('put', 'bad-request', 'the value is not plain data, or too large'),
         );
         return;
