@@ -36,12 +36,12 @@ export interface DbInspect {
   readonly durableTxs: readonly WalTx[];
   /** The LSN of the last durable transaction: what the change feed serves up to. */
   readonly durableEndLsn: number;
-  /** The LSN of the last transaction applied (visible to reads), durable or not. */
+  /** The LSN of the last transaction committed (validated), durable or not. */
   readonly appliedEndLsn: number;
   /** Open transactions, and commits applied but waiting for their fsync. */
   readonly openTxs: number;
   readonly committingTxs: number;
-  /** The current (applied) tables and their live rows in key order. */
+  /** The visible (durable) tables and their live rows in key order. */
   tableNames(): string[];
   rows(table: string): [string, DbValue][];
 }

@@ -2,18 +2,22 @@
 // conflict a serial order would expose (a changed key, a phantom insert or delete in a scanned
 // range), while leaving disjoint transactions alone. Method: examples for each rule, then a
 // fast-check property: random transactions interleaved at random, after which the committed
-// ones, replayed serially in LSN order on a plain map, must see exactly what they saw.
+// ones, replayed serially in LSN order on a plain map, must see exactly what they saw — with
+// commits becoming visible (durable) a random while after they committed.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { Database, Transaction } from './database.ts';
 import type { DbValue } from './db-protocol.ts';
+import type { WalTx } from './wal.ts';
 
+/** Commits and makes visible (its commit record durable at once). */
 function committed(db: Database, tx: Transaction): number {
   const result = db.commit(tx);
   if ('conflict' in result) {
     throw new Error(`unexpected conflict: ${result.conflict}`);
   }
+  db.makeVisible(result);
   return result.lsn;
 }
 
@@ -114,6 +118,25 @@ describe('database OCC', () => {
     ]);
   });
 
+  it('shows a commit to reads only once it is visible (durable), and aborts a reader that missed it', () => {
+    const db = new Database();
+    seed(db, { a: 1 });
+    const writer = new Transaction('writer');
+    db.put(writer, { table: 't', key: 'a', value: 2 });
+    db.put(writer, { table: 't', key: 'b', value: 2 });
+    const pending = db.commit(writer);
+    expect('conflict' in pending).toBe(false);
+    const reader = new Transaction('reader');
+    expect(db.get(reader, 't', 'a')).toEqual({ ok: true, value: 1 }); // not durable yet
+    expect(db.scan(reader, 't', '', 10)).toEqual({ ok: true, value: [['a', 1]] });
+    expect(db.conflict(reader)).toMatch(/t\/a was written at LSN 2, after it was read at 1/);
+    db.makeVisible(pending as Exclude<typeof pending, { conflict: string }>);
+    const later = new Transaction('later');
+    expect(db.get(later, 't', 'b')).toEqual({ ok: true, value: 2 });
+    expect(db.conflict(later)).toBeNull();
+    expect([db.appliedLsn, db.visibleEndLsn]).toEqual([2, 2]);
+  });
+
   it('never aborts a blind write, and keeps the order of last writes', () => {
     const db = new Database();
     const reader = new Transaction('reader');
@@ -182,6 +205,7 @@ describe('database serializability', () => {
           const seen: unknown[][] = programs.map(() => []);
           const next = programs.map(() => 0);
           const lsns = new Map<number, number>(); // tx index → commit LSN
+          const invisible: WalTx[] = []; // committed, commit record not yet durable
           const aborted = new Set<number>();
           const done = () => next.every((at, index) => at > (programs[index] as Op[]).length);
           let step = 0;
@@ -193,6 +217,12 @@ describe('database serializability', () => {
             const index = live[
               (schedule[step++ % schedule.length] as number) % live.length
             ] as number;
+            if (
+              invisible.length > 0 &&
+              (schedule[(step * 7) % schedule.length] as number) % 3 === 0
+            ) {
+              db.makeVisible(invisible.shift() as WalTx);
+            }
             const tx = txs[index] as Transaction;
             const program = programs[index] as Op[];
             const op = program[next[index] as number];
@@ -203,6 +233,7 @@ describe('database serializability', () => {
                 aborted.add(index);
               } else {
                 lsns.set(index, result.lsn);
+                invisible.push(result);
               }
               continue;
             }
@@ -214,6 +245,9 @@ describe('database serializability', () => {
                   : db.put(tx, { table: 't', key: op.key, value: op.value });
             expect(outcome.ok).toBe(true);
             seen[index]?.push(outcome.ok ? outcome.value : undefined);
+          }
+          for (const tx of invisible.splice(0)) {
+            db.makeVisible(tx);
           }
           const state = new Map<string, DbValue>();
           const order = [...lsns.entries()].sort((a, b) => a[1] - b[1]);

@@ -1,17 +1,21 @@
 // The database's tables and its optimistic concurrency control, as a pure state machine (no
 // I/O: db-node.ts feeds it requests and its WAL).
 //
-// Tables are named maps key → value with keys in sorted order. A transaction reads the
-// latest committed state (its own buffered writes first), and records what it read as key
-// ranges, each with the LSN it was read at: a get is the range [key, key], a scan the range
-// from its first key to the last one it looked at (or to the end of the table when it ran out
-// of rows). Writes are buffered in the transaction. At commit it is validated backwards: if
-// any key in any range it read was written by a transaction committed after that read, it
-// aborts ('conflict'); otherwise it takes the next LSN and its writes apply at once. Commits
-// apply one at a time in LSN order, each validated against everything before it, so the
-// committed transactions are serializable in LSN order. A deleted key stays as a tombstone
-// (value null, the deleting LSN as its version), so that a scan sees a delete (and an
-// insert) in its range as a change.
+// Tables are named maps key → value with keys in sorted order. A commit goes through two
+// steps, as in PostgreSQL: it is validated and takes the next LSN at once (`commit`), and
+// becomes visible to reads only once its commit record is durable (`makeVisible`). So no
+// transaction ever reads what a crash can still take back: a relay that publishes what it
+// scanned, or a consumer that skips an event it finds processed, acts on durable data only.
+//
+// A transaction reads the visible state (its own buffered writes first) and records what it
+// read as key ranges, each with the visible LSN it was read at: a get is the range [key, key],
+// a scan the range from its first key to the last one it looked at (or to the end of the
+// table when it ran out of rows). Writes are buffered in the transaction. At commit it is
+// validated backwards against every transaction committed before it, visible or not: if any
+// key in any range it read was written by one with an LSN above that read's, it aborts
+// ('conflict'). So what it read is the state after LSN n − 1, where n is its own LSN, and the
+// committed transactions are serializable in LSN order. Versions keep a tombstone for a
+// deleted key, so that a scan sees a delete (and an insert) in its range as a change.
 import { assert, fail } from '../../sim/assert.ts';
 import type { DbValue } from './db-protocol.ts';
 import type { WalTx, WalWrite } from './wal.ts';
@@ -21,16 +25,9 @@ export const TABLES_MAX = 64;
 export const READS_PER_TX_MAX = 1024;
 export const WRITES_PER_TX_MAX = 256;
 
-interface Row {
-  /** null: a tombstone. */
-  value: DbValue;
-  /** The LSN of the transaction that last wrote it. */
-  version: number;
-}
-
-class Table {
-  readonly rows = new Map<string, Row>();
-  /** Every key with a row (tombstones too), sorted. */
+/** A map with its keys kept sorted, for range reads. */
+class SortedMap<V> {
+  readonly entries = new Map<string, V>();
   readonly keys: string[] = [];
 
   /** The position of the first key >= `key`. */
@@ -48,19 +45,21 @@ class Table {
     return low;
   }
 
-  set(key: string, value: DbValue, version: number): void {
-    const row = this.rows.get(key);
-    if (row !== undefined) {
-      row.value = value;
-      row.version = version;
-      return;
+  set(key: string, value: V): void {
+    if (!this.entries.has(key)) {
+      this.keys.splice(this.lowerBound(key), 0, key);
     }
-    this.keys.splice(this.lowerBound(key), 0, key);
-    this.rows.set(key, { value, version });
+    this.entries.set(key, value);
+  }
+
+  delete(key: string): void {
+    if (this.entries.delete(key)) {
+      this.keys.splice(this.lowerBound(key), 1);
+    }
   }
 }
 
-/** A key range a transaction read, and the applied LSN it read it at. */
+/** A key range a transaction read, and the visible LSN it read it at. */
 export interface ReadRange {
   readonly table: string;
   readonly fromKey: string;
@@ -85,38 +84,43 @@ function writeKey(table: string, key: string): string {
   return `${table}\u0000${key}`;
 }
 
-export class Database {
-  private readonly tables = new Map<string, Table>();
-  private lsn = 0;
+function byKey(a: WalWrite, b: WalWrite): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
 
-  /** The LSN of the last transaction applied. */
+export class Database {
+  /** What reads see: the live rows of every visible (durable) transaction. */
+  private readonly values = new Map<string, SortedMap<DbValue>>();
+  /** Per key, the LSN of the last committed transaction that wrote it (tombstones kept). */
+  private readonly versions = new Map<string, SortedMap<number>>();
+  private committedLsn = 0;
+  private visibleLsn = 0;
+
+  /** The LSN of the last transaction committed (validated), visible or not. */
   get appliedLsn(): number {
-    return this.lsn;
+    return this.committedLsn;
+  }
+
+  /** The LSN of the last transaction visible to reads. */
+  get visibleEndLsn(): number {
+    return this.visibleLsn;
   }
 
   tableNames(): string[] {
-    return [...this.tables.keys()].sort();
+    return [...this.values.keys()].filter((name) => this.rows(name).length > 0).sort();
   }
 
-  /** The table's live rows in key order (for checkers and tests). */
+  /** The table's visible rows in key order (for checkers and tests). */
   rows(table: string): [string, DbValue][] {
-    const found = this.tables.get(table);
-    if (found === undefined) {
-      return [];
-    }
-    const rows: [string, DbValue][] = [];
-    for (const key of found.keys) {
-      const value = (found.rows.get(key) as Row).value;
-      if (value !== null) {
-        rows.push([key, value]);
-      }
-    }
-    return rows;
+    const found = this.values.get(table);
+    return found === undefined
+      ? []
+      : found.keys.map((key) => [key, found.entries.get(key) as DbValue]);
   }
 
-  /** The committed value of one key (null: absent), outside any transaction. */
+  /** The visible value of one key (null: absent), outside any transaction. */
   read(table: string, key: string): DbValue {
-    return this.tables.get(table)?.rows.get(key)?.value ?? null;
+    return this.values.get(table)?.entries.get(key) ?? null;
   }
 
   get(tx: Transaction, table: string, key: string): ReadOutcome<DbValue> {
@@ -124,11 +128,11 @@ export class Database {
     if (own !== undefined) {
       return { ok: true, value: own.value };
     }
-    const recorded = this.record(tx, { table, fromKey: key, toKey: key, atLsn: this.lsn });
+    const recorded = this.record(tx, { table, fromKey: key, toKey: key, atLsn: this.visibleLsn });
     return recorded ?? { ok: true, value: this.read(table, key) };
   }
 
-  /** Up to `limit` live rows with keys >= fromKey, the transaction's own writes included. */
+  /** Up to `limit` visible rows with keys >= fromKey, the transaction's own writes included. */
   scan(
     tx: Transaction,
     table: string,
@@ -138,10 +142,10 @@ export class Database {
     assert(Number.isSafeInteger(limit) && limit >= 1, 'a scan returns at least one row');
     const own = [...tx.writes.values()]
       .filter((write) => write.table === table && write.key >= fromKey)
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const found = this.tables.get(table);
-    const keys = found?.keys ?? [];
-    let at = found?.lowerBound(fromKey) ?? 0;
+      .sort(byKey);
+    const found = this.values.get(table) ?? new SortedMap<DbValue>();
+    const keys = found.keys;
+    let at = found.lowerBound(fromKey);
     let ownAt = 0;
     let lastSeen: string | null = null;
     const rows: [string, DbValue][] = [];
@@ -162,14 +166,11 @@ export class Database {
         const key = tableKey as string;
         at++;
         lastSeen = key;
-        const value = ((found as Table).rows.get(key) as Row).value;
-        if (value !== null) {
-          rows.push([key, value]);
-        }
+        rows.push([key, found.entries.get(key) as DbValue]);
       }
     }
     const toKey = rows.length === limit ? lastSeen : null;
-    const recorded = this.record(tx, { table, fromKey, toKey, atLsn: this.lsn });
+    const recorded = this.record(tx, { table, fromKey, toKey, atLsn: this.visibleLsn });
     return recorded ?? { ok: true, value: rows };
   }
 
@@ -179,7 +180,7 @@ export class Database {
     if (!tx.writes.has(key) && tx.writes.size >= WRITES_PER_TX_MAX) {
       return { ok: false, reason: `more than ${WRITES_PER_TX_MAX} writes in one transaction` };
     }
-    if (!this.tables.has(write.table) && this.tables.size >= TABLES_MAX) {
+    if (!this.versions.has(write.table) && this.versions.size >= TABLES_MAX) {
       return { ok: false, reason: `more than ${TABLES_MAX} tables` };
     }
     tx.writes.delete(key); // so that the order is the order of last writes
@@ -190,14 +191,14 @@ export class Database {
   /** Why the transaction cannot commit now, or null when every range it read is unchanged. */
   conflict(tx: Transaction): string | null {
     for (const range of tx.reads) {
-      const found = this.tables.get(range.table);
+      const found = this.versions.get(range.table);
       if (found === undefined) {
         continue;
       }
       if (range.toKey === range.fromKey) {
-        const row = found.rows.get(range.fromKey);
-        if (row !== undefined && row.version > range.atLsn) {
-          return `${range.table}/${range.fromKey} was written at LSN ${row.version}, after it was read at ${range.atLsn}`;
+        const version = found.entries.get(range.fromKey);
+        if (version !== undefined && version > range.atLsn) {
+          return `${range.table}/${range.fromKey} was written at LSN ${version}, after it was read at ${range.atLsn}`;
         }
         continue;
       }
@@ -207,7 +208,7 @@ export class Database {
         if (range.toKey !== null && key > range.toKey) {
           break;
         }
-        const version = (found.rows.get(key) as Row).version;
+        const version = found.entries.get(key) as number;
         if (version > range.atLsn) {
           return `${range.table}/${key} was written at LSN ${version}, after a scan over it at ${range.atLsn}`;
         }
@@ -216,31 +217,66 @@ export class Database {
     return null;
   }
 
-  /** Validates and applies: the committed transaction, or why it conflicts. */
+  /**
+   * Validates and, when nothing it read changed, commits: the transaction takes the next LSN
+   * and later commits validate against its writes. It becomes visible with makeVisible.
+   */
   commit(tx: Transaction): WalTx | { readonly conflict: string } {
     const conflict = this.conflict(tx);
     if (conflict !== null) {
       return { conflict };
     }
-    const committed: WalTx = { lsn: this.lsn + 1, txId: tx.txId, writes: [...tx.writes.values()] };
-    this.apply(committed);
+    const committed: WalTx = {
+      lsn: this.committedLsn + 1,
+      txId: tx.txId,
+      writes: [...tx.writes.values()],
+    };
+    this.recordVersions(committed);
     return committed;
   }
 
-  /** Applies a committed transaction (a commit, or one replayed from the WAL). */
-  apply(tx: WalTx): void {
-    if (tx.lsn !== this.lsn + 1) {
-      fail(`applying LSN ${tx.lsn} after ${this.lsn}`);
+  /** The committed transaction at the next visible LSN is durable: reads see it from now on. */
+  makeVisible(tx: WalTx): void {
+    if (tx.lsn !== this.visibleLsn + 1 || tx.lsn > this.committedLsn) {
+      fail(
+        `making LSN ${tx.lsn} visible after ${this.visibleLsn} (committed ${this.committedLsn})`,
+      );
     }
     for (const write of tx.writes) {
-      let table = this.tables.get(write.table);
+      let table = this.values.get(write.table);
       if (table === undefined) {
-        table = new Table();
-        this.tables.set(write.table, table);
+        table = new SortedMap<DbValue>();
+        this.values.set(write.table, table);
       }
-      table.set(write.key, write.value, tx.lsn);
+      if (write.value === null) {
+        table.delete(write.key);
+      } else {
+        table.set(write.key, write.value);
+      }
     }
-    this.lsn = tx.lsn;
+    this.visibleLsn = tx.lsn;
+  }
+
+  /** Replays a durable transaction from the WAL: committed and visible at once. */
+  apply(tx: WalTx): void {
+    assert(this.visibleLsn === this.committedLsn, 'replay only onto a fully visible state');
+    this.recordVersions(tx);
+    this.makeVisible(tx);
+  }
+
+  private recordVersions(tx: WalTx): void {
+    if (tx.lsn !== this.committedLsn + 1) {
+      fail(`committing LSN ${tx.lsn} after ${this.committedLsn}`);
+    }
+    for (const write of tx.writes) {
+      let table = this.versions.get(write.table);
+      if (table === undefined) {
+        table = new SortedMap<number>();
+        this.versions.set(write.table, table);
+      }
+      table.set(write.key, tx.lsn);
+    }
+    this.committedLsn = tx.lsn;
   }
 
   private record(tx: Transaction, range: ReadRange): { ok: false; reason: string } | undefined {

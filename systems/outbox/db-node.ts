@@ -1,8 +1,9 @@
 // The database node: a single-node transactional store serving db-protocol.ts over the
 // simulated network, its tables and concurrency control in database.ts, its durability in
-// wal.ts. A commit is validated and applied at once (later reads see it), queued in the WAL,
-// and answered only once the fsync covering its commit record has completed; commits that
-// arrive while an fsync is in flight ride the next one (group commit).
+// wal.ts. A commit is validated and takes its LSN at once (later commits validate against
+// it), is queued in the WAL, and becomes visible to reads and is answered only once the fsync
+// covering its commit record has completed; commits that arrive while an fsync is in flight
+// ride the next one (group commit).
 //
 // Exactly-once over an unreliable network (see db-protocol.ts): transactions are addressed by
 // the handle begin drew, requests within one apply in seq order once each, and a commit asked
@@ -42,6 +43,7 @@ import {
 import {
   isWalRefusal,
   RECORD_BYTES_MAX,
+  type SyncOutcome,
   Wal,
   type WalRefusal,
   type WalTx,
@@ -56,7 +58,7 @@ export type DbBug = keyof typeof DB_VARIANTS;
 export const OPEN_TXS_MAX = 256;
 export const TX_IDLE_US = 3_000_000;
 const REAP_EVERY_US = 500_000;
-const DEFERRED_FSYNC_US_MAX = 20_000;
+const DEFERRED_FSYNC_US_MAX = 50_000;
 const WAITERS_PER_COMMIT_MAX = 8;
 const ABORTS_REMEMBERED_MAX = 1024;
 /** Handles are bootId · 2^21 + a counter: unique across incarnations, safe integers. */
@@ -133,6 +135,7 @@ export class DbNode implements NodeProgram {
   private refused: WalRefusal | null = null;
   private recovered: DbRecoveredView | null = null;
   private bootId = 0;
+  private fsyncTimerArmed = false;
   private handles = 0;
   private readonly open = new Map<number, OpenTx>();
   private readonly openByTxId = new Map<string, number>();
@@ -323,15 +326,18 @@ export class DbNode implements NodeProgram {
     from: NodeId,
     request: Extract<DbRequest, { type: 'db-get' | 'db-scan' | 'db-put' }>,
   ): void {
+    // Every answer, a refusal too, is the request's: cached, and the transaction's seq moves on.
     const open = this.sequenced(from, request);
     if (open === undefined) {
       return;
     }
     const op = DB_REQUEST_OPS[request.type];
     if (!isName(request.table) || (request.type !== 'db-scan' && !isName(request.key))) {
-      this.reply(
+      this.answer(
         from,
         request.reqId,
+        open,
+        request.seq,
         this.error(op, 'bad-request', 'table and key must be short non-empty strings'),
       );
       return;
@@ -347,9 +353,11 @@ export class DbNode implements NodeProgram {
         !isCount(request.limit, SCAN_LIMIT_MAX) ||
         (request.fromKey !== undefined && typeof request.fromKey !== 'string')
       ) {
-        this.reply(
+        this.answer(
           from,
           request.reqId,
+          open,
+          request.seq,
           this.error('scan', 'bad-request', `limit must be 1…${SCAN_LIMIT_MAX}`),
         );
         return;
@@ -364,9 +372,11 @@ export class DbNode implements NodeProgram {
         !isDbValue(request.value, { nodes: VALUE_NODES_MAX }) ||
         writeRecordBytes(write) > RECORD_BYTES_MAX
       ) {
-        this.reply(
+        this.answer(
           from,
           request.reqId,
+          open,
+          request.seq,
           this.error('put', 'bad-request', 'the value is not plain data, or too large'),
         );
         return;
@@ -408,14 +418,7 @@ export class DbNode implements NodeProgram {
       acked: false,
     };
     this.committing.set(result.txId, committing);
-    const idle = wal.undurable === 0;
-    if (idle && this.ctx.buggify('db.defer-wal-fsync')) {
-      // A WAL writer that writes to the page cache now and flushes a little later (PostgreSQL's
-      // wal_writer_delay): the written, unsynced chunk is what a crash can tear.
-      wal.deferNextFsync();
-      this.ctx.setTimer(1 + this.ctx.random.int(DEFERRED_FSYNC_US_MAX), 'db-fsync');
-    }
-    wal.append(result);
+    this.writingWal(() => wal.append(result));
     if (this.bug === 'ack-before-fsync') {
       this.ackWaiters(result.txId, committing, false);
     }
@@ -527,7 +530,10 @@ export class DbNode implements NodeProgram {
       return;
     }
     const undurable = wal.undurable;
-    const outcome = wal.onSynced(syncId, ok);
+    let outcome = { kind: 'foreign' } as SyncOutcome;
+    this.writingWal(() => {
+      outcome = wal.onSynced(syncId, ok);
+    });
     if (outcome.kind === 'foreign') {
       return;
     }
@@ -539,6 +545,7 @@ export class DbNode implements NodeProgram {
     }
     for (const tx of outcome.txs) {
       assert(tx.lsn === this.durableTxs.length + 1, 'durable transactions arrive in LSN order');
+      this.db.makeVisible(tx);
       this.durableTxs.push(tx);
       this.committed.set(tx.txId, tx.lsn);
       const committing = this.committing.get(tx.txId);
@@ -564,8 +571,26 @@ export class DbNode implements NodeProgram {
     committing.waiters.length = 0;
   }
 
+  /**
+   * Runs a WAL step that may write a chunk. Buggify point: the chunk is written to the page
+   * cache now and fsynced a little later (a WAL writer's delay, as PostgreSQL's
+   * wal_writer_delay), so that there is written, unsynced WAL for a crash to tear.
+   */
+  private writingWal(step: () => void): void {
+    const wal = this.wal as Wal;
+    if (this.ctx.buggify('db.defer-wal-fsync')) {
+      wal.deferNextFsync();
+    }
+    step();
+    if (wal.fsyncDeferred && !this.fsyncTimerArmed) {
+      this.fsyncTimerArmed = true;
+      this.ctx.setTimer(1 + this.ctx.random.int(DEFERRED_FSYNC_US_MAX), 'db-fsync');
+    }
+  }
+
   onTimer(tag: string): void {
     if (tag === 'db-fsync') {
+      this.fsyncTimerArmed = false;
       if (this.wal?.fsyncDeferred === true) {
         this.wal.startFsync();
       }

@@ -202,6 +202,18 @@ describe('database node: exactly once over a faulty network', () => {
     expect(harness.node.inspect().rows('t')).toEqual([['x', 2]]);
   });
 
+  it('answers a malformed request as that request, so the transaction goes on at the next seq', () => {
+    const harness = new Harness();
+    const handle = begin(harness, 'a');
+    expect(
+      harness.request({ ...put('a', handle, 1, 'x', 1), table: '' } as DbRequest),
+    ).toMatchObject([{ op: 'put', error: 'bad-request' }]);
+    expect(harness.request(put('a', handle, 2, 'x', 2))).toMatchObject([{ op: 'put' }]);
+    harness.request(commit('a', handle, 3));
+    harness.sync();
+    expect(harness.node.inspect().rows('t')).toEqual([['x', 2]]);
+  });
+
   it('kills every open handle at a restart, so late copies of an old transaction cannot re-create it', () => {
     const harness = new Harness();
     const handle = begin(harness, 'a');

@@ -13,6 +13,9 @@
 //   ones ('stale'). So a late copy of `put k=1` cannot overwrite a later `put k=2`.
 // - `reqId` is a string that includes the client's boot nonce (db-client.ts): a reply to an
 //   earlier incarnation of a client can never match a request of a later one.
+// Semantics: serializable transactions (optimistic: a commit whose reads changed since aborts
+// with 'conflict'); reads see committed transactions only once their commit record is durable,
+// so nothing read can be taken back by a crash; a commit is answered only once durable.
 // Message types start with `db-` so that they can share nodes with Kafka's messages.
 import type { Message } from '../../sim/types.ts';
 
