@@ -93,8 +93,6 @@ export interface RelayResumedObservation {
   readonly incarnation: number;
   /** What it resumes after (null: the start of the log). */
   readonly after: LogPosition | null;
-  /** Events it had published that its saved position did not cover: it publishes them again. */
-  readonly unsaved?: number;
 }
 
 /** `outbox-crash-point`: the node is about to die at one of its crash points (crash-points.ts). */

@@ -1,0 +1,181 @@
+// The outbox invariants on hand-built runs: a topic (one broker leading partition k0), the
+// services' and consumers' observations, and a plan with a crash. Each invariant fires on
+// the state it forbids, names the transaction, the event and the crash, and stays quiet on
+// what the design allows (duplicates in the topic, absorbed duplicates at a consumer).
+import { describe, expect, it } from 'vitest';
+
+import { programOf, testPlan, testScenario } from '../sim/testing.ts';
+import type { ClusterView, Invariant, ObservationRecord, Plan } from '../sim/types.ts';
+import type { BrokerInspect, PartitionReplicaInspect } from '../systems/kafka/contract.ts';
+import { encodeEvent, type OutboxEvent } from '../systems/outbox/events.ts';
+import { outboxInvariants } from './outbox.ts';
+
+const placed: OutboxEvent = { eventId: 1, aggregateId: 3, type: 'OrderPlaced', amount: 10 };
+const updated: OutboxEvent = { eventId: 2, aggregateId: 3, type: 'OrderUpdated', amount: 20 };
+const other: OutboxEvent = { eventId: 3, aggregateId: 6, type: 'OrderPlaced', amount: 5 };
+
+// Nodes: 0 broker1, 1 svc1, 2 relay, 3 pay1, 4 ship1 (one partition, so every aggregate is k0).
+const GROUPS: Record<string, number[]> = {
+  brokers: [0],
+  services: [1],
+  relay: [2],
+  payments: [3],
+  shipping: [4],
+  db: [],
+};
+const NAMES = ['broker1', 'svc1', 'relay', 'pay1', 'ship1'];
+
+function view(topic: readonly OutboxEvent[]): ClusterView {
+  const values = topic.map(encodeEvent);
+  const partition: PartitionReplicaInspect = {
+    key: 'k0',
+    role: 'leader',
+    leaderEpoch: 1,
+    logStartOffset: 0,
+    logEndOffset: values.length,
+    highWatermark: values.length,
+    isr: [0],
+    valueAt: (offset: number) => values[offset],
+  };
+  const broker: BrokerInspect = { role: 'broker', partitions: new Map([['k0', partition]]) };
+  return {
+    members: (group: string) => GROUPS[group] ?? [],
+    inspect: (node: number) => (node === 0 ? broker : undefined),
+    name: (node: number) => NAMES[node] as string,
+  } as unknown as ClusterView;
+}
+
+let eventIndex = 0;
+function record(
+  node: number,
+  observation: Record<string, unknown>,
+  timeUs = 1_000,
+): ObservationRecord {
+  eventIndex++;
+  return { node, timeUs, eventIndex, observation: observation as ObservationRecord['observation'] };
+}
+
+const committed = (txId: string, lsn: number, events: OutboxEvent[], timeUs = 1_000) =>
+  record(
+    1,
+    { type: 'outbox-tx-committed', service: 'svc1', txId, lsn, events, mode: 'outbox' },
+    timeUs,
+  );
+const aborted = (txId: string, events: OutboxEvent[]) =>
+  record(1, {
+    type: 'outbox-tx-aborted',
+    service: 'svc1',
+    txId,
+    reason: 'the credit check failed',
+    events,
+  });
+const applied = (consumer: string, event: OutboxEvent, offset: number, ledger: number[]) =>
+  record(consumer === 'pay1' ? 3 : 4, {
+    type: 'outbox-effect-applied',
+    consumer,
+    eventId: event.eventId,
+    aggregateId: event.aggregateId,
+    key: 'k0',
+    offset,
+    ledger,
+  });
+
+function plan(): Plan {
+  const scenario = testScenario(() => programOf({}), { nodes: 5 });
+  return testPlan(scenario, {
+    groups: NAMES.map((name) => ({ name, client: false, nodes: [name] })),
+    faults: [{ atUs: 1_500, kind: 'crash', node: 2 }],
+  });
+}
+
+function check(
+  name: string,
+  topic: readonly OutboxEvent[],
+  observations: ObservationRecord[],
+): string | undefined {
+  const invariants = outboxInvariants(plan(), { relay: 'cdc' });
+  const invariant = invariants.find((one) => one.name === name) as Invariant;
+  const clusterView = view(topic);
+  for (const observation of observations) {
+    const online = invariant.onObservation?.(observation, clusterView);
+    if (online !== undefined) {
+      return online;
+    }
+  }
+  const verdict = invariant.atEnd?.(clusterView, observations);
+  return typeof verdict === 'string' ? verdict : undefined;
+}
+
+const delivered = (events: OutboxEvent[]) =>
+  events.flatMap((event, at) => [
+    applied('pay1', event, at, [event.eventId]),
+    applied('ship1', event, at, [event.eventId]),
+  ]);
+
+describe('the outbox invariants', () => {
+  it('committed events must be in the topic and take effect at both consumers', () => {
+    const tx = committed('t1', 7, [placed, updated]);
+    expect(
+      check('outbox-committed-delivered', [placed, updated], [tx, ...delivered([placed, updated])]),
+    ).toBeUndefined();
+    expect(check('outbox-committed-delivered', [placed], [tx, ...delivered([placed])])).toMatch(
+      /tx t1 of svc1 \(committed at 0\.001 s, LSN 7\): event 2 \(OrderUpdated of order 3, amount 20\) was never published; .*relay at 0\.002 s/,
+    );
+    expect(
+      check(
+        'outbox-committed-delivered',
+        [placed, updated],
+        [tx, applied('pay1', placed, 0, [1]), applied('pay1', updated, 1, [1, 2])],
+      ),
+    ).toMatch(/event 1 .* never took effect at ship1/);
+  });
+
+  it('an aborted transaction reaches no one', () => {
+    const observations = [aborted('t2', [other]), applied('pay1', other, 0, [3])];
+    expect(check('outbox-aborted-never-delivered', [], observations)).toMatch(
+      /tx t2 of svc1 \(aborted .*: the credit check failed\): event 3 .* took effect at pay1/,
+    );
+    expect(check('outbox-aborted-never-delivered', [other], [aborted('t2', [other])])).toMatch(
+      /was published to k0@0, though its transaction never committed/,
+    );
+  });
+
+  it('every record is an event some transaction wrote, unchanged', () => {
+    const tx = committed('t1', 7, [placed]);
+    expect(check('outbox-payload-matches', [placed, placed], [tx])).toBeUndefined(); // a duplicate is fine
+    expect(check('outbox-payload-matches', [{ ...placed, amount: 11 }], [tx])).toMatch(
+      /wrote event 1 .* amount 10.*, but k0@0 carries event 1 .* amount 11/,
+    );
+    expect(check('outbox-payload-matches', [other], [tx])).toMatch(/which no transaction wrote/);
+  });
+
+  it("one order's events keep commit order in the topic and at each consumer", () => {
+    const txs = [committed('t1', 7, [placed]), committed('t2', 8, [updated])];
+    expect(
+      check('outbox-per-aggregate-order', [placed, updated, placed, updated], txs),
+    ).toBeUndefined();
+    expect(check('outbox-per-aggregate-order', [updated, placed], txs)).toMatch(
+      /order 3: partition k0 has event 2 .* of tx t2 .* before event 1 .* of tx t1/,
+    );
+    expect(
+      check(
+        'outbox-per-aggregate-order',
+        [placed, updated],
+        [...txs, applied('ship1', updated, 1, [2]), applied('ship1', placed, 0, [2, 1])],
+      ),
+    ).toMatch(/ship1's effects has event 2/);
+  });
+
+  it('no consumer applies an event twice', () => {
+    expect(
+      check(
+        'outbox-effect-once',
+        [],
+        [applied('pay1', placed, 0, [1]), applied('pay1', updated, 1, [1, 2])],
+      ),
+    ).toBeUndefined();
+    expect(check('outbox-effect-once', [], [applied('pay1', placed, 5, [1, 1])])).toMatch(
+      /pay1 applied event 1 \(order 3\) 2 times/,
+    );
+  });
+});
