@@ -40,6 +40,7 @@ import {
   effectApplied,
   OUTBOX_GROUPS,
   pollerState,
+  relayResumed,
   txAborted,
   txCommitSent,
   txCommitted,
@@ -254,6 +255,31 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
     );
     return `the first crash after it of each suspect: ${named.join(', ')}`;
   };
+  /**
+   * For an event the CDC relay never published: the first restart of the relay that resumed
+   * at or past its LSN (so it never read the event again), and the crash just before it.
+   */
+  const skippedBy = (
+    attempt: Attempt,
+    observations: readonly ObservationRecord[],
+  ): string | undefined => {
+    for (const record of observations) {
+      const resumed = relayResumed(record.observation);
+      if (
+        resumed?.after !== null &&
+        resumed !== undefined &&
+        record.timeUs >= attempt.timeUs &&
+        resumed.after.lsn >= attempt.lsn
+      ) {
+        const index =
+          resumed.after.index >= Number.MAX_SAFE_INTEGER
+            ? 'the whole LSN'
+            : `index ${resumed.after.index}`;
+        return `the relay restarted at ${formatTime(record.timeUs)} resuming after LSN ${resumed.after.lsn} (${index}), past it, and never read it again; ${lastCrashBefore(record.timeUs, [])}`;
+      }
+    }
+    return undefined;
+  };
   /** For a violation seen at `atUs`: the last crash before it of the relay or `others`. */
   const lastCrashBefore = (atUs: number, others: readonly string[]): string => {
     const suspects = new Set([relayNode, ...others].filter((name) => name));
@@ -368,7 +394,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
       }
       for (const attempt of committed) {
         if (!inTopic.has(attempt.event.eventId)) {
-          return `${describeTx(attempt)}: ${describeEvent(attempt.event)} was never published; ${blame(attempt, attempt.timeUs)}`;
+          return `${describeTx(attempt)}: ${describeEvent(attempt.event)} was never published; ${skippedBy(attempt, observations) ?? blame(attempt, attempt.timeUs)}`;
         }
       }
       for (const consumer of consumers(view)) {
