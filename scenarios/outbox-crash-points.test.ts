@@ -2,7 +2,8 @@
 // service and the consumers (after read, after publish, after position save; before and after
 // commit; after fetch, after effect), at its first, second and third hit in every
 // incarnation, with no other fault. The correct system passes every one, and the scripted
-// crash really fired; the relay's two position bugs are each caught at some crash point.
+// crash really fired; the relay's two position bugs are each caught at some crash point; and
+// the dual-writing service fails at exactly the points between its commit and its publish.
 import { describe, expect, it } from 'vitest';
 import { firstFailingSeed, runSeed } from '../sim/run.ts';
 import { crashPointSeeds } from './outbox.ts';
@@ -25,6 +26,21 @@ describe('a crash at every line', () => {
     },
     90_000,
   );
+
+  it('dual-write loses events at exactly the crash points between its two writes', () => {
+    for (let seed = 0; seed < crashPointSeeds('none'); seed++) {
+      const { plan, result } = runSeed('dual-write-crash-points', seed);
+      const point = String(plan.workload['crashPoint']);
+      const between = point === 'service-after-commit' || point === 'service-after-publish';
+      const where = `dual-write-crash-points seed ${seed} (${point})`;
+      if (between) {
+        expect(result.violation?.invariant, where).toBe('outbox-committed-delivered');
+        expect(result.violation?.message, where).toMatch(`crash point ${point}`);
+      } else {
+        expect(result.violation?.message, where).toBeUndefined();
+      }
+    }
+  }, 60_000);
 
   it.each([['relay-position-per-lsn'], ['relay-saves-position-before-publish']])(
     'outbox-crash-points catches %s at some crash point',

@@ -129,28 +129,34 @@ registerScenario({
 // ---- a crash at every line ---------------------------------------------------------------------
 
 /** The crash points each relay kind's run passes through (crash-points.ts). */
-const POINTS_BY_RELAY: Record<'cdc' | 'polling', readonly CrashPoint[]> = {
+const POINTS_BY_RELAY: Record<RelayKind, readonly CrashPoint[]> = {
   cdc: CRASH_POINTS.filter(
     (point) => !point.startsWith('poller-') && point !== 'service-after-publish',
   ),
   polling: CRASH_POINTS.filter(
     (point) => !point.startsWith('relay-') && point !== 'service-after-publish',
   ),
+  // The dual-writing service has no relay, and publishes itself.
+  none: CRASH_POINTS.filter(
+    (point) => point.startsWith('service-') || point.startsWith('consumer-'),
+  ),
 };
 /** Which hit of the point kills the process: the first, second or third in each incarnation. */
 const HITS = 3;
 
-function crashPointScenario(relay: 'cdc' | 'polling', name: string): void {
+function crashPointScenario(relay: RelayKind, name: string): void {
   const points = POINTS_BY_RELAY[relay];
   const base = outboxScenario(relay);
+  const dualWrite = relay === 'none';
   registerScenario({
     ...base,
     name,
+    ...(dualWrite ? { workload: { ...base.workload, serviceMode: 'dual-write' } } : {}),
     groups: outboxGroups({ relay, services: 2, brokers: 3, database }),
     shape: undefined,
     // A relay that dies at every read gets nothing out until the settle phase: give it time.
     settleUs: 12 * SECOND,
-    description: `A crash at every line (${relay === 'cdc' ? 'CDC relay' : 'polling publisher'}): seed s crashes the process at crash point ${points.length > 0 ? 'number s mod ' + points.length : ''} of [${points.join(', ')}], on hit 1 + ⌊s / ${points.length}⌋ mod ${HITS} of it in every incarnation until the settle phase, with no other fault. Each must end with every committed event consumed exactly once, in order, and the relay caught up.`,
+    description: `${dualWrite ? 'Expected loss: the dual-writing service under ' : ''}A crash at every line (${relay === 'cdc' ? 'CDC relay' : relay === 'polling' ? 'polling publisher' : 'no outbox: the service commits, then publishes'}): seed s crashes the process at crash point ${points.length > 0 ? 'number s mod ' + points.length : ''} of [${points.join(', ')}], on hit 1 + ⌊s / ${points.length}⌋ mod ${HITS} of it in every incarnation until the settle phase, with no other fault. Each must end with every committed event consumed exactly once, in order, and the relay caught up.`,
     faults: { eligible: [], swarm: false },
     plan: (seed, plan) => ({
       ...plan,
@@ -167,14 +173,15 @@ function crashPointScenario(relay: 'cdc' | 'polling', name: string): void {
       'the scripted crash point killed a process': (record) =>
         record.observation.type === 'outbox-crash-point',
     },
-    variants: relay === 'cdc' ? CDC_VARIANTS : POLLING_VARIANTS,
+    variants: relay === 'cdc' ? CDC_VARIANTS : relay === 'polling' ? POLLING_VARIANTS : {},
   });
 }
 
 crashPointScenario('cdc', 'outbox-crash-points');
 crashPointScenario('polling', 'outbox-polling-crash-points');
+crashPointScenario('none', 'dual-write-crash-points');
 
 /** How many seeds cover every crash point of a crash-points scenario at every hit. */
-export function crashPointSeeds(relay: 'cdc' | 'polling'): number {
+export function crashPointSeeds(relay: RelayKind): number {
   return POINTS_BY_RELAY[relay].length * HITS;
 }
