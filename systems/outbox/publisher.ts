@@ -25,6 +25,9 @@ const METADATA_EVERY_US = 200_000;
 export const PUBLISH_QUEUE_MAX = 256;
 const PRODUCER_RESETS_MAX = 256;
 const INCARNATIONS_MAX = 4096;
+/** Random bits in a producer id, beside the incarnation (see idFor). */
+const NONCE_SPAN = 2 ** 20;
+const NODES_SPAN = 64;
 
 export type Published = (key: KafkaKey, offset: number) => void;
 
@@ -48,6 +51,7 @@ export class EventPublisher {
   private readonly sequences = new Map<KafkaKey, number>();
   private resets = 0;
   private producerId: number;
+  private readonly nonce: number;
   private sent = 0;
   private metadataTimer = -1;
 
@@ -58,13 +62,22 @@ export class EventPublisher {
     private readonly unordered: boolean,
   ) {
     assert(incarnation >= 0 && incarnation < INCARNATIONS_MAX, 'publisher incarnation range');
+    assert(ctx.id >= 0 && ctx.id < NODES_SPAN, 'publisher node id range');
+    this.nonce = ctx.random.int(NONCE_SPAN);
     this.partitions = kafkaConfig(ctx.workload).keys;
     this.leaders = new LeaderCache(ctx);
     this.producerId = this.idFor(0);
   }
 
+  /**
+   * A producer id no earlier process used: the node, its durable incarnation, random bits
+   * (so that a node whose state file was lost, and counts incarnations from 0 again, does not
+   * come back as an earlier producer whose sequences the brokers still hold: its first sends
+   * would be taken for retries and answered without being appended), and the resets.
+   */
   private idFor(resets: number): number {
-    return ((this.ctx.id + 1) * INCARNATIONS_MAX + this.incarnation) * PRODUCER_RESETS_MAX + resets;
+    const process = (this.ctx.id * INCARNATIONS_MAX + this.incarnation) * NONCE_SPAN + this.nonce;
+    return process * PRODUCER_RESETS_MAX + resets + 1; // ≥ 1: negative ids mean "not idempotent"
   }
 
   start(): void {
