@@ -126,6 +126,8 @@ export class OrderService implements NodeProgram {
   private current: Business | null = null;
   private settleSinceUs = -1;
   private nextTimer = -1;
+  /** outside-transaction: the next attempt at the second transaction, when its timer fires. */
+  private outsideRetry: (() => void) | null = null;
 
   constructor(private readonly ctx: NodeContext) {
     const knobs = serviceWorkload(ctx.workload);
@@ -472,8 +474,6 @@ export class OrderService implements NodeProgram {
       write(0);
     });
   }
-
-  private outsideRetry: (() => void) | null = null;
 
   private aborted(txId: string, events: readonly OutboxEvent[], reason: string): void {
     this.ctx.observe({ type: 'outbox-tx-aborted', service: this.ctx.name, txId, reason, events });
