@@ -215,6 +215,16 @@ describe('WAL files', () => {
 });
 
 describe('Wal on a simulated disk', () => {
+  it('refuses (does not crash-loop) on a latent sector error in its log', () => {
+    const disk = new Disk(Random.fromSeed(7));
+    disk.scheduler = { scheduleSync: () => {} };
+    disk.write('wal/0000000001.log', 0, encodeChunk([{ lsn: 1, txId: 't:1', writes: [] }], 1));
+    expect(disk.armLatentSectorError()).toBe(true);
+    const recovered = Wal.recover(disk, 'wal/');
+    expect(isWalRefusal(recovered)).toBe(true);
+    expect((recovered as { reason: string }).reason).toMatch(/latent sector error/);
+  });
+
   it('never loses a transaction whose fsync completed, and recovers a prefix of what was appended, through crashes and tears', () => {
     fc.assert(
       fc.property(

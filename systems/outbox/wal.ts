@@ -27,7 +27,7 @@
 import { decode, encode } from '@msgpack/msgpack';
 
 import { assert, fail } from '../../sim/assert.ts';
-import type { Disk } from '../../sim/disk.ts';
+import { type Disk, DiskReadError } from '../../sim/disk.ts';
 import { readStable } from '../stable-read.ts';
 import { crc32c } from './crc32c.ts';
 import type { DbValue } from './db-protocol.ts';
@@ -464,7 +464,7 @@ export class Wal {
       try {
         return failedRead === null ? readStable(disk, name) : new Uint8Array(0);
       } catch (error) {
-        if (error instanceof Error && error.name === 'DiskReadError') {
+        if (error instanceof DiskReadError) {
           failedRead = { file: name, offset: 0, reason: error.message };
           return new Uint8Array(0);
         }
