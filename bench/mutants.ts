@@ -5,6 +5,7 @@
 //   npm run bench:mutants -- run [--shard i/n] [--seeds 2000] [--system raft|kv] [--limit K]
 //                               [--only id,id] [--concurrency 1] [--per-system 150]
 //                               [--sample-seed issue-17] [--baseline-seeds 20]
+//                               [--time-limit-min 300] [--time-limit-factor 3]
 //   npm run bench:mutants -- summary        merge every results file: score, survivor table
 //   npm run bench:mutants -- sample         list the drawn mutants (id, place, mutator)
 //
@@ -51,6 +52,7 @@ const OPTIONS = new Set([
   '--sample-seed',
   '--baseline-seeds',
   '--time-limit-min',
+  '--time-limit-factor',
 ]);
 
 class UsageError extends Error {}
@@ -162,6 +164,10 @@ async function runCommand(args: readonly string[]): Promise<number> {
   const concurrency = count(args, '--concurrency', 1);
   const baselineSeeds = count(args, '--baseline-seeds', 20);
   const timeLimitMinMs = count(args, '--time-limit-min', 300) * 1000;
+  const timeLimitFactor = Number(option(args, '--time-limit-factor') ?? '3');
+  if (!(timeLimitFactor > 0)) {
+    throw new UsageError('--time-limit-factor should be a positive number');
+  }
 
   const sample = await loadSample(args);
   const { verdicts } = mergeRecords(
@@ -199,7 +205,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
       resultsFile,
       seeds,
       baselineSeeds,
-      timeLimitFactor: 3,
+      timeLimitFactor,
       timeLimitMinMs,
       sourceHash: sample.sourceHash,
       commit: commitLabel(),

@@ -192,6 +192,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       invariant: null,
       message: null,
       elapsedMs: outcome.elapsedMs,
+      sometimesNeverReached: summary?.coverage.sometimesNeverReached ?? [],
       sourceHash: this.settings.sourceHash,
       commit: this.settings.commit,
     } satisfies Omit<MutantRecord, 'status'>;
@@ -257,11 +258,11 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       '1h',
     ];
     return new Promise((resolve) => {
-      // Its own process group, so a time limit ends the CLI and anything it started.
+      // Fuzz workers are threads of this one process, so killing it ends the campaign. It
+      // stays in our process group: whatever stops the bench stops the campaign too.
       const child = spawn(process.execPath, args, {
         cwd: process.cwd(),
         env,
-        detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const stdout: Buffer[] = [];
@@ -279,7 +280,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       });
       const timer = setTimeout(() => {
         timedOut = true;
-        killGroup(child.pid);
+        child.kill('SIGKILL');
       }, limitMs);
       const finish = (exitCode: number | null) => {
         clearTimeout(timer);
@@ -297,17 +298,6 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       });
       child.on('close', (code) => finish(code));
     });
-  }
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) {
-    return;
-  }
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Already gone.
   }
 }
 

@@ -154,7 +154,7 @@ describe('results', () => {
       record({ id: 'k3', status: 'killed', seedsToKill: 1, system: 'kv' }),
       record({ id: 't', status: 'timeout' }),
       record({ id: 's1', status: 'survived' }),
-      record({ id: 's2', status: 'survived' }),
+      record({ id: 's2', status: 'survived', sometimesNeverReached: ['kv-write-acknowledged'] }),
       record({ id: 'e', status: 'error' }),
     ];
     const raft = scoreOf(verdicts, 'raft');
@@ -173,6 +173,7 @@ describe('results', () => {
     expect(markdown).toContain('| s1 |');
     expect(markdown).toContain('equivalent: log text');
     expect(markdown).toContain('| s2 |');
+    expect(markdown).toContain('| kv-write-acknowledged |');
     expect(markdown).not.toContain('| k1 |');
   });
 });

@@ -35,6 +35,11 @@ export interface MutantRecord {
   invariant: string | null;
   message: string | null;
   elapsedMs: number;
+  /**
+   * The campaign's `sometimes` assertions that no seed reached: a survivor whose swarm never
+   * got where it meant to (a client that never sends passes every safety check).
+   */
+  sometimesNeverReached?: string[];
   /** The sample's source hash: a record of other sources is about another mutant. */
   sourceHash: string;
   commit: string;
@@ -218,8 +223,8 @@ export function summaryMarkdown(
   lines.push('', `Survivors (${survivors.length}):`, '');
   if (survivors.length > 0) {
     lines.push(
-      '| id | location | mutator | replacement | seeds | class |',
-      '| --- | --- | --- | --- | ---: | --- |',
+      '| id | location | mutator | replacement | seeds | sometimes never reached | class |',
+      '| --- | --- | --- | --- | ---: | --- | --- |',
     );
     for (const v of survivors) {
       const judged = classes[v.id];
@@ -228,7 +233,7 @@ export function summaryMarkdown(
           ? 'unclassified'
           : `${judged.class}${judged.note ? `: ${judged.note}` : ''}`;
       lines.push(
-        `| ${v.id} | ${v.location} | ${v.mutator} | \`${cell(v.replacement)}\` | ${v.seedsRun} | ${cell(label)} |`,
+        `| ${v.id} | ${v.location} | ${v.mutator} | \`${cell(v.replacement)}\` | ${v.seedsRun} | ${cell((v.sometimesNeverReached ?? []).join(', ') || '–')} | ${cell(label)} |`,
       );
     }
   }
