@@ -11,7 +11,7 @@
 // reads the mutant to activate from the __STRYKER_ACTIVE_MUTANT__ environment variable,
 // which worker threads inherit.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 
 import { INSTRUMENTER_CONSTANTS, type StrykerOptions } from '@stryker-mutator/api/core';
@@ -141,8 +141,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
     );
     const outcome = await this.fuzz(mutant.scenario, this.settings.seeds, active.id, limitMs);
     const record = this.record(mutant, outcome);
-    mkdirSync(dirname(this.settings.resultsFile), { recursive: true });
-    appendFileSync(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
+    appendDurably(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
     this.log.info(
       `${record.id} ${record.location} ${record.mutator}: ${record.status}${record.invariant ? ` by ${record.invariant} at seed ${record.failingSeed}` : ''} (${record.seedsRun} seeds, ${Math.round(record.elapsedMs / 1000)} s)`,
     );
@@ -298,6 +297,18 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       });
       child.on('close', (code) => finish(code));
     });
+  }
+}
+
+/** One whole line in one append, synced before the next mutant starts: a stop loses none. */
+function appendDurably(path: string, line: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a');
+  try {
+    writeSync(fd, line);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
