@@ -11,7 +11,16 @@
 // reads the mutant to activate from the __STRYKER_ACTIVE_MUTANT__ environment variable,
 // which worker threads inherit.
 import { spawn } from 'node:child_process';
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 
 import { INSTRUMENTER_CONSTANTS, type StrykerOptions } from '@stryker-mutator/api/core';
@@ -69,8 +78,12 @@ export class FaultlineFuzzTestRunner implements TestRunner {
   static inject = tokens(commonTokens.logger, commonTokens.options);
   private readonly settings: FaultlineFuzzSettings;
   private readonly byKey: Map<string, SampledMutant>;
-  /** Scenario → estimated wall ms of a full campaign, from the dry run. */
-  private readonly campaignEstimateMs = new Map<string, number>();
+  /**
+   * Scenario → estimated wall ms of a full campaign, from the dry run. Only one runner
+   * process does the dry run (and Stryker starts a new one after a timeout), so it is also
+   * written to the sandbox, where every runner process of this run reads it.
+   */
+  private campaignEstimateMs = new Map<string, number>();
 
   constructor(
     private readonly log: Logger,
@@ -115,6 +128,8 @@ export class FaultlineFuzzTestRunner implements TestRunner {
         timeSpentMs: estimateMs,
       });
     }
+    mkdirSync(dirname(estimatesPath()), { recursive: true });
+    writeFileSync(estimatesPath(), JSON.stringify(Object.fromEntries(this.campaignEstimateMs)));
     return { status: DryRunStatus.Complete, tests };
   }
 
@@ -132,6 +147,11 @@ export class FaultlineFuzzTestRunner implements TestRunner {
     if (mutant === undefined) {
       // Placed because it lies inside a drawn mutant's range, but not drawn itself.
       return { status: MutantRunStatus.Survived, nrOfTests: 0 };
+    }
+    if (this.campaignEstimateMs.size === 0 && existsSync(estimatesPath())) {
+      const stored = JSON.parse(readFileSync(estimatesPath(), 'utf8')) as Record<string, number>;
+      this.campaignEstimateMs = new Map(Object.entries(stored));
+      this.log.info(`campaign estimates from the dry run: ${JSON.stringify(stored)} (ms)`);
     }
     const estimateMs = this.campaignEstimateMs.get(mutant.scenario) ?? this.settings.timeLimitMinMs;
     // Our limit ends the campaign before Stryker's own (which would kill this process).
@@ -298,6 +318,11 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       child.on('close', (code) => finish(code));
     });
   }
+}
+
+/** The dry run's campaign estimates, in the sandbox every runner process shares. */
+function estimatesPath(): string {
+  return join(process.cwd(), '.mutants-out', 'campaign-estimates.json');
 }
 
 /** One whole line in one append, synced before the next mutant starts: a stop loses none. */
