@@ -39,7 +39,7 @@ import {
 
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
 import { type MutantRecord, RECORD_FORMAT } from './results.ts';
-import { mutantKey, type SampledMutant } from './sample.ts';
+import { mutantKey, mutateRange, type SampledMutant } from './sample.ts';
 
 export const RUNNER_NAME = 'faultline-fuzz';
 
@@ -66,7 +66,7 @@ const STDOUT_BYTES_MAX = 16 * 1024 * 1024;
 const STDERR_CHARS_KEPT = 2000;
 const MESSAGE_CHARS_MAX = 300;
 
-interface FuzzOutcome {
+export interface FuzzOutcome {
   exitCode: number | null;
   timedOut: boolean;
   summary: FuzzSummary | null;
@@ -160,7 +160,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       options.timeout - 10_000,
     );
     const outcome = await this.fuzz(mutant.scenario, this.settings.seeds, active.id, limitMs);
-    const record = this.record(mutant, outcome);
+    const record = verdictOf(mutant, outcome, this.settings);
     appendDurably(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
     this.log.info(
       `${record.id} ${record.location} ${record.mutator}: ${record.status}${record.invariant ? ` by ${record.invariant} at seed ${record.failingSeed}` : ''} (${record.seedsRun} seeds, ${Math.round(record.elapsedMs / 1000)} s)`,
@@ -190,62 +190,6 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       }
     }
     return fileName;
-  }
-
-  private record(mutant: SampledMutant, outcome: FuzzOutcome): MutantRecord {
-    const summary = outcome.summary;
-    const finding = summary?.findings[0];
-    const base = {
-      format: RECORD_FORMAT,
-      id: mutant.id,
-      key: mutant.key,
-      system: mutant.system,
-      scenario: mutant.scenario,
-      location: mutant.key.slice(0, mutant.key.indexOf(' ')),
-      mutator: mutant.mutator,
-      replacement: mutant.replacement,
-      seeds: this.settings.seeds,
-      seedsRun: summary?.seeds ?? 0,
-      seedsToKill: null,
-      failingSeed: null,
-      invariant: null,
-      message: null,
-      elapsedMs: outcome.elapsedMs,
-      sometimesNeverReached: summary?.coverage.sometimesNeverReached ?? [],
-      sourceHash: this.settings.sourceHash,
-      commit: this.settings.commit,
-    } satisfies Omit<MutantRecord, 'status'>;
-    if (outcome.timedOut) {
-      return { ...base, status: 'timeout' };
-    }
-    if (outcome.exitCode === 0) {
-      return summary !== null && summary.failed === 0
-        ? { ...base, status: 'survived' }
-        : { ...base, status: 'error', message: 'fuzz exited 0 without a passing summary' };
-    }
-    if (outcome.exitCode === 1 && summary !== null && finding !== undefined) {
-      const failingSeed = summary.firstFindingSeed ?? finding.seed;
-      return {
-        ...base,
-        status: 'killed',
-        failingSeed,
-        seedsToKill: failingSeed - summary.from + 1,
-        invariant: finding.invariant,
-        message: clip(finding.message),
-      };
-    }
-    if (outcome.exitCode === 2) {
-      // Bad usage: the harness asked for something wrong; it says nothing about the mutant.
-      return { ...base, status: 'error', message: clip(outcome.stderrTail) };
-    }
-    // The mutated code could not even run a campaign (it threw while loading, say): the
-    // swarm failed on it, which is a kill, with no invariant to name.
-    return {
-      ...base,
-      status: 'killed',
-      invariant: `exit ${outcome.exitCode ?? 'signal'}`,
-      message: clip(outcome.stderrTail),
-    };
   }
 
   private fuzz(
@@ -318,6 +262,73 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       child.on('close', (code) => finish(code));
     });
   }
+}
+
+/**
+ * The verdict on one mutant from its campaign's end. Killed: a finding (the lowest failing
+ * seed names the invariant), or a campaign that could not run the mutated code at all (it
+ * threw while loading: exit 3, or 1 with no summary). Interrupted campaigns (exit 130, a
+ * signal) and bad usage (exit 2) say nothing about the mutant: errors, tried again next run.
+ */
+export function verdictOf(
+  mutant: SampledMutant,
+  outcome: FuzzOutcome,
+  context: Pick<FaultlineFuzzSettings, 'seeds' | 'sourceHash' | 'commit'>,
+): MutantRecord {
+  const summary = outcome.summary;
+  const base = {
+    format: RECORD_FORMAT,
+    id: mutant.id,
+    key: mutant.key,
+    system: mutant.system,
+    scenario: mutant.scenario,
+    location: mutateRange(mutant),
+    mutator: mutant.mutator,
+    replacement: mutant.replacement,
+    seeds: context.seeds,
+    seedsRun: summary?.seeds ?? 0,
+    seedsToKill: null,
+    failingSeed: null,
+    invariant: null,
+    message: null,
+    elapsedMs: outcome.elapsedMs,
+    sometimesNeverReached: summary?.coverage.sometimesNeverReached ?? [],
+    sourceHash: context.sourceHash,
+    commit: context.commit,
+  } satisfies Omit<MutantRecord, 'status'>;
+  if (outcome.timedOut) {
+    return { ...base, status: 'timeout' };
+  }
+  if (outcome.exitCode === 0) {
+    return summary !== null && summary.failed === 0
+      ? { ...base, status: 'survived' }
+      : { ...base, status: 'error', message: 'fuzz exited 0 without a passing summary' };
+  }
+  const findings = summary?.findings ?? [];
+  if (outcome.exitCode === 1 && summary !== null && findings.length > 0) {
+    const first = findings.reduce((low, finding) => (finding.seed < low.seed ? finding : low));
+    return {
+      ...base,
+      status: 'killed',
+      failingSeed: first.seed,
+      seedsToKill: first.seed - summary.from + 1,
+      invariant: first.invariant,
+      message: clip(first.message),
+    };
+  }
+  if (outcome.exitCode === 1 || outcome.exitCode === 3) {
+    return {
+      ...base,
+      status: 'killed',
+      invariant: `exit ${outcome.exitCode}`,
+      message: clip(outcome.stderrTail),
+    };
+  }
+  return {
+    ...base,
+    status: 'error',
+    message: clip(`exit ${outcome.exitCode ?? 'by a signal'}: ${outcome.stderrTail}`),
+  };
 }
 
 /** The dry run's campaign estimates, in the sandbox every runner process shares. */

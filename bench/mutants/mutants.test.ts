@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
+import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
+import { type FuzzOutcome, verdictOf } from './fuzz-test-runner.ts';
 import {
   isDone,
   type MutantRecord,
@@ -13,6 +15,7 @@ import {
 import {
   drawSample,
   type ListedMutant,
+  listMutants,
   MUTATED_SYSTEMS,
   mutantKey,
   mutateRange,
@@ -175,5 +178,95 @@ describe('results', () => {
     expect(markdown).toContain('| s2 |');
     expect(markdown).toContain('| kv-write-acknowledged |');
     expect(markdown).not.toContain('| k1 |');
+  });
+});
+
+describe('verdictOf', () => {
+  const mutant = drawSample(listed(1), RAFT, 1, 's')[0]!;
+  const context = { seeds: 2000, sourceHash: 'h', commit: 'c' };
+  const summary = (findings: { seed: number; invariant: string }[]): FuzzSummary =>
+    ({
+      faultline: 'fuzz-summary',
+      from: 0,
+      seeds: findings.length === 0 ? 2000 : 7,
+      failed: findings.length,
+      findings: findings.map((f) => ({ ...f, message: `${f.invariant} failed` })),
+      coverage: { sometimesNeverReached: ['a client gave up'] },
+    }) as unknown as FuzzSummary;
+  const outcome = (exitCode: number | null, s: FuzzSummary | null, timedOut = false) =>
+    ({ exitCode, summary: s, timedOut, stderrTail: 'boom', elapsedMs: 5 }) satisfies FuzzOutcome;
+
+  it('names the lowest failing seed and its invariant', () => {
+    const found = summary([
+      { seed: 6, invariant: 'election-safety' },
+      { seed: 4, invariant: 'log-matching' },
+    ]);
+    const verdict = verdictOf(mutant, outcome(1, found), context);
+    expect(verdict).toMatchObject({
+      status: 'killed',
+      failingSeed: 4,
+      seedsToKill: 5,
+      invariant: 'log-matching',
+      location: mutateRange(mutant),
+    });
+  });
+
+  it('tells survivors, load failures, timeouts and interruptions apart', () => {
+    const passed = verdictOf(mutant, outcome(0, summary([])), context);
+    expect(passed).toMatchObject({ status: 'survived', seedsRun: 2000 });
+    expect(passed.sometimesNeverReached).toEqual(['a client gave up']);
+    expect(verdictOf(mutant, outcome(3, null), context)).toMatchObject({
+      status: 'killed',
+      invariant: 'exit 3',
+    });
+    expect(verdictOf(mutant, outcome(1, null), context).status).toBe('killed');
+    expect(verdictOf(mutant, outcome(null, null, true), context).status).toBe('timeout');
+    for (const interrupted of [130, 2, null]) {
+      expect(verdictOf(mutant, outcome(interrupted, null), context).status).toBe('error');
+    }
+    expect(verdictOf(mutant, outcome(0, null), context).status).toBe('error');
+  });
+});
+
+describe('listMutants', () => {
+  it('lists what Stryker places, and a range of one mutant selects it again', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-mutants-'));
+    const source = [
+      'export function quorum(votes: number, voters: number): boolean {',
+      '  return votes * 2 > voters;',
+      '}',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'quorum.ts'), source);
+    const all = await listMutants(dir, ['quorum.ts']);
+    expect(all.map((m) => m.replacement)).toContain('votes * 2 >= voters');
+    const { Instrumenter } = await import('@stryker-mutator/instrumenter');
+    const quiet = () => undefined;
+    const logger = { isDebugEnabled: () => false, debug: quiet, info: quiet, warn: quiet };
+    for (const mutant of all) {
+      const result = await new Instrumenter(logger as never).instrument(
+        [
+          {
+            name: 'quorum.ts',
+            content: source,
+            mutate: [{ start: mutant.start, end: mutant.end }],
+          },
+        ],
+        { plugins: null, excludedMutations: [], ignorers: [] },
+      );
+      const keys = result.mutants.map((m) =>
+        mutantKey({
+          file: m.fileName,
+          start: m.location.start,
+          end: m.location.end,
+          mutator: m.mutatorName,
+          replacement: m.replacement,
+        }),
+      );
+      expect(keys).toContain(mutantKey(mutant));
+    }
   });
 });
