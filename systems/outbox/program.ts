@@ -10,8 +10,8 @@ import type { ProgramFactory } from '../../sim/types.ts';
 import { kafkaGroups } from '../kafka/program.ts';
 import { CdcRelay, type RelayBug } from './cdc-relay.ts';
 import { OutboxConsumer } from './consumer.ts';
-import { OUTBOX_GROUPS } from './outbox-contract.ts';
 import { OrderService } from './order-service.ts';
+import { OUTBOX_GROUPS } from './outbox-contract.ts';
 import { PollingPublisher } from './poller.ts';
 
 export type OutboxBug = RelayBug | 'consumer-not-idempotent' | 'outbox-outside-transaction';
