@@ -73,4 +73,18 @@ describe('CLI friction', () => {
       `faultline: ${out} is a directory; name one of its replay files: ${join(out, 'a.msgpack')}, ${join(out, 'b.msgpack')}, ${join(out, 'c.msgpack')}, and 1 more\n`,
     );
   });
+  it('--timeline of a whole swarm seed prints a window, not every line', async () => {
+    const run = await runCli(['run', 'raft', '--seed', '3', '--timeline']);
+    expect(run.code).toBe(0); // seed 3 passes: a window over the end of the run
+    const lines = run.stdout.split('\n');
+    // 4 header lines, the omitted-lines marker, 400 lines, the verdict: never all 48,000.
+    const omitted = lines.find((line) => /… {2}[\d,]+ earlier lines omitted/.test(line));
+    expect(omitted).toContain('(--all prints every line)');
+    expect(lines.length).toBeLessThan(420);
+    const bad = await runCli(['run', 'raft', '--seed', '3', '--timeline', '--group', 'brokers']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      'faultline: --group brokers: this run has no such group (its groups: servers, clients)\n',
+    );
+  });
 });

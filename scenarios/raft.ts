@@ -3,10 +3,12 @@
 // seed draws its shape: 3 or 5 servers, 1–4 clients, their think time and a fault phase of
 // 0.5–15 s (short seeds find most bugs cheaply; long ones find those that need a long history).
 import { raftLivenessInvariant, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import { leaderStepsDownWithoutQuorum } from '../invariants/raft-availability.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import { Topology } from '../sim/topology.ts';
 import { FAULT_KINDS, type NodeId, type Plan, type ScriptStep } from '../sim/types.ts';
+import { DEFAULT_RAFT_OPTIONS } from '../systems/raft/group.ts';
 import { RAFT_VARIANTS, raftGroups } from '../systems/raft/program.ts';
 
 const SECOND = 1_000_000;
@@ -36,6 +38,7 @@ registerScenario({
   groups: raftGroups(5, 3, { snapshotEveryEntries: 200, logRewriteBytes: 32 * 1024 }),
   invariants: (plan) => [
     ...raftSafetyInvariants(),
+    leaderStepsDownWithoutQuorum(plan, DEFAULT_RAFT_OPTIONS),
     raftLivenessInvariant({
       settleStartUs: plan.durationUs,
       commitWithinUs: 3 * SECOND,

@@ -131,6 +131,8 @@ registerScenario({
     opsMax: 2000,
   },
   shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
+  // Shrink drops the administrator's Joins, Leaves and Moves that the failure does not need.
+  shrinkableWorkloadLists: [adminScriptKey(0)],
   // The service's own bugs, and Raft's in every group (the controller's and the replicas').
   variants: {
     ...SHARDKV_VARIANTS,

@@ -76,6 +76,11 @@ export interface Scenario {
    * Parameters not named here are never changed by the shrinker.
    */
   shrinkableWorkload?: Readonly<Record<string, number>>;
+  /**
+   * Workload parameters that hold a JSON list of steps (an administrator's script of Joins,
+   * Leaves and Moves): `shrink` drops steps from them as it drops steps from the plan's script.
+   */
+  shrinkableWorkloadLists?: readonly string[];
   /** Known-bug variants: name → the one realistic mistake it makes. */
   variants: Record<string, string>;
   /** Fresh invariant instances for one run. */

@@ -8,7 +8,7 @@ import { Topology } from './topology.ts';
 import '../scenarios/index.ts';
 import { planFor, quietKnobs, validatePlan } from './plan.ts';
 import { runPlan, scenarioNamed } from './run.ts';
-import { shrinkPlan } from './shrink.ts';
+import { scenarioShrinkHooks, shrinkPlan, workloadList } from './shrink.ts';
 import type { FaultEvent, Plan } from './types.ts';
 
 const BUDGET = { timeMs: 30_000, attemptsMax: 20_000 };
@@ -59,6 +59,38 @@ function plainDdmin(plan: Plan, fails: (plan: Plan) => boolean): number {
 }
 
 describe('shrinkPlan with a synthetic predicate', () => {
+  it('thins a list-valued workload parameter (an admin script) to the steps the failure needs', () => {
+    const steps = Array.from({ length: 12 }, (_, index) => ({
+      atUs: index * 1000,
+      op: `op${index}`,
+    }));
+    const base = basePlan([]);
+    const plan = {
+      ...base,
+      workload: {
+        ...base.workload,
+        'admin.0': JSON.stringify(steps),
+        other: JSON.stringify(steps),
+      },
+    };
+    const has = (candidate: Plan, key: string, op: string) =>
+      workloadList(candidate, key).some((step) => (step as { op: string }).op === op);
+    const fails = (candidate: Plan) =>
+      has(candidate, 'admin.0', 'op2') && has(candidate, 'admin.0', 'op9');
+    const result = shrinkPlan(plan, fails, BUDGET, { workloadLists: ['admin.0'] });
+    expect(workloadList(result.plan, 'admin.0')).toEqual([steps[2], steps[9]]);
+    // A list not named is never touched.
+    expect(result.plan.workload['other']).toBe(plan.workload['other']);
+    // Without the hook, the list stays whole.
+    const untouched = shrinkPlan(plan, fails, BUDGET);
+    expect(workloadList(untouched.plan, 'admin.0')).toHaveLength(12);
+  });
+
+  it("takes the shardkv admin script from the scenario's declarations", () => {
+    expect(scenarioShrinkHooks(scenarioNamed('shardkv')).workloadLists).toEqual(['admin.0']);
+    expect(workloadList({ ...basePlan([]), workload: { x: 'not json' } }, 'x')).toEqual([]);
+  });
+
   it('keeps exactly the faults, operations and noise the failure needs', () => {
     const faults = noiseFaults(40);
     const needed = [faults[7], faults[31]] as FaultEvent[];

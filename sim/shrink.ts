@@ -5,6 +5,7 @@
 // smaller chunks, then singles), so the result is never larger than ddmin alone would give.
 import { assert } from './assert.ts';
 import { validatePlan } from './plan.ts';
+import type { Scenario } from './scenario.ts';
 import { Topology } from './topology.ts';
 import {
   type FaultEvent,
@@ -30,6 +31,8 @@ export interface ShrinkHooks {
    * is a different run, not a smaller one.
    */
   workloadFloors?: Readonly<Record<string, number>>;
+  /** Workload parameters holding a JSON list of steps, which shrink thins as it does the script. */
+  workloadLists?: readonly string[];
   /**
    * Sizes a group may take (the scenario's drawn shape): a group is tried at each smaller
    * size, smallest first, by dropping its last nodes.
@@ -111,6 +114,16 @@ export function shrinkPlan(
     const before = shrinker.budget.accepted;
     ddminList(shrinker, (p) => p.faults, withFaults);
     ddminList(shrinker, (p) => p.script, withScript);
+    for (const key of shrinker.hooks.workloadLists ?? []) {
+      ddminList(
+        shrinker,
+        (p) => workloadList(p, key),
+        (p, items) => ({
+          ...clonePlan(p),
+          workload: { ...p.workload, [key]: JSON.stringify(items) },
+        }),
+      );
+    }
     shrinkGroupSizes(shrinker);
     shrinkClients(shrinker);
     shrinkWorkload(shrinker);
@@ -128,6 +141,31 @@ export function shrinkPlan(
     rounds,
     exhausted: shrinker.budget.spent(),
   };
+}
+
+/** The hooks a scenario's declarations give the shrinker (sizes, lists, drawn group sizes). */
+export function scenarioShrinkHooks(
+  scenario: Pick<Scenario, 'shrinkableWorkload' | 'shrinkableWorkloadLists' | 'shape'>,
+): ShrinkHooks {
+  return {
+    workloadFloors: scenario.shrinkableWorkload ?? {},
+    workloadLists: scenario.shrinkableWorkloadLists ?? [],
+    groupSizes: scenario.shape?.groupSizes ?? {},
+  };
+}
+
+/** The steps of a list-valued workload parameter; none when it is absent or not a JSON list. */
+export function workloadList(plan: Plan, key: string): unknown[] {
+  const text = plan.workload[key];
+  if (typeof text !== 'string') {
+    return [];
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value : [];
+  } catch {
+    return [];
+  }
 }
 
 export function clonePlan(plan: Plan): Plan {

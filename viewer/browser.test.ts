@@ -1,58 +1,38 @@
 // The viewer in a real browser: Debian's Chromium driven by playwright-core. Skips only when
 // Chromium is absent and .ci/browser-setup.sh cannot install it, and says so loudly.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../scenarios/index.ts';
 import { runSeed } from '../sim/run.ts';
 import { type TraceRecord, TraceRecorder } from '../sim/trace-log.ts';
+import { chromiumMissing, launchChromium, type OpenedPage, openOffline } from './chromium.ts';
 import { renderHtml } from './render-html.ts';
 import { SYNTHETIC_ARCHITECTURE, syntheticTrace } from './synthetic.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve('test-artifacts');
-const ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
-function chromiumAvailable(): string | null {
-  if (existsSync(CHROMIUM)) {
-    return null;
-  }
-  const setup = spawnSync('bash', ['.ci/browser-setup.sh'], { encoding: 'utf8', timeout: 600_000 });
-  if (existsSync(CHROMIUM)) {
-    return null;
-  }
-  return `${CHROMIUM} is missing and .ci/browser-setup.sh could not install it: ${(setup.stderr || setup.stdout || String(setup.error)).trim().slice(-400)}`;
-}
-
-const missing = chromiumAvailable();
+const missing = chromiumMissing();
 if (missing !== null) {
   console.warn(`\n!!! SKIPPING the viewer's browser tests: ${missing}\n`);
 }
 
-interface Loaded {
-  page: Page;
-  errors: string[];
-  requests: string[];
-}
-
 // The page's test API, as far as these tests use it.
 interface FaultlineApi {
-  model: { lanes: number; arrows: number; messages: number; steps: number };
+  model: { lanes: number; arrows: number; messages: number; steps: number; events: number };
   lanes(): string[];
   groups(): { name: string; label: string; lanes: string[]; top: number; bottom: number }[];
   partitionLabels(): { label: string; shown: string; cutGroups: string[] }[];
   hoverAt(px: number, py: number): string | null;
-  arrowsDrawn(): { total: number; deliver: number; drop: number; inFlight: number; copies: number };
+  arrowsDrawn(): {
+    total: number;
+    deliver: number;
+    drop: number;
+    inFlight: number;
+    copies: number;
+    density: boolean;
+  };
   visibleRange(): { startUs: number; endUs: number };
   arrowPoint(index: number): { x: number; y: number } | null;
   drawnArrowIndexes(): number[];
@@ -62,6 +42,9 @@ interface FaultlineApi {
   fit(): void;
   lastDrawMs(): number;
 }
+
+const api = <T>(page: Page, body: (faultline: FaultlineApi) => T) =>
+  page.evaluate(`(${body.toString()})(window.faultline)`) as Promise<T>;
 
 declare global {
   interface Window {
@@ -87,37 +70,19 @@ describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
     writeFileSync(bigFile, renderHtml({ ...syntheticTrace(100_000), title: 'synthetic 100k' }));
     const groups = syntheticTrace(800, 1, SYNTHETIC_ARCHITECTURE);
     writeFileSync(groupsFile, renderHtml({ ...groups, title: 'synthetic groups' }));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
   });
 
-  async function open(file: string): Promise<Loaded> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:') || url.startsWith('data:')) {
-        return route.continue();
-      }
-      requests.push(url);
-      return route.abort();
-    });
-    await page.goto(`file://${file}`);
-    await page.waitForSelector('body[data-ready="true"]');
-    return { page, errors, requests };
+  /** Opens a page once it has drawn; `whole` then shows the whole run (pages open on a violation). */
+  async function open(file: string, whole = false): Promise<OpenedPage> {
+    const opened = await openOffline(browser, file);
+    if (whole) await api(opened.page, (f) => f.fit());
+    return opened;
   }
-
-  const api = <T>(page: Page, body: (faultline: FaultlineApi) => T) =>
-    page.evaluate(`(${body.toString()})(window.faultline)`) as Promise<T>;
 
   it('loads with no console error and no network request, one lane per node', async () => {
     const { page, errors, requests } = await open(pingpongFile);
@@ -129,7 +94,7 @@ describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
   });
 
   it('draws an arrow for every delivery and every drop of the run', async () => {
-    const { page } = await open(pingpongFile);
+    const { page } = await open(pingpongFile, true);
     const drawn = await api(page, (f) => f.arrowsDrawn());
     expect(drawn.deliver).toBe(count(trace.records, 'deliver'));
     expect(drawn.drop).toBe(count(trace.records, 'drop'));
@@ -185,7 +150,7 @@ describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
   });
 
   it('zooms with the buttons, the wheel and the keys; steps event by event; filters', async () => {
-    const { page } = await open(pingpongFile);
+    const { page } = await open(pingpongFile, true);
     const width = async () => {
       const range = await api(page, (f) => f.visibleRange());
       return range.endUs - range.startUs;
@@ -253,7 +218,7 @@ describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
   });
 
   it('names the groups each partition band cut, on the band and on its groups', async () => {
-    const { page, errors } = await open(groupsFile);
+    const { page, errors } = await open(groupsFile, true);
     await page.screenshot({ path: join(ARTIFACTS, 'synthetic-groups.png') });
     const bands = await api(page, (f) => f.partitionLabels());
     expect(bands.map((band) => band.label)).toEqual([
@@ -284,16 +249,19 @@ describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
   });
 
   it('renders and pans a 100,000-event trace', async () => {
-    const { page, errors } = await open(bigFile);
+    const { page, errors } = await open(bigFile, true);
     expect(await api(page, (f) => f.model.steps)).toBeGreaterThanOrEqual(100_000);
     const whole = await api(page, (f) => f.arrowsDrawn());
+    // The whole run is too many arrows to draw one by one: it is drawn as density, all counted.
     expect(whole.total).toBe(await api(page, (f) => f.model.arrows));
+    expect(whole.density).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'synthetic-100k.png') });
     await api(page, (f) => f.zoom(0.01));
     const before = await api(page, (f) => f.visibleRange());
     const zoomed = await api(page, (f) => f.arrowsDrawn());
     expect(zoomed.total).toBeGreaterThan(0);
     expect(zoomed.total).toBeLessThan(whole.total / 20);
+    expect(zoomed.density).toBe(false);
     const box = await page.locator('#diagram').boundingBox();
     const y = (box?.y ?? 0) + 250;
     await page.mouse.move((box?.x ?? 0) + 900, y);
@@ -311,6 +279,122 @@ describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
       `100k-event trace: last draw took ${(await api(page, (f) => f.lastDrawMs())).toFixed(1)} ms`,
     );
     expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+// A whole swarm seed, as `run raft --seed N --html` draws one: the issue's limits are a page
+// of at most 5 MB that draws its first frame under 2 s after navigation starts.
+const PAGE_BYTES_MAX = 5_000_000;
+const FIRST_FRAME_MS_MAX = 2000;
+const LOADS = 3; // the median of three loads: the machine is shared, one load can be unlucky
+
+// A swarm raft seed of 55k–90k events that ends in a violation, so the page must also open on
+// it. Violations end a run, and most come early; the forget-vote-on-restart variant with the
+// fault phase pinned to its longest (15 s) breaks late: on this code the first such seed is 7
+// (77,306 events). Found rather than pinned, so a change in seed derivation moves the seed,
+// not the test.
+const SWARM_EVENTS = { min: 55_000, max: 90_000 };
+const SWARM_VARIANT = 'forget-vote-on-restart';
+const SWARM_PINS = { durationUs: 15_000_000 };
+const SWARM_SEEDS_MAX = 300;
+
+function busySwarmSeed(): number {
+  for (let seed = 0; seed < SWARM_SEEDS_MAX; seed++) {
+    const { result } = runSeed('raft', seed, SWARM_VARIANT, {}, SWARM_PINS);
+    const events = result.stats.events;
+    if (
+      result.violation !== undefined &&
+      events >= SWARM_EVENTS.min &&
+      events <= SWARM_EVENTS.max
+    ) {
+      return seed;
+    }
+  }
+  throw new Error(
+    `no raft ${SWARM_VARIANT} seed below ${SWARM_SEEDS_MAX} fails after ${SWARM_EVENTS.min}–${SWARM_EVENTS.max} events: pick another variant or pin for the viewer's size test`,
+  );
+}
+
+describe.skipIf(missing !== null)('a whole swarm seed in the viewer', () => {
+  let browser: Browser;
+  const file = join(ARTIFACTS, 'raft-swarm-seed.html');
+  let events = 0;
+  let violationUs = 0;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const seed = busySwarmSeed();
+    const trace = new TraceRecorder();
+    const run = runSeed('raft', seed, SWARM_VARIANT, { trace }, SWARM_PINS);
+    events = run.result.stats.events;
+    violationUs = run.result.violation?.timeUs ?? -1;
+    writeFileSync(file, renderHtml({ records: trace.records, ...run }));
+    console.log(
+      `raft seed ${seed} --variant ${SWARM_VARIANT} --set durationUs=${SWARM_PINS.durationUs}: ${events.toLocaleString('en-US')} events, ${trace.records.length.toLocaleString('en-US')} trace records, page ${(statSync(file).size / 1e6).toFixed(2)} MB`,
+    );
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it(`is at most ${PAGE_BYTES_MAX / 1e6} MB, one file that loads nothing`, async () => {
+    expect(events).toBeGreaterThanOrEqual(SWARM_EVENTS.min);
+    expect(statSync(file).size).toBeLessThanOrEqual(PAGE_BYTES_MAX);
+    const { page, errors, requests } = await openOffline(browser, file);
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it(`draws its first frame under ${FIRST_FRAME_MS_MAX} ms after navigation starts`, async () => {
+    const loads: { firstFrameMs: number; wallMs: number }[] = [];
+    for (let load = 0; load < LOADS; load++) {
+      const { page, wallMs } = await openOffline(browser, file);
+      // performance.now() at the first frame: milliseconds since navigation started.
+      const firstFrameMs = Number(await page.evaluate('document.body.dataset.readyMs'));
+      loads.push({ firstFrameMs, wallMs });
+      await page.context().close();
+    }
+    const median = loads.map((it) => it.firstFrameMs).sort((a, b) => a - b)[LOADS >> 1] ?? NaN;
+    console.log(
+      `first frame after ${loads.map((it) => `${it.firstFrameMs} ms (goto to ready ${it.wallMs} ms)`).join(', ')}; median ${median} ms`,
+    );
+    expect(median).toBeGreaterThan(0);
+    expect(median).toBeLessThan(FIRST_FRAME_MS_MAX);
+  }, 60_000);
+
+  it("counts the run's events as the CLI does, and opens on the violation", async () => {
+    const { page } = await openOffline(browser, file);
+    const stats = await page.locator('.stats').textContent();
+    expect(stats).toContain(`${events.toLocaleString('en-US')} events`);
+    expect(await api(page, (f) => f.model.events)).toBe(events);
+    const marker = await api(page, (f) => f.violationMarker());
+    const range = await api(page, (f) => f.visibleRange());
+    expect(marker?.visible).toBe(true);
+    expect(marker?.atUs).toBe(violationUs);
+    expect(violationUs).toBeGreaterThan(range.startUs);
+    expect(violationUs).toBeLessThan(range.endUs);
+    // Zoomed onto the violation, a slice of the run: arrows one by one, not density.
+    expect(range.endUs - range.startUs).toBeLessThan(violationUs / 10);
+    expect((await api(page, (f) => f.arrowsDrawn())).density).toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, 'raft-swarm-seed.png') });
+    // The whole run: every arrow counted, drawn as density.
+    await api(page, (f) => f.fit());
+    const whole = await api(page, (f) => f.arrowsDrawn());
+    expect(whole.density).toBe(true);
+    expect(whole.total).toBe(await api(page, (f) => f.model.arrows));
+    // Hovering a lane's density says what it counts there.
+    const servers = (await api(page, (f) => f.groups()))[0];
+    let shown: string | null = null;
+    for (let y = servers?.top ?? 0; y < (servers?.bottom ?? 0) && shown === null; y += 2) {
+      const tip = (await page.evaluate(`window.faultline.hoverAt(700, ${y})`)) as string | null;
+      if (tip?.includes('sent or received')) shown = tip;
+    }
+    expect(shown).toMatch(/^n\d+: \d+ messages? sent or received/);
+    await page.screenshot({ path: join(ARTIFACTS, 'raft-swarm-seed-whole.png') });
     await page.close();
   });
 });

@@ -80,6 +80,9 @@ class Builder {
     if (arrow !== undefined) {
       step.arrow = arrow;
     }
+    if (record.messageId !== undefined) {
+      step.id = record.messageId;
+    }
     this.steps.push(step);
   }
 
@@ -393,6 +396,7 @@ export function buildModel({ records, plan, result, title, truncated }: BuildInp
     partitions: builder.partitions,
     operations: builder.operations,
     steps: builder.steps,
+    events: result.stats.events,
     violation,
     truncated: truncated ?? false,
   };

@@ -137,6 +137,8 @@ export interface Step {
   text: string;
   /** The arrow this step belongs to, if any. */
   arrow?: number;
+  /** The message or operation id its record carries (the page data shares texts around it). */
+  id?: number;
 }
 
 export interface ViolationInfo {
@@ -166,10 +168,15 @@ export interface ViewModel {
   partitions: PartitionBand[];
   operations: Operation[];
   steps: Step[];
+  /** The run's event count as the CLI prints it (stats.events); steps are trace records. */
+  events: number;
   violation: ViolationInfo | null;
   truncated: boolean;
-  /** Where the page opens: the whole run (absent), or zoomed onto the violation. */
-  openAt?: 'violation';
+  /**
+   * Where the page opens: zoomed onto the violation when the run has one (absent or
+   * 'violation'; a 65k-event run drawn whole says little), or on the whole run ('whole').
+   */
+  openAt?: 'violation' | 'whole';
 }
 
 /** What the viewer reads of a plan: its topology, and its faults when the trace cut one short. */

@@ -1,8 +1,12 @@
-// The space-time diagram's in-page script: inlined into every HTML file faultline writes.
-// It draws only the visible time window on a canvas, so 100,000-event runs stay responsive,
-// and exposes `window.faultline` so browser tests can assert without guessing pixels.
-(() => {
-  const M = JSON.parse(document.getElementById('faultline-data').textContent);
+// The space-time diagram's in-page script: inlined into every HTML file faultline writes,
+// after page-decode.js, which reads the run's compact data (page-data.ts). It draws only the
+// visible time window on a canvas, past 3,000 arrows as per-lane density, so 100,000-event
+// runs open in well under a second and stay responsive; it exposes `window.faultline` so
+// browser tests can assert without guessing pixels.
+(async () => {
+  // The run's data: gzipped columns in base64 (page-data.ts), decoded by page-decode.js.
+  const { model: M, steps: S, messageBody, markDetail } = await readPageData();
+  performance.mark('faultline:decoded');
 
   // --- constants ---------------------------------------------------------------------------
   const GUTTER = 78;
@@ -11,7 +15,11 @@
   const LANE_MIN = 46;
   const LANE_MAX = 120;
   const GROUP_GAP = 18; // a header row above each topology group's lanes, naming it
-  const DENSE = 4000;
+  // Above this many arrows in view, each lane draws its traffic as density (messages sent or
+  // received per pixel column) instead of lines: 50,000 overlapping lines say nothing and
+  // cost a frame each time; zoomed in below it, every arrow is drawn with its hover details.
+  const DENSITY_ARROWS = 3000;
+  const LINES_MAX = 4000; // arrows drawn as bare lines (no heads or labels) up to this many
   const OVERVIEW_H = 26;
   const CALLOUT_W = 560; // above this many arrows in view: no arrowheads or labels
   const PALETTE = [
@@ -55,7 +63,7 @@
   let drawnBands = []; // the partition labels of the last draw, for tests
   let current = -1; // the step the user is on
   let hovered = null;
-  let drawn = { arrows: [], deliver: 0, drop: 0, inFlight: 0, copies: 0 };
+  let drawn = { arrows: [], deliver: 0, drop: 0, inFlight: 0, copies: 0, density: false };
   let hits = [];
   let lastDrawMs = 0;
   let frame = 0;
@@ -119,7 +127,7 @@
   );
   const opRow = stackOperations();
   const marksIn = pointIndex(M.marks, (m) => m.atUs);
-  const stepTimes = Float64Array.from(M.steps, (s) => s.atUs);
+  const stepTimes = S.atUs;
 
   /** Overlapping operations of one client (after an unknown outcome) go on rows below. */
   function stackOperations() {
@@ -202,7 +210,7 @@
     frame = 0;
     const started = performance.now();
     hits = [];
-    drawn = { arrows: [], deliver: 0, drop: 0, inFlight: 0, copies: 0 };
+    drawn = { arrows: [], deliver: 0, drop: 0, inFlight: 0, copies: 0, density: false };
     g.clearRect(0, 0, width, height);
     g.save();
     g.beginPath();
@@ -476,15 +484,29 @@
     return { x0, y0, x1: x(a.toUs), y1 };
   }
 
+  let densityCells = null; // the last density draw: { cols, counts, drops, lanes } for hover
+
   function drawArrows() {
-    const visible = [];
+    densityCells = null;
+    const inView = [];
     arrowsIn(view.t0, view.t1, (a, i) => {
       const m = M.messages[a.message];
       if (hiddenTypes.has(m.type)) return;
+      if (m.to >= 0 && !laneY.has(m.to)) return;
+      if (m.from >= 0 && !laneY.has(m.from)) return;
+      inView.push(i);
+    });
+    if (inView.length > DENSITY_ARROWS) {
+      drawDensity(inView);
+      return;
+    }
+    const visible = [];
+    for (const i of inView) {
+      const a = M.arrows[i];
       const ends = arrowEnds(a);
       if (ends) visible.push([a, i, ends]);
-    });
-    const dense = visible.length > DENSE;
+    }
+    const dense = visible.length > LINES_MAX;
     const batches = new Map();
     for (const item of visible) {
       const [a] = item;
@@ -500,6 +522,83 @@
     g.globalAlpha = 1;
     g.setLineDash([]);
     if (!dense) for (const item of visible) decorateArrow(item);
+  }
+
+  /**
+   * Each lane's traffic per pixel column: a send counts on the sender's lane at its time, a
+   * delivery or drop on the receiver's at its own, so busy stretches and quiet ones (a node
+   * cut off, down, paused) read at a glance; drops get a red row of their own.
+   */
+  function drawDensity(inView) {
+    const cols = Math.max(1, Math.floor(width - GUTTER));
+    const lanes = M.lanes.length;
+    const counts = new Int32Array(lanes * cols);
+    const drops = new Int32Array(lanes * cols);
+    const col = (t) => Math.floor(x(t) - GUTTER);
+    const add = (cells, lane, t) => {
+      const c = col(t);
+      if (lane >= 0 && lane < lanes && c >= 0 && c < cols) cells[lane * cols + c]++;
+    };
+    for (const i of inView) {
+      const a = M.arrows[i];
+      const m = M.messages[a.message];
+      countArrow(a, i);
+      if (!a.copy) add(counts, m.from, a.fromUs);
+      if (a.kind === 'deliver') add(counts, m.to, a.toUs);
+      else if (a.kind === 'drop' || a.kind === 'drop-at-send') add(drops, m.to, a.toUs);
+    }
+    let max = 1;
+    for (const n of counts) if (n > max) max = n;
+    const band = Math.min(laneH - 10, 26);
+    g.fillStyle = '#1d4ed8';
+    for (let lane = 0; lane < lanes; lane++) {
+      const y = laneY.get(lane);
+      if (y === undefined) continue;
+      for (let c = 0; c < cols; c++) {
+        const n = counts[lane * cols + c];
+        if (n === 0) continue;
+        g.globalAlpha = 0.12 + 0.78 * Math.sqrt(n / max);
+        g.fillRect(GUTTER + c, y - band / 2, 1, band);
+      }
+      g.fillStyle = RED;
+      for (let c = 0; c < cols; c++) {
+        if (drops[lane * cols + c] === 0) continue;
+        g.globalAlpha = 0.9;
+        g.fillRect(GUTTER + c - 1, y + band / 2 + 1, 3, 4);
+      }
+      g.fillStyle = '#1d4ed8';
+    }
+    g.globalAlpha = 1;
+    densityCells = { cols, counts, drops, lanes, max };
+    drawn.density = true;
+    for (let lane = 0; lane < lanes; lane++) {
+      const y = laneY.get(lane);
+      if (y === undefined) continue;
+      hits.push({
+        kind: 'density',
+        x0: GUTTER,
+        x1: width,
+        y0: y - band / 2,
+        y1: y + band / 2 + 5,
+        item: { lane },
+        z: -1,
+      });
+    }
+  }
+
+  /** What a density cell under the mouse holds, for its tooltip. */
+  function densityTip(lane, px) {
+    const c = Math.floor(px - GUTTER);
+    const cells = densityCells;
+    if (!cells || c < 0 || c >= cells.cols) return '';
+    const n = cells.counts[lane * cells.cols + c];
+    const d = cells.drops[lane * cells.cols + c];
+    return tip(`${laneName(lane)}: ${n} message${n === 1 ? '' : 's'} sent or received`, [
+      ['time', `${ms(tAt(px))} – ${ms(tAt(px + 1))}`],
+      ['dropped', String(d)],
+      ['busiest', `${cells.max} in one column`],
+      ['detail', 'zoom in (wheel, +) for each arrow and its message'],
+    ]);
   }
 
   function arrowStyle(a) {
@@ -546,7 +645,7 @@
     g.arc(e.x0, e.y0, 2, 0, Math.PI * 2);
     g.fill();
     if (a.copy) badge(e, '2×', colour);
-    if (current >= 0 && M.steps[current].arrow === i) {
+    if (current >= 0 && S.arrow[current] === i) {
       g.strokeStyle = '#0ea5e9';
       g.lineWidth = 4;
       g.globalAlpha = 0.45;
@@ -618,7 +717,7 @@
   function drawMarks() {
     const many = (view.t1 - view.t0) / span > 0.5 && M.marks.length > 3000;
     const labelled = [];
-    marksIn(view.t0, view.t1, (mark) => {
+    marksIn(view.t0, view.t1, (mark, index) => {
       const y = laneY.get(mark.node);
       if (y === undefined) return;
       const style = MARK_STYLE[mark.kind];
@@ -626,7 +725,16 @@
       const px = x(mark.atUs);
       glyph(style.glyph, px, y, style.colour);
       if (style.text) labelled.push([mark, px, y, style]);
-      hits.push({ kind: 'mark', x0: px - 5, x1: px + 5, y0: y - 9, y1: y + 9, item: mark, z: 4 });
+      hits.push({
+        kind: 'mark',
+        x0: px - 5,
+        x1: px + 5,
+        y0: y - 9,
+        y1: y + 9,
+        item: mark,
+        index,
+        z: 4,
+      });
     });
     // Crashes and restarts get their labels first; past a crowd, glyphs speak alone.
     if (labelled.length > 80) return;
@@ -704,15 +812,14 @@
 
   function drawStepCursor() {
     if (current < 0) return;
-    const step = M.steps[current];
-    const px = x(step.atUs);
+    const px = x(S.atUs[current]);
     g.strokeStyle = '#0ea5e9';
     g.lineWidth = 1.5;
     g.beginPath();
     g.moveTo(px, AXIS);
     g.lineTo(px, height - bottom);
     g.stroke();
-    const y = laneY.get(step.node);
+    const y = laneY.get(S.node[current]);
     if (y !== undefined) {
       g.beginPath();
       g.arc(px, y, 9, 0, Math.PI * 2);
@@ -938,16 +1045,16 @@
     setView(t - w / 2, t + w / 2);
   }
 
-  function jumpToViolation() {
+  function jumpToViolation(select = true) {
     const v = M.violation;
     if (!v) return false;
-    let context = v.step > 0 ? M.steps[Math.max(0, v.step - 40)].atUs : v.atUs - span * 0.1;
+    let context = v.step > 0 ? S.atUs[Math.max(0, v.step - 40)] : v.atUs - span * 0.1;
     // The story usually starts at the culprit's last crash: show it when it is not too far.
     const crash = lastCrashBefore(v.node, v.atUs);
     if (crash !== null && v.atUs - crash < span * 0.5) context = Math.min(context, crash);
     const before = Math.max((v.atUs - context) * 1.25, span * 0.002, 200);
     setView(v.atUs - before, v.atUs + before * 0.6);
-    if (v.step >= 0) setStep(v.step, false);
+    if (select && v.step >= 0) setStep(v.step, false);
     return true;
   }
 
@@ -960,28 +1067,28 @@
   }
 
   function stepVisible(index) {
-    const s = M.steps[index];
-    return s.node < 0 || !hiddenLanes.has(s.node);
+    const node = S.node[index];
+    return node < 0 || !hiddenLanes.has(node);
   }
 
   function setStep(index, follow = true) {
-    if (index < 0 || index >= M.steps.length) return;
+    if (index < 0 || index >= S.count) return;
     current = index;
-    const s = M.steps[index];
-    $('step').textContent = `step ${index + 1}/${M.steps.length} · ${ms(s.atUs)} · ${s.text}`;
-    if (follow) centreOn(s.atUs);
+    const text = `step ${index + 1}/${S.count} · ${ms(S.atUs[index])} · ${S.text(index)}`;
+    $('step').textContent = text;
+    if (follow) centreOn(S.atUs[index]);
     requestDraw();
   }
 
   function step(delta) {
     let i = current < 0 ? (delta > 0 ? firstStepInView() - 1 : firstStepInView()) : current;
     do i += delta;
-    while (i >= 0 && i < M.steps.length && !stepVisible(i));
+    while (i >= 0 && i < S.count && !stepVisible(i));
     setStep(i);
   }
 
   function firstStepInView() {
-    return Math.min(lowerBound(stepTimes, view.t0), M.steps.length);
+    return Math.min(lowerBound(stepTimes, view.t0), S.count);
   }
 
   function updateRange() {
@@ -1028,9 +1135,16 @@
       : `<code>${esc(JSON.stringify(value))}</code>`;
   }
 
-  function describeHit(h) {
+  /** A value the page data keeps as its JSON text (message bodies, mark details). */
+  function jsonText(text) {
+    return text === null || text === undefined ? '—' : `<code>${esc(text)}</code>`;
+  }
+
+  function describeHit(h, px) {
     const item = h.item;
     switch (h.kind) {
+      case 'density':
+        return densityTip(item.lane, px);
       case 'arrow':
         return arrowTip(item);
       case 'op':
@@ -1044,7 +1158,7 @@
       case 'mark':
         return tip(`${item.label} on ${laneName(item.node)}`, [
           ['at', ms(item.atUs)],
-          ['detail', json(item.detail)],
+          ['detail', jsonText(markDetail(h.index))],
         ]);
       case 'span':
         return tip(`${laneName(item.node)} ${item.label}`, [
@@ -1098,7 +1212,7 @@
     else rows.push(['dropped', `${ms(a.toUs)} (${esc(a.reason)})`]);
     if (m.duplicated) rows.push(['duplicated', a.copy ? 'yes: this is the second copy' : 'yes']);
     rows.push(['size', `${m.sizeBytes} bytes`]);
-    rows.push(['body', json(m.body)]);
+    rows.push(['body', jsonText(messageBody(a.message))]);
     return tip(`${esc(m.type)} #${m.id} ${laneName(m.from)} → ${laneName(m.to)}`, rows);
   }
 
@@ -1114,7 +1228,7 @@
       tooltip.hidden = true;
       return null;
     }
-    tooltip.innerHTML = describeHit(h);
+    tooltip.innerHTML = describeHit(h, px);
     tooltip.hidden = false;
     const left = px + 16 + tooltip.offsetWidth > width ? px - 16 - tooltip.offsetWidth : px + 16;
     tooltip.style.left = `${Math.max(4, left)}px`;
@@ -1254,10 +1368,11 @@
     layout();
     draw();
   });
+  performance.mark('faultline:indexed');
   updateRange(); // the toolbar's height depends on it, and the lanes share what is left
   layout();
-  // A page embedded to show its violation (a campaign report's case) opens on it.
-  if (M.openAt === 'violation') jumpToViolation();
+  // A run with a violation opens on it (the step panel stays free until the user steps).
+  if (M.violation && M.openAt !== 'whole') jumpToViolation(false);
   draw();
 
   /** Page coordinates of a canvas point, for tests that move the real mouse. */
@@ -1271,7 +1386,8 @@
       lanes: M.lanes.length,
       messages: M.messages.length,
       arrows: M.arrows.length,
-      steps: M.steps.length,
+      steps: S.count,
+      events: M.events,
     },
     lanes: () => visibleLanes().map((l) => l.name),
     /** The group headers the last draw labelled: name, the text drawn, lanes, rows. */
@@ -1284,6 +1400,7 @@
       drop: drawn.drop,
       inFlight: drawn.inFlight,
       copies: drawn.copies,
+      density: drawn.density,
     }),
     visibleRange: () => ({ startUs: view.t0, endUs: view.t1 }),
     /** Midpoint of a drawn arrow in page coordinates, or null when not drawn. */
@@ -1323,10 +1440,41 @@
       draw();
       return current;
     },
-    currentStep: () => (current < 0 ? null : { index: current, ...M.steps[current] }),
+    currentStep: () =>
+      current < 0
+        ? null
+        : {
+            index: current,
+            atUs: S.atUs[current],
+            node: S.node[current],
+            kind: S.kind(current),
+            text: S.text(current),
+            arrow: S.arrow[current] < 0 ? undefined : S.arrow[current],
+          },
     hovered: () => hovered?.kind ?? null,
     lastDrawMs: () => lastDrawMs,
     redraw: () => draw(),
   };
+  // The first frame is drawn: what the browser test times from navigation start.
+  performance.mark('faultline:first-frame');
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
   document.body.dataset.ready = 'true';
-})();
+})().catch((error) => {
+  const step = document.getElementById('step');
+  if (step) step.textContent = `this page could not read its data: ${error.message}`;
+  document.body.dataset.ready = 'error';
+  throw error;
+});
+
+/** Gunzips and decodes the page's embedded data (base64 in #faultline-data). */
+async function readPageData() {
+  const text = document.getElementById('faultline-data').textContent.trim();
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  performance.mark('faultline:base64');
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  const gunzipped = new Uint8Array(await new Response(stream).arrayBuffer());
+  performance.mark('faultline:gunzip');
+  return decodeFaultlineData(gunzipped);
+}

@@ -5,6 +5,7 @@ import type { TraceRecord } from '../sim/trace-log.ts';
 import type { Plan, RunResult } from '../sim/types.ts';
 import { buildModel, defaultTitle } from './build.ts';
 import { formatMs, type ViewModel } from './model.ts';
+import { encodePageData } from './page-data.ts';
 
 export interface RenderInput {
   records: readonly TraceRecord[];
@@ -13,7 +14,7 @@ export interface RenderInput {
   title?: string;
   /** The recorder dropped records past its cap: say so on the page. */
   truncated?: boolean;
-  /** Open zoomed onto the violation rather than on the whole run. */
+  /** Open zoomed onto the violation (the default when there is one), or, false, on the whole run. */
   openAtViolation?: boolean;
 }
 
@@ -23,7 +24,8 @@ let assets: { script: string; styles: string } | null = null;
 function pageAssets(): { script: string; styles: string } {
   if (assets === null) {
     const read = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
-    assets = { script: read('page.js'), styles: read('page.css') };
+    // The decoder goes first: page.js calls it.
+    assets = { script: `${read('page-decode.js')}\n${read('page.js')}`, styles: read('page.css') };
   }
   return assets;
 }
@@ -54,8 +56,8 @@ export function scriptJson(value: unknown): string {
 export function renderHtml(input: RenderInput): string {
   const title = input.title ?? defaultTitle(input.plan);
   const model = buildModel({ ...input, title });
-  if (input.openAtViolation === true && model.violation !== null) {
-    model.openAt = 'violation';
+  if (input.openAtViolation === false) {
+    model.openAt = 'whole';
   }
   return pageHtml(model);
 }
@@ -90,7 +92,7 @@ export function pageHtml(model: ViewModel): string {
   <div class="legend">${LEGEND}</div>
   <div class="keys"><kbd>wheel</kbd> zoom · <kbd>drag</kbd> <kbd>←</kbd> <kbd>→</kbd> pan · <kbd>+</kbd> <kbd>-</kbd> <kbd>0</kbd> zoom · <kbd>n</kbd> <kbd>p</kbd> step · <kbd>v</kbd> violation</div>
 </footer>
-<script type="application/json" id="faultline-data">${scriptJson(model)}</script>
+<script type="application/octet-stream" id="faultline-data" data-encoding="gzip+base64">${encodePageData(model).toString('base64')}</script>
 <script>${script}</script>
 </body>
 </html>
@@ -102,6 +104,7 @@ const LEGEND = [
   '<span style="color:#dc2626">- - ✕ dropped</span>',
   '<span style="color:#9ca3af">· · → in flight at the end</span>',
   '<span>2× duplicated copy</span>',
+  '<span style="color:#1d4ed8">▮ messages per pixel, zoomed out</span>',
   '<span style="color:#374151">▬ down</span>',
   '<span style="color:#b45309">▬ paused</span>',
   '<span style="color:#16a34a">▮ op ok</span>',
@@ -117,7 +120,8 @@ function stats(model: ViewModel): string {
   const parts = [
     `${model.lanes.length} lanes`,
     `${model.messages.length.toLocaleString('en-US')} messages`,
-    `${model.steps.length.toLocaleString('en-US')} events`,
+    // The CLI's count (stats.events), not the trace's records: one run, one number.
+    `${model.events.toLocaleString('en-US')} events`,
     formatMs(model.endUs),
   ];
   if (model.truncated) {

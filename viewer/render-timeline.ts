@@ -20,6 +20,16 @@ export interface TimelineOptions {
   all?: boolean;
   /** Keep only the last this-many lines (those nearest the end or the violation). */
   maxLines?: number;
+  /**
+   * Keep this many lines either side of the violation (a passing run: the last 2·around
+   * lines), so a swarm seed's 160,000-line timeline opens on the story. Counted after the
+   * filters below.
+   */
+  around?: number;
+  /** Keep only records of these nodes (as sender, receiver or subject). */
+  nodes?: ReadonlySet<number>;
+  /** Keep only records whose message type or record kind is one of these. */
+  types?: ReadonlySet<string>;
 }
 
 const GLYPHS: Record<TraceRecord['kind'], string> = {
@@ -65,18 +75,28 @@ export function renderTimeline(
   const width = columnWidth(lanes);
   const down = new Set<number>();
   const lines: string[] = [];
+  let violationLine = -1;
   for (const record of records) {
     if (record.kind === 'crash') {
       down.add(record.node);
     }
-    if (isNotable(record, options.all)) {
+    if (record.kind === 'violation') {
+      violationLine = lines.length;
+      lines.push(line(record, plan, lanes.length, width, down));
+    } else if (
+      // Asking for a type by name shows it even where it is not notable (timers, fsyncs).
+      (isNotable(record, options.all) || options.types !== undefined) &&
+      passesFilters(record, options)
+    ) {
       lines.push(line(record, plan, lanes.length, width, down));
     }
     if (record.kind === 'restart' || record.kind === 'settle') {
       record.kind === 'settle' ? down.clear() : down.delete(record.node);
     }
   }
-  const kept = trim(lines, options.maxLines);
+  const windowed =
+    options.around === undefined ? lines : window(lines, violationLine, options.around);
+  const kept = trim(windowed, options.maxLines);
   const recorded = records.some((record) => record.kind === 'violation');
   const end = recorded ? [] : footer(result);
   return [...header(plan, result, records.length, lanes, width), ...kept, ...end].join('\n');
@@ -168,15 +188,45 @@ function cell(record: TraceRecord, lane: number, width: number, down: Set<number
   return (down.has(lane) ? '' : '|').padEnd(width);
 }
 
+/** The violation is never filtered out: it is what the reader came for. */
+function passesFilters(record: TraceRecord, options: TimelineOptions): boolean {
+  const { nodes, types } = options;
+  if (
+    nodes !== undefined &&
+    !nodes.has(record.node) &&
+    (record.peer === undefined || !nodes.has(record.peer))
+  ) {
+    return false;
+  }
+  return (
+    types === undefined ||
+    types.has(record.kind) ||
+    (record.type !== undefined && types.has(record.type))
+  );
+}
+
+/** `around` lines either side of the violation line, or the last 2·around without one. */
+function window(lines: string[], violationLine: number, around: number): string[] {
+  const first = violationLine < 0 ? lines.length - 2 * around : violationLine - around;
+  const start = Math.max(0, first);
+  const end = violationLine < 0 ? lines.length : Math.min(lines.length, violationLine + around + 1);
+  const before = start === 0 ? [] : [omitted(start, 'earlier', '--all prints every line')];
+  const afterCount = lines.length - end;
+  const after = afterCount === 0 ? [] : [omitted(afterCount, 'later', '--all prints every line')];
+  return [...before, ...lines.slice(start, end), ...after];
+}
+
+function omitted(count: number, which: 'earlier' | 'later', hint?: string): string {
+  const tail = hint === undefined ? '' : ` (${hint})`;
+  return `${'…'.padStart(TIME_WIDTH)}  ${count.toLocaleString('en-US')} ${which} lines omitted${tail}`;
+}
+
 function trim(lines: string[], maxLines: number | undefined): string[] {
   if (maxLines === undefined || lines.length <= maxLines) {
     return lines;
   }
-  const omitted = lines.length - maxLines;
-  return [
-    `${'…'.padStart(TIME_WIDTH)}  ${omitted.toLocaleString('en-US')} earlier lines omitted`,
-    ...lines.slice(omitted),
-  ];
+  const cut = lines.length - maxLines;
+  return [omitted(cut, 'earlier'), ...lines.slice(cut)];
 }
 
 function footer(result: RunResult): string[] {

@@ -17,7 +17,7 @@ import {
 } from '../sim/replay-file.ts';
 import { runPlan } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
-import { shrinkPlan } from '../sim/shrink.ts';
+import { scenarioShrinkHooks, shrinkPlan } from '../sim/shrink.ts';
 import { Topology } from '../sim/topology.ts';
 import { TraceRecorder } from '../sim/trace-log.ts';
 import type { Plan, RunResult } from '../sim/types.ts';
@@ -115,10 +115,7 @@ function buildCase(
       return fails;
     },
     { timeMs: options.shrinkTimeMs, attemptsMax: options.shrinkAttemptsMax },
-    {
-      workloadFloors: scenario.shrinkableWorkload ?? {},
-      groupSizes: scenario.shape?.groupSizes ?? {},
-    },
+    scenarioShrinkHooks(scenario),
   );
   const after = last.plan === shrunk.plan ? last.result : runPlan(shrunk.plan);
   mkdirSync(options.outDir, { recursive: true });

@@ -71,7 +71,8 @@ export function syntheticResult(atUs: number, node: number, eventIndex: number):
     },
     traceHash: '0',
     checkpoints: [],
-    stats: { virtualTimeUs: atUs } as RunResult['stats'],
+    // As in a real run, the violation's event index is the run's event count.
+    stats: { virtualTimeUs: atUs, events: eventIndex } as RunResult['stats'],
     faultsFired: {},
     sometimes: [],
     undecided: [],

@@ -290,15 +290,39 @@ export function progressLine(progress: Progress): string {
   ].join(' · ');
 }
 
+/**
+ * A merge cannot know whether its summaries ran side by side or one after another (a long
+ * campaign runs shard by shard across sessions), so it leads with the worker time and the
+ * rates per worker, which hold either way, and gives the side-by-side rate as what it is.
+ */
+function mergedHeadline(
+  summary: FuzzSummary,
+  counts: string,
+  workerMs: number,
+  merged: number,
+  stopped: string,
+): string[] {
+  const workerSeconds = Math.max(workerMs / 1000, 1e-9);
+  const perWorker = (total: number) => total / workerSeconds;
+  return [
+    `${counts} in ${merged} summaries: ${formatDurationMs(workerMs)} of worker time (the longest ${formatDurationMs(summary.elapsedMs)})${stopped}`,
+    `  per worker: ${formatRate(Math.round(perWorker(summary.seeds) * 10) / 10)} seeds/s · ${formatCount(Math.round(perWorker(summary.events)))} events/s · simulated time ×${formatCount(Math.round(perWorker(summary.virtualTimeUs) / 1_000_000))}; ${formatRate(summary.seedsPerSec)} seeds/s in all only if the ${merged} ran side by side`,
+  ];
+}
+
 export function summaryLines(summary: FuzzSummary): string[] {
   const variant = summary.variant === null ? '' : ` (variant ${summary.variant})`;
   const shard =
     summary.shard === null ? '' : ` shard ${summary.shard.index}/${summary.shard.count}`;
   const stopped = summary.stopReason === 'done' ? '' : ` — stopped: ${summary.stopReason}`;
-  const lines = [
-    `${summary.scenario}${variant}${shard}: ${formatCount(summary.seeds)} seeds, ${formatCount(summary.passed)} passed, ${formatCount(summary.failed)} failed in ${formatDurationMs(summary.elapsedMs)} on ${summary.workers} worker${summary.workers === 1 ? '' : 's'}${stopped}`,
-    `  ${formatRate(summary.seedsPerSec)} seeds/s · ${formatCount(Math.round(summary.eventsPerSec))} events/s · simulated time ×${formatCount(Math.round(summary.acceleration))}`,
-  ];
+  const counts = `${summary.scenario}${variant}${shard}: ${formatCount(summary.seeds)} seeds, ${formatCount(summary.passed)} passed, ${formatCount(summary.failed)} failed`;
+  const lines =
+    summary.workerMs === undefined || summary.mergedSummaries === undefined
+      ? [
+          `${counts} in ${formatDurationMs(summary.elapsedMs)} on ${summary.workers} worker${summary.workers === 1 ? '' : 's'}${stopped}`,
+          `  ${formatRate(summary.seedsPerSec)} seeds/s · ${formatCount(Math.round(summary.eventsPerSec))} events/s · simulated time ×${formatCount(Math.round(summary.acceleration))}`,
+        ]
+      : mergedHeadline(summary, counts, summary.workerMs, summary.mergedSummaries, stopped);
   if (summary.pins !== undefined) {
     lines.push(`  shape pinned:${setFlags(summary.pins).replace(' --set', '')}`);
   }

@@ -6,7 +6,7 @@ import { type Replayed, type ReplayFile, replayLoaded } from '../../sim/replay-f
 import { Topology } from '../../sim/topology.ts';
 import { TraceRecorder } from '../../sim/trace-log.ts';
 import type { Violation } from '../../sim/types.ts';
-import { viewerOptions, writeViews } from '../../viewer/output.ts';
+import { timelineOptions, viewerOptions, writeViews } from '../../viewer/output.ts';
 import { countArgument } from '../args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import { formatCount, formatUs, summarizeResult } from '../format.ts';
@@ -48,6 +48,7 @@ export const replayCommand: Command = {
     const file = replayArgument(args.file);
     const untilEvent = args.until === undefined ? undefined : countArgument(args.until, '--until');
     const json = args.json === true;
+    timelineOptions(args, file.plan); // bad filters: before the run
     const write = (text: string) => process.stdout.write(text);
     if (!json) {
       write(headerLines(String(args.file), file).join('\n') + '\n');

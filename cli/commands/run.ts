@@ -1,6 +1,7 @@
+import { planFor } from '../../sim/plan.ts';
 import { runSeed } from '../../sim/run.ts';
 import { TraceRecorder } from '../../sim/trace-log.ts';
-import { viewerOptions, wantsTrace, writeViews } from '../../viewer/output.ts';
+import { timelineOptions, viewerOptions, wantsTrace, writeViews } from '../../viewer/output.ts';
 import { pinsArgument, SET_OPTION, scenarioArgument, seedArgument } from '../args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import { summarizeResult } from '../format.ts';
@@ -29,6 +30,7 @@ export const runCommand: Command = {
     const scenario = scenarioArgument(args.scenario, variant);
     const seed = seedArgument(args.seed);
     const pins = pinsArgument(args.set, scenario);
+    timelineOptions(args, planFor(scenario, seed, variant, pins)); // bad filters: before the run
     const trace = wantsTrace(args) ? new TraceRecorder() : undefined;
     const { plan, result } = runSeed(scenario.name, seed, variant, trace ? { trace } : {}, pins);
     if (trace) {

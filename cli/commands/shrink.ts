@@ -7,7 +7,7 @@ import {
   writeReplay,
 } from '../../sim/replay-file.ts';
 import { runPlan, scenarioNamed } from '../../sim/run.ts';
-import { shrinkPlan } from '../../sim/shrink.ts';
+import { scenarioShrinkHooks, shrinkPlan, workloadList } from '../../sim/shrink.ts';
 import { Topology } from '../../sim/topology.ts';
 import type { Plan, RunResult } from '../../sim/types.ts';
 import { durationArgument } from '../duration.ts';
@@ -74,8 +74,7 @@ export const shrinkCommand: Command = {
       stillFails,
       { timeMs, attemptsMax: ATTEMPTS_MAX },
       {
-        workloadFloors: scenario.shrinkableWorkload ?? {},
-        groupSizes: scenario.shape?.groupSizes ?? {},
+        ...scenarioShrinkHooks(scenario),
         onSmaller: (plan) => {
           if (lastFailing?.plan === plan) {
             write(plan, lastFailing.result);
@@ -125,10 +124,16 @@ function sizeTable(file: ReplayFile, before: RunResult, plan: Plan, after: RunRe
     ['events', formatCount(before.stats.events), formatCount(after.stats.events)],
     ['virtual time', formatUs(before.stats.virtualTimeUs), formatUs(after.stats.virtualTimeUs)],
   ];
+  const lists = new Set(scenarioNamed(file.scenario).shrinkableWorkloadLists ?? []);
   for (const key of Object.keys(file.plan.workload).sort()) {
     const from = file.plan.workload[key];
     const to = plan.workload[key];
-    if (from !== to) {
+    if (lists.has(key)) {
+      const steps = [workloadList(file.plan, key).length, workloadList(plan, key).length];
+      if (steps[0] !== steps[1]) {
+        rows.push([`${key} steps`, String(steps[0]), String(steps[1])]);
+      }
+    } else if (from !== to) {
       rows.push([`workload ${key}`, String(from), String(to)]);
     }
   }

@@ -4,15 +4,15 @@
 // no console error and no network request.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { CHROMIUM, launchChromium, openOffline } from '../../viewer/chromium.ts';
 import { checkOperations } from './checker.ts';
 import { historyPage, renderHistoryHtml } from './html.ts';
 import { kvModel, registerModel } from './models.ts';
 import { parseHistory } from './parse.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve('test-artifacts');
 const DATA = new URL('../../../shared/histories/porcupine/', import.meta.url);
 
@@ -47,37 +47,14 @@ describe.skipIf(!existsSync(CHROMIUM))('check-history --html in Chromium', () =>
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
   });
 
-  async function open(path: string): Promise<{ page: Page; errors: string[]; requests: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:') || url.startsWith('data:')) {
-        return route.continue();
-      }
-      requests.push(url);
-      return route.abort();
-    });
-    await page.goto(`file://${path}`);
-    await page.waitForSelector('body[data-ready="true"]');
-    return { page, errors, requests };
-  }
+  const open = (path: string) => openOffline(browser, path);
 
   const api = <T>(page: Page, body: (history: HistoryApi) => T) =>
     page.evaluate(`(${body.toString()})(window.faultlineHistory)`) as Promise<T>;

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
+import { summaryLines } from '../../cli/commands/fuzz.ts';
+import { formatRate } from '../../cli/format.ts';
 import { asSummary, type FuzzSummary, MergeError, mergeSummaries } from './summary.ts';
 
 function shard(index: number): FuzzSummary {
@@ -24,6 +26,29 @@ describe('mergeSummaries over committed shards', () => {
     );
     expect(merged.shardsMissing?.length).toBe(197);
     expect(merged.shardsMissing?.slice(0, 2)).toEqual([3, 4]);
+  });
+
+  it('counts the worker time the shards cost, however they were run, and merges merges', () => {
+    const shards = [0, 1, 2, 3].map(shard);
+    const workerMs = shards.reduce((sum, one) => sum + one.elapsedMs * one.workers, 0);
+    const merged = mergeSummaries(shards);
+    expect(merged.workerMs).toBe(workerMs);
+    expect(merged.mergedSummaries).toBe(4);
+    // Side by side is what seedsPerSec assumes: the longest shard's time.
+    const longest = Math.max(...shards.map((one) => one.elapsedMs));
+    expect(merged.elapsedMs).toBe(longest);
+    expect(workerMs).toBeGreaterThan(longest * 2); // run one after another, as these were
+    const twice = mergeSummaries([
+      mergeSummaries(shards.slice(0, 2)),
+      mergeSummaries(shards.slice(2)),
+    ]);
+    expect(twice.workerMs).toBe(workerMs);
+    expect(twice.mergedSummaries).toBe(4);
+    const lines = summaryLines(merged);
+    expect(lines[0]).toMatch(/in 4 summaries: .* of worker time \(the longest .*\)$/);
+    const perWorker = Math.round((merged.seeds / (workerMs / 1000)) * 10) / 10;
+    expect(lines[1]).toContain(`per worker: ${formatRate(perWorker)} seeds/s`);
+    expect(lines[1]).toMatch(/seeds\/s in all only if the 4 ran side by side$/);
   });
 
   it('refuses to merge shards whose pinned shapes differ, in one sentence', () => {

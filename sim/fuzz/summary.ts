@@ -84,6 +84,14 @@ export interface FuzzSummary {
   coverage: Coverage;
   /** Set by merge: the shards of the split that no summary covered. */
   shardsMissing?: number[];
+  /**
+   * Set by merge: Σ elapsed × workers over the summaries merged, the worker time the campaign
+   * cost whether its shards ran side by side or one after another. `seedsPerSec` of a merge
+   * assumes side by side; seeds per worker-second is the figure that holds either way.
+   */
+  workerMs?: number;
+  /** Set by merge: how many summaries it combined. */
+  mergedSummaries?: number;
   // Format 2: what `faultline report` draws (see SUMMARY_FORMAT).
   /** The scenario's invariants, in its order. */
   invariants?: string[];
@@ -303,6 +311,8 @@ export function mergeSummaries(summaries: FuzzSummary[]): FuzzSummary {
   if (shardsMissing !== undefined) {
     merged.shardsMissing = shardsMissing;
   }
+  merged.workerMs = sum((summary) => summary.workerMs ?? summary.elapsedMs * summary.workers);
+  merged.mergedSummaries = sum((summary) => summary.mergedSummaries ?? 1);
   return withReportFields(merged, summaries);
 }
 
