@@ -4,6 +4,7 @@
 // how fast they go and 2–15 s of faults. `kv` serves Gets
 // by ReadIndex, `kv-lease` under leader leases.
 import {
+  kvEveryClientCompletes,
   kvInvariants,
   kvOperationsComplete,
   kvPersistedStateBounded,
@@ -78,6 +79,7 @@ const KV_SWARM = {
     kvPersistedStateBounded({ raftStateBytesMax: 8 * MAX_RAFT_STATE_BYTES }),
     // Liveness: once the faults have stopped for 2 s, operations complete again.
     kvOperationsComplete(plan.durationUs + 2 * SECOND, plan.durationUs + plan.settleUs - SECOND),
+    kvEveryClientCompletes(plan),
   ],
   // The KV service never changes membership, so that Raft condition is not expected here.
   sometimes: {
