@@ -54,8 +54,8 @@ export interface OpenedPage {
 
 export interface OpenOptions {
   viewport?: { width: number; height: number };
-  /** The selector that says the page has drawn its first frame. */
-  ready?: string;
+  /** The selector that says the page has drawn its first frame; null: a page with no such signal. */
+  ready?: string | null;
 }
 
 /** Opens a file in a fresh context, offline, and waits until the page says it is ready. */
@@ -74,7 +74,8 @@ export async function openOffline(
   page.on('pageerror', (error) => errors.push(error.message));
   await context.route('**/*', (route) => {
     const url = route.request().url();
-    if (url.startsWith('file:') || url.startsWith('data:')) {
+    // about: is a frame's own document (a report's inline diagrams), never the network.
+    if (url.startsWith('file:') || url.startsWith('data:') || url.startsWith('about:')) {
       return route.continue();
     }
     requests.push(url);
@@ -82,6 +83,8 @@ export async function openOffline(
   });
   const started = Date.now();
   await page.goto(`file://${file}`);
-  await page.waitForSelector(ready);
+  if (ready !== null) {
+    await page.waitForSelector(ready);
+  }
   return { page, errors, requests, wallMs: Date.now() - started };
 }
