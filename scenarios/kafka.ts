@@ -11,8 +11,9 @@ import { kafkaBrokerInvariants } from '../invariants/kafka-brokers.ts';
 import { kafkaGroupInvariants } from '../invariants/kafka-groups.ts';
 import { kafkaHistoryInvariants } from '../invariants/kafka-history.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
+import { Random } from '../sim/random.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
-import { FAULT_KINDS } from '../sim/types.ts';
+import { FAULT_KINDS, type Plan } from '../sim/types.ts';
 import { KAFKA_VARIANTS, kafkaGroups } from '../systems/kafka/program.ts';
 
 const SECOND = 1_000_000;
@@ -54,6 +55,50 @@ const KAFKA_BASE = {
   },
 } satisfies Omit<Scenario, 'name' | 'description' | 'variants'>;
 
+/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit. */
+function mix32(value: number): number {
+  let h = value >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Segments this small hold 3 or 4 records: a swarm seed sends 30–80 to each partition. */
+const RETENTION_SEGMENT_BYTES = 200;
+
+/**
+ * Retention per seed, from its own stream (so no other draw moves): half the seeds keep
+ * everything; the rest roll 200-byte segments and keep 3–10 of them (retention.bytes), so old
+ * segments are deleted while consumers and followers lag behind.
+ */
+function withRetention(seed: number, plan: Plan): Plan {
+  // The stream's first draws follow the seed's low bits (seeds 0–7 would all draw "off"), so
+  // its first word goes through a finaliser before deciding.
+  const word = mix32(Random.fromSeed(seed).fork('plan').fork('retention').uint32());
+  if (word % 2 === 0) {
+    return plan;
+  }
+  const segments = 3 + ((word >>> 1) % 8);
+  plan.workload = {
+    ...plan.workload,
+    segmentBytes: RETENTION_SEGMENT_BYTES,
+    retentionBytes: segments * RETENTION_SEGMENT_BYTES,
+  };
+  return plan;
+}
+
+const RETENTION_SOMETIMES = {
+  'a consumer moved past records retention deleted': (record) =>
+    record.observation.type === 'kafka-offset-reset' &&
+    record.observation['reason'] === 'log-start',
+  "a follower restarted at its leader's log start": (record) =>
+    record.observation.type === 'kafka-log-start-advanced' &&
+    record.observation['reason'] === 'truncate-fully',
+  'retention deleted a segment': (record) =>
+    record.observation.type === 'kafka-log-start-advanced' &&
+    record.observation['reason'] === 'retention',
+} satisfies Scenario['sometimes'];
+
 /** With consumer groups: the offsets partition, its coordinator, and members `m1`… subscribing. */
 const GROUP_SOMETIMES = {
   'a consumer group rebalanced past its first generation': (record) =>
@@ -81,9 +126,10 @@ registerScenario({
     ...kafkaBrokerInvariants(),
     ...kafkaGroupInvariants(),
   ],
-  sometimes: { ...KAFKA_BASE.sometimes, ...GROUP_SOMETIMES },
+  sometimes: { ...KAFKA_BASE.sometimes, ...GROUP_SOMETIMES, ...RETENTION_SOMETIMES },
+  plan: withRetention,
   description:
-    '3 controllers (Raft) and 3–5 brokers with 3 partitions and the offsets partition, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, manual consumers on every partition and a consumer group of 1–3 members; every fault kind. No Jepsen Kafka anomaly, nothing acknowledged left unpolled, committed offsets never back, one owner per partition per generation.',
+    '3 controllers (Raft) and 3–5 brokers with 3 partitions and the offsets partition, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, manual consumers on every partition and a consumer group of 1–3 members; every fault kind; on half the seeds, retention keeping 3–10 segments of 200 bytes. No Jepsen Kafka anomaly, nothing acknowledged left unpolled (but what retention deleted first), committed offsets never back, one owner per partition per generation.',
   variants: KAFKA_VARIANTS,
 });
 

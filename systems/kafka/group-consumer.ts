@@ -13,7 +13,7 @@
 // are processed, so a crash in between loses them for the group.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import { type ClientWorkload, clientWorkload, LeaderCache, takeFetched } from './client.ts';
-import type { KafkaKey, KafkaPair, KafkaPollOk } from './contract.ts';
+import type { KafkaKey, KafkaPair, KafkaPollOk, OffsetResetObservation } from './contract.ts';
 import {
   type ClientReply,
   type GroupReply,
@@ -549,6 +549,21 @@ export class KafkaGroupConsumer implements NodeProgram {
     poll.waiting.delete(reply.key);
     if (reply.type === 'consume-ok') {
       takeFetched(this.positions, poll.msgs, reply.key, reply.pairs);
+    } else if (
+      reply.error === 'offset-out-of-range' &&
+      (this.positions.get(reply.key) ?? 0) < (reply.logStartOffset ?? 0)
+    ) {
+      // Retention deleted the records from our position on: move on to the log start (forward,
+      // so committed offsets still only grow), in the same generation.
+      const logStart = reply.logStartOffset ?? 0;
+      this.ctx.observe({
+        type: 'kafka-offset-reset',
+        key: reply.key,
+        reason: 'log-start',
+        from: this.positions.get(reply.key) ?? 0,
+        to: logStart,
+      } satisfies OffsetResetObservation);
+      this.positions.set(reply.key, logStart);
     } else {
       // Not the leader, or its log ends below our position (a stale leader): ask again later;
       // the position stays, since the group's committed offsets must only move forward.

@@ -177,6 +177,11 @@ export class PartitionLog {
     return this.epochs;
   }
 
+  /** The base offset of the last segment (where appends go unless it is full or sealed). */
+  get activeBaseOffset(): number {
+    return this.segments[this.segments.length - 1]?.baseOffset ?? this.logStart;
+  }
+
   get segmentCount(): number {
     return this.segments.length;
   }
@@ -622,16 +627,36 @@ export class PartitionLog {
    */
   deleteOldSegments(bytesMax: number, keepFrom: number): number {
     let total = this.sizeBytes;
+    return this.deleteFront((oldest) => {
+      if (total <= bytesMax || oldest.endOffset > keepFrom) {
+        return false;
+      }
+      total -= oldest.sizeBytes;
+      return true;
+    });
+  }
+
+  /**
+   * A follower's log start follows its leader's: deletes the segments wholly below `offset`
+   * (never the last). The start may stay below `offset`, at a segment boundary of this log.
+   * Returns the new log start offset.
+   */
+  advanceLogStartTo(offset: number): number {
+    return this.deleteFront((oldest) => oldest.endOffset <= offset);
+  }
+
+  /** Deletes segments from the front while `deletable` says so, keeping the last. */
+  private deleteFront(deletable: (oldest: Segment) => boolean): number {
     for (let guard = 0; guard < SEGMENTS_MAX && this.segments.length > 1; guard++) {
       const oldest = this.segments[0] as Segment;
-      if (total <= bytesMax || oldest.endOffset > keepFrom) {
+      if (!deletable(oldest)) {
         break;
       }
       this.segments.shift();
       this.disk.remove(oldest.logFile);
       this.disk.remove(oldest.indexFile);
       this.unsynced.delete(oldest.logFile);
-      total -= oldest.sizeBytes;
+      this.unsynced.delete(oldest.indexFile);
       this.logStart = (this.segments[0] as Segment).baseOffset;
     }
     // The epoch cache keeps the epoch the new start is in, starting at the new start.
