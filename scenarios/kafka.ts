@@ -152,6 +152,7 @@ const GROUP_BASE = {
 registerScenario({
   ...GROUP_BASE,
   name: 'kafka-group-churn',
+  plan: withRetention,
   description:
     'A consumer group of 2–4 members that join at different times, leave and crash (a crashed member just stops; the coordinator drops it after its session timeout) while every fault hits the cluster; the coordinator rebalances each time. Every acknowledged message is consumed by the group, committed offsets never go back, no partition has two owners in one generation.',
   workload: {
@@ -165,6 +166,9 @@ registerScenario({
   },
   sometimes: {
     ...GROUP_BASE.sometimes,
+    'a consumer moved past records retention deleted':
+      RETENTION_SOMETIMES['a consumer moved past records retention deleted'],
+    'retention deleted a segment': RETENTION_SOMETIMES['retention deleted a segment'],
     'a member crashed': (record) => record.observation.type === 'kafka-member-crashed',
     'a member left': (record) => record.observation.type === 'kafka-member-left',
     'a member stalled while processing': (record) =>
@@ -190,6 +194,28 @@ registerScenario({
   sometimes: {
     ...GROUP_BASE.sometimes,
     'a member crashed': (record) => record.observation.type === 'kafka-member-crashed',
+  },
+  variants: {},
+});
+
+registerScenario({
+  ...GROUP_BASE,
+  name: 'kafka-reset-latest',
+  description:
+    'Expected loss: retention keeps 3 segments of 200 bytes while group members crash and stay down for up to 2 s, so a new owner finds its committed offset deleted; with auto.offset.reset=latest it moves to the high watermark instead of the log start, skipping records retention has not deleted.',
+  workload: {
+    ...KAFKA_BASE.workload,
+    consumerGroups: true,
+    offsetReset: 'latest',
+    segmentBytes: RETENTION_SEGMENT_BYTES,
+    retentionBytes: 3 * RETENTION_SEGMENT_BYTES,
+    memberCrashProbability: 0.03,
+    memberDownUsMax: 2_000_000,
+  },
+  sometimes: {
+    ...GROUP_BASE.sometimes,
+    'a consumer moved past records retention deleted':
+      RETENTION_SOMETIMES['a consumer moved past records retention deleted'],
   },
   variants: {},
 });

@@ -959,6 +959,7 @@ export class BrokerNode implements NodeProgram {
         key: request.key,
         error: 'offset-out-of-range',
         logStartOffset: log.logStartOffset,
+        highWatermark: replica.highWatermark,
       });
       return;
     }

@@ -11,6 +11,10 @@
 // a new incarnation joins later as a new member. `autoCommit: 'before-process'` is the
 // classic mistake: positions are committed as soon as the records are fetched, before they
 // are processed, so a crash in between loses them for the group.
+//
+// A position below the leader's log start (retention deleted those records while the group
+// was behind) moves on to the log start (auto.offset.reset=earliest). `offsetReset: 'latest'`
+// is the other classic mistake: it moves to the high watermark, skipping records still held.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import { type ClientWorkload, clientWorkload, LeaderCache, takeFetched } from './client.ts';
 import type { KafkaKey, KafkaPair, KafkaPollOk, OffsetResetObservation } from './contract.ts';
@@ -31,6 +35,8 @@ const COMMIT_TIMEOUT_US = 500_000;
 interface GroupWorkload {
   group: string;
   autoCommit: 'after-process' | 'before-process';
+  /** Where a position below the log start moves (auto.offset.reset). */
+  offsetReset: 'earliest' | 'latest';
   heartbeatUs: number;
   /** Per processed poll, while faults are on. */
   crashProbability: number;
@@ -54,6 +60,7 @@ function groupWorkload(workload: NodeContext['workload']): GroupWorkload {
   return {
     group: typeof workload['group'] === 'string' ? workload['group'] : 'g1',
     autoCommit: workload['autoCommit'] === 'before-process' ? 'before-process' : 'after-process',
+    offsetReset: workload['offsetReset'] === 'latest' ? 'latest' : 'earliest',
     heartbeatUs: number('groupHeartbeatUs', 100_000),
     crashProbability: number('memberCrashProbability', 0),
     leaveProbability: number('memberLeaveProbability', 0),
@@ -555,7 +562,10 @@ export class KafkaGroupConsumer implements NodeProgram {
     ) {
       // Retention deleted the records from our position on: move on to the log start (forward,
       // so committed offsets still only grow), in the same generation.
-      const logStart = reply.logStartOffset ?? 0;
+      const logStart =
+        this.knobs.offsetReset === 'latest'
+          ? Math.max(reply.logStartOffset ?? 0, reply.highWatermark ?? 0)
+          : (reply.logStartOffset ?? 0);
       this.ctx.observe({
         type: 'kafka-offset-reset',
         key: reply.key,

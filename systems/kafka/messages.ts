@@ -103,6 +103,8 @@ export type ClientReply =
        * brokers that predate retention.
        */
       logStartOffset?: number;
+      /** The leader's high watermark (the "latest" offset a consumer could reset to). */
+      highWatermark?: number;
     }
   | { type: 'metadata-ok'; id: string; leaders: Record<KafkaKey, NodeId> };
 
