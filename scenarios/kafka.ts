@@ -69,7 +69,8 @@ const RETENTION_SEGMENT_BYTES = 200;
 /**
  * Retention per seed, from its own stream (so no other draw moves): half the seeds keep
  * everything; the rest roll 200-byte segments and keep 3–10 of them (retention.bytes), so old
- * segments are deleted while consumers and followers lag behind.
+ * segments are deleted while consumers and followers lag behind, and compact the offsets
+ * partition (whose small segments then roll often enough for the cleaner to have work).
  */
 function withRetention(seed: number, plan: Plan): Plan {
   // The stream's first draws follow the seed's low bits (seeds 0–7 would all draw "off"), so
@@ -83,6 +84,7 @@ function withRetention(seed: number, plan: Plan): Plan {
     ...plan.workload,
     segmentBytes: RETENTION_SEGMENT_BYTES,
     retentionBytes: segments * RETENTION_SEGMENT_BYTES,
+    compactOffsets: true,
   };
   return plan;
 }
@@ -97,6 +99,8 @@ const RETENTION_SOMETIMES = {
   'retention deleted a segment': (record) =>
     record.observation.type === 'kafka-log-start-advanced' &&
     record.observation['reason'] === 'retention',
+  'the offsets partition was compacted': (record) =>
+    record.observation.type === 'kafka-offsets-compacting',
 } satisfies Scenario['sometimes'];
 
 /** With consumer groups: the offsets partition, its coordinator, and members `m1`… subscribing. */
@@ -169,6 +173,8 @@ registerScenario({
     'a consumer moved past records retention deleted':
       RETENTION_SOMETIMES['a consumer moved past records retention deleted'],
     'retention deleted a segment': RETENTION_SOMETIMES['retention deleted a segment'],
+    'the offsets partition was compacted':
+      RETENTION_SOMETIMES['the offsets partition was compacted'],
     'a member crashed': (record) => record.observation.type === 'kafka-member-crashed',
     'a member left': (record) => record.observation.type === 'kafka-member-left',
     'a member stalled while processing': (record) =>

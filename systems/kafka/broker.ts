@@ -20,7 +20,7 @@ import type {
   LogStartAdvancedObservation,
   PartitionReplicaInspect,
 } from './contract.ts';
-import { GroupCoordinator } from './coordinator.ts';
+import { GroupCoordinator, offsetsRecordKey } from './coordinator.ts';
 import {
   allPartitionsLayout,
   type ClientReply,
@@ -46,6 +46,8 @@ import { type ProducerEntry, ProducerState } from './producer-state.ts';
 const TICK_US = 10_000;
 const FETCH_BYTES_MAX = 4096;
 const PENDING_PRODUCE_MAX = 1024;
+/** Records of the offsets partition below its HW that compaction leaves alone (a lag). */
+const COMPACTION_LAG_OFFSETS = 16;
 const ALTER_BACKOFF_US = 100_000;
 /** Reads a coordinator makes at most to load the offsets partition. */
 const LOAD_READS_MAX = 100_000;
@@ -178,6 +180,7 @@ export class BrokerNode implements NodeProgram {
         ...DEFAULT_PARTITION_LOG_CONFIG,
         segmentBytes: this.config.segmentBytes,
         dir: `${key}/`,
+        compacted: key === OFFSETS_KEY && this.config.compactOffsets,
       });
       if (recovery.status.kind !== 'clean') {
         this.ctx.observe({ type: 'kafka-log-recovered', key, status: recovery.status.kind });
@@ -441,6 +444,15 @@ export class BrokerNode implements NodeProgram {
       if (replica.producerState.snapshots) {
         this.retain(replica);
       }
+      if (replica.log.config.compacted === true) {
+        // The cleaner: below the high watermark and the durable end, with a lag, so the
+        // newest records (which checkers compare across replicas) stay as written.
+        const keepFrom =
+          Math.min(replica.highWatermark, replica.log.durableEndOffset) - COMPACTION_LAG_OFFSETS;
+        if (replica.log.compact(keepFrom, (payload) => offsetsRecordKey(payloadText(payload)))) {
+          this.ctx.observe({ type: 'kafka-offsets-compacting', key: replica.key });
+        }
+      }
       if (replica.role === 'follower') {
         if (replica.fetchSentUs < 0 || now - replica.fetchSentUs >= this.config.requestTimeoutUs) {
           this.sendFetch(replica);
@@ -559,7 +571,10 @@ export class BrokerNode implements NodeProgram {
       return;
     }
     for (const batch of response.batches) {
-      if (batch.baseOffset !== replica.log.logEndOffset || batch.payloads.length === 0) {
+      // A compacted leader's log has gaps, and so has ours where we copy one.
+      const gap =
+        replica.log.config.compacted === true && batch.baseOffset > replica.log.logEndOffset;
+      if ((batch.baseOffset !== replica.log.logEndOffset && !gap) || batch.payloads.length === 0) {
         break;
       }
       replica.log.append(
@@ -1057,6 +1072,7 @@ function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
       current !== undefined &&
       current.leaderEpoch === record.leaderEpoch &&
       current.producerId === record.producerId &&
+      record.offset === current.baseOffset + current.payloads.length && // no compacted gap
       (record.producerId < 0 || record.sequence === current.baseSequence + current.payloads.length);
     if (current !== undefined && continues) {
       current.payloads.push(payload);

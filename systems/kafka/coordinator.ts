@@ -20,8 +20,10 @@
 // member's last (a late duplicate of an older commit is refused); variant
 // `stale-generation-commit-accepted` skips the membership and generation checks.
 //
-// Compaction of the offsets partition (keeping the newest record per group and key) is not
-// done: a load reads the whole log.
+// With `compactOffsets`, each replica's log cleaner rewrites the offsets partition's sealed
+// segments below its high watermark keeping the newest record per key (offsetsRecordKey:
+// group and key for an offset, the group for a generation), offsets kept and gaps left; a
+// load reads whatever is left, which gives the same state (compactOffsetsRecords).
 import { assert } from '../../sim/assert.ts';
 import type { NodeId, Observation } from '../../sim/types.ts';
 import type { KafkaKey } from './contract.ts';

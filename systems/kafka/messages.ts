@@ -199,6 +199,11 @@ export interface KafkaConfig {
    * deletion of the segments it was rebuilt from.
    */
   readonly retentionBytes: number;
+  /**
+   * Compaction of the offsets partition: each replica rewrites its sealed segments below its
+   * high watermark keeping the newest record per group and key (offsets kept, gaps left).
+   */
+  readonly compactOffsets: boolean;
 }
 
 export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
@@ -219,6 +224,7 @@ export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
   rebalanceTimeoutUs: 600_000,
   segmentBytes: 16 * 1024,
   retentionBytes: 0,
+  compactOffsets: false,
 };
 
 /** The configuration a plan's workload sets (scenarios put the knobs there). */
@@ -247,6 +253,7 @@ export function kafkaConfig(workload: Readonly<Record<string, WorkloadValue>>): 
     rebalanceTimeoutUs: number('rebalanceTimeoutUs', DEFAULT_KAFKA_CONFIG.rebalanceTimeoutUs),
     segmentBytes: number('segmentBytes', DEFAULT_KAFKA_CONFIG.segmentBytes),
     retentionBytes: number('retentionBytes', DEFAULT_KAFKA_CONFIG.retentionBytes),
+    compactOffsets: workload['compactOffsets'] === true,
   };
 }
 
