@@ -95,6 +95,8 @@ export interface Recovery {
 
 const INDEX_ENTRY_BYTES = 8;
 const CLEANED_SUFFIX = '.cleaned';
+/** Compaction reads the log again only once this many segments became cleanable since. */
+const COMPACTION_FRESH_SEGMENTS_MIN = 4;
 const SEGMENTS_MAX = 4096;
 const READ_ATTEMPTS_MAX = 4;
 /** Batches one write (chunk) carries at most; the rest wait for the next. */
@@ -159,8 +161,10 @@ export class PartitionLog {
   private epochs: EpochEntry[] = [];
   private round: SyncRound | null = null;
   private cleaning: Cleaning | null = null;
-  /** The end of the cleanable segments when compaction last found nothing to rewrite. */
+  /** The end of the cleanable segments at compaction's last look at them. */
   private compactionCheckedTo = -1;
+  /** Rewrites that look planned and has not started yet, oldest first. */
+  private compactionQueue: { segment: Segment; sourceBytes: number; kept: StoredRecord[] }[] = [];
   /** Files written or shrunk since their last fsync. */
   private readonly unsynced = new Set<string>();
   private nextChunk = 1;
@@ -564,6 +568,7 @@ export class PartitionLog {
   truncateTo(offset: number): number {
     assert(Number.isSafeInteger(offset) && offset >= 0, 'truncate to a non-negative offset');
     this.compactionCheckedTo = -1;
+    this.compactionQueue = [];
     if (offset >= this.logEnd) {
       return this.logEnd;
     }
@@ -726,13 +731,22 @@ export class PartitionLog {
     if (this.cleaning !== null) {
       return false;
     }
+    for (let guard = 0; guard < SEGMENTS_MAX && this.compactionQueue.length > 0; guard++) {
+      const next = this.compactionQueue.shift() as (typeof this.compactionQueue)[number];
+      if (this.segments.includes(next.segment) && next.segment.sizeBytes === next.sourceBytes) {
+        this.startCleaning(next.segment, next.kept);
+        return true;
+      }
+    }
     const cleanable = this.segments
       .slice(0, -1)
       .filter((segment) => segment.endOffset <= keepFrom && segment.sizeBytes > 0);
     const last = cleanable[cleanable.length - 1];
-    if (last === undefined || last.endOffset === this.compactionCheckedTo) {
-      return false; // nothing new since the last look
+    const fresh = cleanable.filter((segment) => segment.endOffset > this.compactionCheckedTo);
+    if (last === undefined || fresh.length < COMPACTION_FRESH_SEGMENTS_MIN) {
+      return false; // too little new since the last look to read the log again for
     }
+    this.compactionCheckedTo = last.endOffset;
     const records = this.read(this.logStart, Number.MAX_SAFE_INTEGER)?.filter(
       (record) => record.offset < last.endOffset,
     );
@@ -758,12 +772,15 @@ export class PartitionLog {
         );
       });
       if (kept.length < held.length) {
-        this.startCleaning(segment, kept);
-        return true;
+        this.compactionQueue.push({ segment, sourceBytes: segment.sizeBytes, kept });
       }
     }
-    this.compactionCheckedTo = last.endOffset;
-    return false;
+    const first = this.compactionQueue.shift();
+    if (first === undefined) {
+      return false;
+    }
+    this.startCleaning(first.segment, first.kept);
+    return true;
   }
 
   private startCleaning(segment: Segment, kept: readonly StoredRecord[]): void {
