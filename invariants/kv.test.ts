@@ -4,11 +4,13 @@ import { describe, expect, it } from 'vitest';
 
 import '../scenarios/kv-mit.ts';
 import { runSeed } from '../sim/run.ts';
-import type { ClusterView, HistoryOperation } from '../sim/types.ts';
+import type { ClusterView, HistoryOperation, Plan } from '../sim/types.ts';
+import { syntheticPlan } from '../viewer/synthetic.ts';
 import {
   type KvServerInspect,
   kvAppendsExactlyOnce,
   kvCheckerStats,
+  kvEveryClientCompletes,
   kvLinearizable,
   kvReplicasAgree,
   shortenQuoted,
@@ -175,5 +177,47 @@ describe('shortenQuoted', () => {
     expect(shortenQuoted('get("k") -> "short"')).toBe('get("k") -> "short"');
     const long = `"${'a'.repeat(50)}${'b'.repeat(100)}${'c'.repeat(50)}"`;
     expect(shortenQuoted(long, 10)).toBe('"aaaaaaaaaa…(200 chars)…cccccccccc"');
+  });
+});
+
+describe('kv-every-client-completes', () => {
+  const plan = (opsMax: number): Plan => ({
+    ...syntheticPlan(3, 2), // servers n1–n3 (0–2), clients c1 c2 (3, 4)
+    workload: { opsMax },
+  });
+  const done = (client: number): HistoryOperation => ({
+    id: client,
+    client,
+    input: { f: 'get', key: 'k' },
+    callUs: 10,
+    returnUs: 20,
+    status: 'ok',
+    output: '',
+  });
+  const open = (client: number): HistoryOperation => ({
+    id: 100 + client,
+    client,
+    input: { f: 'put', key: 'k', value: 'v' },
+    callUs: 10,
+  });
+  const judge = (p: Plan, history: HistoryOperation[]) =>
+    kvEveryClientCompletes(p).atEnd?.(
+      {
+        history,
+        name: (node: number) => ['n1', 'n2', 'n3', 'c1', 'c2'][node],
+      } as unknown as ClusterView,
+      [],
+    );
+
+  it('names the clients that got nothing done, an open operation not counting', () => {
+    expect(judge(plan(10), [done(3), open(4)])).toBe(
+      'c2 completed no operation in the whole run, settle phase included (every fault had stopped): a client that gets nothing done passes every other check',
+    );
+    expect(judge(plan(10), [])).toMatch(/^c1, c2 completed no operation/);
+    expect(judge(plan(10), [done(3), done(4)])).toBeUndefined();
+  });
+
+  it('leaves clients alone that were given nothing to do', () => {
+    expect(judge(plan(0), [])).toBeUndefined();
   });
 });

@@ -3,15 +3,18 @@
 //   2. every acknowledged Append appears exactly once, in its client's order, in the final value
 //      held by an up-to-date replica (MIT's checkClntAppends);
 //   3. replicas that applied through the same index hold the same data;
-//   4. persisted Raft state and snapshots stay within bounds (MIT's maxraftstate checks).
+//   4. persisted Raft state and snapshots stay within bounds (MIT's maxraftstate checks);
+//   5. every client gets something done (kvEveryClientCompletes).
 // A linearizability verdict of `unknown` (the search ran out of budget) is never a violation
 // and never a guess: it is counted in kvCheckerStats for people and benchmarks to read.
+import { Topology } from '../sim/topology.ts';
 import type {
   ClusterView,
   HistoryOperation,
   Invariant,
   NodeId,
   ObservationRecord,
+  Plan,
   Undecided,
   Verdict,
 } from '../sim/types.ts';
@@ -376,6 +379,38 @@ export function kvOperationsComplete(fromUs: number, toUs: number): Invariant {
         }
       }
       return undefined;
+    },
+  };
+}
+
+/**
+ * Every client of `group` completes at least one operation in the run (given operations to
+ * do): the settle phase heals everything, so a client that gets nothing done — one that never
+ * sends, or sends where nobody answers — is a bug that every other check passes, since an
+ * empty history is linearizable and has nothing left incomplete. (Found by the mutation
+ * score: a kv client whose onStart did nothing survived every invariant.)
+ */
+export function kvEveryClientCompletes(plan: Plan, group = 'clients'): Invariant {
+  const opsMax = plan.workload['opsMax'];
+  const members = Topology.of(plan).groups.find((candidate) => candidate.name === group)?.members;
+  return {
+    name: 'kv-every-client-completes',
+    atEnd(view: ClusterView): Verdict {
+      if (typeof opsMax === 'number' && opsMax <= 0) {
+        return undefined; // the shrinker may leave a client nothing to do
+      }
+      const completed = new Set<NodeId>();
+      for (const op of view.history) {
+        if (op.returnUs !== undefined && kvInput(op.input) !== undefined) {
+          completed.add(op.client);
+        }
+      }
+      const idle = (members ?? []).filter((client) => !completed.has(client));
+      if (idle.length === 0) {
+        return undefined;
+      }
+      const names = idle.map((client) => view.name(client)).join(', ');
+      return `${names} completed no operation in the whole run, settle phase included (every fault had stopped): a client that gets nothing done passes every other check`;
     },
   };
 }

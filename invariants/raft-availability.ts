@@ -14,7 +14,9 @@
 // each stretch was judged by the leader's latest voters, so a removal that took a leader's
 // quorum away re-judged the whole partition before it. Each stretch now counts the voters of
 // its own time. It catches leader-never-steps-down in the raft swarm within a few seeds.
-import type { Invariant, NodeId, Plan } from '../sim/types.ts';
+import { assert } from '../sim/assert.ts';
+import { Topology } from '../sim/topology.ts';
+import type { HistoryOperation, Invariant, NodeId, Plan } from '../sim/types.ts';
 import { formatTime, raftObservation, serverState } from './raft-common.ts';
 
 export interface LeaderStepDownOptions {
@@ -277,4 +279,263 @@ function runningUs(fromUs: number, toUs: number, frozen: readonly [number, numbe
     start = Math.max(start, b);
   }
   return Math.max(longest, toUs - start);
+}
+
+// ---- a client that reaches a majority gets an answer ---------------------------------------
+
+export interface BoundedAnswerOptions {
+  /** The server group the clients talk to (one Raft group). */
+  readonly group: string;
+  /** How long an operation may take while the client and a majority are up and connected. */
+  readonly boundUs: number;
+  /** Which history operations are judged (default: all). */
+  readonly judged?: (op: HistoryOperation) => boolean;
+  /** When the client gives up on an operation (it stays open, unanswered, from then on). */
+  readonly giveUpUs: number;
+}
+
+/** The client's give-up runs on its own clock, which the swarm may run slow: keep clear of it. */
+const GIVE_UP_MARGIN = 0.9;
+
+/**
+ * A failed fsync kills a process at its next fsync, which the supervisor restarts 50 ms later
+ * (sim/simulation.ts): neither time is in the plan, so a window that follows an fsync-error by
+ * less than this is not judged.
+ */
+const FSYNC_DEATH_SHADOW_US = 500_000;
+
+/** Why a seed's network is too random for a bound: the knob that makes it so, if one does. */
+function randomLoss(plan: Plan): string | undefined {
+  const { knobs } = plan;
+  if (knobs.dropProbability > 0) {
+    return 'drops';
+  }
+  if (knobs.latencyTailProbability > 0 && knobs.latencyTailMultiplier > 1) {
+    return 'a latency tail';
+  }
+  if (knobs.buggifyProbability > 0) {
+    return 'buggify';
+  }
+  // Not read corruption: a corrupted read is read again (systems/stable-read.ts), and one that
+  // kills the process needs several in a row at ≤ 1 %, then costs a 50 ms supervisor restart.
+  return undefined;
+}
+
+/** Who is usable and what is cut, from one fault event to the next. */
+interface NetworkState {
+  readonly fromUs: number;
+  readonly down: ReadonlySet<NodeId>;
+  readonly pausedUntilUs: ReadonlyMap<NodeId, number>;
+  readonly cut: ReadonlySet<number>; // from * 65536 + to
+}
+
+/** The plan's fault list replayed into states, one per fault event time (sorted). */
+function networkStates(plan: Plan): NetworkState[] {
+  const faults = plan.faults
+    .map((fault, index) => ({ fault, index }))
+    .sort((a, b) => a.fault.atUs - b.fault.atUs || a.index - b.index);
+  const states: NetworkState[] = [
+    { fromUs: 0, down: new Set(), pausedUntilUs: new Map(), cut: new Set() },
+  ];
+  for (const { fault } of faults) {
+    const last = states.at(-1) as NetworkState;
+    const down = new Set(last.down);
+    const pausedUntilUs = new Map(last.pausedUntilUs);
+    let cut = last.cut;
+    switch (fault.kind) {
+      case 'crash':
+        down.add(fault.node);
+        break;
+      case 'restart':
+        down.delete(fault.node);
+        break;
+      case 'pause':
+        pausedUntilUs.set(fault.node, fault.atUs + fault.durationUs);
+        break;
+      case 'partition':
+        cut = new Set(fault.links.map(([from, to]) => from * 65536 + to));
+        break;
+      case 'heal':
+        cut = new Set();
+        break;
+      default:
+        break;
+    }
+    const next = { fromUs: fault.atUs, down, pausedUntilUs, cut };
+    if (last.fromUs === fault.atUs) {
+      states[states.length - 1] = next; // several faults at one instant: the state after all
+    } else {
+      states.push(next);
+    }
+  }
+  return states;
+}
+
+/**
+ * Availability during faults, the client's side: an operation whose client and some majority
+ * of the group stay up, unpaused and connected both ways for the whole bound — whatever
+ * happens to the other servers — is answered within the bound. Safety and the after-settle
+ * liveness check both pass a service that leaves such a client waiting (a client that keeps
+ * trying a silent server, a leader that holds it without a quorum).
+ *
+ * Not judged either while a server outside that majority may hold a quorum of its own (a
+ * bridge partition: the leader keeps it through the bridging server, which then refuses the
+ * client's side a new leader under pre-vote — Raft's known price for check-quorum).
+ * Judged only where the bound is a fact, not a bet: seeds with random loss (drops, a latency
+ * tail, buggify) are skipped, since retries over a lossy link have no bound; a node with an
+ * fsync-error near the window is not counted on (it dies at an fsync and the supervisor
+ * restarts it, at times the plan does not hold), nor a client whose clock jumps (its give-up
+ * runs on that clock). States come from the plan's fault list.
+ */
+export function answersWhileMajorityReachable(
+  plan: Plan,
+  options: BoundedAnswerOptions,
+): Invariant {
+  const name = 'answers-while-majority-reachable';
+  if (randomLoss(plan) !== undefined) {
+    return { name };
+  }
+  const topology = Topology.of(plan);
+  const group = topology.groups.find((candidate) => candidate.name === options.group);
+  assert(group !== undefined, `answersWhileMajorityReachable: no group ${options.group}`);
+  const servers = group.members;
+  assert(servers.length <= 16, 'a Raft group of at most 16 servers');
+  const majority = Math.floor(servers.length / 2) + 1;
+  const states = networkStates(plan);
+  const unreliableAt = (node: NodeId, fromUs: number, toUs: number) =>
+    plan.faults.some(
+      (fault) =>
+        (fault.kind === 'fsync-error' &&
+          fault.node === node &&
+          fault.atUs > fromUs - FSYNC_DEATH_SHADOW_US &&
+          fault.atUs <= toUs) ||
+        (fault.kind === 'clock-jump' &&
+          fault.node === node &&
+          topology.clients.includes(node) &&
+          fault.atUs > fromUs &&
+          fault.atUs <= toUs),
+    );
+  /** The index of the state in force at `atUs`. */
+  const stateIndexAt = (atUs: number): number => {
+    let low = 0;
+    let high = states.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((states[middle] as NetworkState).fromUs <= atUs) {
+        low = middle;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return low;
+  };
+  const usable = (state: NetworkState, node: NodeId, atUs: number) =>
+    !state.down.has(node) && (state.pausedUntilUs.get(node) ?? 0) <= atUs;
+  const linked = (state: NetworkState, a: NodeId, b: NodeId) =>
+    !state.cut.has(a * 65536 + b) && !state.cut.has(b * 65536 + a);
+
+  /**
+   * Whether a server outside `subset` may hold a quorum of its own: a leader there keeps
+   * leading (check-quorum passes) and, with pre-vote, the servers that still hear it refuse to
+   * elect another — a bridge partition that leaves the client's majority leaderless, correctly.
+   * Counted generously (a link open either way counts), so that such a window is never judged.
+   */
+  const outsiderMayLead = (state: NetworkState, subset: readonly NodeId[]) =>
+    servers.some((x) => {
+      // A paused server counts: it may resume inside the window still believing it leads.
+      if (subset.includes(x) || state.down.has(x)) {
+        return false;
+      }
+      let heard = 1;
+      for (const y of servers) {
+        const open = !state.cut.has(x * 65536 + y) || !state.cut.has(y * 65536 + x);
+        if (y !== x && !state.down.has(y) && open) {
+          heard++;
+        }
+      }
+      return heard >= majority;
+    });
+
+  /**
+   * The largest majority that stays, with `client`, up, unpaused and connected both ways from
+   * `fromUs` to `toUs`, through every state in between; undefined when none does.
+   */
+  const steadyMajority = (client: NodeId, fromUs: number, toUs: number): NodeId[] | undefined => {
+    if (unreliableAt(client, fromUs, toUs)) {
+      return undefined;
+    }
+    const window: { state: NetworkState; atUs: number }[] = [];
+    for (let at = stateIndexAt(fromUs); at < states.length; at++) {
+      const state = states[at] as NetworkState;
+      if (state.fromUs > toUs) {
+        break;
+      }
+      window.push({ state, atUs: Math.max(state.fromUs, fromUs) });
+    }
+    const steady = (node: NodeId) =>
+      window.every(({ state, atUs }) => usable(state, node, atUs) && linked(state, node, client));
+    if (!steady(client)) {
+      return undefined;
+    }
+    const candidates = servers.filter((node) => !unreliableAt(node, fromUs, toUs) && steady(node));
+    let best: NodeId[] | undefined;
+    for (let mask = 1; mask < 1 << candidates.length; mask++) {
+      const subset = candidates.filter((_, at) => (mask & (1 << at)) !== 0);
+      if (subset.length < majority || (best !== undefined && subset.length <= best.length)) {
+        continue;
+      }
+      const connected = window.every(
+        ({ state }) =>
+          subset.every((a, i) => subset.slice(i + 1).every((b) => linked(state, a, b))) &&
+          !outsiderMayLead(state, subset),
+      );
+      if (connected) {
+        best = subset;
+      }
+    }
+    return best;
+  };
+
+  return {
+    name,
+    atEnd(view) {
+      const { boundUs } = options;
+      for (const op of view.history) {
+        if (options.judged !== undefined && !options.judged(op)) {
+          continue;
+        }
+        const answeredUs = op.returnUs ?? Number.POSITIVE_INFINITY;
+        // Past the client's own give-up the operation is not waited for any more, and the
+        // settle phase has its own liveness check.
+        const limitUs = Math.min(plan.durationUs, op.callUs + options.giveUpUs * GIVE_UP_MARGIN);
+        // The state only changes at fault events: the earliest moment of each state is the
+        // one that leaves the bound most room.
+        const starts = [op.callUs];
+        for (let at = stateIndexAt(op.callUs) + 1; at < states.length; at++) {
+          const fromUs = (states[at] as NetworkState).fromUs;
+          if (fromUs >= Math.min(answeredUs, limitUs)) {
+            break;
+          }
+          starts.push(fromUs);
+        }
+        for (const startUs of starts) {
+          const windowEndUs = startUs + boundUs;
+          if (windowEndUs > limitUs || answeredUs <= windowEndUs) {
+            break;
+          }
+          const reachable = steadyMajority(op.client, startUs, windowEndUs);
+          if (reachable === undefined) {
+            continue;
+          }
+          const answered =
+            op.returnUs === undefined
+              ? 'was never answered'
+              : `was answered only at ${formatTime(op.returnUs)}`;
+          const since = startUs === op.callUs ? 'the call' : formatTime(startUs);
+          return `${view.name(op.client)}'s operation ${JSON.stringify(op.input)}, called at ${formatTime(op.callUs)}, ${answered}, though from ${since} on ${view.name(op.client)} and a majority of ${options.group} (${reachable.map((node) => view.name(node)).join(', ')}) were up, unpaused and connected for ${formatTime(boundUs)}: a client that can reach a majority must get an answer`;
+        }
+      }
+      return undefined;
+    },
+  };
 }

@@ -56,7 +56,7 @@ describe('the packed package in a project of its own', () => {
       .map((file) => file.path)
       .filter(
         (name) =>
-          !/^(README\.md|package\.json|bin\/faultline\.mjs|viewer\/page\.(js|css)|sim\/fuzz\/worker-entry\.mjs)$/.test(
+          !/^(README\.md|package\.json|bin\/faultline\.mjs|viewer\/page\.(js|css)|viewer\/page-decode\.js|sim\/fuzz\/worker-entry\.mjs)$/.test(
             name,
           ) && !(name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.includes('fixtures/')),
       );

@@ -19,6 +19,23 @@ function seedsKeepingEverything(scenario: string, count: number): number[] {
   return seeds;
 }
 
+/** The first of `count` seeds from 0 that fails `invariant` (other failures are skipped). */
+function firstSeedFailing(
+  scenario: string,
+  variant: string | null,
+  invariant: string,
+  count: number,
+) {
+  for (let from = 0; from < count; ) {
+    const found = firstFailingSeed(scenario, variant, count - from, from);
+    if (found === undefined || found.violation.invariant === invariant) {
+      return found;
+    }
+    from = found.seed + 1;
+  }
+  return undefined;
+}
+
 describe('the Kafka-like log', () => {
   it('passes the kafka swarm, with sends acknowledged and every one polled', () => {
     for (const seed of seedsKeepingEverything('kafka', 2)) {
@@ -30,20 +47,25 @@ describe('the Kafka-like log', () => {
     }
   }, 60_000);
 
+  // Bounds: the measured first lost-write seed with margin. acks=1 loses one at seed 0; an
+  // unclean election diverges logs first (inconsistent-offsets at seeds 9, 12, 30, 33) and
+  // loses an acknowledged write at 44; min.insync.replicas=1 at 31. (1, 1 and 4 before the
+  // seed derivation was hashed.)
   it('loses acknowledged writes with acks=1, unclean elections and min.insync.replicas=1, and says so', () => {
     const acks1 = firstFailingSeed('kafka-acks1-leader-crash', null, 4);
     expect(acks1?.violation.invariant).toBe('lost-write');
-    const unclean = firstFailingSeed('kafka-unclean-election', null, 4);
+    const unclean = firstSeedFailing('kafka-unclean-election', null, 'lost-write', 60);
     expect(unclean?.violation.invariant).toBe('lost-write');
-    const minIsr1 = firstFailingSeed('kafka-min-isr-1', null, 8);
+    const minIsr1 = firstFailingSeed('kafka-min-isr-1', null, 40);
     expect(minIsr1?.violation.invariant).toBe('lost-write');
     expect(minIsr1?.violation.message).toMatch(
       /acknowledged to p\d .* at offset \d+, was never polled/,
     );
-  }, 60_000);
+  }, 180_000);
 
+  // Measured: seed 5 (seed 0 before the seed derivation was hashed).
   it('duplicates a retried send when a new leader forgets the producers', () => {
-    const found = firstFailingSeed('kafka', 'no-producer-dedup-after-failover', 4);
+    const found = firstFailingSeed('kafka', 'no-producer-dedup-after-failover', 10);
     expect(found?.violation.invariant).toBe('duplicate');
   }, 60_000);
 });

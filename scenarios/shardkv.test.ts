@@ -15,7 +15,9 @@ function outcome(result: RunResult): string {
 describe('the sharded KV swarm', () => {
   it('passes, migrating shards while clients write to them', () => {
     const reached = new Set<string>();
-    for (const seed of [0, 1, 2]) {
+    // Seeds 0–3: together they reach every migration `sometimes` below (0–2 did before the
+    // seed derivation was hashed; now only seed 3 serves a shard before its migration ends).
+    for (const seed of [0, 1, 2, 3]) {
       const { plan, result } = runSeed('shardkv', seed);
       expect(outcome(result), `shardkv seed ${seed}`).toBe('pass');
       const completed = result.history.filter((op) => op.returnUs !== undefined);
@@ -39,15 +41,17 @@ describe('the sharded KV swarm', () => {
     );
   }, 60_000);
 
-  // The first seed from 0 that finds each bug (bench/variants.ts; BENCHMARKS.md).
+  // The first seed from 0 on which each bug fails the invariant named (measured on the hashed
+  // seed derivation; before it: 1, 1, 0, 0, 3, 18, 0). config-outside-log fails
+  // kv-linearizable first (seeds 0, 4, 6, …) and its own invariant first at 19.
   it.each([
-    ['serve-before-install', 1, 'kv-linearizable'],
-    ['dedup-not-migrated', 1, 'kv-linearizable'],
-    ['no-gc', 0, 'shardkv-stored-state-bounded'],
-    ['serve-after-handoff', 0, 'shardkv-one-group-per-shard'],
+    ['serve-before-install', 3, 'kv-linearizable'],
+    ['dedup-not-migrated', 9, 'kv-linearizable'],
+    ['no-gc', 2, 'shardkv-stored-state-bounded'],
+    ['serve-after-handoff', 2, 'shardkv-one-group-per-shard'],
     ['rebalance-from-scratch', 3, 'shardctrler-balanced-minimal'],
-    ['skip-config', 18, 'shardkv-configs-in-order'],
-    ['config-outside-log', 0, 'shardkv-appends-exactly-once'],
+    ['skip-config', 9, 'shardkv-configs-in-order'],
+    ['config-outside-log', 19, 'shardkv-appends-exactly-once'],
   ])('catches %s (seed %i, %s)', (variant, seed, invariant) => {
     const { result } = runSeed('shardkv', seed, variant);
     expect(result.violation?.invariant).toBe(invariant);

@@ -21,17 +21,20 @@ import {
   replayLoaded,
   writeReplay,
 } from './replay-file.ts';
-import { runSeed, scenarioNamed } from './run.ts';
+import { firstFailingSeed, runSeed, scenarioNamed } from './run.ts';
 
 const pingpong = () => scenarioNamed('pingpong');
 
 function failingFile(): ReplayFile {
-  const { plan, result } = runSeed('pingpong', 0, 'ack-before-fsync');
+  // Any failing seed will do: ack-before-fsync fails about one pingpong seed in four.
+  const found = firstFailingSeed('pingpong', 'ack-before-fsync', 50);
+  expect(found).toBeDefined();
+  const { plan, result } = runSeed('pingpong', found?.seed ?? 0, 'ack-before-fsync');
   expect(result.outcome).toBe('violation');
   return replayFromRun({ scenario: pingpong(), plan, result, finding: 'violation' });
 }
 
-/** A passing seed with several checkpoints (pingpong seed 1 runs ~2,900 events). */
+/** A passing seed with several checkpoints (pingpong seed 1 runs ~3,100 events). */
 function longPassingFile(): ReplayFile {
   const { plan, result } = runSeed('pingpong', 1);
   expect(result.checkpoints.length).toBeGreaterThanOrEqual(2);
@@ -133,7 +136,9 @@ describe('replay files', () => {
   });
 
   it('replays a file whose plan predates topologies (format 1), migrated to groups', () => {
-    // Kept as written before plans recorded groups: servers n1–n5, clients c1–c3.
+    // Kept as written before plans recorded groups: servers n1–n5, clients c1–c3. When the
+    // seed derivation was hashed, the same format-1 plan moved from seed 6 to seed 36 (the
+    // first whose network and disk streams still trip commit-rule), re-recorded in format 1.
     const old = readReplay(
       join(import.meta.dirname, 'fixtures', 'format1-raft-commit-previous-term.msgpack'),
     );

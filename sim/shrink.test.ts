@@ -13,8 +13,13 @@ import type { FaultEvent, Plan } from './types.ts';
 
 const BUDGET = { timeMs: 30_000, attemptsMax: 20_000 };
 
+// The planted-crash test below needs a seed whose network and disk streams let the crash
+// alone lose an acknowledged ping (most do; 3 did before the seed derivation was hashed, 0
+// does now); the synthetic-predicate tests do not care which seed it is.
+const PLANTED_SEED = 0;
+
 function basePlan(faults: FaultEvent[]): Plan {
-  const plan = planFor(scenarioNamed('pingpong'), 3, 'ack-before-fsync');
+  const plan = planFor(scenarioNamed('pingpong'), PLANTED_SEED, 'ack-before-fsync');
   return { ...plan, faults, knobs: { ...quietKnobs(), dropProbability: 0.2 } };
 }
 

@@ -58,7 +58,8 @@ const count = (records: readonly TraceRecord[], kind: TraceRecord['kind']) =>
 describe.skipIf(missing !== null)('the space-time viewer in Chromium', () => {
   let browser: Browser;
   const trace = new TraceRecorder();
-  const run = runSeed('pingpong', 0, 'ack-before-fsync', { trace });
+  // The first failing seed of the variant (0 before the seed derivation was hashed).
+  const run = runSeed('pingpong', 6, 'ack-before-fsync', { trace });
   const pingpongFile = join(ARTIFACTS, 'pingpong-violation.html');
   const bigFile = join(ARTIFACTS, 'synthetic-100k.html');
   const groupsFile = join(ARTIFACTS, 'synthetic-groups.html');

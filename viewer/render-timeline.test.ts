@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import '../scenarios/index.ts';
 import { UsageError } from '../cli/errors.ts';
-import { runSeed } from '../sim/run.ts';
+import { firstFailingSeed, runSeed } from '../sim/run.ts';
 import { Topology } from '../sim/topology.ts';
 import { TraceRecorder } from '../sim/trace-log.ts';
 import { timelineOptions } from './output.ts';
@@ -20,8 +20,17 @@ function traced(scenario: string, seed: number, variant: string | null) {
 
 const body = (text: string) => text.split('\n').slice(HEADER_LINES);
 
+/** The first pingpong seed the planted ack-before-fsync bug fails (which seed moves with the derivation). */
+function violating() {
+  const found = firstFailingSeed('pingpong', 'ack-before-fsync', 50);
+  if (found === undefined) {
+    throw new Error('pingpong ack-before-fsync failed none of seeds 0-49');
+  }
+  return traced('pingpong', found.seed, 'ack-before-fsync');
+}
+
 describe('the timeline window', () => {
-  const run = traced('pingpong', 0, 'ack-before-fsync');
+  const run = violating();
   const full = body(renderTimeline(run.records, run.plan, run.result));
   const violationAt = full.findIndex((line) => line.includes('VIOLATION'));
 
@@ -60,7 +69,7 @@ describe('the timeline window', () => {
 });
 
 describe('timeline filters', () => {
-  const run = traced('pingpong', 0, 'ack-before-fsync');
+  const run = violating();
   const topology = Topology.of(run.plan);
   const n2 = topology.names.indexOf('n2');
   const render = (options: Parameters<typeof renderTimeline>[3]) =>
@@ -98,7 +107,7 @@ describe('timeline filters', () => {
 });
 
 describe('timeline options from the command line', () => {
-  const { plan } = traced('pingpong', 0, 'ack-before-fsync');
+  const { plan } = violating();
   const fails = (args: Record<string, unknown>) => () => timelineOptions(args, plan);
 
   it('defaults to 200 lines around the violation, --all to every line', () => {

@@ -16,9 +16,13 @@ import {
   syntheticTrace,
 } from './synthetic.ts';
 
+// The first seed of pingpong's ack-before-fsync variant that fails (0 before the seed
+// derivation was hashed); the timeline tests below quote its run.
+const VIOLATING_SEED = 6;
+
 function pingpongViolation() {
   const trace = new TraceRecorder();
-  const { plan, result } = runSeed('pingpong', 0, 'ack-before-fsync', { trace });
+  const { plan, result } = runSeed('pingpong', VIOLATING_SEED, 'ack-before-fsync', { trace });
   return { records: trace.records, plan, result };
 }
 
@@ -41,7 +45,7 @@ describe('buildModel', () => {
     expect(model.violation?.node).toBe(1);
     expect(model.steps[model.violation?.step ?? -1]?.kind).toBe('violation');
     expect(model.down).toEqual([
-      expect.objectContaining({ node: 1, label: 'down', open: false, endUs: 265_846 }),
+      expect.objectContaining({ node: 1, label: 'down', open: false, endUs: 84_922 }),
     ]);
     expect(model.operations.filter((op) => op.status === 'unknown').length).toBeGreaterThan(0);
   });
@@ -231,16 +235,16 @@ describe('renderTimeline', () => {
     const run = pingpongViolation();
     const text = renderTimeline(run.records, run.plan, run.result);
     const lines = text.split('\n');
-    expect(lines[0]).toBe('pingpong seed 0 variant ack-before-fsync · violation · 632 records');
+    expect(lines[0]).toBe('pingpong seed 6 variant ack-before-fsync · violation · 277 records');
     expect(lines[1]).toBe('    topology  servers: n1–n3 · clients: c1–c2');
     expect(lines[2]).toBe('      groups  servers  clients');
     expect(lines[3]).toMatch(/time {2}n1 n2 n3 c1 c2$/);
-    expect(lines.at(-1)).toContain('VIOLATION acked-pings-durable: n2 acknowledged ping 14');
+    expect(lines.at(-1)).toContain('VIOLATION acked-pings-durable: n2 acknowledged ping 9');
     const crash = lines.find((line) => line.includes('n2 crash'));
     expect(crash).toMatch(/\| {2}X {2}\| {2}\| {2}\|/);
     // While n2 is down its column is blank.
-    const whileDown = lines.find((line) => line.includes('#207 dropped (down)'));
-    expect(whileDown).toMatch(/^ +241\.498 ms {2}\| {2}o {2}x {2}\| {2}\|/);
+    const whileDown = lines.find((line) => line.includes('#55 dropped (down)'));
+    expect(whileDown).toMatch(/^ +42\.018 ms {2}\| {2}o {2}x {2}\| {2}\|/);
     expect(text).not.toContain('timer');
     expect(renderTimeline(run.records, run.plan, run.result, { all: true })).toContain('timer');
   });
@@ -338,13 +342,13 @@ describe('the CLI', () => {
 
   it('writes the diagram and prints the timeline for `run` and `replay`', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'faultline-viewer-'));
-    const seed = ['pingpong', '--seed', '0', '--variant', 'ack-before-fsync'];
+    const seed = ['pingpong', '--seed', String(VIOLATING_SEED), '--variant', 'ack-before-fsync'];
     const run = await cli(['run', ...seed, '--html', join(dir, 'run.html'), '--timeline']);
     expect(run.code).toBe(1);
     expect(run.out).toContain('time  n1 n2 n3 c1 c2');
     expect(run.out).toContain(`space-time diagram: ${join(dir, 'run.html')}`);
     expect(readFileSync(join(dir, 'run.html'), 'utf8')).toContain('acked-pings-durable');
-    const file = 'replays/pingpong-ack-before-fsync-seed0-violation.shrunk.msgpack';
+    const file = 'replays/pingpong-ack-before-fsync-seed6-violation.shrunk.msgpack';
     const replay = await cli(['replay', file, '--html', join(dir, 'replay.html'), '--timeline']);
     expect(replay.code).toBe(1);
     expect(replay.out).toContain('time  n1 n2 n3 c1');

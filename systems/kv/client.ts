@@ -6,7 +6,7 @@
 import type { Message, NodeContext, NodeId, NodeProgram } from '../../sim/types.ts';
 import type { ClientReply } from '../raft/group.ts';
 import { encodeCommand } from './state-machine.ts';
-import type { KvGetOk } from './types.ts';
+import { type KvGetOk, kvVariant } from './types.ts';
 import {
   cycleOf,
   type KvOp,
@@ -37,12 +37,15 @@ export class KvClient implements NodeProgram {
   private current: Current | null = null;
   private target: NodeId;
   private done = 0;
+  /** The client-retries-same-server bug: a silent server is tried again and again. */
+  private readonly sticky: boolean;
 
   constructor(private readonly ctx: NodeContext) {
     this.workload = kvWorkload(ctx.workload);
     this.script = scriptFor(ctx.workload, ctx.members(ctx.group).indexOf(ctx.id));
     this.cycle = cycleOf(ctx.workload);
     this.target = ctx.servers[ctx.id % ctx.servers.length] as NodeId;
+    this.sticky = kvVariant(ctx.variant) === 'client-retries-same-server';
   }
 
   onStart(): void {
@@ -157,6 +160,11 @@ export class KvClient implements NodeProgram {
     this.scheduleNext();
   }
 
+  /** Where to go after a server did not answer in time: the next one (the bug: the same). */
+  private afterSilence(): NodeId {
+    return this.sticky ? this.target : this.nextServer();
+  }
+
   private nextServer(): NodeId {
     const servers = this.ctx.servers;
     const at = servers.indexOf(this.target);
@@ -183,11 +191,11 @@ export class KvClient implements NodeProgram {
       // Leave the operation open: it may still take effect. Move on with a new sequence number.
       this.ctx.observe({ type: 'kv-gave-up', f: current.op.f, key: current.op.key });
       this.current = null;
-      this.target = this.nextServer();
+      this.target = this.afterSilence();
       this.scheduleNext();
       return;
     }
-    this.target = this.nextServer();
+    this.target = this.afterSilence();
     this.attempt();
   }
 

@@ -36,7 +36,8 @@ export type KvVariant =
   | 'stale-follower-read'
   | 'no-dedup'
   | 'dedup-not-in-snapshot'
-  | 'apply-before-commit';
+  | 'apply-before-commit'
+  | 'client-retries-same-server';
 
 export const KV_VARIANTS: Record<KvVariant, string> = {
   'stale-follower-read':
@@ -46,6 +47,8 @@ export const KV_VARIANTS: Record<KvVariant, string> = {
     'the duplicate table is left out of the snapshot: a replica restored from one re-applies a retried Append',
   'apply-before-commit':
     'the leader applies a write to its state machine and acknowledges it as soon as it is appended to its own log',
+  'client-retries-same-server':
+    'after a timeout the client retries the server it last tried, switching only when a server refuses or names a leader: a crashed or cut-off leader holds it until it gives up',
 };
 
 /** The KV bug a plan's variant names (`no-dedup` or `kv:no-dedup`), or none. */

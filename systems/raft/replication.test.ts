@@ -129,9 +129,11 @@ describe('crashes on the kernel disk', () => {
   it('cut a torn tail on recovery, lose nothing acknowledged, and converge', () => {
     // Slow fsyncs outlive their hop, so a crash between rounds finds unsynced writes, and
     // every crash tears them. The core asserts that no entry a leader counted is lost.
+    // Seed 72: 3 torn tails within 29 of the 60 attempts (most seeds get there; 71 did before
+    // the seed derivation was hashed, and now tears only 1 tail in 60).
     const c = new Cluster({
       size: 3,
-      seed: 71,
+      seed: 72,
       knobs: { fsyncLatencyMinUs: 6_000, fsyncLatencyMaxUs: 20_000, tornWriteProbability: 1 },
     });
     c.electLeader();

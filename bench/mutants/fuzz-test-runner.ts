@@ -1,0 +1,378 @@
+// A StrykerJS test runner whose "test suite" is one `faultline fuzz <swarm> --stop-on-first`
+// campaign: a mutant is killed iff the swarm alone finds it. Stryker's command runner would
+// pass only the active mutant's id; this runner gets the whole mutant (file, place, mutator,
+// replacement), so it can name it in the results file and append one line per mutant the
+// moment its campaign ends.
+//
+// It runs in Stryker's sandbox (a copy of the project with the drawn mutants placed behind
+// switches). `bin/faultline.mjs` loads the sandbox's TypeScript through tsx and the fuzz
+// workers run an esbuild bundle of the sandbox's sources (sim/fuzz/worker-bundle.ts resolves
+// everything from its own folder), so the workers run the instrumented code; Stryker's switch
+// reads the mutant to activate from the __STRYKER_ACTIVE_MUTANT__ environment variable,
+// which worker threads inherit.
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+
+import { INSTRUMENTER_CONSTANTS, type StrykerOptions } from '@stryker-mutator/api/core';
+import type { Logger } from '@stryker-mutator/api/logging';
+import { commonTokens, declareClassPlugin, PluginKind, tokens } from '@stryker-mutator/api/plugin';
+import {
+  type DryRunResult,
+  DryRunStatus,
+  type MutantRunOptions,
+  type MutantRunResult,
+  MutantRunStatus,
+  type TestRunner,
+  type TestRunnerCapabilities,
+  TestStatus,
+} from '@stryker-mutator/api/test-runner';
+
+import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
+import { type MutantRecord, RECORD_FORMAT } from './results.ts';
+import { mutantKey, mutateRange, type SampledMutant } from './sample.ts';
+
+export const RUNNER_NAME = 'faultline-fuzz';
+
+/** What the bench hands the runner, as the `faultlineFuzz` Stryker option. */
+export interface FaultlineFuzzSettings {
+  /** The real project (not the sandbox): mutant file names are relative to it. */
+  projectDir: string;
+  /** Absolute path of the .jsonl file this run appends to. */
+  resultsFile: string;
+  seeds: number;
+  /** Seeds of each swarm run on the instrumented code with no mutant active, first. */
+  baselineSeeds: number;
+  /** A campaign's time limit is this many times the baseline's estimate for `seeds` seeds. */
+  timeLimitFactor: number;
+  /** …and at least this long. */
+  timeLimitMinMs: number;
+  sourceHash: string;
+  commit: string;
+  /** The drawn mutants of this run; Stryker also places others that share their ranges. */
+  mutants: SampledMutant[];
+}
+
+const STDOUT_BYTES_MAX = 16 * 1024 * 1024;
+const STDERR_CHARS_KEPT = 2000;
+const MESSAGE_CHARS_MAX = 300;
+
+export interface FuzzOutcome {
+  exitCode: number | null;
+  timedOut: boolean;
+  summary: FuzzSummary | null;
+  stderrTail: string;
+  elapsedMs: number;
+}
+
+export class FaultlineFuzzTestRunner implements TestRunner {
+  static inject = tokens(commonTokens.logger, commonTokens.options);
+  private readonly settings: FaultlineFuzzSettings;
+  private readonly byKey: Map<string, SampledMutant>;
+  /**
+   * Scenario → estimated wall ms of a full campaign, from the dry run. Only one runner
+   * process does the dry run (and Stryker starts a new one after a timeout), so it is also
+   * written to the sandbox, where every runner process of this run reads it.
+   */
+  private campaignEstimateMs = new Map<string, number>();
+
+  constructor(
+    private readonly log: Logger,
+    options: StrykerOptions,
+  ) {
+    this.settings = (options as unknown as { faultlineFuzz: FaultlineFuzzSettings }).faultlineFuzz;
+    this.byKey = new Map(this.settings.mutants.map((mutant) => [mutant.key, mutant]));
+  }
+
+  capabilities(): TestRunnerCapabilities {
+    return { reloadEnvironment: true }; // every campaign is a new process
+  }
+
+  /**
+   * A short campaign of each swarm on the instrumented sources, no mutant active: it must
+   * pass (or every kill would mean nothing), and its pace sets each campaign's time limit.
+   */
+  async dryRun(): Promise<DryRunResult> {
+    const scenarios = [...new Set(this.settings.mutants.map((mutant) => mutant.scenario))];
+    const tests = [];
+    for (const scenario of scenarios) {
+      const outcome = await this.fuzz(scenario, this.settings.baselineSeeds, null, 30 * 60_000);
+      if (outcome.exitCode !== 0 || outcome.summary === null) {
+        return {
+          status: DryRunStatus.Error,
+          errorMessage: `the unmutated ${scenario} swarm did not pass ${this.settings.baselineSeeds} seeds (exit ${outcome.exitCode}): ${outcome.stderrTail}`,
+        };
+      }
+      // The CLI's start (tsx, the worker bundle) is paid once a campaign, the seeds each.
+      const seedsRun = Math.max(1, outcome.summary.seeds);
+      const campaignMs = outcome.summary.elapsedMs;
+      const startMs = Math.max(0, outcome.elapsedMs - campaignMs);
+      const estimateMs = Math.ceil(startMs + (campaignMs / seedsRun) * this.settings.seeds);
+      this.campaignEstimateMs.set(scenario, estimateMs);
+      this.log.info(
+        `baseline ${scenario}: ${seedsRun} seeds in ${campaignMs} ms after a ${startMs} ms start, so ${this.settings.seeds} seeds ≈ ${Math.round(estimateMs / 1000)} s`,
+      );
+      tests.push({
+        id: scenario,
+        name: `fuzz ${scenario} --seeds ${this.settings.seeds}`,
+        status: TestStatus.Success as const,
+        timeSpentMs: estimateMs,
+      });
+    }
+    mkdirSync(dirname(estimatesPath()), { recursive: true });
+    writeFileSync(estimatesPath(), JSON.stringify(Object.fromEntries(this.campaignEstimateMs)));
+    return { status: DryRunStatus.Complete, tests };
+  }
+
+  async mutantRun(options: MutantRunOptions): Promise<MutantRunResult> {
+    const active = options.activeMutant;
+    const file = this.projectRelative(active.fileName);
+    const key = mutantKey({
+      file,
+      start: active.location.start,
+      end: active.location.end,
+      mutator: active.mutatorName,
+      replacement: active.replacement,
+    });
+    const mutant = this.byKey.get(key);
+    if (mutant === undefined) {
+      // Placed because it lies inside a drawn mutant's range, but not drawn itself.
+      return { status: MutantRunStatus.Survived, nrOfTests: 0 };
+    }
+    if (this.campaignEstimateMs.size === 0 && existsSync(estimatesPath())) {
+      const stored = JSON.parse(readFileSync(estimatesPath(), 'utf8')) as Record<string, number>;
+      this.campaignEstimateMs = new Map(Object.entries(stored));
+      this.log.info(`campaign estimates from the dry run: ${JSON.stringify(stored)} (ms)`);
+    }
+    const estimateMs = this.campaignEstimateMs.get(mutant.scenario) ?? this.settings.timeLimitMinMs;
+    // Our limit ends the campaign before Stryker's own (which would kill this process).
+    const limitMs = Math.min(
+      Math.max(this.settings.timeLimitMinMs, estimateMs * this.settings.timeLimitFactor),
+      options.timeout - 10_000,
+    );
+    const outcome = await this.fuzz(mutant.scenario, this.settings.seeds, active.id, limitMs);
+    const record = verdictOf(mutant, outcome, this.settings);
+    appendDurably(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
+    this.log.info(
+      `${record.id} ${record.location} ${record.mutator}: ${record.status}${record.invariant ? ` by ${record.invariant} at seed ${record.failingSeed}` : ''} (${record.seedsRun} seeds, ${Math.round(record.elapsedMs / 1000)} s)`,
+    );
+    switch (record.status) {
+      case 'killed':
+        return {
+          status: MutantRunStatus.Killed,
+          killedBy: [mutant.scenario],
+          failureMessage: record.message ?? record.invariant ?? 'fuzz failed',
+          nrOfTests: 1,
+        };
+      case 'survived':
+        return { status: MutantRunStatus.Survived, nrOfTests: 1 };
+      case 'timeout':
+        return { status: MutantRunStatus.Timeout, reason: `no verdict within ${limitMs} ms` };
+      default:
+        return { status: MutantRunStatus.Error, errorMessage: record.message ?? 'harness error' };
+    }
+  }
+
+  private projectRelative(fileName: string): string {
+    for (const base of [this.settings.projectDir, process.cwd()]) {
+      const path = isAbsolute(fileName) ? relative(base, fileName) : fileName;
+      if (!path.startsWith('..')) {
+        return path.split(sep).join('/');
+      }
+    }
+    return fileName;
+  }
+
+  private fuzz(
+    scenario: string,
+    seeds: number,
+    mutantId: string | null,
+    limitMs: number,
+  ): Promise<FuzzOutcome> {
+    const startedMs = Date.now();
+    const env = { ...process.env };
+    delete env[INSTRUMENTER_CONSTANTS.ACTIVE_MUTANT_ENV_VARIABLE];
+    if (mutantId !== null) {
+      env[INSTRUMENTER_CONSTANTS.ACTIVE_MUTANT_ENV_VARIABLE] = mutantId;
+    }
+    const args = [
+      '--single-threaded-gc',
+      join(process.cwd(), 'bin', 'faultline.mjs'),
+      'fuzz',
+      scenario,
+      '--seeds',
+      String(seeds),
+      '--stop-on-first',
+      '--workers',
+      '1',
+      '--json',
+      '--out',
+      join(process.cwd(), '.mutants-out'),
+      '--progress-every',
+      '1h',
+    ];
+    return new Promise((resolve) => {
+      // Fuzz workers are threads of this one process, so killing it ends the campaign. It
+      // stays in our process group: whatever stops the bench stops the campaign too.
+      const child = spawn(process.execPath, args, {
+        cwd: process.cwd(),
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const stdout: Buffer[] = [];
+      let stdoutBytes = 0;
+      let stderrTail = '';
+      let timedOut = false;
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (stdoutBytes + chunk.length <= STDOUT_BYTES_MAX) {
+          stdout.push(chunk);
+          stdoutBytes += chunk.length;
+        }
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_CHARS_KEPT);
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, limitMs);
+      const finish = (exitCode: number | null) => {
+        clearTimeout(timer);
+        resolve({
+          exitCode,
+          timedOut,
+          summary: parseSummary(Buffer.concat(stdout).toString('utf8')),
+          stderrTail: stderrTail.trim(),
+          elapsedMs: Date.now() - startedMs,
+        });
+      };
+      child.on('error', (error) => {
+        stderrTail = `${stderrTail}\n${error.message}`;
+        finish(null);
+      });
+      child.on('close', (code) => finish(code));
+    });
+  }
+}
+
+/**
+ * The verdict on one mutant from its campaign's end. Killed: a finding (the lowest failing
+ * seed names the invariant), or a campaign that could not run the mutated code at all (it
+ * threw while loading: exit 3, or 1 with no summary). Interrupted campaigns (exit 130, a
+ * signal) and bad usage (exit 2) say nothing about the mutant: errors, tried again next run.
+ */
+export function verdictOf(
+  mutant: SampledMutant,
+  outcome: FuzzOutcome,
+  context: Pick<FaultlineFuzzSettings, 'seeds' | 'sourceHash' | 'commit'>,
+): MutantRecord {
+  const summary = outcome.summary;
+  const base = {
+    format: RECORD_FORMAT,
+    id: mutant.id,
+    key: mutant.key,
+    system: mutant.system,
+    scenario: mutant.scenario,
+    location: mutateRange(mutant),
+    mutator: mutant.mutator,
+    replacement: mutant.replacement,
+    seeds: context.seeds,
+    seedsRun: summary?.seeds ?? 0,
+    seedsToKill: null,
+    failingSeed: null,
+    invariant: null,
+    message: null,
+    elapsedMs: outcome.elapsedMs,
+    sometimesNeverReached: summary?.coverage.sometimesNeverReached ?? [],
+    sourceHash: context.sourceHash,
+    commit: context.commit,
+  } satisfies Omit<MutantRecord, 'status'>;
+  if (outcome.timedOut) {
+    return { ...base, status: 'timeout' };
+  }
+  if (outcome.exitCode === 0) {
+    return summary !== null && summary.failed === 0
+      ? { ...base, status: 'survived' }
+      : { ...base, status: 'error', message: 'fuzz exited 0 without a passing summary' };
+  }
+  const findings = summary?.findings ?? [];
+  if (outcome.exitCode === 1 && summary !== null && findings.length > 0) {
+    const first = findings.reduce((low, finding) => (finding.seed < low.seed ? finding : low));
+    return {
+      ...base,
+      status: 'killed',
+      failingSeed: first.seed,
+      seedsToKill: first.seed - summary.from + 1,
+      invariant: first.invariant,
+      message: clip(first.message),
+    };
+  }
+  if (outcome.exitCode === 1 || outcome.exitCode === 3) {
+    return {
+      ...base,
+      status: 'killed',
+      invariant: `exit ${outcome.exitCode}`,
+      message: clip(outcome.stderrTail),
+    };
+  }
+  return {
+    ...base,
+    status: 'error',
+    message: clip(`exit ${outcome.exitCode ?? 'by a signal'}: ${outcome.stderrTail}`),
+  };
+}
+
+/** The dry run's campaign estimates, in the sandbox every runner process shares. */
+function estimatesPath(): string {
+  return join(process.cwd(), '.mutants-out', 'campaign-estimates.json');
+}
+
+/** One whole line in one append, synced before the next mutant starts: a stop loses none. */
+function appendDurably(path: string, line: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a');
+  try {
+    writeSync(fd, line);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseSummary(text: string): FuzzSummary | null {
+  const line = text.trim().split('\n').at(-1);
+  if (line === undefined || line === '') {
+    return null;
+  }
+  try {
+    const parsed = JSON.parse(line) as FuzzSummary;
+    return parsed.faultline === 'fuzz-summary' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+function clip(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MESSAGE_CHARS_MAX ? `${flat.slice(0, MESSAGE_CHARS_MAX - 3)}...` : flat;
+}
+
+export const strykerPlugins = [
+  declareClassPlugin(PluginKind.TestRunner, RUNNER_NAME, FaultlineFuzzTestRunner),
+];
+
+/** Declares the `faultlineFuzz` option, so Stryker does not warn that it is unknown. */
+export const strykerValidationSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema',
+  type: 'object',
+  properties: { faultlineFuzz: { type: 'object' } },
+};

@@ -1,0 +1,214 @@
+// Which mutants the mutation-score bench tests (issue 17). Stryker's own instrumenter lists
+// every mutant of systems/raft and systems/kv (the same mutators, the same locations that a
+// Stryker run places), and a seeded draw picks a fixed number per system, so every session
+// and every shard agrees on the sample without storing it. Stryker has no random sample of
+// its own; its `mutate` option takes exact ranges (`file:line:col-line:col`), which is how a
+// run is restricted to the drawn mutants.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { assert } from '../../sim/assert.ts';
+import { Random } from '../../sim/random.ts';
+
+/** A system whose mutants are sampled, and the swarm scenario that must kill them. */
+export interface MutatedSystem {
+  name: 'raft' | 'kv';
+  /** Folder of the sources mutated, relative to the project. */
+  folder: string;
+  /** The scenario `faultline fuzz` runs on this system's mutants. */
+  scenario: string;
+}
+
+export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
+  { name: 'raft', folder: 'systems/raft', scenario: 'raft' },
+  { name: 'kv', folder: 'systems/kv', scenario: 'kv' },
+];
+
+/** Stryker's 0-based line, 0-based column position (its API's convention). */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** One mutant as the instrumenter lists it, with the file relative to the project. */
+export interface ListedMutant {
+  file: string;
+  start: Position;
+  end: Position;
+  mutator: string;
+  replacement: string;
+}
+
+/** A drawn mutant: what a result line names it by. */
+export interface SampledMutant extends ListedMutant {
+  /** Short hash of the key: the same mutant of the same sources has the same id everywhere. */
+  id: string;
+  key: string;
+  system: MutatedSystem['name'];
+  scenario: string;
+}
+
+export const SAMPLE_SEED_DEFAULT = 'issue-17';
+export const PER_SYSTEM_DEFAULT = 150;
+
+/**
+ * The identity of a mutant: where, which mutator and what it puts there. Lines are printed
+ * 1-based (as an editor and Stryker's `mutate` option count them), columns 0-based.
+ */
+export function mutantKey(mutant: ListedMutant): string {
+  return `${mutateRange(mutant)} ${mutant.mutator} ${JSON.stringify(mutant.replacement)}`;
+}
+
+/** Stryker's `mutate` entry selecting exactly this mutant's node (`file:line:col-line:col`). */
+export function mutateRange(mutant: ListedMutant): string {
+  const { start, end } = mutant;
+  return `${mutant.file}:${start.line + 1}:${start.column}-${end.line + 1}:${end.column}`;
+}
+
+export function mutantId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 10);
+}
+
+function compareMutants(a: ListedMutant, b: ListedMutant): number {
+  return (
+    compareText(a.file, b.file) ||
+    a.start.line - b.start.line ||
+    a.start.column - b.start.column ||
+    a.end.line - b.end.line ||
+    a.end.column - b.end.column ||
+    compareText(a.mutator, b.mutator) ||
+    compareText(a.replacement, b.replacement)
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Draws `count` mutants of one system (all of them when it has fewer), independent of the
+ * order they were listed in: the list is sorted first, then a partial Fisher–Yates shuffle
+ * driven by `Random` picks the prefix. The result is in source order.
+ */
+export function drawSample(
+  listed: readonly ListedMutant[],
+  system: MutatedSystem,
+  count: number,
+  seed: string,
+): SampledMutant[] {
+  assert(Number.isSafeInteger(count) && count >= 0, 'a sample size is a whole number');
+  const ordered = [...listed].sort(compareMutants);
+  const random = Random.fromSeed(`mutants/${system.name}/${seed}`);
+  const take = Math.min(count, ordered.length);
+  for (let index = 0; index < take; index++) {
+    const pick = index + random.int(ordered.length - index);
+    const chosen = ordered[pick] as ListedMutant;
+    ordered[pick] = ordered[index] as ListedMutant;
+    ordered[index] = chosen;
+  }
+  const drawn = ordered.slice(0, take).sort(compareMutants);
+  const seen = new Set<string>();
+  return drawn.map((mutant) => {
+    const key = mutantKey(mutant);
+    // Two mutants with the same place, mutator and replacement would be one mutant twice.
+    assert(!seen.has(key), `the instrumenter listed ${key} twice`);
+    seen.add(key);
+    return { ...mutant, key, id: mutantId(key), system: system.name, scenario: system.scenario };
+  });
+}
+
+/** Shard i of n of a sample: every n-th mutant from the i-th, so shards cost about the same. */
+export function shardOf<T>(sample: readonly T[], shard: { index: number; count: number }): T[] {
+  return sample.filter((_, position) => position % shard.count === shard.index);
+}
+
+/** The mutated source files of a system: its .ts files less tests and test kits. */
+export function systemSources(projectDir: string, system: MutatedSystem): string[] {
+  return readdirSync(join(projectDir, system.folder))
+    .filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))
+    .filter((name) => !name.startsWith('testkit'))
+    .sort()
+    .map((name) => `${system.folder}/${name}`);
+}
+
+/** A hash of every mutated file: results of other sources describe other mutants. */
+export function sourcesHash(projectDir: string, files: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const file of [...files].sort()) {
+    hash.update(`${file}\0${readFileSync(join(projectDir, file), 'utf8')}\0`);
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Every mutant Stryker would place in these files (its default mutators, nothing excluded). */
+export async function listMutants(
+  projectDir: string,
+  files: readonly string[],
+): Promise<ListedMutant[]> {
+  const { Instrumenter } = await import('@stryker-mutator/instrumenter');
+  const quiet = () => undefined;
+  const logger = {
+    isTraceEnabled: () => false,
+    isDebugEnabled: () => false,
+    isInfoEnabled: () => false,
+    isWarnEnabled: () => false,
+    isErrorEnabled: () => true,
+    isFatalEnabled: () => true,
+    trace: quiet,
+    debug: quiet,
+    info: quiet,
+    warn: quiet,
+    error: quiet,
+    fatal: quiet,
+  };
+  const instrumenter = new Instrumenter(logger);
+  const result = await instrumenter.instrument(
+    files.map((name) => ({
+      name,
+      content: readFileSync(join(projectDir, name), 'utf8'),
+      mutate: true,
+    })),
+    { plugins: null, excludedMutations: [], ignorers: [] },
+  );
+  return result.mutants
+    .filter((mutant) => mutant.status === undefined) // Stryker skips ignored ones too
+    .map((mutant) => ({
+      file: mutant.fileName,
+      start: { line: mutant.location.start.line, column: mutant.location.start.column },
+      end: { line: mutant.location.end.line, column: mutant.location.end.column },
+      mutator: mutant.mutatorName,
+      replacement: mutant.replacement,
+    }));
+}
+
+export interface Sample {
+  seed: string;
+  perSystem: number;
+  sourceHash: string;
+  /** Mutants listed per system before drawing. */
+  listed: Record<string, number>;
+  mutants: SampledMutant[];
+}
+
+/** The whole sample: `perSystem` mutants of each system, in system then source order. */
+export async function sampleFor(projectDir: string, seed: string, perSystem: number) {
+  const mutants: SampledMutant[] = [];
+  const listed: Record<string, number> = {};
+  const allFiles: string[] = [];
+  for (const system of MUTATED_SYSTEMS) {
+    const files = systemSources(projectDir, system);
+    allFiles.push(...files);
+    const all = await listMutants(projectDir, files);
+    listed[system.name] = all.length;
+    mutants.push(...drawSample(all, system, perSystem, seed));
+  }
+  const sample: Sample = {
+    seed,
+    perSystem,
+    sourceHash: sourcesHash(projectDir, allFiles),
+    listed,
+    mutants,
+  };
+  return sample;
+}
