@@ -55,14 +55,6 @@ const KAFKA_BASE = {
   },
 } satisfies Omit<Scenario, 'name' | 'description' | 'variants'>;
 
-/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit. */
-function mix32(value: number): number {
-  let h = value >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /** Segments this small hold 3 or 4 records: a swarm seed sends 30–80 to each partition. */
 const RETENTION_SEGMENT_BYTES = 200;
 
@@ -73,13 +65,11 @@ const RETENTION_SEGMENT_BYTES = 200;
  * partition (whose small segments then roll often enough for the cleaner to have work).
  */
 function withRetention(seed: number, plan: Plan): Plan {
-  // The stream's first draws follow the seed's low bits (seeds 0–7 would all draw "off"), so
-  // its first word goes through a finaliser before deciding.
-  const word = mix32(Random.fromSeed(seed).fork('plan').fork('retention').uint32());
-  if (word % 2 === 0) {
+  const random = Random.fromSeed(seed).fork('plan').fork('retention');
+  if (!random.chance(0.5)) {
     return plan;
   }
-  const segments = 3 + ((word >>> 1) % 8);
+  const segments = random.between(3, 10);
   plan.workload = {
     ...plan.workload,
     segmentBytes: RETENTION_SEGMENT_BYTES,
