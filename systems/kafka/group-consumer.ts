@@ -195,6 +195,13 @@ export class KafkaGroupConsumer implements NodeProgram {
     if (this.pending !== null) {
       this.ctx.cancelTimer(this.pending.timer);
     }
+    if (to < 0) {
+      // The coordinator was given up on (a heartbeat said not-coordinator) while a join was
+      // answered: find it again rather than send to nobody. A fetch's operation stays open.
+      this.pending = null;
+      this.find();
+      return;
+    }
     const id = this.nextId(kind);
     this.pending = { id, kind, timer: this.later(timeoutUs, `timeout-${kind}`), operationId };
     this.send(to, body(id));
