@@ -28,6 +28,7 @@ const targets: [string, string | null][] = [
   ['kafka', 'no-producer-dedup-after-failover'],
   ['kafka', 'fetch-beyond-hw'],
   ['kafka-autocommit-crash', null],
+  ['kafka-reset-latest', null],
   ['kafka-group-churn', 'stale-generation-commit-accepted'],
 ];
 // --only SUBSTRING: just the targets whose name contains it.

@@ -85,7 +85,12 @@ export function highWatermarkWithinIsr(): Invariant {
           return `partition ${key}: leader ${view.name(record.node)} (epoch ${leader.leaderEpoch}) advanced its high watermark to ${hw}, but ISR member ${view.name(node)} holds the log only to ${member.logEndOffset}`;
         }
         for (
-          let offset = Math.max(member.logStartOffset, hw - HW_COMPARE_OFFSETS);
+          // Only what both still hold: retention moves each replica's log start on its own.
+          let offset = Math.max(
+            member.logStartOffset,
+            leader.logStartOffset,
+            hw - HW_COMPARE_OFFSETS,
+          );
           offset < hw;
           offset++
         ) {

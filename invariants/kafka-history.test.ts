@@ -9,6 +9,8 @@ import {
   analyzeKafkaHistory,
   KAFKA_ANOMALIES,
   type KafkaAnomalyType,
+  type KafkaDeletion,
+  kafkaDeletions,
   kafkaHistoryEdn,
   kafkaHistoryInvariants,
 } from './kafka-history.ts';
@@ -316,6 +318,139 @@ describe('the Kafka history checker', () => {
     expect(anomaly.values).toEqual([11, 12]);
     // Interleaved producers are each monotonic: fine.
     expect(types(clean())).toEqual([]);
+  });
+
+  describe('with retention', () => {
+    /** Five sends to a, acknowledged at 0–4; a consumer that only ever read 3 and 4. */
+    const lateReader = () =>
+      new History()
+        .send(1, 'a', 10, 0)
+        .send(1, 'a', 11, 1)
+        .send(1, 'a', 12, 2)
+        .send(1, 'a', 13, 3)
+        .send(1, 'a', 14, 4)
+        .poll(2, {
+          a: [
+            [3, 13],
+            [4, 14],
+          ],
+        });
+    const kinds = (history: History, deletions: KafkaDeletion[]) =>
+      analyzeKafkaHistory(history.ops, { deletions }).anomalies.map((anomaly) => anomaly.type);
+    const lastAck = (history: History) => history.ops[4]?.returnUs as number;
+
+    it('excuses exactly the acknowledged records deleted below the log start and the HW', () => {
+      const history = lateReader();
+      expect(kinds(history, [])).toEqual(['lost-write', 'lost-write', 'lost-write', 'unseen']);
+      const at = lastAck(history) + 1;
+      const all = analyzeKafkaHistory(history.ops, {
+        deletions: [{ key: 'a', timeUs: at, deletedBelow: 3 }],
+      });
+      expect(all.anomalies).toEqual([]);
+      expect(all.deletedUnpolled).toBe(3);
+      // Not the later records: a start of 2 leaves offset 2 lost.
+      const two = analyzeKafkaHistory(history.ops, {
+        deletions: [{ key: 'a', timeUs: at, deletedBelow: 2 }],
+      }).anomalies;
+      expect(two.map((anomaly) => [anomaly.type, anomaly.offsets[0]])).toEqual([
+        ['lost-write', 2],
+        ['unseen', 2],
+      ]);
+      // Another partition's deletion excuses nothing here.
+      expect(kinds(history, [{ key: 'b', timeUs: at, deletedBelow: 3 }])).toContain('lost-write');
+    });
+
+    it('never excuses a record acknowledged after the deletion', () => {
+      const history = lateReader();
+      const beforeAcks = (history.ops[0]?.callUs as number) - 1;
+      expect(kinds(history, [{ key: 'a', timeUs: beforeAcks, deletedBelow: 3 }])).toEqual([
+        'lost-write',
+        'lost-write',
+        'lost-write',
+        'unseen',
+      ]);
+      // Deleted between the acknowledgements of offsets 1 and 2: 0 and 1 are excused, 2 is not.
+      const between = (history.ops[1]?.returnUs as number) + 1;
+      const found = analyzeKafkaHistory(history.ops, {
+        deletions: [{ key: 'a', timeUs: between, deletedBelow: 3 }],
+      }).anomalies;
+      expect(found.map((anomaly) => [anomaly.type, anomaly.offsets[0]])).toEqual([
+        ['lost-write', 2],
+        ['unseen', 2],
+      ]);
+    });
+
+    it("is bounded by the replica's high watermark, not only its log start", () => {
+      const history = lateReader();
+      const at = lastAck(history) + 1;
+      // The deletion reported a log start of 3 with a high watermark of 1: only 0 is excused.
+      const found = analyzeKafkaHistory(history.ops, {
+        deletions: [{ key: 'a', timeUs: at, deletedBelow: Math.min(3, 1) }],
+      }).anomalies;
+      expect(
+        found.filter((anomaly) => anomaly.type === 'lost-write').map((a) => a.offsets[0]),
+      ).toEqual([1, 2]);
+      expect(
+        kafkaDeletions([
+          {
+            node: 1,
+            timeUs: at,
+            eventIndex: 0,
+            observation: {
+              type: 'kafka-log-start-advanced',
+              key: 'a',
+              reason: 'retention',
+              logStartOffset: 3,
+              highWatermark: 1,
+            },
+          },
+          { node: 1, timeUs: at, eventIndex: 1, observation: { type: 'kafka-hw', key: 'a' } },
+          // A follower restarting at its leader's start deletes nothing retention did not.
+          {
+            node: 2,
+            timeUs: at,
+            eventIndex: 2,
+            observation: {
+              type: 'kafka-log-start-advanced',
+              key: 'a',
+              reason: 'truncate-fully',
+              logStartOffset: 4,
+              highWatermark: 4,
+            },
+          },
+        ]),
+      ).toEqual([{ key: 'a', timeUs: at, deletedBelow: 1 }]);
+    });
+
+    it('a skip over deleted offsets in one assignment is no poll-skip; over held ones it is', () => {
+      const history = new History()
+        .send(1, 'a', 10, 0)
+        .send(1, 'a', 11, 1)
+        .poll(2, { a: [[0, 10]] })
+        .send(1, 'a', 12, 2)
+        .send(1, 'a', 13, 3)
+        .send(1, 'a', 14, 4)
+        .poll(2, { a: [[4, 14]] });
+      expect(kinds(history, [])).toEqual([
+        'lost-write',
+        'lost-write',
+        'lost-write',
+        'poll-skip',
+        'unseen',
+      ]);
+      const lastPoll = history.ops[6] as HistoryOperation;
+      const before = (lastPoll.callUs as number) - 1;
+      expect(kinds(history, [{ key: 'a', timeUs: before, deletedBelow: 4 }])).toEqual([]);
+      // Deleted only after the poll that skipped: still a skip (and the records still lost).
+      const after = (lastPoll.returnUs as number) + 1;
+      expect(kinds(history, [{ key: 'a', timeUs: after, deletedBelow: 4 }])).toEqual(['poll-skip']);
+      // Deleted below 3: offset 3 was skipped while still held.
+      expect(kinds(history, [{ key: 'a', timeUs: before, deletedBelow: 3 }])).toEqual([
+        'lost-write',
+        'poll-skip',
+        'unseen',
+      ]);
+    });
   });
 
   it('gives one invariant per anomaly, unseen only when asked, each with a sentence', () => {

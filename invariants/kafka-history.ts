@@ -22,12 +22,28 @@
 // within one assignment of one consumer only: a rebalance or a new assign may legitimately
 // rewind to the committed offset or move on. Each anomaly names its partition (key), offsets
 // and values; `kafkaHistoryEdn` writes the history in Jepsen's shape for its own checker.
-import type { ClusterView, HistoryOperation, Invariant, NodeId, Verdict } from '../sim/types.ts';
+//
+// Retention deletes records whether or not anyone read them. The brokers observe each move of
+// a replica's log start (contract.ts, `kafka-log-start-advanced`), and those made by retention
+// excuse exactly what they deleted: an acknowledged send at an offset below both the new log start and the
+// replica's high watermark then, acknowledged no later than that, is not lost or unseen; and a
+// consumer's skip, within one assignment, over offsets all deleted so before its poll returned
+// is not a poll-skip. Anything else — a later record, one acknowledged after the deletion, a
+// skip over a record still held — is judged as before.
+import type {
+  ClusterView,
+  HistoryOperation,
+  Invariant,
+  NodeId,
+  ObservationRecord,
+  Verdict,
+} from '../sim/types.ts';
 import {
   type KafkaKey,
   type KafkaPair,
   type KafkaValue,
   kafkaInput,
+  logStartAdvanced,
   pollResult,
   sendOffset,
 } from '../systems/kafka/contract.ts';
@@ -129,9 +145,68 @@ class PartitionLog {
   }
 }
 
+/** A replica's log start moved up at `timeUs`: records below `deletedBelow` are gone there. */
+export interface KafkaDeletion {
+  readonly key: KafkaKey;
+  readonly timeUs: number;
+  /** min(new log start, the replica's high watermark then): what retention may delete. */
+  readonly deletedBelow: number;
+}
+
+/** The deletions the brokers observed, from a run's observations. */
+export function kafkaDeletions(observations: readonly ObservationRecord[]): KafkaDeletion[] {
+  const deletions: KafkaDeletion[] = [];
+  for (const record of observations) {
+    const advanced = logStartAdvanced(record.observation);
+    // Only retention decides to delete; a follower following its leader's start, or restarting
+    // at it, deletes what some replica's retention already did (and, were it to delete more,
+    // that would be a bug to report, not to excuse).
+    if (advanced?.reason === 'retention') {
+      deletions.push({
+        key: advanced.key,
+        timeUs: record.timeUs,
+        deletedBelow: Math.min(advanced.logStartOffset, advanced.highWatermark),
+      });
+    }
+  }
+  return deletions;
+}
+
+/** Per key, the deletions in time order, to ask "was offset o deleted before / after t?". */
+class Deletions {
+  private readonly byKey = new Map<KafkaKey, KafkaDeletion[]>();
+
+  constructor(deletions: readonly KafkaDeletion[]) {
+    for (const deletion of deletions) {
+      const list = this.byKey.get(deletion.key) ?? [];
+      list.push(deletion);
+      this.byKey.set(deletion.key, list);
+    }
+    for (const list of this.byKey.values()) {
+      list.sort((a, b) => a.timeUs - b.timeUs);
+    }
+  }
+
+  /** Some replica deleted `offset` of `key` at or before `timeUs`. */
+  deletedBy(key: KafkaKey, offset: number, timeUs: number): boolean {
+    return (this.byKey.get(key) ?? []).some(
+      (deletion) => deletion.timeUs <= timeUs && offset < deletion.deletedBelow,
+    );
+  }
+
+  /** Some replica deleted `offset` of `key` at or after `timeUs`. */
+  deletedAfter(key: KafkaKey, offset: number, timeUs: number): boolean {
+    return (this.byKey.get(key) ?? []).some(
+      (deletion) => deletion.timeUs >= timeUs && offset < deletion.deletedBelow,
+    );
+  }
+}
+
 export interface KafkaAnalysisOptions {
   /** Names a client for sentences (default `client N`). */
   name?: (node: NodeId) => string;
+  /** Records the brokers' retention deleted (kafkaDeletions); none by default. */
+  deletions?: readonly KafkaDeletion[];
 }
 
 export interface KafkaAnalysis {
@@ -140,6 +215,8 @@ export interface KafkaAnalysis {
   readonly acknowledged: number;
   readonly polledAcknowledged: number;
   readonly polls: number;
+  /** Acknowledged sends never polled because retention deleted them first (excused). */
+  readonly deletedUnpolled: number;
 }
 
 function statusOf(op: HistoryOperation): Status {
@@ -157,6 +234,12 @@ export function analyzeKafkaHistory(
   options: KafkaAnalysisOptions = {},
 ): KafkaAnalysis {
   const name = options.name ?? ((node: NodeId) => `client ${node}`);
+  const deletions = new Deletions(options.deletions ?? []);
+  /** An acknowledged send retention deleted after its acknowledgement, before anyone read it. */
+  const deletedUnread = (send: Send): boolean =>
+    send.offset !== undefined &&
+    send.op.returnUs !== undefined &&
+    deletions.deletedAfter(send.key, send.offset, send.op.returnUs);
   const logs = new Map<KafkaKey, PartitionLog>();
   const logOf = (key: KafkaKey): PartitionLog => {
     let log = logs.get(key);
@@ -309,7 +392,12 @@ export function analyzeKafkaHistory(
     }
     const lost: { offset: number; send: Send }[] = [];
     for (const send of writerOf.get(key)?.values() ?? []) {
-      if (send.status !== 'ok' || send.offset === undefined || log.read.has(send.value)) {
+      if (
+        send.status !== 'ok' ||
+        send.offset === undefined ||
+        log.read.has(send.value) ||
+        deletedUnread(send)
+      ) {
         continue;
       }
       const offsets = log.offsetsOf.get(send.value) as number[];
@@ -406,8 +494,11 @@ export function analyzeKafkaHistory(
       const [toOffset, toValue] = first;
       const delta = log.index(toOffset) - log.index(fromOffset);
       const ops = [previous.op.id, op.id];
-      if (delta > 1) {
-        const skipped = log.between(log.index(fromOffset), log.index(toOffset));
+      const skipped = delta > 1 ? log.between(log.index(fromOffset), log.index(toOffset)) : [];
+      const overDeleted =
+        op.returnUs !== undefined &&
+        skipped.every((offset) => deletions.deletedBy(key, offset, op.returnUs as number));
+      if (delta > 1 && !overDeleted) {
         external.push({
           type: 'poll-skip',
           key,
@@ -463,6 +554,7 @@ export function analyzeKafkaHistory(
   // unseen: acknowledged, never polled.
   let acknowledged = 0;
   let polledAcknowledged = 0;
+  let deletedUnpolled = 0;
   const unseen = new Map<KafkaKey, Send[]>();
   for (const send of sends) {
     if (send.status !== 'ok') {
@@ -471,6 +563,10 @@ export function analyzeKafkaHistory(
     acknowledged++;
     if (logs.get(send.key)?.read.has(send.value) === true) {
       polledAcknowledged++;
+      continue;
+    }
+    if (deletedUnread(send)) {
+      deletedUnpolled++;
       continue;
     }
     const missing = unseen.get(send.key) ?? [];
@@ -491,7 +587,7 @@ export function analyzeKafkaHistory(
 
   const rank = (type: KafkaAnomalyType) => KAFKA_ANOMALIES.indexOf(type);
   anomalies.sort((a, b) => rank(a.type) - rank(b.type)); // stable: within a type, as found
-  return { anomalies, acknowledged, polledAcknowledged, polls: polls.length };
+  return { anomalies, acknowledged, polledAcknowledged, polls: polls.length, deletedUnpolled };
 }
 
 export interface KafkaHistoryInvariantOptions {
@@ -512,12 +608,18 @@ export function kafkaHistoryInvariants(options: KafkaHistoryInvariantOptions = {
   let cached:
     | { history: readonly HistoryOperation[]; length: number; analysis: KafkaAnalysis }
     | undefined;
-  const analysisOf = (view: ClusterView): KafkaAnalysis => {
+  const analysisOf = (
+    view: ClusterView,
+    observations: readonly ObservationRecord[],
+  ): KafkaAnalysis => {
     if (cached?.history !== view.history || cached.length !== view.history.length) {
       cached = {
         history: view.history,
         length: view.history.length,
-        analysis: analyzeKafkaHistory(view.history, { name: (node) => view.name(node) }),
+        analysis: analyzeKafkaHistory(view.history, {
+          name: (node) => view.name(node),
+          deletions: kafkaDeletions(observations),
+        }),
       };
     }
     return cached.analysis;
@@ -529,8 +631,10 @@ export function kafkaHistoryInvariants(options: KafkaHistoryInvariantOptions = {
   return judged.map(
     (type): Invariant => ({
       name: type,
-      atEnd(view: ClusterView): Verdict {
-        const found = analysisOf(view).anomalies.filter((anomaly) => anomaly.type === type);
+      atEnd(view: ClusterView, observations: readonly ObservationRecord[] = []): Verdict {
+        const found = analysisOf(view, observations).anomalies.filter(
+          (anomaly) => anomaly.type === type,
+        );
         const first = found[0];
         if (first === undefined) {
           return undefined;

@@ -11,8 +11,9 @@ import { kafkaBrokerInvariants } from '../invariants/kafka-brokers.ts';
 import { kafkaGroupInvariants } from '../invariants/kafka-groups.ts';
 import { kafkaHistoryInvariants } from '../invariants/kafka-history.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
+import { Random } from '../sim/random.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
-import { FAULT_KINDS } from '../sim/types.ts';
+import { FAULT_KINDS, type Plan } from '../sim/types.ts';
 import { KAFKA_VARIANTS, kafkaGroups } from '../systems/kafka/program.ts';
 
 const SECOND = 1_000_000;
@@ -54,6 +55,44 @@ const KAFKA_BASE = {
   },
 } satisfies Omit<Scenario, 'name' | 'description' | 'variants'>;
 
+/** Segments this small hold 3 or 4 records: a swarm seed sends 30–80 to each partition. */
+const RETENTION_SEGMENT_BYTES = 200;
+
+/**
+ * Retention per seed, from its own stream (so no other draw moves): half the seeds keep
+ * everything; the rest roll 200-byte segments and keep 3–10 of them (retention.bytes), so old
+ * segments are deleted while consumers and followers lag behind, and compact the offsets
+ * partition (whose small segments then roll often enough for the cleaner to have work).
+ */
+function withRetention(seed: number, plan: Plan): Plan {
+  const random = Random.fromSeed(seed).fork('plan').fork('retention');
+  if (!random.chance(0.5)) {
+    return plan;
+  }
+  const segments = random.between(3, 10);
+  plan.workload = {
+    ...plan.workload,
+    segmentBytes: RETENTION_SEGMENT_BYTES,
+    retentionBytes: segments * RETENTION_SEGMENT_BYTES,
+    compactOffsets: true,
+  };
+  return plan;
+}
+
+const RETENTION_SOMETIMES = {
+  'a consumer moved past records retention deleted': (record) =>
+    record.observation.type === 'kafka-offset-reset' &&
+    record.observation['reason'] === 'log-start',
+  "a follower restarted at its leader's log start": (record) =>
+    record.observation.type === 'kafka-log-start-advanced' &&
+    record.observation['reason'] === 'truncate-fully',
+  'retention deleted a segment': (record) =>
+    record.observation.type === 'kafka-log-start-advanced' &&
+    record.observation['reason'] === 'retention',
+  'the offsets partition was compacted': (record) =>
+    record.observation.type === 'kafka-offsets-compacting',
+} satisfies Scenario['sometimes'];
+
 /** With consumer groups: the offsets partition, its coordinator, and members `m1`… subscribing. */
 const GROUP_SOMETIMES = {
   'a consumer group rebalanced past its first generation': (record) =>
@@ -81,9 +120,10 @@ registerScenario({
     ...kafkaBrokerInvariants(),
     ...kafkaGroupInvariants(),
   ],
-  sometimes: { ...KAFKA_BASE.sometimes, ...GROUP_SOMETIMES },
+  sometimes: { ...KAFKA_BASE.sometimes, ...GROUP_SOMETIMES, ...RETENTION_SOMETIMES },
+  plan: withRetention,
   description:
-    '3 controllers (Raft) and 3–5 brokers with 3 partitions and the offsets partition, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, manual consumers on every partition and a consumer group of 1–3 members; every fault kind. No Jepsen Kafka anomaly, nothing acknowledged left unpolled, committed offsets never back, one owner per partition per generation.',
+    '3 controllers (Raft) and 3–5 brokers with 3 partitions and the offsets partition, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, manual consumers on every partition and a consumer group of 1–3 members; every fault kind; on half the seeds, retention keeping 3–10 segments of 200 bytes. No Jepsen Kafka anomaly, nothing acknowledged left unpolled (but what retention deleted first), committed offsets never back, one owner per partition per generation.',
   variants: KAFKA_VARIANTS,
 });
 
@@ -106,6 +146,7 @@ const GROUP_BASE = {
 registerScenario({
   ...GROUP_BASE,
   name: 'kafka-group-churn',
+  plan: withRetention,
   description:
     'A consumer group of 2–4 members that join at different times, leave and crash (a crashed member just stops; the coordinator drops it after its session timeout) while every fault hits the cluster; the coordinator rebalances each time. Every acknowledged message is consumed by the group, committed offsets never go back, no partition has two owners in one generation.',
   workload: {
@@ -119,6 +160,11 @@ registerScenario({
   },
   sometimes: {
     ...GROUP_BASE.sometimes,
+    'a consumer moved past records retention deleted':
+      RETENTION_SOMETIMES['a consumer moved past records retention deleted'],
+    'retention deleted a segment': RETENTION_SOMETIMES['retention deleted a segment'],
+    'the offsets partition was compacted':
+      RETENTION_SOMETIMES['the offsets partition was compacted'],
     'a member crashed': (record) => record.observation.type === 'kafka-member-crashed',
     'a member left': (record) => record.observation.type === 'kafka-member-left',
     'a member stalled while processing': (record) =>
@@ -144,6 +190,28 @@ registerScenario({
   sometimes: {
     ...GROUP_BASE.sometimes,
     'a member crashed': (record) => record.observation.type === 'kafka-member-crashed',
+  },
+  variants: {},
+});
+
+registerScenario({
+  ...GROUP_BASE,
+  name: 'kafka-reset-latest',
+  description:
+    'Expected loss: retention keeps 3 segments of 200 bytes while group members crash and stay down for up to 2 s, so a new owner finds its committed offset deleted; with auto.offset.reset=latest it moves to the high watermark instead of the log start, skipping records retention has not deleted.',
+  workload: {
+    ...KAFKA_BASE.workload,
+    consumerGroups: true,
+    offsetReset: 'latest',
+    segmentBytes: RETENTION_SEGMENT_BYTES,
+    retentionBytes: 3 * RETENTION_SEGMENT_BYTES,
+    memberCrashProbability: 0.03,
+    memberDownUsMax: 2_000_000,
+  },
+  sometimes: {
+    ...GROUP_BASE.sometimes,
+    'a consumer moved past records retention deleted':
+      RETENTION_SOMETIMES['a consumer moved past records retention deleted'],
   },
   variants: {},
 });

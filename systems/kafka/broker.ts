@@ -14,8 +14,13 @@
 // `leaderEpochs` off it truncates to its high watermark instead (the pre-KIP-101 protocol).
 import { assert } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import type { BrokerInspect, KafkaKey, PartitionReplicaInspect } from './contract.ts';
-import { GroupCoordinator } from './coordinator.ts';
+import type {
+  BrokerInspect,
+  KafkaKey,
+  LogStartAdvancedObservation,
+  PartitionReplicaInspect,
+} from './contract.ts';
+import { GroupCoordinator, offsetsRecordKey } from './coordinator.ts';
 import {
   allPartitionsLayout,
   type ClientReply,
@@ -36,13 +41,13 @@ import {
 } from './messages.ts';
 import type { PartitionState } from './metadata.ts';
 import { DEFAULT_PARTITION_LOG_CONFIG, PartitionLog, type StoredRecord } from './partition-log.ts';
+import { type ProducerEntry, ProducerState } from './producer-state.ts';
 
 const TICK_US = 10_000;
 const FETCH_BYTES_MAX = 4096;
 const PENDING_PRODUCE_MAX = 1024;
-/** Producer batches a leader remembers per producer, for answering retries (Kafka keeps 5). */
-const PRODUCER_BATCHES_KEPT = 5;
-const PRODUCERS_MAX = 4096;
+/** Records of the offsets partition below its HW that compaction leaves alone (a lag). */
+const COMPACTION_LAG_OFFSETS = 16;
 const ALTER_BACKOFF_US = 100_000;
 /** Reads a coordinator makes at most to load the offsets partition. */
 const LOAD_READS_MAX = 100_000;
@@ -57,12 +62,6 @@ interface FollowerState {
   logEnd: number;
   durable: number;
   lastCaughtUpUs: number;
-}
-
-interface ProducerState {
-  lastSequence: number;
-  /** sequence → offset of the last few batches. */
-  offsets: Map<number, number>;
 }
 
 interface PendingProduce {
@@ -81,7 +80,10 @@ class Replica {
   isr: NodeId[] = [];
   highWatermark = 0;
   readonly followers = new Map<NodeId, FollowerState>();
-  readonly producers = new Map<number, ProducerState>();
+  readonly producerState: ProducerState;
+  readonly producers: Map<number, ProducerEntry>;
+  /** The active segment's base offset at the last producer snapshot (-1: none yet). */
+  snapshotBase = -1;
   pending: PendingProduce[] = [];
   fetchSentUs = -1;
   alterInFlight: { id: number; sentUs: number } | null = null;
@@ -99,7 +101,11 @@ class Replica {
     readonly key: KafkaKey,
     readonly replicas: readonly NodeId[],
     readonly log: PartitionLog,
-  ) {}
+    producerState: ProducerState,
+  ) {
+    this.producerState = producerState;
+    this.producers = producerState.producers;
+  }
 
   /** The epoch of the record just below `offset`, -1 when none. */
   epochBelow(offset: number): number {
@@ -114,31 +120,12 @@ class Replica {
   }
 
   noteProducer(producerId: number, sequence: number, offset: number): void {
-    if (producerId < 0) {
-      return;
-    }
-    let state = this.producers.get(producerId);
-    if (state === undefined) {
-      if (this.producers.size >= PRODUCERS_MAX) {
-        return;
-      }
-      state = { lastSequence: -1, offsets: new Map() };
-      this.producers.set(producerId, state);
-    }
-    state.lastSequence = sequence;
-    state.offsets.set(sequence, offset);
-    if (state.offsets.size > PRODUCER_BATCHES_KEPT) {
-      state.offsets.delete(state.offsets.keys().next().value as number);
-    }
+    this.producerState.note(producerId, sequence, offset);
   }
 
-  /** Rebuilds producer state from the log (after a restart or a truncation). */
+  /** Rebuilds producer state from its snapshot and the log (after a restart or a truncation). */
   rebuildProducers(): void {
-    this.producers.clear();
-    const records = this.log.read(this.log.logStartOffset, Number.MAX_SAFE_INTEGER) ?? [];
-    for (const record of records) {
-      this.noteProducer(record.producerId, record.sequence, record.offset);
-    }
+    this.producerState.rebuild(this.log);
   }
 }
 
@@ -191,13 +178,17 @@ export class BrokerNode implements NodeProgram {
       }
       const { log, recovery } = PartitionLog.open(this.ctx.disk, {
         ...DEFAULT_PARTITION_LOG_CONFIG,
+        segmentBytes: this.config.segmentBytes,
         dir: `${key}/`,
+        compacted: key === OFFSETS_KEY && this.config.compactOffsets,
       });
       if (recovery.status.kind !== 'clean') {
         this.ctx.observe({ type: 'kafka-log-recovered', key, status: recovery.status.kind });
       }
-      const replica = new Replica(key, replicas, log);
+      const producerState = new ProducerState(this.ctx.disk, `${key}/`, this.retains(key));
+      const replica = new Replica(key, replicas, log, producerState);
       replica.rebuildProducers();
+      replica.snapshotBase = log.activeBaseOffset;
       log.onDurable = () => this.onDurable(replica);
       this.replicas.set(key, replica);
     }
@@ -207,7 +198,7 @@ export class BrokerNode implements NodeProgram {
 
   onSynced(syncId: number, ok: boolean): void {
     for (const replica of this.replicas.values()) {
-      if (replica.log.onSynced(syncId, ok)) {
+      if (replica.log.onSynced(syncId, ok) || replica.producerState.onSynced(syncId, ok)) {
         return;
       }
     }
@@ -450,6 +441,18 @@ export class BrokerNode implements NodeProgram {
   private tick(): void {
     const now = this.ctx.monotonic();
     for (const replica of this.replicas.values()) {
+      if (replica.producerState.snapshots) {
+        this.retain(replica);
+      }
+      if (replica.log.config.compacted === true) {
+        // The cleaner: below the high watermark and the durable end, with a lag, so the
+        // newest records (which checkers compare across replicas) stay as written.
+        const keepFrom =
+          Math.min(replica.highWatermark, replica.log.durableEndOffset) - COMPACTION_LAG_OFFSETS;
+        if (replica.log.compact(keepFrom, (payload) => offsetsRecordKey(payloadText(payload)))) {
+          this.ctx.observe({ type: 'kafka-offsets-compacting', key: replica.key });
+        }
+      }
       if (replica.role === 'follower') {
         if (replica.fetchSentUs < 0 || now - replica.fetchSentUs >= this.config.requestTimeoutUs) {
           this.sendFetch(replica);
@@ -459,6 +462,44 @@ export class BrokerNode implements NodeProgram {
       }
     }
     this.coordinator?.tick();
+  }
+
+  /** Retention is on for this partition (never for the offsets partition, which is compacted). */
+  private retains(key: KafkaKey): boolean {
+    return this.config.retentionBytes > 0 && key !== OFFSETS_KEY;
+  }
+
+  /**
+   * On every tick, with retention on: a producer-state snapshot once a segment has rolled,
+   * then the oldest segments deleted while the log is over retention.bytes, none holding an
+   * offset at or above the high watermark or past the newest durable snapshot.
+   */
+  private retain(replica: Replica): void {
+    const log = replica.log;
+    if (log.activeBaseOffset !== replica.snapshotBase) {
+      replica.producerState.takeSnapshot(log.logEndOffset);
+      replica.snapshotBase = log.activeBaseOffset;
+    }
+    const keepFrom = Math.min(
+      replica.highWatermark,
+      replica.producerState.deletableBelow(log.durableEndOffset),
+    );
+    const before = log.logStartOffset;
+    if (log.deleteOldSegments(this.config.retentionBytes, keepFrom) > before) {
+      this.logStartAdvanced(replica, 'retention');
+    }
+  }
+
+  /** The replica's log start moved up: old snapshots go, and the checkers hear of it. */
+  private logStartAdvanced(replica: Replica, reason: LogStartAdvancedObservation['reason']): void {
+    replica.producerState.deleteBelow(replica.log.logStartOffset);
+    this.ctx.observe({
+      type: 'kafka-log-start-advanced',
+      key: replica.key,
+      reason,
+      logStartOffset: replica.log.logStartOffset,
+      highWatermark: replica.highWatermark,
+    } satisfies LogStartAdvancedObservation);
   }
 
   private sendFetch(replica: Replica): void {
@@ -487,6 +528,21 @@ export class BrokerNode implements NodeProgram {
       return; // stale, duplicated, or for a fetch the log has moved past
     }
     replica.fetchSentUs = -1;
+    if (response.error === 'offset-out-of-range') {
+      // Retention on the leader deleted what we would fetch next: start over at its log start
+      // (Kafka's truncateFullyAndStartAt); what we held below it is gone from the leader too.
+      assert(
+        response.logStartOffset > replica.log.logEndOffset,
+        'out of range only below the leader log start',
+      );
+      replica.log.truncateFullyAndStartAt(response.logStartOffset);
+      replica.producerState.clearAll();
+      replica.snapshotBase = replica.log.activeBaseOffset;
+      replica.highWatermark = Math.max(replica.highWatermark, response.logStartOffset);
+      this.logStartAdvanced(replica, 'truncate-fully');
+      this.sendFetch(replica);
+      return;
+    }
     if (response.error !== null) {
       // The leader is ahead of or behind us in epochs: wait for the metadata to settle it.
       replica.fetchSentUs = this.ctx.monotonic();
@@ -515,7 +571,10 @@ export class BrokerNode implements NodeProgram {
       return;
     }
     for (const batch of response.batches) {
-      if (batch.baseOffset !== replica.log.logEndOffset || batch.payloads.length === 0) {
+      // A compacted leader's log has gaps, and so has ours where we copy one.
+      const gap =
+        replica.log.config.compacted === true && batch.baseOffset > replica.log.logEndOffset;
+      if ((batch.baseOffset !== replica.log.logEndOffset && !gap) || batch.payloads.length === 0) {
         break;
       }
       replica.log.append(
@@ -537,6 +596,19 @@ export class BrokerNode implements NodeProgram {
       replica.highWatermark,
       Math.min(response.highWatermark, replica.log.logEndOffset),
     );
+    if (replica.producerState.snapshots && response.logStartOffset > replica.log.logStartOffset) {
+      // The leader's log start moved up (its retention): ours follows, as far as our own high
+      // watermark and producer snapshots allow.
+      const upTo = Math.min(
+        response.logStartOffset,
+        replica.highWatermark,
+        replica.producerState.deletableBelow(replica.log.durableEndOffset),
+      );
+      const before = replica.log.logStartOffset;
+      if (replica.log.advanceLogStartTo(upTo) > before) {
+        this.logStartAdvanced(replica, 'leader-log-start');
+      }
+    }
     if (response.batches.length > 0) {
       this.sendFetch(replica); // more may be waiting
     } else {
@@ -549,9 +621,16 @@ export class BrokerNode implements NodeProgram {
     if (offset >= replica.log.logEndOffset) {
       return;
     }
+    const fully = offset <= replica.log.logStartOffset;
     replica.log.truncateTo(offset);
     replica.highWatermark = Math.min(replica.highWatermark, replica.log.logEndOffset);
+    if (fully) {
+      replica.producerState.clearAll(); // nothing left that a snapshot could describe
+    } else {
+      replica.producerState.deleteAbove(replica.log.logEndOffset);
+    }
     replica.rebuildProducers();
+    replica.snapshotBase = replica.log.activeBaseOffset;
   }
 
   // ---- leader ------------------------------------------------------------------------------
@@ -568,6 +647,7 @@ export class BrokerNode implements NodeProgram {
         diverging: null,
         batches: [],
         highWatermark: replica?.highWatermark ?? 0,
+        logStartOffset: replica?.log.logStartOffset ?? 0,
         ...fields,
       };
       this.ctx.send(from, response as unknown as SimMessage, sizeBytes);
@@ -583,6 +663,10 @@ export class BrokerNode implements NodeProgram {
       return;
     }
     const log = replica.log;
+    if (fetch.fetchOffset < log.logStartOffset) {
+      respond({ error: 'offset-out-of-range' });
+      return;
+    }
     const here = log.endOffsetForEpoch(fetch.lastFetchedEpoch);
     const diverged =
       fetch.fetchOffset > log.logEndOffset ||
@@ -889,6 +973,8 @@ export class BrokerNode implements NodeProgram {
         id: request.id,
         key: request.key,
         error: 'offset-out-of-range',
+        logStartOffset: log.logStartOffset,
+        highWatermark: replica.highWatermark,
       });
       return;
     }
@@ -986,6 +1072,7 @@ function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
       current !== undefined &&
       current.leaderEpoch === record.leaderEpoch &&
       current.producerId === record.producerId &&
+      record.offset === current.baseOffset + current.payloads.length && // no compacted gap
       (record.producerId < 0 || record.sequence === current.baseSequence + current.payloads.length);
     if (current !== undefined && continues) {
       current.payloads.push(payload);

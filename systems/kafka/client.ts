@@ -11,9 +11,11 @@
 // A consumer is assigned every partition (manual assign) and polls them all: one consume
 // request per partition to its leader, the poll completing with what came back within a
 // timeout. Positions only move forward; an out-of-range position (the leader's log is
-// shorter: data was lost) is reset to the start, which starts a new assignment.
+// shorter: data was lost) is reset to the start, which starts a new assignment; one below the
+// leader's log start (retention deleted those records) moves on to the log start, in the same
+// assignment.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import type { KafkaKey, KafkaPair, KafkaPollOk } from './contract.ts';
+import type { KafkaKey, KafkaPair, KafkaPollOk, OffsetResetObservation } from './contract.ts';
 import { type ClientReply, type KafkaConfig, kafkaConfig } from './messages.ts';
 
 const RETRY_US = 20_000;
@@ -361,10 +363,25 @@ export class KafkaConsumer implements NodeProgram {
       this.leaders.leaders.delete(reply.key);
       this.leaders.refresh();
     } else {
-      // The leader's log ends below our position: it lost what we read. Start over.
-      this.ctx.observe({ type: 'kafka-offset-reset', key: reply.key });
-      this.positions.set(reply.key, 0);
-      this.assignment++;
+      const position = this.positions.get(reply.key) ?? 0;
+      const logStart = reply.logStartOffset ?? 0;
+      if (position < logStart) {
+        // Retention deleted the records from our position on up to the log start: move on to
+        // the earliest offset held (auto.offset.reset=earliest), in the same assignment.
+        this.ctx.observe({
+          type: 'kafka-offset-reset',
+          key: reply.key,
+          reason: 'log-start',
+          from: position,
+          to: logStart,
+        } satisfies OffsetResetObservation);
+        this.positions.set(reply.key, logStart);
+      } else {
+        // The leader's log ends below our position: it lost what we read. Start over.
+        this.ctx.observe({ type: 'kafka-offset-reset', key: reply.key });
+        this.positions.set(reply.key, logStart);
+        this.assignment++;
+      }
     }
     if (current.waiting.size === 0) {
       this.finish();

@@ -165,6 +165,44 @@ export interface GroupAssignmentObservation {
   readonly keys: readonly KafkaKey[];
 }
 
+/**
+ * `kafka-log-start-advanced`: a broker's replica of a partition moved its log start offset up,
+ * deleting every record below it: by its own retention, following its leader's log start, or
+ * restarting empty at the leader's log start (a follower that fell behind it). The history
+ * checker excuses records deleted this way from lost-write and unseen, and a consumer's skip
+ * over them from poll-skip — only those below both offsets here, and only at this time.
+ */
+export interface LogStartAdvancedObservation {
+  readonly type: 'kafka-log-start-advanced';
+  readonly key: KafkaKey;
+  readonly reason: 'retention' | 'leader-log-start' | 'truncate-fully';
+  /** The new log start offset: nothing below it is held any more. */
+  readonly logStartOffset: number;
+  /** The replica's high watermark when it deleted (retention never deletes at or above it). */
+  readonly highWatermark: number;
+}
+
+/**
+ * `kafka-offset-reset`: a consumer's position pointed below the leader's log start (retention
+ * deleted those records) and it moved on to the log start, in the same assignment; or (with
+ * `reason` absent) the leader's log ended below its position and it started over.
+ */
+export interface OffsetResetObservation {
+  readonly type: 'kafka-offset-reset';
+  readonly key: KafkaKey;
+  readonly reason?: 'log-start';
+  readonly from?: number;
+  readonly to?: number;
+}
+
+export function logStartAdvanced(observation: {
+  readonly type: string;
+}): LogStartAdvancedObservation | undefined {
+  return observation.type === 'kafka-log-start-advanced'
+    ? (observation as LogStartAdvancedObservation)
+    : undefined;
+}
+
 export function offsetCommitted(observation: {
   readonly type: string;
 }): OffsetCommittedObservation | undefined {

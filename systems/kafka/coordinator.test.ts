@@ -4,10 +4,11 @@
 // stale-generation variant skips the first two); a coordinator that loads the offsets
 // partition starts past its generations and answers only durable offsets; a silent member is
 // dropped after its session.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { NodeId, Observation } from '../../sim/types.ts';
-import { type CoordinatorHost, GroupCoordinator } from './coordinator.ts';
+import { type CoordinatorHost, compactOffsetsRecords, GroupCoordinator } from './coordinator.ts';
 import { DEFAULT_KAFKA_CONFIG, type GroupReply, type GroupRequest } from './messages.ts';
 
 /** A request without its id (the helper numbers them). */
@@ -223,5 +224,93 @@ describe('the group coordinator', () => {
     expect(host.answer(waiting)).toMatchObject({ error: 'not-coordinator' });
     coordinator.onRequest(3, { type: 'offset-fetch', id: 'f', group: 'g', keys: ['k0'] });
     expect(host.answer('f')).toMatchObject({ error: 'not-coordinator' });
+  });
+});
+
+describe('compaction of the offsets partition', () => {
+  type LogRecord = { offset: number; text: string };
+  /** A random stretch of the partition: commits and generations of two groups, in log order. */
+  const logArbitrary = fc
+    .array(
+      fc.oneof(
+        fc.record({
+          t: fc.constant('offset' as const),
+          g: fc.constantFrom('g1', 'g2'),
+          k: fc.constantFrom('k0', 'k1', 'k2'),
+          o: fc.integer({ min: 0, max: 500 }),
+          m: fc.constantFrom('m1', 'm2'),
+        }),
+        fc.record({ t: fc.constant('group' as const), g: fc.constantFrom('g1', 'g2') }),
+        fc.constant({ t: 'junk' as const }),
+      ),
+      { maxLength: 80 },
+    )
+    .chain((items) =>
+      fc
+        .array(fc.integer({ min: 1, max: 3 }), { minLength: items.length, maxLength: items.length })
+        .map((steps) => {
+          const generations: { [group: string]: number } = { g1: 0, g2: 0 };
+          let offset = 0;
+          return items.map((item, at): LogRecord => {
+            offset += steps[at] as number; // offsets with gaps, as an earlier compaction leaves
+            if (item.t === 'group') {
+              generations[item.g] = (generations[item.g] as number) + 1;
+              return {
+                offset,
+                text: JSON.stringify({ t: 'group', g: item.g, gen: generations[item.g], a: {} }),
+              };
+            }
+            if (item.t === 'junk') {
+              return { offset, text: '' };
+            }
+            const gen = generations[item.g] as number;
+            return { offset, text: JSON.stringify({ ...item, gen }) };
+          });
+        }),
+    );
+
+  /** What a coordinator that loaded `records` answers: committed offsets and its next generation. */
+  function loaded(records: readonly LogRecord[]) {
+    const host = new Host();
+    const coordinator = new GroupCoordinator(host, CONFIG, false);
+    const end = (records[records.length - 1]?.offset ?? 0) + 1;
+    coordinator.activate(1, records, end);
+    const state: unknown[] = [];
+    for (const group of ['g1', 'g2']) {
+      coordinator.onRequest(9, {
+        type: 'offset-fetch',
+        id: `f-${group}`,
+        group,
+        keys: ['k0', 'k1', 'k2'],
+      });
+      state.push(host.answer(`f-${group}`));
+      coordinator.onRequest(9, {
+        type: 'join-group',
+        id: `j-${group}`,
+        group,
+        instance: 'c9.0',
+        memberId: null,
+      });
+      const join = host.answer(`j-${group}`);
+      state.push(join?.type === 'join-group-ok' ? join.generation : join?.type);
+    }
+    const committed = host.observations
+      .filter((observation) => observation.type === 'kafka-offset-committed')
+      .map((observation) => `${observation['group']}/${observation['key']}`);
+    return { state, committedKeys: [...new Set(committed)].sort() };
+  }
+
+  it('a coordinator loading the compacted log has the state it has loading the whole log', () => {
+    fc.assert(
+      fc.property(logArbitrary, (records) => {
+        const compacted = compactOffsetsRecords(records);
+        expect(compacted.length).toBeLessThanOrEqual(records.length);
+        expect(loaded(compacted)).toEqual(loaded(records));
+        // Compacting again changes nothing; and offsets stay where they were.
+        expect(compactOffsetsRecords(compacted)).toEqual(compacted);
+        expect(compacted.every((record) => records.includes(record))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

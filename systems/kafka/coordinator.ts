@@ -20,8 +20,10 @@
 // member's last (a late duplicate of an older commit is refused); variant
 // `stale-generation-commit-accepted` skips the membership and generation checks.
 //
-// Compaction of the offsets partition (keeping the newest record per group and key) is not
-// done: a load reads the whole log.
+// With `compactOffsets`, each replica's log cleaner rewrites the offsets partition's sealed
+// segments below its high watermark keeping the newest record per key (offsetsRecordKey:
+// group and key for an offset, the group for a generation), offsets kept and gaps left; a
+// load reads whatever is left, which gives the same state (compactOffsetsRecords).
 import { assert } from '../../sim/assert.ts';
 import type { NodeId, Observation } from '../../sim/types.ts';
 import type { KafkaKey } from './contract.ts';
@@ -42,6 +44,44 @@ export function decodeOffsetsRecord(text: string): OffsetsRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The key compaction of the offsets partition keeps the newest record of (Kafka's: group and
+ * topic-partition for an offset, the group for its metadata); undefined for a record that is
+ * not the coordinator's (never compacted away).
+ */
+export function offsetsRecordKey(text: string): string | undefined {
+  const record = decodeOffsetsRecord(text);
+  if (record === undefined) {
+    return undefined;
+  }
+  return record.t === 'offset'
+    ? `offset\u0000${record.g}\u0000${record.k}`
+    : `group\u0000${record.g}`;
+}
+
+/**
+ * Compaction of a stretch of the offsets partition: of the records given (in log order), only
+ * the newest per key stays; the others' offsets become gaps. A load replays committed offsets
+ * last-wins and generations as a maximum (which, appended in increasing order, the newest
+ * record holds), so loading what this keeps gives the coordinator the same state as loading
+ * it all.
+ */
+export function compactOffsetsRecords<R extends { readonly offset: number; readonly text: string }>(
+  records: readonly R[],
+): R[] {
+  const newest = new Map<string, number>();
+  for (const record of records) {
+    const key = offsetsRecordKey(record.text);
+    if (key !== undefined) {
+      newest.set(key, record.offset);
+    }
+  }
+  return records.filter((record) => {
+    const key = offsetsRecordKey(record.text);
+    return key === undefined || newest.get(key) === record.offset;
+  });
 }
 
 /** What the coordinator needs of the broker that hosts it. */

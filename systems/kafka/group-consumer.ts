@@ -11,9 +11,13 @@
 // a new incarnation joins later as a new member. `autoCommit: 'before-process'` is the
 // classic mistake: positions are committed as soon as the records are fetched, before they
 // are processed, so a crash in between loses them for the group.
+//
+// A position below the leader's log start (retention deleted those records while the group
+// was behind) moves on to the log start (auto.offset.reset=earliest). `offsetReset: 'latest'`
+// is the other classic mistake: it moves to the high watermark, skipping records still held.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import { type ClientWorkload, clientWorkload, LeaderCache, takeFetched } from './client.ts';
-import type { KafkaKey, KafkaPair, KafkaPollOk } from './contract.ts';
+import type { KafkaKey, KafkaPair, KafkaPollOk, OffsetResetObservation } from './contract.ts';
 import {
   type ClientReply,
   type GroupReply,
@@ -31,6 +35,8 @@ const COMMIT_TIMEOUT_US = 500_000;
 interface GroupWorkload {
   group: string;
   autoCommit: 'after-process' | 'before-process';
+  /** Where a position below the log start moves (auto.offset.reset). */
+  offsetReset: 'earliest' | 'latest';
   heartbeatUs: number;
   /** Per processed poll, while faults are on. */
   crashProbability: number;
@@ -54,6 +60,7 @@ function groupWorkload(workload: NodeContext['workload']): GroupWorkload {
   return {
     group: typeof workload['group'] === 'string' ? workload['group'] : 'g1',
     autoCommit: workload['autoCommit'] === 'before-process' ? 'before-process' : 'after-process',
+    offsetReset: workload['offsetReset'] === 'latest' ? 'latest' : 'earliest',
     heartbeatUs: number('groupHeartbeatUs', 100_000),
     crashProbability: number('memberCrashProbability', 0),
     leaveProbability: number('memberLeaveProbability', 0),
@@ -187,6 +194,13 @@ export class KafkaGroupConsumer implements NodeProgram {
   ): void {
     if (this.pending !== null) {
       this.ctx.cancelTimer(this.pending.timer);
+    }
+    if (to < 0) {
+      // The coordinator was given up on (a heartbeat said not-coordinator) while a join was
+      // answered: find it again rather than send to nobody. A fetch's operation stays open.
+      this.pending = null;
+      this.find();
+      return;
     }
     const id = this.nextId(kind);
     this.pending = { id, kind, timer: this.later(timeoutUs, `timeout-${kind}`), operationId };
@@ -549,6 +563,24 @@ export class KafkaGroupConsumer implements NodeProgram {
     poll.waiting.delete(reply.key);
     if (reply.type === 'consume-ok') {
       takeFetched(this.positions, poll.msgs, reply.key, reply.pairs);
+    } else if (
+      reply.error === 'offset-out-of-range' &&
+      (this.positions.get(reply.key) ?? 0) < (reply.logStartOffset ?? 0)
+    ) {
+      // Retention deleted the records from our position on: move on to the log start (forward,
+      // so committed offsets still only grow), in the same generation.
+      const logStart =
+        this.knobs.offsetReset === 'latest'
+          ? Math.max(reply.logStartOffset ?? 0, reply.highWatermark ?? 0)
+          : (reply.logStartOffset ?? 0);
+      this.ctx.observe({
+        type: 'kafka-offset-reset',
+        key: reply.key,
+        reason: 'log-start',
+        from: this.positions.get(reply.key) ?? 0,
+        to: logStart,
+      } satisfies OffsetResetObservation);
+      this.positions.set(reply.key, logStart);
     } else {
       // Not the leader, or its log ends below our position (a stale leader): ask again later;
       // the position stays, since the group's committed offsets must only move forward.

@@ -55,11 +55,17 @@ export interface ReplicaFetchResponse {
   key: KafkaKey;
   leaderEpoch: number;
   fetchOffset: number;
-  error: 'fenced-epoch' | 'unknown-epoch' | 'not-leader' | null;
+  /**
+   * offset-out-of-range: the follower's fetch offset is below the leader's log start
+   * (retention deleted what it would fetch); it truncates fully and starts at logStartOffset.
+   */
+  error: 'fenced-epoch' | 'unknown-epoch' | 'not-leader' | 'offset-out-of-range' | null;
   /** Set when the follower's log diverged: truncate to this epoch's end here. */
   diverging: { epoch: number; endOffset: number } | null;
   batches: WireBatch[];
   highWatermark: number;
+  /** The leader's log start offset: a follower deletes what it holds below it. */
+  logStartOffset: number;
 }
 
 export type ClientRequest =
@@ -91,6 +97,14 @@ export type ClientReply =
       id: string;
       key: KafkaKey;
       error: 'not-leader' | 'offset-out-of-range';
+      /**
+       * The leader's log start offset: a position below it points at records retention has
+       * deleted, and the consumer moves on to it (auto.offset.reset=earliest). Absent from
+       * brokers that predate retention.
+       */
+      logStartOffset?: number;
+      /** The leader's high watermark (the "latest" offset a consumer could reset to). */
+      highWatermark?: number;
     }
   | { type: 'metadata-ok'; id: string; leaders: Record<KafkaKey, NodeId> };
 
@@ -175,6 +189,21 @@ export interface KafkaConfig {
   readonly groupSessionTimeoutUs: number;
   /** How long a rebalance waits for every member to rejoin (rebalance.timeout.ms). */
   readonly rebalanceTimeoutUs: number;
+  /** A partition log rolls a new segment once the active one holds this many bytes. */
+  readonly segmentBytes: number;
+  /**
+   * Retention (retention.bytes, per partition): each replica deletes its oldest segments
+   * while its log is over this size, never one holding an offset at or above its high
+   * watermark; the offsets partition is never retention-deleted. 0: keep everything. With
+   * it on, brokers also keep producer-state snapshots, so that deduplication survives the
+   * deletion of the segments it was rebuilt from.
+   */
+  readonly retentionBytes: number;
+  /**
+   * Compaction of the offsets partition: each replica rewrites its sealed segments below its
+   * high watermark keeping the newest record per group and key (offsets kept, gaps left).
+   */
+  readonly compactOffsets: boolean;
 }
 
 export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
@@ -193,6 +222,9 @@ export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
   consumerGroups: false,
   groupSessionTimeoutUs: 600_000,
   rebalanceTimeoutUs: 600_000,
+  segmentBytes: 16 * 1024,
+  retentionBytes: 0,
+  compactOffsets: false,
 };
 
 /** The configuration a plan's workload sets (scenarios put the knobs there). */
@@ -219,6 +251,9 @@ export function kafkaConfig(workload: Readonly<Record<string, WorkloadValue>>): 
       DEFAULT_KAFKA_CONFIG.groupSessionTimeoutUs,
     ),
     rebalanceTimeoutUs: number('rebalanceTimeoutUs', DEFAULT_KAFKA_CONFIG.rebalanceTimeoutUs),
+    segmentBytes: number('segmentBytes', DEFAULT_KAFKA_CONFIG.segmentBytes),
+    retentionBytes: number('retentionBytes', DEFAULT_KAFKA_CONFIG.retentionBytes),
+    compactOffsets: workload['compactOffsets'] === true,
   };
 }
 

@@ -39,6 +39,12 @@ export interface PartitionLogConfig {
   segmentBytes: number;
   /** An index entry per this many bytes of batches. */
   indexIntervalBytes: number;
+  /**
+   * A compacted log (the offsets partition): `compact` rewrites sealed segments keeping the
+   * newest record per key, so offsets may have gaps, which recovery, appends (a follower
+   * copying a compacted leader) and reads accept. Off: offsets run on without a gap.
+   */
+  compacted?: boolean;
 }
 
 export const DEFAULT_PARTITION_LOG_CONFIG: Omit<PartitionLogConfig, 'dir'> = {
@@ -88,6 +94,9 @@ export interface Recovery {
 }
 
 const INDEX_ENTRY_BYTES = 8;
+const CLEANED_SUFFIX = '.cleaned';
+/** Compaction reads the log again only once this many segments became cleanable since. */
+const COMPACTION_FRESH_SEGMENTS_MIN = 4;
 const SEGMENTS_MAX = 4096;
 const READ_ATTEMPTS_MAX = 4;
 /** Batches one write (chunk) carries at most; the rest wait for the next. */
@@ -111,6 +120,18 @@ interface Segment {
   bytesSinceIndex: number;
   /** Shrunk once: never appended to again. */
   sealed: boolean;
+}
+
+/** A segment being rewritten by compaction: its cleaned copy, fsynced before it replaces it. */
+interface Cleaning {
+  readonly segment: Segment;
+  readonly file: string;
+  readonly syncId: number;
+  /** The segment's size when it was read: a truncation since voids the cleaning. */
+  readonly sourceBytes: number;
+  readonly sizeBytes: number;
+  readonly index: IndexEntry[];
+  readonly bytesSinceIndex: number;
 }
 
 interface SyncRound {
@@ -139,6 +160,11 @@ export class PartitionLog {
   private pending: RecordBatch[] = [];
   private epochs: EpochEntry[] = [];
   private round: SyncRound | null = null;
+  private cleaning: Cleaning | null = null;
+  /** The end of the cleanable segments at compaction's last look at them. */
+  private compactionCheckedTo = -1;
+  /** Rewrites that look planned and has not started yet, oldest first. */
+  private compactionQueue: { segment: Segment; sourceBytes: number; kept: StoredRecord[] }[] = [];
   /** Files written or shrunk since their last fsync. */
   private readonly unsynced = new Set<string>();
   private nextChunk = 1;
@@ -177,6 +203,11 @@ export class PartitionLog {
     return this.epochs;
   }
 
+  /** The base offset of the last segment (where appends go unless it is full or sealed). */
+  get activeBaseOffset(): number {
+    return this.segments[this.segments.length - 1]?.baseOffset ?? this.logStart;
+  }
+
   get segmentCount(): number {
     return this.segments.length;
   }
@@ -197,6 +228,11 @@ export class PartitionLog {
 
   private recover(): Recovery {
     const { dir } = this.config;
+    for (const name of this.disk.list()) {
+      if (name.startsWith(dir) && name.endsWith(CLEANED_SUFFIX)) {
+        this.disk.remove(name); // a compaction cut short by the crash: the segment stands
+      }
+    }
     const bases = this.disk
       .list()
       .filter((name) => name.startsWith(dir) && name.endsWith('.log'))
@@ -221,7 +257,10 @@ export class PartitionLog {
         sealed: false,
       };
       const previous = this.segments[this.segments.length - 1];
-      if (previous !== undefined && previous.endOffset !== baseOffset) {
+      // A compacted log copied from a compacted leader may leave a gap between two segments.
+      const gap =
+        this.config.compacted === true && previous !== undefined && previous.endOffset < baseOffset;
+      if (previous !== undefined && previous.endOffset !== baseOffset && !gap) {
         // A gap or an overlap between segments: the files before it were durable in full, so
         // this is damage, not a torn write. Keep the log up to the gap.
         status = {
@@ -285,7 +324,8 @@ export class PartitionLog {
       if (typeof batch === 'string') {
         return { failure: `${batch} at byte ${at} of ${segment.logFile}`, maxChunk };
       }
-      if (batch.baseOffset !== segment.endOffset) {
+      const gap = this.config.compacted === true && batch.baseOffset > segment.endOffset;
+      if (batch.baseOffset !== segment.endOffset && !gap) {
         return {
           failure: `batch at byte ${at} of ${segment.logFile} starts at offset ${batch.baseOffset}, not ${segment.endOffset}`,
           maxChunk,
@@ -342,7 +382,7 @@ export class PartitionLog {
    */
   append(input: BatchInput, baseOffset = this.logEnd): { baseOffset: number; lastOffset: number } {
     assert(
-      baseOffset === this.logEnd,
+      baseOffset === this.logEnd || (this.config.compacted === true && baseOffset > this.logEnd),
       `append at ${baseOffset}, but the log ends at ${this.logEnd}`,
     );
     assert(input.records.length > 0, 'an append holds at least one record');
@@ -484,6 +524,13 @@ export class PartitionLog {
 
   /** An fsync finished; false when it was not this log's. */
   onSynced(syncId: number, ok: boolean): boolean {
+    if (this.cleaning?.syncId === syncId) {
+      if (!ok) {
+        throw new ProcessExit(`fsync of a compacted segment of ${this.config.dir} failed`);
+      }
+      this.finishCleaning(this.cleaning);
+      return true;
+    }
     const round = this.round;
     if (round === null || !round.syncIds.has(syncId)) {
       return false;
@@ -520,6 +567,8 @@ export class PartitionLog {
    */
   truncateTo(offset: number): number {
     assert(Number.isSafeInteger(offset) && offset >= 0, 'truncate to a non-negative offset');
+    this.compactionCheckedTo = -1;
+    this.compactionQueue = [];
     if (offset >= this.logEnd) {
       return this.logEnd;
     }
@@ -559,7 +608,7 @@ export class PartitionLog {
     this.segments.length = at + 1;
     const segment = this.segments[at] as Segment;
     const { position, batch } = this.findBatch(segment, offset);
-    if (position === 0 && at > 0) {
+    if (position === 0 && at > 0 && batch.baseOffset <= offset) {
       // The whole segment goes: remove the file rather than keep an empty sealed one.
       this.disk.remove(segment.logFile);
       this.disk.remove(segment.indexFile);
@@ -568,8 +617,9 @@ export class PartitionLog {
       return batch.baseOffset;
     }
     this.shrink(segment, position);
-    segment.endOffset = batch.baseOffset;
-    return batch.baseOffset;
+    // In a compacted log the batch may start past `offset`, after a gap.
+    segment.endOffset = Math.min(batch.baseOffset, offset);
+    return segment.endOffset;
   }
 
   /** Cuts a segment file (and its index) at `position` and seals it. */
@@ -622,16 +672,36 @@ export class PartitionLog {
    */
   deleteOldSegments(bytesMax: number, keepFrom: number): number {
     let total = this.sizeBytes;
+    return this.deleteFront((oldest) => {
+      if (total <= bytesMax || oldest.endOffset > keepFrom) {
+        return false;
+      }
+      total -= oldest.sizeBytes;
+      return true;
+    });
+  }
+
+  /**
+   * A follower's log start follows its leader's: deletes the segments wholly below `offset`
+   * (never the last). The start may stay below `offset`, at a segment boundary of this log.
+   * Returns the new log start offset.
+   */
+  advanceLogStartTo(offset: number): number {
+    return this.deleteFront((oldest) => oldest.endOffset <= offset);
+  }
+
+  /** Deletes segments from the front while `deletable` says so, keeping the last. */
+  private deleteFront(deletable: (oldest: Segment) => boolean): number {
     for (let guard = 0; guard < SEGMENTS_MAX && this.segments.length > 1; guard++) {
       const oldest = this.segments[0] as Segment;
-      if (total <= bytesMax || oldest.endOffset > keepFrom) {
+      if (!deletable(oldest)) {
         break;
       }
       this.segments.shift();
       this.disk.remove(oldest.logFile);
       this.disk.remove(oldest.indexFile);
       this.unsynced.delete(oldest.logFile);
-      total -= oldest.sizeBytes;
+      this.unsynced.delete(oldest.indexFile);
       this.logStart = (this.segments[0] as Segment).baseOffset;
     }
     // The epoch cache keeps the epoch the new start is in, starting at the new start.
@@ -643,6 +713,138 @@ export class PartitionLog {
       this.epochs[0] = { epoch: this.epochs[0].epoch, startOffset: this.logStart };
     }
     return this.logStart;
+  }
+
+  // ---- compaction (the offsets partition) ------------------------------------------------
+
+  /**
+   * Compaction, one segment at a time: of the segments wholly below `keepFrom` (never the
+   * active one), rewrites the oldest holding a record that a newer record of the same key
+   * (`keyOf`; undefined: never dropped) below `keepFrom` supersedes, keeping every other
+   * record at its offset. A segment's last record and the first record of each leader epoch
+   * stay too, so segment bounds and the epoch cache read back the same after a crash. The
+   * copy is written beside the segment, fsynced, and only then renamed over it. Returns
+   * whether a rewrite started.
+   */
+  compact(keepFrom: number, keyOf: (payload: Uint8Array) => string | undefined): boolean {
+    assert(this.config.compacted === true, 'compaction of a log not configured as compacted');
+    if (this.cleaning !== null) {
+      return false;
+    }
+    for (let guard = 0; guard < SEGMENTS_MAX && this.compactionQueue.length > 0; guard++) {
+      const next = this.compactionQueue.shift() as (typeof this.compactionQueue)[number];
+      if (this.segments.includes(next.segment) && next.segment.sizeBytes === next.sourceBytes) {
+        this.startCleaning(next.segment, next.kept);
+        return true;
+      }
+    }
+    const cleanable = this.segments
+      .slice(0, -1)
+      .filter((segment) => segment.endOffset <= keepFrom && segment.sizeBytes > 0);
+    const last = cleanable[cleanable.length - 1];
+    const fresh = cleanable.filter((segment) => segment.endOffset > this.compactionCheckedTo);
+    if (last === undefined || fresh.length < COMPACTION_FRESH_SEGMENTS_MIN) {
+      return false; // too little new since the last look to read the log again for
+    }
+    this.compactionCheckedTo = last.endOffset;
+    const records = this.read(this.logStart, Number.MAX_SAFE_INTEGER)?.filter(
+      (record) => record.offset < last.endOffset,
+    );
+    const newest = new Map<string, number>();
+    for (const record of records ?? []) {
+      const key = record.payload.length === 0 ? undefined : keyOf(record.payload);
+      if (key !== undefined) {
+        newest.set(key, record.offset);
+      }
+    }
+    const epochStarts = new Set(this.epochs.map((entry) => entry.startOffset));
+    for (const segment of cleanable) {
+      const held = (records ?? []).filter(
+        (record) => record.offset >= segment.baseOffset && record.offset < segment.endOffset,
+      );
+      const kept = held.filter((record, at) => {
+        const key = keyOf(record.payload);
+        return (
+          key === undefined ||
+          newest.get(key) === record.offset ||
+          at === held.length - 1 ||
+          epochStarts.has(record.offset)
+        );
+      });
+      if (kept.length < held.length) {
+        this.compactionQueue.push({ segment, sourceBytes: segment.sizeBytes, kept });
+      }
+    }
+    const first = this.compactionQueue.shift();
+    if (first === undefined) {
+      return false;
+    }
+    this.startCleaning(first.segment, first.kept);
+    return true;
+  }
+
+  private startCleaning(segment: Segment, kept: readonly StoredRecord[]): void {
+    const batches: RecordBatch[] = [];
+    for (const record of kept) {
+      const previous = batches[batches.length - 1];
+      if (
+        previous !== undefined &&
+        previous.leaderEpoch === record.leaderEpoch &&
+        lastOffsetOf(previous) + 1 === record.offset &&
+        previous.records.length < CHUNK_BATCHES_MAX
+      ) {
+        (previous.records as Uint8Array[]).push(record.payload);
+        continue;
+      }
+      batches.push({
+        baseOffset: record.offset,
+        leaderEpoch: record.leaderEpoch,
+        producerId: -1,
+        producerEpoch: 0,
+        baseSequence: -1,
+        records: [record.payload],
+      });
+    }
+    const chunk = this.nextChunk - 1; // no newer than what the segments after it hold
+    const parts = batches.map((batch, at) =>
+      encodeBatch(batch, Math.max(0, chunk), at === batches.length - 1),
+    );
+    const data = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    const shadow: Segment = { ...segment, index: [], bytesSinceIndex: 0, sizeBytes: 0 };
+    let at = 0;
+    for (const [position, part] of parts.entries()) {
+      data.set(part, at);
+      this.indexBatch(shadow, batches[position] as RecordBatch, at, part.length);
+      at += part.length;
+    }
+    const file = `${segment.logFile}${CLEANED_SUFFIX}`;
+    this.disk.remove(file);
+    this.disk.write(file, 0, data);
+    this.cleaning = {
+      segment,
+      file,
+      syncId: this.disk.fsync(file),
+      sourceBytes: segment.sizeBytes,
+      sizeBytes: data.length,
+      index: shadow.index,
+      bytesSinceIndex: shadow.bytesSinceIndex,
+    };
+  }
+
+  private finishCleaning(cleaning: Cleaning): void {
+    this.cleaning = null;
+    const { segment } = cleaning;
+    if (!this.segments.includes(segment) || segment.sizeBytes !== cleaning.sourceBytes) {
+      this.disk.remove(cleaning.file); // truncated or deleted meanwhile: the copy is stale
+      return;
+    }
+    this.disk.rename(cleaning.file, segment.logFile);
+    this.unsynced.delete(segment.logFile);
+    segment.sizeBytes = cleaning.sizeBytes;
+    segment.index = cleaning.index;
+    segment.bytesSinceIndex = cleaning.bytesSinceIndex;
+    segment.sealed = true;
+    this.writeIndex(segment);
   }
 
   // ---- reads -------------------------------------------------------------------------------
