@@ -1,9 +1,11 @@
 // Small things a new user tripped over (issue 18), through the real CLI in a child process:
 // help examples that paste whole, `list` naming the faults a script acts, a stopped fuzz
 // summary that counts what ran and says which finding came first, and `replay <directory>`.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
@@ -86,5 +88,18 @@ describe('CLI friction', () => {
     expect(bad.stderr).toBe(
       'faultline: --group brokers: this run has no such group (its groups: servers, clients)\n',
     );
+  });
+  it('runs the same when started as `npx tsx cli/main.ts`, not silently exiting 0', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'list'], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^raft — /m);
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', 'nope'], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    expect(bad.status).toBe(2);
   });
 });

@@ -1,3 +1,5 @@
+import { pathToFileURL } from 'node:url';
+
 import yargs, { type Argv } from 'yargs';
 
 import { commands } from './commands/index.ts';
@@ -72,4 +74,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+// Run directly (`npx tsx cli/main.ts fuzz …`) rather than through bin/faultline.mjs, it does
+// the same instead of loading and silently exiting 0.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }
