@@ -1,4 +1,5 @@
-// Public surface of the KV service on Raft.
+// Public surface of the KV service on Raft, and the components systems/shardkv builds on.
+export { AppliedReads } from './applied-reads.ts';
 export { KvClient } from './client.ts';
 export { type KvServerInspect, kvServerState } from './contract.ts';
 export { type KvProgramOptions, kvGroups, raftOptionsFor } from './program.ts';

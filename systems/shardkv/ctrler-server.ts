@@ -4,10 +4,10 @@
 // the state machine has applied through the read index, so a Query never returns a
 // configuration older than one a Join had already made when the Query was sent.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { AppliedReads } from '../kv/index.ts';
 import { bugsForVariant, RaftGroup, type RaftNodeOptions } from '../raft/group.ts';
 import type { CtrlConfigMade, CtrlerServerInspect, CtrlerView } from './contract.ts';
 import { CtrlerStateMachine, rebalanceFromScratch } from './ctrler-state-machine.ts';
-import { AppliedReads } from './reads.ts';
 import type { CtrlConfigReply, CtrlQuery } from './types.ts';
 import { shardkvVariant } from './types.ts';
 

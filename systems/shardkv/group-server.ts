@@ -7,6 +7,7 @@
 // Clients' writes are the group's own 'propose' path; Gets are ReadIndex reads answered after
 // apply, if the group then serves the key's shard.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { AppliedReads } from '../kv/index.ts';
 import { bugsForVariant, RaftGroup, type RaftNodeOptions } from '../raft/group.ts';
 import { keyToShard, type ShardConfig, serversOf } from './config.ts';
 import type { ShardGroupInspect } from './contract.ts';
@@ -17,7 +18,6 @@ import {
   type GroupCommand,
   GroupStateMachine,
 } from './group-state-machine.ts';
-import { AppliedReads } from './reads.ts';
 import {
   type ShardData,
   type ShardDelete,
