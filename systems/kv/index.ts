@@ -2,6 +2,13 @@
 export { AppliedReads } from './applied-reads.ts';
 export { KvClient } from './client.ts';
 export { type KvServerInspect, kvServerState } from './contract.ts';
+export {
+  type KvClientInspect,
+  type KvOperation,
+  OperationLoop,
+  type OperationLoopHolder,
+  type OperationLoopOptions,
+} from './operation-loop.ts';
 export { type KvProgramOptions, kvGroups, raftOptionsFor } from './program.ts';
 export { KvServer } from './server.ts';
 export { decodeCommand, encodeCommand, KvStateMachine } from './state-machine.ts';
