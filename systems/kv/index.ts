@@ -11,6 +11,13 @@ export {
 } from './operation-loop.ts';
 export { type KvProgramOptions, kvGroups, raftOptionsFor } from './program.ts';
 export { KvServer } from './server.ts';
-export { decodeCommand, encodeCommand, KvStateMachine } from './state-machine.ts';
+export { appliedBefore, recordApplied } from './sessions.ts';
+export {
+  applyWrite,
+  decodeCommand,
+  encodeCommand,
+  isKvCommand,
+  KvStateMachine,
+} from './state-machine.ts';
 export * from './types.ts';
 export * from './workload.ts';
