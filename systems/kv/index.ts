@@ -11,6 +11,7 @@ export {
 } from './operation-loop.ts';
 export { type KvProgramOptions, kvGroups, raftOptionsFor } from './program.ts';
 export { KvServer } from './server.ts';
+export { serviceRaftGroup } from './service-raft.ts';
 export { appliedBefore, recordApplied } from './sessions.ts';
 export {
   applyWrite,

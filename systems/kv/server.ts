@@ -5,9 +5,10 @@
 // read index, then answered with the value. That wait is what makes the read linearizable: the read index
 // alone says only that this node was still the leader, not that its state machine caught up.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { bugsForVariant, RaftGroup, type RaftNodeOptions } from '../raft/group.ts';
+import type { RaftGroup, RaftNodeOptions } from '../raft/group.ts';
 import { AppliedReads } from './applied-reads.ts';
 import type { KvServerInspect } from './contract.ts';
+import { serviceRaftGroup } from './service-raft.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { type KvGetOk, type KvGetRequest, type KvVariant, kvVariant } from './types.ts';
 
@@ -34,20 +35,8 @@ export class KvServer implements NodeProgram {
       () => this.raft,
       (client, id, key, index) => this.answerGet(client, id, key, index),
     );
-    this.raft = new RaftGroup(ctx, {
-      id: ctx.group,
-      peers: ctx.members(ctx.group),
-      filePrefix: '',
-      stateMachine: kv,
-      // A variant may name a Raft bug (kv-lease's lease bugs); KV's own are handled here.
-      options: { ...raftOptions, bugs: bugsForVariant(ctx.variant) },
-      onReply: (client, reply) => {
-        if (!this.reads.onReply(client, reply)) {
-          this.raft.sendReply(client, reply);
-        }
-      },
-      afterProcess: () => this.reads.serveCaughtUp(),
-    });
+    // A variant may name a Raft bug (kv-lease's lease bugs); KV's own are handled here.
+    this.raft = serviceRaftGroup(ctx, kv, raftOptions, this.reads);
     kv.onDuplicate = (command) =>
       ctx.observe({ type: 'kv-duplicate-suppressed', client: command.client, seq: command.seq });
   }
