@@ -23,11 +23,6 @@ export interface KvOperation {
   readonly startedUs: number;
 }
 
-interface Current extends KvOperation {
-  /** Its attempt or retry timer: only this one moves it on. */
-  timer: number;
-}
-
 export interface OperationLoopOptions {
   workload: KvWorkload;
   /** Operations at virtual times, in place of the workload's (never given up on). */
@@ -60,7 +55,9 @@ export interface KvClientInspect {
 export class OperationLoop {
   private seq = 0;
   private done = 0;
-  private operation: Current | null = null;
+  private operation: KvOperation | null = null;
+  /** The operation's attempt or retry timer: only this one moves it on. */
+  private timer = -1;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -102,15 +99,15 @@ export class OperationLoop {
       nextOp(this.ctx.random, workload, this.ctx.id, this.ctx.clients, seq);
     this.seq = seq;
     const input = op.f === 'get' ? { f: op.f, key: op.key, value: null } : { ...op };
-    const operation: Current = {
+    const operation: KvOperation = {
       seq,
       id: `${this.ctx.name}-${seq}`,
       op,
       operationId: this.ctx.history.invoke(input),
       startedUs: this.ctx.now(),
-      timer: -1,
     };
     this.operation = operation;
+    this.timer = -1;
     this.holder.onBegin?.(operation);
     this.attempt();
   }
@@ -121,16 +118,16 @@ export class OperationLoop {
     if (operation === null) {
       return;
     }
-    this.ctx.cancelTimer(operation.timer);
+    this.ctx.cancelTimer(this.timer);
     if (this.holder.send(operation)) {
-      operation.timer = this.ctx.setTimer(this.options.workload.attemptTimeoutUs, ATTEMPT_TAG);
+      this.timer = this.ctx.setTimer(this.options.workload.attemptTimeoutUs, ATTEMPT_TAG);
     }
   }
 
   /** Cancels the operation's pending attempt or retry timer. */
   cancelTimer(): void {
     if (this.operation !== null) {
-      this.ctx.cancelTimer(this.operation.timer);
+      this.ctx.cancelTimer(this.timer);
     }
   }
 
@@ -140,7 +137,7 @@ export class OperationLoop {
    */
   retryAfter(delayUs: number): void {
     if (this.operation !== null) {
-      this.operation.timer = this.ctx.setTimer(delayUs, RETRY_TAG);
+      this.timer = this.ctx.setTimer(delayUs, RETRY_TAG);
     }
   }
 
@@ -150,7 +147,7 @@ export class OperationLoop {
     if (operation === null) {
       return;
     }
-    this.ctx.cancelTimer(operation.timer);
+    this.ctx.cancelTimer(this.timer);
     this.ctx.history.complete(operation.operationId, 'ok', output);
     this.holder.onComplete?.(operation);
     this.operation = null;
@@ -167,7 +164,7 @@ export class OperationLoop {
       return;
     }
     const operation = this.operation;
-    if (operation === null || timerId !== operation.timer) {
+    if (operation === null || timerId !== this.timer) {
       return;
     }
     if (tag === RETRY_TAG) {
