@@ -20,7 +20,6 @@ import type {
   ClusterView,
   FaultEvent,
   Invariant,
-  Knobs,
   Plan,
   ScriptStep,
   Verdict,
@@ -36,6 +35,7 @@ import {
   type ScriptedOp,
   scriptKey,
 } from '../systems/kv/workload.ts';
+import { unreliableKnobs } from './raft-mit-dsl.ts';
 
 const MS = 1000;
 const SECOND = 1_000_000;
@@ -80,18 +80,6 @@ function restartAll(servers: number, rounds: Rounds): FaultEvent[] {
     }
   }
   return faults;
-}
-
-/** MIT's unreliable network: ~10% of messages lost, long and reordering delays. */
-function unreliableKnobs(knobs: Knobs): Knobs {
-  return {
-    ...knobs,
-    faultKinds: ['drop', 'latency-tail'],
-    dropProbability: 0.1,
-    latencyJitterMeanUs: 5 * MS,
-    latencyTailProbability: 0.02,
-    latencyTailMultiplier: 20,
-  };
 }
 
 // ---- the GenericTest family -----------------------------------------------------------------

@@ -78,6 +78,22 @@ export function networkKnobs(network: Network): Knobs {
   return knobs;
 }
 
+/**
+ * MIT's unreliable network as the kvraft and shardkv ports run it, over a scenario's own
+ * knobs: ~10% of messages lost, long and reordering delays. Not networkKnobs: the Raft ports
+ * start from quiet knobs and were calibrated apart (other delays), and their traces stand.
+ */
+export function unreliableKnobs(knobs: Knobs): Knobs {
+  return {
+    ...knobs,
+    faultKinds: ['drop', 'latency-tail'],
+    dropProbability: 0.1,
+    latencyJitterMeanUs: 5 * MS,
+    latencyTailProbability: 0.02,
+    latencyTailMultiplier: 20,
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Reading the cluster
 

@@ -25,7 +25,6 @@ import type {
   ClusterView,
   FaultEvent,
   Invariant,
-  Knobs,
   NodeId,
   Verdict,
   WorkloadValue,
@@ -55,6 +54,7 @@ import {
   shardClient,
 } from '../systems/shardkv/program.ts';
 import { GROUP_VARIANTS } from '../systems/shardkv/types.ts';
+import { unreliableKnobs } from './raft-mit-dsl.ts';
 
 const MS = 1000;
 const SECOND = 1_000_000;
@@ -83,18 +83,6 @@ function topologyGroups(
     { name: 'admins', size: 1, prefix: 'a', client: true, program: shardAdmin() },
     { name: 'clients', size: clients, prefix: 'c', client: true, program: shardClient() },
   ];
-}
-
-/** MIT's unreliable network: ~10% of messages lost, long and reordering delays. */
-function unreliableKnobs(knobs: Knobs): Knobs {
-  return {
-    ...knobs,
-    faultKinds: ['drop', 'latency-tail'],
-    dropProbability: 0.1,
-    latencyJitterMeanUs: 5 * MS,
-    latencyTailProbability: 0.02,
-    latencyTailMultiplier: 20,
-  };
 }
 
 type Timed<T> = [atUs: number, value: T];
@@ -228,6 +216,31 @@ function completed(view: ClusterView, keys: readonly string[], afterUs: number):
     .map((op) => op.returnUs !== undefined);
 }
 
+/**
+ * A mid-run check of a Challenge2/StaticShards port: every Get of the `served` keys called
+ * since `sinceUs` completed, and none of the `blocked` keys' did. `short` says how many of
+ * the served ones completed, where that falls short; `leaked` what a blocked one completing
+ * means.
+ */
+function servedNotBlocked(
+  served: readonly string[],
+  blocked: readonly string[],
+  sinceUs: number,
+  short: (done: number) => string,
+  leaked: string,
+): (view: ClusterView) => Verdict {
+  return (view) => {
+    const done = completed(view, served, sinceUs);
+    if (done.length !== served.length || !done.every(Boolean)) {
+      return short(done.filter(Boolean).length);
+    }
+    return completed(view, blocked, sinceUs).some(Boolean) ? leaked : undefined;
+  };
+}
+
+const STUCK_SERVED =
+  'a Get of a shard still on the dead group 1 completed: served before its data arrived';
+
 function ownedBy(config: ShardConfig, gid: number): string[] {
   return KEY_OF_SHARD.filter((_, shard) => config.shards[shard] === gid);
 }
@@ -263,16 +276,14 @@ function perKeyScripts(putUs: number, getUs: number, value = (key: string) => `v
       [2600 * MS, 'up', 2],
     ],
     checks: {
-      'only group 1 answered': (view) => {
-        const upDone = completed(view, up, 1400 * MS);
-        const downDone = completed(view, down, 1400 * MS);
-        if (upDone.length !== up.length || !upDone.every(Boolean)) {
-          return `of the Gets of group 1's ${up.length} shards only ${upDone.filter(Boolean).length} completed while group 2 was down`;
-        }
-        return downDone.some(Boolean)
-          ? 'a Get of a shard of group 2 completed while group 2 was down: the data is not sharded as the configuration says'
-          : undefined;
-      },
+      'only group 1 answered': servedNotBlocked(
+        up,
+        down,
+        1400 * MS,
+        (done) =>
+          `of the Gets of group 1's ${up.length} shards only ${done} completed while group 2 was down`,
+        'a Get of a shard of group 2 completed while group 2 was down: the data is not sharded as the configuration says',
+      ),
     },
     checkAtUs: [[2500 * MS, 'only group 1 answered']],
   });
@@ -531,15 +542,14 @@ definePort({
       [2800 * MS, 'up', 1],
     ],
     checks: {
-      'unaffected shards served': (view) => {
-        const done = completed(view, unaffected, 1400 * MS);
-        if (done.length !== unaffected.length || !done.every(Boolean)) {
-          return `group 2 served only ${done.filter(Boolean).length} of ${unaffected.length} Gets of shards it owned before and after group 1 left, while the migration from group 1 was stuck`;
-        }
-        return completed(view, stuck, 1400 * MS).some(Boolean)
-          ? 'a Get of a shard still on the dead group 1 completed: served before its data arrived'
-          : undefined;
-      },
+      'unaffected shards served': servedNotBlocked(
+        unaffected,
+        stuck,
+        1400 * MS,
+        (done) =>
+          `group 2 served only ${done} of ${unaffected.length} Gets of shards it owned before and after group 1 left, while the migration from group 1 was stuck`,
+        STUCK_SERVED,
+      ),
     },
     checkAtUs: [[2600 * MS, 'unaffected shards served']],
   });
@@ -571,15 +581,14 @@ definePort({
       [2800 * MS, 'up', 1],
     ],
     checks: {
-      'shards from group 3 served': (view) => {
-        const done = completed(view, fromThree, 1400 * MS);
-        if (done.length !== fromThree.length || !done.every(Boolean)) {
-          return `group 2 served only ${done.filter(Boolean).length} of ${fromThree.length} Gets of the shards it received from group 3 while group 1's were pending`;
-        }
-        return completed(view, stuck, 1400 * MS).some(Boolean)
-          ? 'a Get of a shard still on the dead group 1 completed: served before its data arrived'
-          : undefined;
-      },
+      'shards from group 3 served': servedNotBlocked(
+        fromThree,
+        stuck,
+        1400 * MS,
+        (done) =>
+          `group 2 served only ${done} of ${fromThree.length} Gets of the shards it received from group 3 while group 1's were pending`,
+        STUCK_SERVED,
+      ),
     },
     checkAtUs: [[2600 * MS, 'shards from group 3 served']],
   });

@@ -1,38 +1,23 @@
 // A KV server: a node program that holds one Raft group replicating a KvStateMachine, and
 // uses it only through the group's public surface. Writes are the group's own 'propose' path
 // (the reply carries the apply result); a Get is turned into the group's ReadIndex read, and
-// its 'read-ok' is held back until the state machine has applied up to the read index, then
-// answered with the value. That wait is what makes the read linearizable: the read index
+// its 'read-ok' is held back (AppliedReads) until the state machine has applied up to the
+// read index, then answered with the value. That wait is what makes the read linearizable: the read index
 // alone says only that this node was still the leader, not that its state machine caught up.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import {
-  bugsForVariant,
-  type ClientReply,
-  RaftGroup,
-  type RaftNodeOptions,
-} from '../raft/group.ts';
+import type { RaftGroup, RaftNodeOptions } from '../raft/group.ts';
+import { AppliedReads } from './applied-reads.ts';
 import type { KvServerInspect } from './contract.ts';
+import { serviceRaftGroup } from './service-raft.ts';
 import { KvStateMachine } from './state-machine.ts';
 import { type KvGetOk, type KvGetRequest, type KvVariant, kvVariant } from './types.ts';
-
-/** Gets between ReadIndex and apply; beyond this the oldest is dropped and its client retries. */
-const WAITING_READS_MAX = 1024;
-const GET_KEYS_MAX = 4096;
-
-interface WaitingRead {
-  client: NodeId;
-  id: string;
-  key: string;
-  index: number;
-}
 
 export class KvServer implements NodeProgram {
   readonly kv: KvStateMachine;
   readonly raft: RaftGroup;
   private readonly variant: KvVariant | null;
-  /** Request id → key, for Gets whose ReadIndex is under way. */
-  private readonly getKeys = new Map<string, string>();
-  private waiting: WaitingRead[] = [];
+  /** Gets (their keys) between ReadIndex and apply. */
+  private readonly reads: AppliedReads<string>;
   private kvView: KvServerInspect | undefined;
 
   constructor(
@@ -46,16 +31,12 @@ export class KvServer implements NodeProgram {
     });
     this.kv = kv;
     this.variant = variant;
-    this.raft = new RaftGroup(ctx, {
-      id: ctx.group,
-      peers: ctx.members(ctx.group),
-      filePrefix: '',
-      stateMachine: kv,
-      // A variant may name a Raft bug (kv-lease's lease bugs); KV's own are handled here.
-      options: { ...raftOptions, bugs: bugsForVariant(ctx.variant) },
-      onReply: (client, reply) => this.onRaftReply(client, reply),
-      afterProcess: () => this.serveCaughtUpReads(),
-    });
+    this.reads = new AppliedReads(
+      () => this.raft,
+      (client, id, key, index) => this.answerGet(client, id, key, index),
+    );
+    // A variant may name a Raft bug (kv-lease's lease bugs); KV's own are handled here.
+    this.raft = serviceRaftGroup(ctx, kv, raftOptions, this.reads);
     kv.onDuplicate = (command) =>
       ctx.observe({ type: 'kv-duplicate-suppressed', client: command.client, seq: command.seq });
   }
@@ -92,15 +73,10 @@ export class KvServer implements NodeProgram {
     if (this.variant === 'stale-follower-read') {
       // The bug: answer from whatever this replica has applied, leader or not.
       const index = this.raft.core.appliedIndex;
-      this.answerGet({ client, id: request.id, key: request.key, index });
+      this.answerGet(client, request.id, request.key, index);
       return;
     }
-    if (this.getKeys.size >= GET_KEYS_MAX) {
-      const oldest = this.getKeys.keys().next().value as string;
-      this.getKeys.delete(oldest);
-    }
-    this.getKeys.set(request.id, request.key);
-    this.raft.onMessage(client, { type: 'read', id: request.id });
+    this.reads.start(client, request.id, request.key);
   }
 
   /** The apply-before-commit bug: apply on append, acknowledge before any follower has it. */
@@ -122,52 +98,12 @@ export class KvServer implements NodeProgram {
     });
   }
 
-  /** The group's answers: those to the reads this server started for Gets wait for apply. */
-  private onRaftReply(client: NodeId, reply: ClientReply): void {
-    const key = reply.type === 'propose-ok' ? undefined : this.getKeys.get(reply.id);
-    if (key === undefined) {
-      this.raft.sendReply(client, reply);
-      return;
-    }
-    this.getKeys.delete(reply.id);
-    if (reply.type !== 'read-ok') {
-      this.raft.sendReply(client, reply); // not-leader, request-failed: the client retries
-      return;
-    }
-    if (this.waiting.length >= WAITING_READS_MAX) {
-      this.waiting.shift();
-    }
-    this.waiting.push({ client, id: reply.id, key, index: reply.index });
-  }
-
-  /** After every round of Readies the applied index may have moved: serve what caught up. */
-  private serveCaughtUpReads(): void {
-    if (this.waiting.length === 0) {
-      return;
-    }
-    const applied = this.raft.core.appliedIndex;
-    const still: WaitingRead[] = [];
-    for (const read of this.waiting) {
-      if (read.index <= applied) {
-        this.answerGet(read);
-      } else {
-        still.push(read);
-      }
-    }
-    this.waiting = still;
-  }
-
-  private answerGet(read: WaitingRead): void {
-    if (read.client < 0) {
+  private answerGet(client: NodeId, id: string, key: string, index: number): void {
+    if (client < 0) {
       return; // injected by a script: nobody to answer
     }
-    const answer: KvGetOk = {
-      type: 'kv-get-ok',
-      id: read.id,
-      value: this.kv.get(read.key),
-      index: read.index,
-    };
-    this.ctx.send(read.client, answer as unknown as SimMessage, 48 + answer.value.length);
+    const answer: KvGetOk = { type: 'kv-get-ok', id, value: this.kv.get(key), index };
+    this.ctx.send(client, answer as unknown as SimMessage, 48 + answer.value.length);
   }
 
   inspect(): KvServerInspect | undefined {

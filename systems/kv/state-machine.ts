@@ -4,6 +4,7 @@
 import { assert } from '../../sim/assert.ts';
 import type { StateMachine } from '../raft/group.ts';
 import type { Entry } from '../raft/types.ts';
+import { appliedBefore, recordApplied } from './sessions.ts';
 import type { KvApplyResult, KvCommand } from './types.ts';
 
 const encoder = new TextEncoder();
@@ -15,15 +16,25 @@ export function encodeCommand(command: KvCommand): Uint8Array {
 
 export function decodeCommand(data: Uint8Array): KvCommand {
   const command = JSON.parse(decoder.decode(data)) as KvCommand;
-  assert(
-    (command.op === 'put' || command.op === 'append') &&
-      typeof command.key === 'string' &&
-      typeof command.value === 'string' &&
-      Number.isSafeInteger(command.client) &&
-      Number.isSafeInteger(command.seq),
-    'a KV command must be {op: put|append, key, value, client, seq}',
-  );
+  assert(isKvCommand(command), 'a KV command must be {op: put|append, key, value, client, seq}');
   return command;
+}
+
+/** Whether a decoded command is a client write: {op: put|append, key, value, client, seq}. */
+export function isKvCommand(command: KvCommand): boolean {
+  return (
+    (command.op === 'put' || command.op === 'append') &&
+    typeof command.key === 'string' &&
+    typeof command.value === 'string' &&
+    Number.isSafeInteger(command.client) &&
+    Number.isSafeInteger(command.seq)
+  );
+}
+
+/** Applies a client write to `data`: Put replaces the value, Append extends it. */
+export function applyWrite(data: Map<string, string>, command: KvCommand): void {
+  const old = data.get(command.key) ?? '';
+  data.set(command.key, command.op === 'put' ? command.value : old + command.value);
 }
 
 interface SnapshotBody {
@@ -57,15 +68,12 @@ export class KvStateMachine implements StateMachine {
   }
 
   applyCommand(command: KvCommand): KvApplyResult {
-    const last = this.sessions.get(command.client) ?? 0;
-    // A client sends seq n+1 only after n completed, so seq ≤ last is a retry or a stale copy.
-    if (this.options.dedup && command.seq <= last) {
+    if (this.options.dedup && appliedBefore(this.sessions, command.client, command.seq)) {
       this.onDuplicate(command);
       return { duplicate: true };
     }
-    const old = this.data.get(command.key) ?? '';
-    this.data.set(command.key, command.op === 'put' ? command.value : old + command.value);
-    this.sessions.set(command.client, Math.max(last, command.seq));
+    applyWrite(this.data, command);
+    recordApplied(this.sessions, command.client, command.seq);
     return { duplicate: false };
   }
 

@@ -4,16 +4,17 @@
 // wrong-group, or none of its servers answered, asks the controller for the newest
 // configuration and tries again — always with the same sequence number, so the shard's
 // duplicate table (which moves with the shard) recognises a retry. The workload is the KV
-// service's (systems/kv/workload.ts), and so is the history it records.
+// service's, and so is the operation loop that records its history (systems/kv's
+// OperationLoop: this client only routes each attempt and reads the replies).
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import {
-  type KvOp,
-  type KvWorkload,
+  type KvClientInspect,
+  type KvOperation,
   kvWorkload,
-  nextOp,
+  OperationLoop,
   type ScriptedOp,
   scriptFor,
-} from '../kv/workload.ts';
+} from '../kv/index.ts';
 import type { ClientReply } from '../raft/group.ts';
 import { INITIAL_CONFIG, keyToShard, NO_GROUP, type ShardConfig, serversOf } from './config.ts';
 import { CtrlerClerk } from './ctrler-clerk.ts';
@@ -24,28 +25,16 @@ const REFUSED_RETRY_US = 2_000;
 /** Wait before asking the controller again when the configuration has no group for the key. */
 const NO_GROUP_RETRY_US = 50_000;
 
-interface Current {
-  seq: number;
-  id: string;
-  op: KvOp;
-  operationId: number;
-  startedUs: number;
-  timer: number;
-  /** Servers of the group tried since the configuration was last refreshed. */
-  tried: number;
-  wrongGroup: boolean;
-}
-
 export class ShardClient implements NodeProgram {
-  private readonly workload: KvWorkload;
-  private readonly script: ScriptedOp[] | undefined;
+  private readonly operations: OperationLoop;
   private readonly clerk: CtrlerClerk;
   private config: ShardConfig = INITIAL_CONFIG;
   /** gid → the server that last answered (its leader, most likely). */
   private readonly leaders = new Map<number, NodeId>();
-  private seq = 0;
-  private current: Current | null = null;
-  private done = 0;
+  /** Servers of the group tried since the configuration was last refreshed (this operation). */
+  private tried = 0;
+  /** This operation was refused as wrong-group at least once. */
+  private wrongGroup = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -53,71 +42,55 @@ export class ShardClient implements NodeProgram {
     /** The workload key of this client's script, if it has one (default: the KV one). */
     scriptKeyOf?: (index: number) => string,
   ) {
-    this.workload = kvWorkload(ctx.workload);
     const index = ctx.members(ctx.group).indexOf(ctx.id);
     const text = scriptKeyOf === undefined ? undefined : ctx.workload[scriptKeyOf(index)];
-    this.script =
+    const script =
       scriptKeyOf === undefined
         ? scriptFor(ctx.workload, index)
         : typeof text === 'string'
           ? (JSON.parse(text) as ScriptedOp[])
           : [];
+    this.operations = new OperationLoop(
+      ctx,
+      { workload: kvWorkload(ctx.workload), script, cycle: undefined },
+      {
+        send: (operation) => this.send(operation),
+        onSilence: (operation) => this.onSilence(operation),
+        onGiveUp: () => this.clerk.cancel(),
+        onBegin: () => {
+          this.tried = 0;
+          this.wrongGroup = false;
+        },
+        onComplete: (operation) => {
+          if (this.wrongGroup) {
+            this.ctx.observe({ type: 'shardkv-recovered-from-wrong-group', key: operation.op.key });
+          }
+        },
+      },
+    );
     this.clerk = new CtrlerClerk(ctx, ctx.members(ctrlerGroup));
   }
 
   onStart(): void {
-    this.scheduleNext();
+    this.operations.start();
   }
 
-  private scheduleNext(): void {
-    if (this.script !== undefined) {
-      const step = this.script[this.seq];
-      if (step !== undefined) {
-        this.ctx.setTimer(Math.max(1, step.atUs - this.ctx.now()), 'next');
-      }
-      return;
+  /**
+   * Sends the operation to the group the configuration names, or refreshes it first. Not
+   * while a refresh is under way (its answer retries the operation).
+   */
+  private send(operation: KvOperation): boolean {
+    if (this.clerk.busy) {
+      return false;
     }
-    if (this.seq >= this.workload.opsMax) {
-      return;
-    }
-    this.ctx.setTimer(1 + this.ctx.random.int(Math.max(1, this.workload.thinkUsMax)), 'next');
-  }
-
-  private start(): void {
-    const seq = this.seq + 1;
-    const op =
-      this.script?.[seq - 1]?.op ??
-      nextOp(this.ctx.random, this.workload, this.ctx.id, this.ctx.clients, seq);
-    this.seq = seq;
-    const input = op.f === 'get' ? { f: op.f, key: op.key, value: null } : { ...op };
-    this.current = {
-      seq,
-      id: `${this.ctx.name}-${seq}`,
-      op,
-      operationId: this.ctx.history.invoke(input),
-      startedUs: this.ctx.now(),
-      timer: -1,
-      tried: 0,
-      wrongGroup: false,
-    };
-    this.attempt();
-  }
-
-  /** Sends the operation to the group the configuration names, or refreshes it first. */
-  private attempt(): void {
-    const current = this.current;
-    if (current === null || this.clerk.busy) {
-      return;
-    }
-    this.ctx.cancelTimer(current.timer);
-    const gid = this.config.shards[keyToShard(current.op.key)] as number;
+    const gid = this.config.shards[keyToShard(operation.op.key)] as number;
     const servers = serversOf(this.config, gid);
-    if (gid === NO_GROUP || servers.length === 0 || current.tried >= servers.length) {
+    if (gid === NO_GROUP || servers.length === 0 || this.tried >= servers.length) {
       this.refreshConfig();
-      return;
+      return false;
     }
     const target = this.leaders.get(gid) ?? (servers[0] as NodeId);
-    const { op, id } = current;
+    const { op, id } = operation;
     if (op.f === 'get') {
       const request: ShardGetRequest = { type: 'shard-get', id, key: op.key };
       this.ctx.send(target, request as unknown as SimMessage, 32 + op.key.length);
@@ -128,18 +101,15 @@ export class ShardClient implements NodeProgram {
         key: op.key,
         value: op.value,
         client: this.ctx.id,
-        seq: current.seq,
+        seq: operation.seq,
       });
       this.ctx.send(target, { type: 'propose', id, data }, 32 + data.length);
     }
-    current.timer = this.ctx.setTimer(this.workload.attemptTimeoutUs, 'attempt');
+    return true;
   }
 
   private refreshConfig(): void {
-    const current = this.current;
-    if (current !== null) {
-      this.ctx.cancelTimer(current.timer);
-    }
+    this.operations.cancelTimer();
     if (this.clerk.busy) {
       return; // a refresh is under way: its answer retries the operation
     }
@@ -148,13 +118,13 @@ export class ShardClient implements NodeProgram {
       if (config.num >= this.config.num) {
         this.config = config;
       }
-      if (this.current !== null) {
-        this.current.tried = 0;
+      if (this.operations.current !== null) {
+        this.tried = 0;
         if (changed) {
-          this.attempt();
+          this.operations.attempt();
         } else {
           // Nothing newer yet (a migration under way, or no group for the key): wait a little.
-          this.current.timer = this.ctx.setTimer(NO_GROUP_RETRY_US, 'retry');
+          this.operations.retryAfter(NO_GROUP_RETRY_US);
         }
       }
     });
@@ -165,8 +135,8 @@ export class ShardClient implements NodeProgram {
     const servers = serversOf(this.config, gid);
     const at = servers.indexOf(from);
     this.leaders.set(gid, servers[(at + 1) % servers.length] as NodeId);
-    if (this.current !== null) {
-      this.current.tried++;
+    if (this.operations.current !== null) {
+      this.tried++;
     }
   }
 
@@ -174,7 +144,7 @@ export class ShardClient implements NodeProgram {
     if (this.clerk.onMessage(from, message)) {
       return;
     }
-    const current = this.current;
+    const current = this.operations.current;
     const reply = message as unknown as ClientReply | ShardGetOk | WrongGroup;
     if (current === null || reply.id !== current.id) {
       return; // late, duplicated, or for an operation given up on
@@ -188,12 +158,12 @@ export class ShardClient implements NodeProgram {
           return;
         }
         this.leaders.set(gid, from);
-        this.finish(null);
+        this.operations.finish(null);
         return;
       }
       case 'shard-get-ok':
         this.leaders.set(gid, from);
-        this.finish(reply.value);
+        this.operations.finish(reply.value);
         return;
       case 'wrong-group':
         this.onWrongGroup(current);
@@ -201,85 +171,51 @@ export class ShardClient implements NodeProgram {
       case 'not-leader':
         if (reply.leaderHint !== null && serversOf(this.config, gid).includes(reply.leaderHint)) {
           this.leaders.set(gid, reply.leaderHint);
-          current.tried++;
+          this.tried++;
         } else {
           this.rotate(gid, from);
         }
-        this.retrySoon(current);
+        this.retrySoon();
         return;
       case 'request-failed':
         this.rotate(gid, from);
-        this.retrySoon(current);
+        this.retrySoon();
         return;
       default:
         return;
     }
   }
 
-  private onWrongGroup(current: Current): void {
-    if (!current.wrongGroup) {
-      current.wrongGroup = true;
+  private onWrongGroup(current: KvOperation): void {
+    if (!this.wrongGroup) {
+      this.wrongGroup = true;
       this.ctx.observe({ type: 'shardkv-wrong-group', key: current.op.key });
     }
     this.refreshConfig();
   }
 
-  private retrySoon(current: Current): void {
-    this.ctx.cancelTimer(current.timer);
-    current.timer = this.ctx.setTimer(REFUSED_RETRY_US, 'retry');
+  private retrySoon(): void {
+    this.operations.cancelTimer();
+    this.operations.retryAfter(REFUSED_RETRY_US);
   }
 
-  private finish(output: string | null): void {
-    const current = this.current;
-    if (current === null) {
-      return;
+  /** An attempt went unanswered: the next server of the key's group. */
+  private onSilence(operation: KvOperation): void {
+    const gid = this.config.shards[keyToShard(operation.op.key)] as number;
+    const servers = serversOf(this.config, gid);
+    if (servers.length > 0) {
+      this.rotate(gid, this.leaders.get(gid) ?? (servers[0] as NodeId));
     }
-    this.ctx.cancelTimer(current.timer);
-    this.ctx.history.complete(current.operationId, 'ok', output);
-    if (current.wrongGroup) {
-      this.ctx.observe({ type: 'shardkv-recovered-from-wrong-group', key: current.op.key });
-    }
-    this.current = null;
-    this.done++;
-    this.scheduleNext();
   }
 
   onTimer(tag: string, timerId: number): void {
     if (this.clerk.onTimer(tag, timerId)) {
       return;
     }
-    if (tag === 'next') {
-      if (this.current === null) {
-        this.start();
-      }
-      return;
-    }
-    const current = this.current;
-    if (current === null || timerId !== current.timer) {
-      return;
-    }
-    if (tag === 'retry') {
-      this.attempt();
-      return;
-    }
-    const giveUp = this.workload.giveUpUs;
-    if (giveUp > 0 && this.ctx.now() - current.startedUs >= giveUp && this.script === undefined) {
-      // Leave the operation open: it may still take effect. Move on with a new sequence number.
-      this.ctx.observe({ type: 'kv-gave-up', f: current.op.f, key: current.op.key });
-      this.clerk.cancel();
-      this.current = null;
-      this.scheduleNext();
-      return;
-    }
-    const gid = this.config.shards[keyToShard(current.op.key)] as number;
-    const servers = serversOf(this.config, gid);
-    if (servers.length > 0) {
-      this.rotate(gid, this.leaders.get(gid) ?? (servers[0] as NodeId));
-    }
-    this.attempt();
+    this.operations.onTimer(tag, timerId);
   }
 
-  inspect(): { role: 'client'; seq: number; done: number; pending: KvOp | null } {
-    return { role: 'client', seq: this.seq, done: this.done, pending: this.current?.op ?? null };
+  inspect(): KvClientInspect {
+    return this.operations.inspect();
   }
 }

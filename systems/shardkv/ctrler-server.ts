@@ -4,10 +4,10 @@
 // the state machine has applied through the read index, so a Query never returns a
 // configuration older than one a Join had already made when the Query was sent.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { bugsForVariant, RaftGroup, type RaftNodeOptions } from '../raft/group.ts';
+import { AppliedReads, serviceRaftGroup } from '../kv/index.ts';
+import type { RaftGroup, RaftNodeOptions } from '../raft/group.ts';
 import type { CtrlConfigMade, CtrlerServerInspect, CtrlerView } from './contract.ts';
 import { CtrlerStateMachine, rebalanceFromScratch } from './ctrler-state-machine.ts';
-import { AppliedReads } from './reads.ts';
 import type { CtrlConfigReply, CtrlQuery } from './types.ts';
 import { shardkvVariant } from './types.ts';
 
@@ -29,19 +29,7 @@ export class CtrlerServer implements NodeProgram {
       () => this.raft,
       (client, id, num) => this.answerQuery(client, id, num),
     );
-    this.raft = new RaftGroup(ctx, {
-      id: ctx.group,
-      peers: ctx.members(ctx.group),
-      filePrefix: '',
-      stateMachine: this.state,
-      options: { ...raftOptions, bugs: bugsForVariant(ctx.variant) },
-      onReply: (client, reply) => {
-        if (!this.queries.onReply(client, reply)) {
-          this.raft.sendReply(client, reply);
-        }
-      },
-      afterProcess: () => this.queries.serveCaughtUp(),
-    });
+    this.raft = serviceRaftGroup(ctx, this.state, raftOptions, this.queries);
     this.state.onConfig = (made, previous, op) => {
       const observation: CtrlConfigMade = {
         type: 'ctrl-config-made',

@@ -3,6 +3,7 @@
 // administrator's retried Join, Leave or Move apply once. Query is not a command: servers
 // answer it by ReadIndex from the applied state (see ctrler-server.ts).
 import { assert } from '../../sim/assert.ts';
+import { appliedBefore, recordApplied } from '../kv/index.ts';
 import type { StateMachine } from '../raft/group.ts';
 import type { Entry } from '../raft/types.ts';
 import {
@@ -146,12 +147,11 @@ export class CtrlerStateMachine implements StateMachine {
   }
 
   applyCommand(command: CtrlerCommand): CtrlerApplyResult {
-    const last = this.sessions.get(command.client) ?? 0;
-    if (command.seq <= last) {
+    if (appliedBefore(this.sessions, command.client, command.seq)) {
       this.onDuplicate(command);
       return { duplicate: true, num: this.latest.num };
     }
-    this.sessions.set(command.client, command.seq);
+    recordApplied(this.sessions, command.client, command.seq);
     assert(this.configs.length < CONFIGS_MAX, 'the controller made too many configurations');
     const previous = this.latest;
     const made = nextConfig(previous, command, this.assign);

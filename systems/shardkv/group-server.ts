@@ -7,7 +7,8 @@
 // Clients' writes are the group's own 'propose' path; Gets are ReadIndex reads answered after
 // apply, if the group then serves the key's shard.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { bugsForVariant, RaftGroup, type RaftNodeOptions } from '../raft/group.ts';
+import { AppliedReads, serviceRaftGroup } from '../kv/index.ts';
+import type { RaftGroup, RaftNodeOptions } from '../raft/group.ts';
 import { keyToShard, type ShardConfig, serversOf } from './config.ts';
 import type { ShardGroupInspect } from './contract.ts';
 import { CtrlerClerk } from './ctrler-clerk.ts';
@@ -17,7 +18,6 @@ import {
   type GroupCommand,
   GroupStateMachine,
 } from './group-state-machine.ts';
-import { AppliedReads } from './reads.ts';
 import {
   type ShardData,
   type ShardDelete,
@@ -75,19 +75,7 @@ export class GroupServer implements NodeProgram {
       () => this.raft,
       (client, id, key) => this.answerGet(client, id, key),
     );
-    this.raft = new RaftGroup(ctx, {
-      id: ctx.group,
-      peers: ctx.members(ctx.group),
-      filePrefix: '',
-      stateMachine: this.state,
-      options: { ...options.raft, bugs: bugsForVariant(ctx.variant) },
-      onReply: (client, reply) => {
-        if (!this.reads.onReply(client, reply)) {
-          this.raft.sendReply(client, reply);
-        }
-      },
-      afterProcess: () => this.reads.serveCaughtUp(),
-    });
+    this.raft = serviceRaftGroup(ctx, this.state, options.raft, this.reads);
     this.state.events = {
       configApplied: (from, to) => ctx.observe({ type: 'shardkv-config-applied', gid, from, to }),
       served: (shard, num) => this.observeServed(shard, num),

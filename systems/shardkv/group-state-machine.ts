@@ -15,6 +15,13 @@
 // Serving and confirming shards are served; the next configuration is taken only once every
 // shard is serving or absent, so configurations are applied one at a time, in order.
 import { assert } from '../../sim/assert.ts';
+import {
+  appliedBefore,
+  applyWrite,
+  isKvCommand,
+  type KvCommand,
+  recordApplied,
+} from '../kv/index.ts';
 import type { StateMachine } from '../raft/group.ts';
 import type { Entry } from '../raft/types.ts';
 import { INITIAL_CONFIG, keyToShard, NO_GROUP, NSHARDS, type ShardConfig } from './config.ts';
@@ -32,7 +39,7 @@ export interface Shard {
 }
 
 export type GroupCommand =
-  | { type: 'op'; op: 'put' | 'append'; key: string; value: string; client: number; seq: number }
+  | ({ type: 'op' } & KvCommand)
   | { type: 'config'; config: ShardConfig }
   | {
       type: 'install';
@@ -59,14 +66,7 @@ export function decodeGroupCommand(data: Uint8Array): GroupCommand {
     'a replica group command has a known type',
   );
   if (command.type === 'op') {
-    assert(
-      (command.op === 'put' || command.op === 'append') &&
-        typeof command.key === 'string' &&
-        typeof command.value === 'string' &&
-        Number.isSafeInteger(command.client) &&
-        Number.isSafeInteger(command.seq),
-      'a client write is {op: put|append, key, value, client, seq}',
-    );
+    assert(isKvCommand(command), 'a client write is {op: put|append, key, value, client, seq}');
   } else if (command.type !== 'config') {
     assert(
       Number.isSafeInteger(command.num) && command.shard >= 0 && command.shard < NSHARDS,
@@ -199,15 +199,12 @@ export class GroupStateMachine implements StateMachine {
       return { status: 'wrong-group' };
     }
     const shard = this.shard(index);
-    const last = shard.sessions.get(command.client) ?? 0;
-    // A client sends seq n+1 only after n completed, so seq ≤ last is a retry or a stale copy.
-    if (command.seq <= last) {
+    if (appliedBefore(shard.sessions, command.client, command.seq)) {
       this.events.duplicate(command.client, command.seq);
       return { status: 'duplicate' };
     }
-    const old = shard.data.get(command.key) ?? '';
-    shard.data.set(command.key, command.op === 'put' ? command.value : old + command.value);
-    shard.sessions.set(command.client, command.seq);
+    applyWrite(shard.data, command);
+    recordApplied(shard.sessions, command.client, command.seq);
     this.events.served(index, this.config.num);
     return { status: 'ok' };
   }

@@ -1,8 +1,8 @@
 // Reads answered from a Raft group's applied state, linearizably: the holder asks the group
 // for a ReadIndex read and, once the group says `read-ok` at index i, waits until its state
 // machine has applied through i before answering (the read index alone says only that this
-// node still led, not that its state machine caught up). The same wait KvServer does for
-// Gets, shared by the controller (Query) and the replica groups (Get).
+// node still led, not that its state machine caught up). A component a service on Raft holds:
+// KvServer's Gets, and in systems/shardkv the controller's Query and the replica groups' Get.
 import type { NodeId } from '../../sim/types.ts';
 import type { ClientReply, RaftGroup } from '../raft/group.ts';
 
