@@ -2,24 +2,9 @@
 // few starting seeds: an in-process loop over runSeed (firstFailingSeed), as `faultline fuzz <scenario>
 // [--variant V] --from F --stop-on-first` would find them. Prints a markdown table.
 //   npx tsx bench/kafka-first-failure.ts [--starts 0,1000] [--limit 200] [--only autocommit]
-import '../scenarios/index.ts';
-import { firstFailingSeed } from '../sim/run.ts';
+import { type FirstFailureTarget, printFirstFailures } from './first-failure.ts';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] !== undefined ? (args[at + 1] as string) : fallback;
-};
-const starts = option('--starts', '0,1000').split(',').map(Number);
-const limit = Number(option('--limit', '200'));
-if (starts.some((start) => !Number.isSafeInteger(start) || start < 0) || !(limit >= 1)) {
-  console.error(
-    '--starts takes non-negative integers separated by commas, --limit a positive count.',
-  );
-  process.exit(2);
-}
-
-const targets: [string, string | null][] = [
+const targets: FirstFailureTarget[] = [
   ['kafka-acks1-leader-crash', null],
   ['kafka-unclean-election', null],
   ['kafka-min-isr-1', null],
@@ -31,26 +16,5 @@ const targets: [string, string | null][] = [
   ['kafka-reset-latest', null],
   ['kafka-group-churn', 'stale-generation-commit-accepted'],
 ];
-// --only SUBSTRING: just the targets whose name contains it.
-const only = option('--only', '');
 
-console.log(`| target | ${starts.map((start) => `from ${start}`).join(' | ')} | caught by |`);
-console.log(`| --- | ${starts.map(() => '---').join(' | ')} | --- |`);
-for (const [scenario, variant] of targets) {
-  if (!`${scenario} ${variant ?? ''}`.includes(only)) {
-    continue;
-  }
-  const cells: string[] = [];
-  const caughtBy = new Set<string>();
-  for (const start of starts) {
-    const found = firstFailingSeed(scenario, variant, limit, start);
-    if (found === undefined) {
-      cells.push(`none in ${limit}`);
-    } else {
-      cells.push(`${found.seed - start + 1} (seed ${found.seed})`);
-      caughtBy.add(found.violation.invariant);
-    }
-  }
-  const name = variant === null ? scenario : `${scenario} --variant ${variant}`;
-  console.log(`| ${name} | ${cells.join(' | ')} | ${[...caughtBy].join(', ')} |`);
-}
+printFirstFailures(targets, process.argv.slice(2));
