@@ -15,6 +15,7 @@
 // leader's log start (retention deleted those records) moves on to the log start, in the same
 // assignment.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { SettleCutoff } from '../settle-cutoff.ts';
 import type { KafkaKey, KafkaPair, KafkaPollOk, OffsetResetObservation } from './contract.ts';
 import { type ClientReply, type KafkaConfig, kafkaConfig } from './messages.ts';
 
@@ -95,11 +96,12 @@ export class KafkaProducer implements NodeProgram {
   private readonly sequences = new Map<KafkaKey, number>();
   private current: CurrentSend | null = null;
   private sent = 0;
-  private settleSinceUs = -1;
+  private readonly cutoff: SettleCutoff;
 
   constructor(private readonly ctx: NodeContext) {
     this.config = kafkaConfig(ctx.workload);
     this.workload = clientWorkload(ctx.workload);
+    this.cutoff = new SettleCutoff(ctx, this.workload.produceIntoSettleUs);
     this.leaders = new LeaderCache(ctx);
     this.index = ctx.members(ctx.group).indexOf(ctx.id);
     this.producerId = ctx.id + 1;
@@ -115,19 +117,8 @@ export class KafkaProducer implements NodeProgram {
     this.ctx.setTimer(1 + this.ctx.random.int(this.workload.thinkUs), 'next');
   }
 
-  private stopped(): boolean {
-    if (this.ctx.phase() !== 'settle') {
-      return false;
-    }
-    const now = this.ctx.monotonic();
-    if (this.settleSinceUs < 0) {
-      this.settleSinceUs = now;
-    }
-    return now - this.settleSinceUs >= this.workload.produceIntoSettleUs;
-  }
-
   private start(): void {
-    if (this.stopped()) {
+    if (this.cutoff.stopped()) {
       return;
     }
     const keys = this.config.keys;

@@ -19,6 +19,7 @@
 // failed step), or in doubt (the commit's outcome never came back).
 import { assert } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { SettleCutoff } from '../settle-cutoff.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, errorOf, okReply } from './db-calls.ts';
 import type { DbTx } from './db-client.ts';
@@ -124,7 +125,7 @@ export class OrderService implements NodeProgram {
   private eventCounter = 0;
   private publisher: EventPublisher | null = null;
   private current: Business | null = null;
-  private settleSinceUs = -1;
+  private readonly cutoff: SettleCutoff;
   private nextTimer = -1;
   /** outside-transaction: the next attempt at the second transaction, when its timer fires. */
   private outsideRetry: (() => void) | null = null;
@@ -136,6 +137,7 @@ export class OrderService implements NodeProgram {
       ctx.variant === 'outbox-outside-transaction' && knobs.mode === 'outbox'
         ? { ...knobs, mode: 'outside-transaction' }
         : knobs;
+    this.cutoff = new SettleCutoff(ctx, this.knobs.produceIntoSettleUs);
     this.index = ctx.members(ctx.group).indexOf(ctx.id) + 1;
     assert(this.index >= 1 && this.index <= SERVICES_MAX, `at most ${SERVICES_MAX} services`);
     this.db = new DbCalls(ctx, { dbGroup: 'db', timerTag: 'svc:db' });
@@ -169,21 +171,13 @@ export class OrderService implements NodeProgram {
     this.nextTimer = this.ctx.setTimer(delayUs, 'svc:next');
   }
 
-  private stopped(): boolean {
-    if (this.ctx.phase() !== 'settle') {
-      return false;
-    }
-    const now = this.ctx.monotonic();
-    if (this.settleSinceUs < 0) {
-      this.settleSinceUs = now;
-    }
-    return now - this.settleSinceUs >= this.knobs.produceIntoSettleUs;
-  }
-
   // ---- one business transaction -----------------------------------------------------------
 
   private startTransaction(): void {
-    if (this.stopped() || this.eventCounter + EVENTS_PER_TX_MAX > EVENTS_PER_INCARNATION_MAX) {
+    if (
+      this.cutoff.stopped() ||
+      this.eventCounter + EVENTS_PER_TX_MAX > EVENTS_PER_INCARNATION_MAX
+    ) {
       return;
     }
     this.db.on(this.db.client.begin(), (completion) => {
