@@ -33,6 +33,7 @@ import {
   type KafkaConfig,
   kafkaConfig,
   OFFSETS_KEY,
+  PRODUCE_RECORDS_MAX,
   payloadText,
   type ReplicaFetch,
   type ReplicaFetchResponse,
@@ -41,7 +42,7 @@ import {
 } from './messages.ts';
 import type { PartitionState } from './metadata.ts';
 import { DEFAULT_PARTITION_LOG_CONFIG, PartitionLog, type StoredRecord } from './partition-log.ts';
-import { type ProducerEntry, ProducerState } from './producer-state.ts';
+import { offsetOfRetry, type ProducerEntry, ProducerState } from './producer-state.ts';
 
 const TICK_US = 10_000;
 const FETCH_BYTES_MAX = 4096;
@@ -65,7 +66,10 @@ interface FollowerState {
 }
 
 interface PendingProduce {
+  /** The batch's first offset: what the producer is told. */
   offset: number;
+  /** Its last: acknowledged once this is below the high watermark (or durable, acks=1). */
+  lastOffset: number;
   client: NodeId;
   id: string;
   acks: 'all' | '1';
@@ -119,8 +123,13 @@ class Replica {
     return -1;
   }
 
-  noteProducer(producerId: number, sequence: number, offset: number): void {
-    this.producerState.note(producerId, sequence, offset);
+  noteProducer(
+    producerId: number,
+    firstSequence: number,
+    count: number,
+    firstOffset: number,
+  ): void {
+    this.producerState.note(producerId, firstSequence, count, firstOffset);
   }
 
   /** Rebuilds producer state from its snapshot and the log (after a restart or a truncation). */
@@ -587,10 +596,12 @@ export class BrokerNode implements NodeProgram {
         },
         batch.baseOffset,
       );
-      for (let at = 0; at < batch.payloads.length; at++) {
-        const sequence = batch.producerId < 0 ? -1 : batch.baseSequence + at;
-        replica.noteProducer(batch.producerId, sequence, batch.baseOffset + at);
-      }
+      replica.noteProducer(
+        batch.producerId,
+        batch.baseSequence,
+        batch.payloads.length,
+        batch.baseOffset,
+      );
     }
     replica.highWatermark = Math.max(
       replica.highWatermark,
@@ -815,8 +826,8 @@ export class BrokerNode implements NodeProgram {
     for (const pending of replica.pending) {
       const done =
         pending.acks === '1'
-          ? pending.offset < this.ackableEnd(replica.log)
-          : pending.offset < replica.highWatermark;
+          ? pending.lastOffset < this.ackableEnd(replica.log)
+          : pending.lastOffset < replica.highWatermark;
       if (!done) {
         still.push(pending);
       } else if (pending.acks === 'all' && replica.isr.length < this.config.minInsyncReplicas) {
@@ -888,11 +899,13 @@ export class BrokerNode implements NodeProgram {
       });
       return;
     }
+    const count = request.values.length;
+    assert(count >= 1 && count <= PRODUCE_RECORDS_MAX, 'a produce request holds 1 to 16 records');
     const producer = replica.producers.get(request.producerId);
     const expected = producer === undefined ? 0 : producer.lastSequence + 1;
     if (producer !== undefined && request.sequence < expected) {
       // A retry of a batch already appended: answer with its offset once it is acknowledged.
-      const offset = producer.offsets.get(request.sequence);
+      const offset = offsetOfRetry(producer, request.sequence, request.sequence + count - 1);
       if (offset !== undefined) {
         this.ctx.observe({ type: 'kafka-duplicate-suppressed', key: request.key });
         this.addPending(replica, client, request, offset);
@@ -928,9 +941,9 @@ export class BrokerNode implements NodeProgram {
       producerId: request.producerId,
       producerEpoch: 0,
       baseSequence: request.sequence,
-      records: [encodeValue(request.value)],
+      records: request.values.map(encodeValue),
     });
-    replica.noteProducer(request.producerId, request.sequence, baseOffset);
+    replica.noteProducer(request.producerId, request.sequence, count, baseOffset);
     this.addPending(replica, client, request, baseOffset);
     this.advanceHighWatermark(replica);
   }
@@ -943,6 +956,7 @@ export class BrokerNode implements NodeProgram {
   ): void {
     replica.pending.push({
       offset,
+      lastOffset: offset + request.values.length - 1,
       client,
       id: request.id,
       acks: request.acks,

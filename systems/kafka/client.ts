@@ -17,7 +17,7 @@
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import { SettleCutoff } from '../settle-cutoff.ts';
 import type { KafkaKey, KafkaPair, KafkaPollOk, OffsetResetObservation } from './contract.ts';
-import { type ClientReply, type KafkaConfig, kafkaConfig } from './messages.ts';
+import { type ClientReply, type ClientRequest, type KafkaConfig, kafkaConfig } from './messages.ts';
 
 const RETRY_US = 20_000;
 const METADATA_EVERY_US = 200_000;
@@ -149,11 +149,11 @@ export class KafkaProducer implements NodeProgram {
         type: 'produce',
         id: current.id,
         key: current.key,
-        value: current.value,
+        values: [current.value],
         producerId: this.producerId,
         sequence: current.sequence,
         acks: this.config.acks,
-      },
+      } satisfies ClientRequest as unknown as SimMessage,
       48,
     );
     current.timer = this.ctx.setTimer(this.workload.attemptTimeoutUs, 'attempt');

@@ -68,13 +68,18 @@ export interface ReplicaFetchResponse {
   logStartOffset: number;
 }
 
+/** Records in one produce request at most (one record batch). */
+export const PRODUCE_RECORDS_MAX = 16;
+
 export type ClientRequest =
   | {
       type: 'produce';
       id: string;
       key: KafkaKey;
-      value: KafkaValue;
+      /** One record batch: 1 to PRODUCE_RECORDS_MAX values, at consecutive offsets. */
+      values: KafkaValue[];
       producerId: number;
+      /** The first record's sequence; the others follow it. */
       sequence: number;
       acks: 'all' | '1';
     }
@@ -89,6 +94,7 @@ export type ProduceError =
   | 'timeout';
 
 export type ClientReply =
+  /** `offset`: the batch's first record's; the others follow it. */
   | { type: 'produce-ok'; id: string; offset: number }
   | { type: 'produce-error'; id: string; error: ProduceError; definite: boolean }
   | { type: 'consume-ok'; id: string; key: KafkaKey; pairs: [number, KafkaValue][] }

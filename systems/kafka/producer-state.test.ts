@@ -11,6 +11,7 @@ import { PartitionLog, type PartitionLogConfig } from './partition-log.ts';
 import {
   decodeProducerSnapshot,
   encodeProducerSnapshot,
+  offsetOfRetry,
   type ProducerEntry,
   ProducerState,
 } from './producer-state.ts';
@@ -25,11 +26,15 @@ function rig(seed: number) {
   return { disk, syncs };
 }
 
-/** The producers as comparable data: id → [lastSequence, [sequence, offset]…]. */
+/** The producers as comparable data: id → [lastSequence, [firstSequence, lastSequence, firstOffset]…]. */
 function plain(producers: ReadonlyMap<number, ProducerEntry>) {
   return [...producers.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([id, entry]) => [id, entry.lastSequence, [...entry.offsets.entries()]]);
+    .map(([id, entry]) => [
+      id,
+      entry.lastSequence,
+      entry.batches.map((batch) => [batch.firstSequence, batch.lastSequence, batch.firstOffset]),
+    ]);
 }
 
 type Step =
@@ -65,14 +70,16 @@ describe('producer state snapshots', () => {
         7,
         {
           lastSequence: 12,
-          offsets: new Map([
-            [10, 40],
-            [11, 41],
-            [12, 45],
-          ]),
+          batches: [
+            { firstSequence: 10, lastSequence: 11, firstOffset: 40 },
+            { firstSequence: 12, lastSequence: 12, firstOffset: 45 },
+          ],
         },
       ],
-      [100_008, { lastSequence: 0, offsets: new Map([[0, 3]]) }],
+      [
+        100_008,
+        { lastSequence: 0, batches: [{ firstSequence: 0, lastSequence: 0, firstOffset: 3 }] },
+      ],
     ]);
     const bytes = encodeProducerSnapshot(46, producers);
     const decoded = decodeProducerSnapshot(bytes);
@@ -107,7 +114,7 @@ describe('producer state snapshots', () => {
           const expectStateOfHeldRecords = () => {
             const reference = new ProducerState(new Disk(Random.fromSeed(0)), 'x/', false);
             for (const [offset, [producer, sequence]] of appended.entries()) {
-              reference.note(producer, sequence, offset);
+              reference.note(producer, sequence, 1, offset); // record by record
             }
             expect(plain(state.producers)).toEqual(plain(reference.producers));
           };
@@ -124,8 +131,8 @@ describe('producer state snapshots', () => {
                   payload(baseOffset0(appended) + at),
                 ),
               });
+              state.note(producer, baseSequence, step.records, baseOffset); // batch by batch
               for (let at = 0; at < step.records; at++) {
-                state.note(producer, baseSequence + at, baseOffset + at);
                 appended.push([producer, baseSequence + at]);
               }
               sequences[producer] = baseSequence + step.records;
@@ -192,7 +199,7 @@ describe('producer state snapshots', () => {
       baseSequence: 0,
       records: [payload(0)],
     });
-    state.note(9, 0, retried);
+    state.note(9, 0, 1, retried);
     for (let value = 1; value < 40; value++) {
       const { baseOffset } = log.append({
         leaderEpoch: 1,
@@ -201,7 +208,7 @@ describe('producer state snapshots', () => {
         baseSequence: value - 1,
         records: [payload(value)],
       });
-      state.note(5, value - 1, baseOffset);
+      state.note(5, value - 1, 1, baseOffset);
       drain();
       if (log.activeBaseOffset !== snapshotBase) {
         state.takeSnapshot(log.logEndOffset);
@@ -217,7 +224,8 @@ describe('producer state snapshots', () => {
     const rebuilt = new ProducerState(disk, CONFIG.dir, true);
     rebuilt.rebuild(reopened);
     expect(rebuilt.producers.get(9)?.lastSequence).toBe(0);
-    expect(rebuilt.producers.get(9)?.offsets.get(0)).toBe(retried);
+    const kept = rebuilt.producers.get(9);
+    expect(kept === undefined ? undefined : offsetOfRetry(kept, 0, 0)).toBe(retried);
     // Without snapshots the log alone no longer knows producer 9.
     const fromLog = new ProducerState(disk, 'p/none/', false);
     fromLog.rebuild(reopened);
@@ -228,3 +236,31 @@ describe('producer state snapshots', () => {
 function baseOffset0(appended: readonly unknown[]): number {
   return appended.length;
 }
+
+describe('answering retries of multi-record batches', () => {
+  it('finds a retried batch anywhere inside the last runs, and nothing it does not hold whole', () => {
+    const state = new ProducerState(new Disk(Random.fromSeed(1)), 'r/', false);
+    state.note(4, 0, 16, 100); // one full batch at offsets 100…115
+    state.note(4, 16, 3, 116); // appended right after: the same run
+    state.note(4, 19, 2, 130); // after another producer's records: a new run
+    const entry = state.producers.get(4) as ProducerEntry;
+    expect(entry.lastSequence).toBe(20);
+    expect(entry.batches).toHaveLength(2);
+    expect(offsetOfRetry(entry, 0, 15)).toBe(100);
+    expect(offsetOfRetry(entry, 16, 18)).toBe(116);
+    expect(offsetOfRetry(entry, 19, 20)).toBe(130);
+    expect(offsetOfRetry(entry, 17, 20)).toBeUndefined(); // straddles two runs
+    expect(offsetOfRetry(entry, 20, 21)).toBeUndefined(); // past the end
+  });
+
+  it('keeps the last five runs', () => {
+    const state = new ProducerState(new Disk(Random.fromSeed(1)), 'r/', false);
+    for (let batch = 0; batch < 8; batch++) {
+      state.note(4, batch * 2, 2, batch * 10); // gaps in offsets: eight runs
+    }
+    const entry = state.producers.get(4) as ProducerEntry;
+    expect(entry.batches.map((kept) => kept.firstSequence)).toEqual([6, 8, 10, 12, 14]);
+    expect(offsetOfRetry(entry, 4, 5)).toBeUndefined();
+    expect(offsetOfRetry(entry, 14, 15)).toBe(70);
+  });
+});

@@ -10,7 +10,7 @@
 // Snapshot layout (big-endian): crc32 u32 | length u32 | body (length bytes)
 //   body = magic u32 | offset f64 | producers u32
 //          | producers × (producerId f64 | lastSequence i32 | batches u8
-//                         | batches × (sequence i32 | offset f64))
+//                         | batches × (firstSequence i32 | lastSequence i32 | firstOffset f64))
 // (f64 holds the safe integers offsets and producer ids are, exactly.)
 import { assert } from '../../sim/assert.ts';
 import { type Disk, ProcessExit } from '../../sim/disk.ts';
@@ -21,15 +21,44 @@ import type { PartitionLog } from './partition-log.ts';
 /** Producer batches a leader remembers per producer, for answering retries (Kafka keeps 5). */
 export const PRODUCER_BATCHES_KEPT = 5;
 export const PRODUCERS_MAX = 4096;
-const SNAPSHOT_MAGIC = 0x50534e50; // "PSNP"
+const SNAPSHOT_MAGIC = 0x50534e32; // "PSN2": batches as sequence ranges
 const SNAPSHOT_HEADER_BYTES = 8;
 const SNAPSHOTS_MAX = 4096;
 const SUFFIX = '.snapshot';
 
+/**
+ * A run of one producer's records at consecutive offsets with consecutive sequences. Batches
+ * appended back to back are kept as one run, so the state noted record by record (a follower,
+ * a rebuild from the log) equals the state noted batch by batch (the leader).
+ */
+export interface KeptBatch {
+  readonly firstSequence: number;
+  lastSequence: number;
+  readonly firstOffset: number;
+}
+
 export interface ProducerEntry {
   lastSequence: number;
-  /** sequence → offset of the last few batches, oldest first. */
-  readonly offsets: Map<number, number>;
+  /** The last few runs, oldest first, at most PRODUCER_BATCHES_KEPT. */
+  readonly batches: KeptBatch[];
+}
+
+/**
+ * The offset of the record with sequence `firstSequence`, when the kept runs hold every
+ * sequence from `firstSequence` to `lastSequence` (a retried batch, kept whole); else undefined.
+ */
+export function offsetOfRetry(
+  entry: ProducerEntry,
+  firstSequence: number,
+  lastSequence: number,
+): number | undefined {
+  assert(firstSequence <= lastSequence, 'a retry covers at least one sequence');
+  for (const batch of entry.batches) {
+    if (batch.firstSequence <= firstSequence && lastSequence <= batch.lastSequence) {
+      return batch.firstOffset + (firstSequence - batch.firstSequence);
+    }
+  }
+  return undefined;
 }
 
 export function encodeProducerSnapshot(
@@ -38,7 +67,7 @@ export function encodeProducerSnapshot(
 ): Uint8Array {
   let bodyBytes = 4 + 8 + 4;
   for (const entry of producers.values()) {
-    bodyBytes += 8 + 4 + 1 + entry.offsets.size * 12;
+    bodyBytes += 8 + 4 + 1 + entry.batches.length * 16;
   }
   const bytes = new Uint8Array(SNAPSHOT_HEADER_BYTES + bodyBytes);
   const view = new DataView(bytes.buffer);
@@ -48,15 +77,16 @@ export function encodeProducerSnapshot(
   view.setUint32(at + 12, producers.size);
   at += 16;
   for (const [producerId, entry] of producers) {
-    assert(entry.offsets.size <= 255, 'too many batches kept for one producer');
+    assert(entry.batches.length <= PRODUCER_BATCHES_KEPT, 'too many batches kept for one producer');
     view.setFloat64(at, producerId);
     view.setInt32(at + 8, entry.lastSequence);
-    view.setUint8(at + 12, entry.offsets.size);
+    view.setUint8(at + 12, entry.batches.length);
     at += 13;
-    for (const [sequence, batchOffset] of entry.offsets) {
-      view.setInt32(at, sequence);
-      view.setFloat64(at + 4, batchOffset);
-      at += 12;
+    for (const batch of entry.batches) {
+      view.setInt32(at, batch.firstSequence);
+      view.setInt32(at + 4, batch.lastSequence);
+      view.setFloat64(at + 8, batch.firstOffset);
+      at += 16;
     }
   }
   view.setUint32(0, crc32(bytes.subarray(SNAPSHOT_HEADER_BYTES)));
@@ -95,15 +125,24 @@ export function decodeProducerSnapshot(
     const lastSequence = view.getInt32(at + 8);
     const batches = view.getUint8(at + 12);
     at += 13;
-    if (at + batches * 12 > bytes.length) {
+    if (batches > PRODUCER_BATCHES_KEPT || at + batches * 16 > bytes.length) {
       return 'snapshot ends inside a producer';
     }
-    const offsets = new Map<number, number>();
+    const kept: KeptBatch[] = [];
     for (let batch = 0; batch < batches; batch++) {
-      offsets.set(view.getInt32(at), view.getFloat64(at + 4));
-      at += 12;
+      const firstSequence = view.getInt32(at);
+      const batchLastSequence = view.getInt32(at + 4);
+      if (batchLastSequence < firstSequence) {
+        return 'snapshot holds a batch that ends before it starts';
+      }
+      kept.push({
+        firstSequence,
+        lastSequence: batchLastSequence,
+        firstOffset: view.getFloat64(at + 8),
+      });
+      at += 16;
     }
-    producers.set(producerId, { lastSequence, offsets });
+    producers.set(producerId, { lastSequence, batches: kept });
   }
   if (at !== bytes.length || !Number.isSafeInteger(offset) || offset < 0) {
     return 'snapshot is malformed';
@@ -125,7 +164,9 @@ export class ProducerState {
     readonly snapshots: boolean,
   ) {}
 
-  note(producerId: number, sequence: number, offset: number): void {
+  /** A batch of `count` records from `firstSequence` was appended at `firstOffset`. */
+  note(producerId: number, firstSequence: number, count: number, firstOffset: number): void {
+    assert(count >= 1, 'a batch holds a record');
     if (producerId < 0) {
       return;
     }
@@ -134,13 +175,23 @@ export class ProducerState {
       if (this.producers.size >= PRODUCERS_MAX) {
         return;
       }
-      entry = { lastSequence: -1, offsets: new Map() };
+      entry = { lastSequence: -1, batches: [] };
       this.producers.set(producerId, entry);
     }
-    entry.lastSequence = sequence;
-    entry.offsets.set(sequence, offset);
-    if (entry.offsets.size > PRODUCER_BATCHES_KEPT) {
-      entry.offsets.delete(entry.offsets.keys().next().value as number);
+    const lastSequence = firstSequence + count - 1;
+    entry.lastSequence = lastSequence;
+    const last = entry.batches[entry.batches.length - 1];
+    const continues =
+      last !== undefined &&
+      last.lastSequence + 1 === firstSequence &&
+      last.firstOffset + (last.lastSequence - last.firstSequence) + 1 === firstOffset;
+    if (continues) {
+      last.lastSequence = lastSequence;
+      return;
+    }
+    entry.batches.push({ firstSequence, lastSequence, firstOffset });
+    if (entry.batches.length > PRODUCER_BATCHES_KEPT) {
+      entry.batches.shift();
     }
   }
 
@@ -199,7 +250,7 @@ export class ProducerState {
     if (from < log.logEndOffset || !this.snapshots) {
       const records = log.read(from, Number.MAX_SAFE_INTEGER) ?? [];
       for (const record of records) {
-        this.note(record.producerId, record.sequence, record.offset);
+        this.note(record.producerId, record.sequence, 1, record.offset);
       }
     }
   }
