@@ -52,6 +52,8 @@ const KAFKA_BASE = {
     'a follower truncated a diverged log': (record) => record.observation.type === 'kafka-diverged',
     "a retried send was answered from the producer's state": (record) =>
       record.observation.type === 'kafka-duplicate-suppressed',
+    'a restarted broker resumed from its checkpointed high watermark': (record) =>
+      record.observation.type === 'kafka-hw-restored',
   },
 } satisfies Omit<Scenario, 'name' | 'description' | 'variants'>;
 

@@ -12,8 +12,14 @@
 // the leader's log holds that epoch only up to a lower offset, the logs diverged, and the
 // follower truncates to where that epoch ends on both (KIP-101/279) before fetching again. With
 // `leaderEpochs` off it truncates to its high watermark instead (the pre-KIP-101 protocol).
+//
+// Every HW_CHECKPOINT_EVERY_US the broker saves its replicas' high watermarks to a checksummed
+// file (Kafka's replication-offset-checkpoint) and starts from them after a restart, so the
+// pre-KIP-101 truncation cuts to a watermark that lags by one checkpoint interval — KIP-101's
+// first data-loss story — rather than to nothing.
 import { assert } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { DurableCell } from '../durable-cell.ts';
 import type {
   BrokerInspect,
   KafkaKey,
@@ -45,6 +51,11 @@ import { DEFAULT_PARTITION_LOG_CONFIG, PartitionLog, type StoredRecord } from '.
 import { offsetOfRetry, type ProducerEntry, ProducerState } from './producer-state.ts';
 
 const TICK_US = 10_000;
+/** Kafka's replica.high.watermark.checkpoint.interval.ms is 5 s; runs here last seconds. */
+const HW_CHECKPOINT_EVERY_US = 1_000_000;
+const HW_CHECKPOINT_FILE = 'replication-offset-checkpoint';
+/** A checkpoint body must fit the durable cell's one sector. */
+const CHECKPOINT_PARTITIONS_MAX = 16;
 const FETCH_BYTES_MAX = 4096;
 const PENDING_PRODUCE_MAX = 1024;
 /** Records of the offsets partition below its HW that compaction leaves alone (a lag). */
@@ -153,6 +164,10 @@ export class BrokerNode implements NodeProgram {
   private view: BrokerInspect | undefined;
   /** With consumer groups: active while this broker leads the offsets partition. */
   private readonly coordinator: GroupCoordinator | undefined;
+  private readonly hwCheckpoint: DurableCell<Record<KafkaKey, number>>;
+  private hwCheckpointDueUs = 0;
+  /** The high watermarks last saved (or being saved), to skip a save that changes nothing. */
+  private hwCheckpointed: Record<KafkaKey, number> = {};
 
   constructor(
     private readonly ctx: NodeContext,
@@ -174,10 +189,14 @@ export class BrokerNode implements NodeProgram {
           this.bugs.has('stale-generation-commit-accepted'),
         )
       : undefined;
+    this.hwCheckpoint = new DurableCell(ctx, HW_CHECKPOINT_FILE, parseHwCheckpoint);
   }
 
   onStart(): void {
     this.session = 1 + this.ctx.random.int(2 ** 30);
+    const checkpoint = this.hwCheckpoint.load() ?? {};
+    this.hwCheckpointed = checkpoint;
+    this.hwCheckpointDueUs = this.ctx.monotonic() + HW_CHECKPOINT_EVERY_US;
     for (const { key, replicas } of allPartitionsLayout(
       this.config,
       this.ctx.members(this.ctx.group),
@@ -196,16 +215,52 @@ export class BrokerNode implements NodeProgram {
       }
       const producerState = new ProducerState(this.ctx.disk, `${key}/`, this.retains(key));
       const replica = new Replica(key, replicas, log, producerState);
+      // Never above what the log holds now (a crash may have cut its unsynced tail), never
+      // below its start (retention deletes only below the high watermark).
+      replica.highWatermark = Math.max(
+        log.logStartOffset,
+        Math.min(checkpoint[key] ?? 0, log.logEndOffset),
+      );
+      if (replica.highWatermark > 0) {
+        this.ctx.observe({
+          type: 'kafka-hw-restored',
+          key,
+          highWatermark: replica.highWatermark,
+          logEndOffset: log.logEndOffset,
+        });
+      }
       replica.rebuildProducers();
       replica.snapshotBase = log.activeBaseOffset;
       log.onDurable = () => this.onDurable(replica);
       this.replicas.set(key, replica);
     }
+    assert(this.replicas.size <= CHECKPOINT_PARTITIONS_MAX, 'too many partitions to checkpoint');
     this.heartbeat();
     this.ctx.setTimer(TICK_US, 'tick');
   }
 
+  /** Saves the high watermarks when the interval is up and one has moved since the last save. */
+  private checkpointHighWatermarks(now: number): void {
+    if (now < this.hwCheckpointDueUs || this.hwCheckpoint.busy()) {
+      return;
+    }
+    this.hwCheckpointDueUs = now + HW_CHECKPOINT_EVERY_US;
+    const highWatermarks: Record<KafkaKey, number> = {};
+    let moved = false;
+    for (const replica of this.replicas.values()) {
+      highWatermarks[replica.key] = replica.highWatermark;
+      moved ||= this.hwCheckpointed[replica.key] !== replica.highWatermark;
+    }
+    if (moved) {
+      this.hwCheckpointed = highWatermarks;
+      this.hwCheckpoint.save(highWatermarks, () => {});
+    }
+  }
+
   onSynced(syncId: number, ok: boolean): void {
+    if (this.hwCheckpoint.onSynced(syncId, ok)) {
+      return;
+    }
     for (const replica of this.replicas.values()) {
       if (replica.log.onSynced(syncId, ok) || replica.producerState.onSynced(syncId, ok)) {
         return;
@@ -449,6 +504,7 @@ export class BrokerNode implements NodeProgram {
 
   private tick(): void {
     const now = this.ctx.monotonic();
+    this.checkpointHighWatermarks(now);
     for (const replica of this.replicas.values()) {
       if (replica.producerState.snapshots) {
         this.retain(replica);
@@ -1057,6 +1113,25 @@ function liveReplicaView(replica: Replica): PartitionReplicaInspect {
       return replica.key === OFFSETS_KEY ? fnv1a(record.payload) : decodeValue(record.payload);
     },
   };
+}
+
+/** A checkpoint's body: partition → high watermark, each a safe integer ≥ 0. */
+function parseHwCheckpoint(body: unknown): Record<KafkaKey, number> | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return undefined;
+  }
+  const entries = Object.entries(body as Record<string, unknown>);
+  if (entries.length > CHECKPOINT_PARTITIONS_MAX) {
+    return undefined;
+  }
+  const highWatermarks: Record<KafkaKey, number> = {};
+  for (const [key, value] of entries) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      return undefined;
+    }
+    highWatermarks[key] = value;
+  }
+  return highWatermarks;
 }
 
 /** 32-bit FNV-1a of some bytes. */

@@ -14,10 +14,10 @@
 //   relay-position-per-lsn               saves the LSN alone, and resumes after the whole LSN
 //   publish-unordered                    publishes a batch's events concurrently, unordered
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { DurableCell } from '../durable-cell.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, okReply } from './db-calls.ts';
 import { comparePositions, type DbChange, type LogPosition } from './db-protocol.ts';
-import { DurableCell } from './durable-cell.ts';
 import { decodeOutboxRow, eventOf, OUTBOX_TABLE, type OutboxEvent } from './events.ts';
 import { type CdcRelayInspect, observe } from './outbox-contract.ts';
 import { EventPublisher } from './publisher.ts';

@@ -19,12 +19,12 @@
 // failed step), or in doubt (the commit's outcome never came back).
 import { assert } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { DurableCell } from '../durable-cell.ts';
 import { SettleCutoff } from '../settle-cutoff.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, errorOf, okReply } from './db-calls.ts';
 import type { DbTx } from './db-client.ts';
 import type { DbValue } from './db-protocol.ts';
-import { DurableCell } from './durable-cell.ts';
 import {
   AMOUNT_MAX,
   aggregateIdOf,

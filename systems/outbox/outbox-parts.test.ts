@@ -1,13 +1,9 @@
-// The outbox's small parts on their own: the event codec that carries an event through
-// Kafka-lite's integer records, and the durable cell (the CDC relay's position file) through
-// crashes that lose or tear its unsynced write, flipped bits and failed fsyncs.
+// The outbox's event codec on its own: it carries an event through Kafka-lite's integer
+// records and an outbox row through the database (systems/durable-cell.test.ts tests the
+// relay's position file).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { Disk } from '../../sim/disk.ts';
-import { Random } from '../../sim/random.ts';
-import type { NodeContext } from '../../sim/types.ts';
-import { DurableCell } from './durable-cell.ts';
 import {
   AMOUNT_MAX,
   aggregateIdOf,
@@ -71,91 +67,5 @@ describe('the event codec', () => {
     expect(decodeOutboxRow({ ...row, type: 'OrderShipped' })).toBeUndefined();
     expect(decodeOutboxRow('x')).toBeUndefined();
     expect(decodeOutboxRow(null)).toBeUndefined();
-  });
-});
-
-/** A disk driven by hand and the slice of a node context the cell uses. */
-function rig(seed: number) {
-  const disk = new Disk(Random.fromSeed(seed));
-  const syncs: number[] = [];
-  disk.scheduler = { scheduleSync: (syncId) => syncs.push(syncId) };
-  const ctx = { disk } as unknown as NodeContext;
-  const parse = (body: unknown) =>
-    typeof body === 'object' && body !== null && Number.isSafeInteger((body as { n?: unknown }).n)
-      ? (body as { n: number })
-      : undefined;
-  return { disk, syncs, cell: () => new DurableCell(ctx, 'state', parse) };
-}
-
-describe('the durable cell', () => {
-  it('loads the newest value that was fsynced (or the unsynced one, if it landed whole), never a torn one', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 1_000 }),
-        fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }),
-        fc.boolean(),
-        (seed, syncs, tear) => {
-          const { disk, syncs: pending, cell: make } = rig(seed);
-          let cell = make();
-          expect(cell.load()).toBeUndefined();
-          let durable: number | undefined;
-          syncs.forEach((completes, n) => {
-            let done = false;
-            cell.save({ n }, () => {
-              done = true;
-            });
-            const syncId = pending.shift() as number;
-            if (completes) {
-              expect(cell.onSynced(syncId, disk.completeSync(syncId))).toBe(true);
-              expect(done).toBe(true);
-              durable = n;
-            } else {
-              // Power loss before the fsync completes: the write vanishes or tears.
-              disk.crash(tear);
-              pending.length = 0;
-              cell = make();
-              const loaded = cell.load()?.n;
-              if (tear && loaded === n) {
-                durable = n; // the unsynced sector happened to land whole: written, so fine
-              }
-              expect(loaded).toBe(durable);
-            }
-          });
-          expect(make().load()?.n).toBe(durable);
-        },
-      ),
-    );
-  });
-
-  it('writes again after a failed fsync, and only then calls it saved', () => {
-    const { disk, syncs, cell: make } = rig(3);
-    const cell = make();
-    let saved = false;
-    cell.save({ n: 7 }, () => {
-      saved = true;
-    });
-    disk.armFsyncError();
-    const first = syncs.shift() as number;
-    expect(cell.onSynced(first, disk.completeSync(first))).toBe(true);
-    expect(saved).toBe(false);
-    const second = syncs.shift() as number;
-    cell.onSynced(second, disk.completeSync(second));
-    expect(saved).toBe(true);
-    expect(make().load()).toEqual({ n: 7 });
-  });
-
-  it('falls back to the older slot when the newer one reads back corrupted', () => {
-    const { disk, syncs, cell: make } = rig(5);
-    const cell = make();
-    for (const n of [1, 2]) {
-      cell.save({ n }, () => {});
-      const syncId = syncs.shift() as number;
-      cell.onSynced(syncId, disk.completeSync(syncId));
-    }
-    // Damage the newer slot on the platter (slot 0 holds version 2).
-    disk.write('state', 14, new Uint8Array([0xff, 0xff, 0xff]));
-    const syncId = disk.fsync('state');
-    disk.completeSync(syncId);
-    expect(make().load()).toEqual({ n: 1 });
   });
 });

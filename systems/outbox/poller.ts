@@ -8,10 +8,10 @@
 // duplicates. Variants: `relay-saves-position-before-publish` (here: deletes the rows before
 // publishing them), `publish-unordered` (publishes a scan's rows concurrently).
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
+import { DurableCell } from '../durable-cell.ts';
 import { CrashPoints } from './crash-points.ts';
 import { DbCalls, okReply } from './db-calls.ts';
 import type { DbTx } from './db-client.ts';
-import { DurableCell } from './durable-cell.ts';
 import { decodeOutboxRow, eventOf, OUTBOX_TABLE, type OutboxEvent } from './events.ts';
 import { observe, type PollerInspect } from './outbox-contract.ts';
 import { EventPublisher } from './publisher.ts';

@@ -1,14 +1,14 @@
 // A small durable record on a node's own disk — the CDC relay's log position, a node's
-// incarnation number — that is saved only once fsynced and read back only if its checksum
+// incarnation number, a Kafka broker's high-watermark checkpoint — that is saved only once fsynced and read back only if its checksum
 // holds. Two slots in separate sectors, written alternately with a rising version: a crash
 // that tears the slot being written leaves the other, older one intact, and a load takes the
 // newest slot that checks out (a flipped bit or a latent sector error on one slot falls back
 // to the other; losing both falls back to nothing, which callers must treat as "from the
 // start" — re-publishing, never skipping).
-import { assert } from '../../sim/assert.ts';
-import { DiskReadError, ProcessExit, SECTOR_SIZE_BYTES } from '../../sim/disk.ts';
-import type { NodeContext } from '../../sim/types.ts';
-import { crc32 } from '../raft/codec.ts';
+import { assert } from '../sim/assert.ts';
+import { DiskReadError, ProcessExit, SECTOR_SIZE_BYTES } from '../sim/disk.ts';
+import type { NodeContext } from '../sim/types.ts';
+import { crc32 } from './raft/codec.ts';
 
 const HEADER_BYTES = 12; // length u32 | crc32 u32 | version u32 (the crc covers version + body)
 const BODY_BYTES_MAX = SECTOR_SIZE_BYTES - HEADER_BYTES;
