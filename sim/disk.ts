@@ -43,6 +43,8 @@ function newSector(): Uint8Array {
 }
 
 interface DirtySector {
+  /** Which sector of its file: kept here so a pending fsync lists these, not [key, value] pairs. */
+  readonly sector: number;
   data: Uint8Array;
   generation: number;
 }
@@ -65,7 +67,7 @@ class SimFile {
 
 interface PendingSync {
   file: SimFile;
-  sectors: [number, DirtySector][];
+  sectors: DirtySector[];
   sizeBytes: number;
   sizeGeneration: number;
 }
@@ -139,12 +141,16 @@ export class Disk {
       if (current !== undefined && chunkEnd - position < SECTOR_SIZE_BYTES) {
         next.set(current);
       }
+      // A write inside one sector (most log appends) copies `data` itself, no view of it.
+      const whole = position === offsetBytes && chunkEnd === end;
       next.set(
-        data.subarray(position - offsetBytes, chunkEnd - offsetBytes),
+        whole ? data : data.subarray(position - offsetBytes, chunkEnd - offsetBytes),
         position - sectorStart,
       );
-      file.dirty.set(sector, { data: next, generation: ++this.generation });
-      file.badSectors.delete(sector); // rewriting a sector remaps a latent error
+      file.dirty.set(sector, { sector, data: next, generation: ++this.generation });
+      if (file.badSectors.size > 0) {
+        file.badSectors.delete(sector); // rewriting a sector remaps a latent error
+      }
       position = chunkEnd;
     }
     file.sizeBytes = Math.max(file.sizeBytes, end);
@@ -221,7 +227,11 @@ export class Disk {
       if (tail > 0) {
         const kept = newSector();
         kept.set((file.sectorView(lastSector) ?? kept).subarray(0, tail));
-        file.dirty.set(lastSector, { data: kept, generation: ++this.generation });
+        file.dirty.set(lastSector, {
+          sector: lastSector,
+          data: kept,
+          generation: ++this.generation,
+        });
       }
       const firstGone = tail > 0 ? lastSector + 1 : lastSector;
       for (const sector of [...file.dirty.keys()]) {
@@ -255,9 +265,13 @@ export class Disk {
   fsync(name: string): number {
     const file = this.open(name);
     const syncId = this.nextSyncId++;
+    const sectors: DirtySector[] = [];
+    for (const dirty of file.dirty.values()) {
+      sectors.push(dirty);
+    }
     this.pendingSyncs.set(syncId, {
       file,
-      sectors: [...file.dirty.entries()],
+      sectors,
       sizeBytes: file.sizeBytes,
       sizeGeneration: ++this.generation,
     });
@@ -279,14 +293,15 @@ export class Disk {
       // As on Linux: the failed pages are dropped from the cache, the data is gone.
       this.failNextFsync = false;
       this.stats.fsyncErrors++;
-      for (const [sector, dirty] of pending.sectors) {
-        if (file.dirty.get(sector)?.generation === dirty.generation) {
-          file.dirty.delete(sector);
+      for (const dirty of pending.sectors) {
+        if (file.dirty.get(dirty.sector)?.generation === dirty.generation) {
+          file.dirty.delete(dirty.sector);
         }
       }
       return false;
     }
-    for (const [sector, dirty] of pending.sectors) {
+    for (const dirty of pending.sectors) {
+      const sector = dirty.sector;
       if (dirty.generation > (file.durableGenerations[sector] ?? 0)) {
         file.durable[sector] = dirty.data;
         file.durableGenerations[sector] = dirty.generation;

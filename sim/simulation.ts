@@ -448,7 +448,13 @@ export class Simulation {
     this.stats.messagesDelivered++;
     this.trace?.deliver(this, event.from, event.node, event.id, event.payload as Message);
     const program = slot.program as NodeProgram;
-    this.guardNode(slot, () => program.onMessage(event.from, event.payload as Message));
+    // try/catch inline on the three per-event paths, not guardNode(slot, closure): a closure
+    // (and for fsyncs a bound function) per event.
+    try {
+      program.onMessage(event.from, event.payload as Message);
+    } catch (error) {
+      this.nodeThrew(slot, error);
+    }
     return true;
   }
 
@@ -479,7 +485,11 @@ export class Simulation {
     const tag = event.payload as string;
     this.trace?.timer(this, slot.id, tag);
     const program = slot.program as NodeProgram;
-    this.guardNode(slot, () => program.onTimer(tag, event.id));
+    try {
+      program.onTimer(tag, event.id);
+    } catch (error) {
+      this.nodeThrew(slot, error);
+    }
     return true;
   }
 
@@ -505,8 +515,11 @@ export class Simulation {
     this.trace?.fsync(this, slot.id, event.id, ok);
     const program = slot.program as NodeProgram;
     if (program.onSynced !== undefined) {
-      const onSynced = program.onSynced.bind(program);
-      this.guardNode(slot, () => onSynced(event.id, ok));
+      try {
+        program.onSynced(event.id, ok);
+      } catch (error) {
+        this.nodeThrew(slot, error);
+      }
     }
     return true;
   }
@@ -560,28 +573,33 @@ export class Simulation {
     try {
       body();
     } catch (error) {
-      if (error instanceof StopRun) {
-        throw error;
-      }
-      if (error instanceof DiskReadError || error instanceof ProcessExit) {
-        this.log(slot, 'process died', { error: error.message });
-        this.crash(slot, false, `died on ${error.message}`);
-        const restartAt = this.nowUs + SUPERVISOR_RESTART_US;
-        this.push(restartAt, FAULT, -1, 0, -1, -1 - slot.id, null, 0);
-        return;
-      }
-      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.report(
-        {
-          invariant: 'no-exception',
-          timeUs: this.nowUs,
-          eventIndex: this.eventIndex,
-          message: `${slot.name} threw ${text}`,
-          node: slot.id,
-        },
-        'error',
-      );
+      this.nodeThrew(slot, error);
     }
+  }
+
+  /** What guardNode does with what a node's handler threw. */
+  private nodeThrew(slot: NodeSlot, error: unknown): void {
+    if (error instanceof StopRun) {
+      throw error;
+    }
+    if (error instanceof DiskReadError || error instanceof ProcessExit) {
+      this.log(slot, 'process died', { error: error.message });
+      this.crash(slot, false, `died on ${error.message}`);
+      const restartAt = this.nowUs + SUPERVISOR_RESTART_US;
+      this.push(restartAt, FAULT, -1, 0, -1, -1 - slot.id, null, 0);
+      return;
+    }
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.report(
+      {
+        invariant: 'no-exception',
+        timeUs: this.nowUs,
+        eventIndex: this.eventIndex,
+        message: `${slot.name} threw ${text}`,
+        node: slot.id,
+      },
+      'error',
+    );
   }
 
   private report(violation: Violation, outcome: Outcome): never {

@@ -2,6 +2,7 @@ import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   crc32,
+  crc32Range,
   crc32Table,
   decodeLog,
   decodeSnapshotFile,
@@ -68,8 +69,18 @@ describe('CRC32', () => {
   it('matches the IEEE check value and node:zlib', () => {
     expect(crc32Table(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
+      fc.property(fc.uint8Array({ maxLength: 1200 }), (data) => {
         expect(crc32(data)).toBe(crc32Table(data));
+      }),
+    );
+  });
+
+  it('slice-by-8 over a range equals the byte-wise CRC of that subarray', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(), fc.nat(), (data, a, b) => {
+        const from = data.length === 0 ? 0 : a % (data.length + 1);
+        const to = from + (data.length === 0 ? 0 : b % (data.length - from + 1));
+        expect(crc32Range(data, from, to)).toBe(crc32Table(data.subarray(from, to)));
       }),
     );
   });
