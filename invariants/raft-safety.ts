@@ -32,6 +32,7 @@ export function electionSafety(): Invariant {
   const leaders = new Map<number, Source>();
   return {
     name: 'election-safety',
+    observes: ['became-leader'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       if (observation.type !== 'became-leader') {
@@ -62,6 +63,7 @@ export function leaderAppendOnly(): Invariant {
   const leading = new PerNode(-1); // the term a node leads, or -1
   return {
     name: 'leader-append-only',
+    observes: ['became-leader', 'stepped-down', 'restarted', 'log-truncated'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       switch (observation.type) {
@@ -178,6 +180,7 @@ export function logMatching(): Invariant {
 
   return {
     name: 'log-matching',
+    observes: ['committed', 'became-leader', 'log-truncated', 'restarted'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       switch (observation.type) {
@@ -247,6 +250,9 @@ export function leaderCompleteness(shared?: CommittedEntries): Invariant {
 
   return {
     name: 'leader-completeness',
+    // The shared tracker collects on `committed`; on other records update() only marks its
+    // fresh range empty, which is read right after an update on a `committed` record.
+    observes: ['committed', 'became-leader', 'log-truncated', 'restarted'],
     onObservation(record, view) {
       committed.update(record, view);
       const observation = raftObservation(record);
@@ -340,6 +346,7 @@ export function stateMachineSafety(shared?: CommittedEntries): Invariant {
 
   return {
     name: 'state-machine-safety',
+    observes: ['committed', 'applied', 'snapshot-applied'],
     onObservation(record, view) {
       committed.update(record, view);
       const observation = raftObservation(record);
@@ -424,6 +431,8 @@ export function applyInOrder(): Invariant {
 
   return {
     name: 'apply-in-order',
+    // No `observes`: a snapshot held back is judged on the node's next observation, whatever
+    // its type.
     onObservation(record, view) {
       const observation = raftObservation(record);
       const held = pending[record.node];
@@ -484,6 +493,7 @@ export function termsMonotonic(): Invariant {
   };
   return {
     name: 'terms-monotonic',
+    observes: ['campaign-started', 'became-leader', 'stepped-down', 'vote-granted', 'restarted'],
     onObservation(record, view) {
       const term = nodeTerm(record);
       if (term === undefined) {
@@ -560,6 +570,7 @@ export function oneVotePerTerm(): Invariant {
 
   return {
     name: 'one-vote-per-term',
+    observes: ['vote-granted', 'vote-sent', 'campaign-started', 'restarted'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       switch (observation.type) {
@@ -588,6 +599,7 @@ export function oneVotePerTerm(): Invariant {
 export function commitRule(): Invariant {
   return {
     name: 'commit-rule',
+    observes: ['committed'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       if (observation.type !== 'committed' || observation.leaderTerm === null) {

@@ -54,6 +54,7 @@ const digestOf = digestValue;
 const DEFAULT_BUDGETS: Budgets = { eventsMax: 5_000_000, wallMsMax: 60_000 };
 const QUEUE_CAPACITY_MAX = 4_000_000;
 const OBSERVATIONS_MAX = 2_000_000;
+const OBSERVATION_TYPES_MAX = 4096;
 /** A replayed packet arrives this long after the original would have (0.1–5 s). */
 const REPLAY_DELAY_US_MIN = 100_000;
 const REPLAY_DELAY_US_MAX = 5_000_000;
@@ -144,6 +145,8 @@ export class Simulation {
   private readonly invariants: Invariant[];
   /** The invariants that check observations as they come, in declaration order. */
   private readonly observers: Invariant[];
+  /** Per observation type, the observers that read it (see Invariant.observes), in order. */
+  private readonly observersByType = new Map<string, Invariant[]>();
   private readonly observations: ObservationRecord[] = [];
   private readonly history: HistoryOperation[] = [];
   private readonly sometimesReached = new Set<string>();
@@ -796,7 +799,7 @@ export class Simulation {
     this.stats.observations++;
     this.trace?.observe(this, record);
     this.checkSometimes(record);
-    const observers = this.observers;
+    const observers = this.observersOf(observation.type);
     for (let index = 0; index < observers.length; index++) {
       const invariant = observers[index] as Invariant;
       const verdict = (invariant.onObservation as NonNullable<Invariant['onObservation']>)(
@@ -816,6 +819,18 @@ export class Simulation {
         );
       }
     }
+  }
+
+  private observersOf(type: string): Invariant[] {
+    let observers = this.observersByType.get(type);
+    if (observers === undefined) {
+      assert(this.observersByType.size < OBSERVATION_TYPES_MAX, 'too many observation types');
+      observers = this.observers.filter(
+        (invariant) => invariant.observes === undefined || invariant.observes.includes(type),
+      );
+      this.observersByType.set(type, observers);
+    }
+    return observers;
   }
 
   private checkSometimes(record: ObservationRecord): void {
