@@ -7,6 +7,7 @@ import {
   decodeLog,
   decodeSnapshotFile,
   encodeBatch,
+  encodeBatchTransient,
   encodeSnapshotFile,
   type LogRecord,
   replayLog,
@@ -94,6 +95,17 @@ describe('log codec', () => {
         expect(decoded.status).toEqual({ kind: 'ok' });
         expect(decoded.nextBatch).toBe(batches.length);
         expect(normalize(decoded.records)).toEqual(normalize(batches.flat()));
+      }),
+    );
+  });
+
+  it('encodes a batch the same with or without its own copy', () => {
+    fc.assert(
+      fc.property(arbBatches, (batches) => {
+        batches.forEach((records, batch) => {
+          const copied = encodeBatch(batch, records);
+          expect([...encodeBatchTransient(batch, records)]).toEqual([...copied]);
+        });
       }),
     );
   });

@@ -150,6 +150,10 @@ class Writer {
   result(): Uint8Array {
     return this.bytes.slice(0, this.length);
   }
+  /** What was written, as a view that the next write overwrites. */
+  written(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
   /** CRC-32 of what was written from `from` on, read in place. */
   crc32From(from: number): number {
     return this.length - from >= NATIVE_CRC_FROM_BYTES
@@ -306,6 +310,20 @@ function readPayload(type: number, r: Reader): LogRecord {
 const batchWriter = new Writer();
 
 export function encodeBatch(batch: number, records: readonly LogRecord[]): Uint8Array {
+  writeBatch(batch, records);
+  return batchWriter.result();
+}
+
+/**
+ * encodeBatch without the copy: a view of the shared writer, valid only until the next batch
+ * is encoded. For a caller that copies it at once (a disk write does).
+ */
+export function encodeBatchTransient(batch: number, records: readonly LogRecord[]): Uint8Array {
+  writeBatch(batch, records);
+  return batchWriter.written();
+}
+
+function writeBatch(batch: number, records: readonly LogRecord[]): void {
   assert(records.length > 0, 'a batch holds at least one record');
   const w = batchWriter;
   w.reset();
@@ -321,7 +339,6 @@ export function encodeBatch(batch: number, records: readonly LogRecord[]): Uint8
     w.setU32(start, bodyLength);
     w.setU32(start + 4, w.crc32From(start + HEADER_BYTES));
   });
-  return w.result();
 }
 
 interface ParsedRecord {
