@@ -134,12 +134,17 @@ export class CommittedEntries {
   }
 
   private collect(record: ObservationRecord, state: RaftInspect, index: number, term: number) {
-    const source = { node: record.node, timeUs: record.timeUs };
     const end = Math.min(index, this.collectedTo + COLLECT_PER_OBSERVATION_MAX);
     for (let at = this.collectedTo + 1; at <= end; at++) {
       const entryTerm = state.termAt(at) ?? (at === index ? term : undefined);
       if (entryTerm !== undefined) {
-        this.entries.set(at, { ...source, term: entryTerm, digest: state.digestAt(at) });
+        // One literal per entry, not a spread of a shared source: this runs for every entry.
+        this.entries.set(at, {
+          node: record.node,
+          timeUs: record.timeUs,
+          term: entryTerm,
+          digest: state.digestAt(at),
+        });
       }
       this.collectedTo = at;
     }

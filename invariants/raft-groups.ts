@@ -67,8 +67,16 @@ export function raftInvariantsPerGroup(
   const named = (group: string, verdict: Verdict, view: ClusterView): Verdict =>
     verdict === undefined || !several(view) ? verdict : `in Raft group ${group}: ${verdict}`;
 
+  // The first observing wrapper takes every record, so that each is routed to its group's list
+  // (what atEnd reads); it calls its own check only for the types that check observes. The
+  // others take only their checks' types from the kernel (Invariant.observes).
+  const router = template.findIndex((invariant) => invariant.onObservation !== undefined);
   return template.map((first, position) => {
-    const invariant: Invariant = { name: first.name };
+    const invariant: Invariant =
+      first.observes === undefined || position === router
+        ? { name: first.name }
+        : { name: first.name, observes: first.observes };
+    const wants = position === router && first.observes !== undefined ? first.observes : undefined;
     if (first.onObservation !== undefined) {
       invariant.onObservation = (record, view) => {
         // Every wrapped invariant sees the same record in turn: look its group up once.
@@ -83,6 +91,9 @@ export function raftInvariantsPerGroup(
         const { group, instance } = routed;
         if (group === undefined || instance === undefined) {
           return undefined; // not a Raft observation
+        }
+        if (wants !== undefined && !wants.includes(record.observation.type)) {
+          return undefined;
         }
         const verdict = (instance.invariants[position] as Invariant).onObservation?.(
           record,

@@ -31,6 +31,7 @@ export function freshReads(): Invariant {
   };
   return {
     name: 'fresh-reads',
+    observes: ['committed', 'restarted', 'read-requested', 'read-served'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       switch (observation.type) {

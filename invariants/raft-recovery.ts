@@ -21,6 +21,7 @@ import { entryDigest, formatTime, raftObservation, serverState } from './raft-co
 export function refusesOnlyOnMediaFault(): Invariant {
   return {
     name: 'refuses-only-on-media-fault',
+    observes: ['corruption-detected'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       if (observation.type !== 'corruption-detected') {
@@ -226,6 +227,7 @@ export function recoveredEqualsDurable(): Invariant {
   const startedFrom = new Map<NodeId, DurableRaftImage>();
   return {
     name: 'recovered-equals-durable',
+    observes: ['recovery-replayed', 'restarted'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       if (observation.type === 'recovery-replayed') {

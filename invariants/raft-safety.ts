@@ -32,6 +32,7 @@ export function electionSafety(): Invariant {
   const leaders = new Map<number, Source>();
   return {
     name: 'election-safety',
+    observes: ['became-leader'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       if (observation.type !== 'became-leader') {
@@ -62,6 +63,7 @@ export function leaderAppendOnly(): Invariant {
   const leading = new PerNode(-1); // the term a node leads, or -1
   return {
     name: 'leader-append-only',
+    observes: ['became-leader', 'stepped-down', 'restarted', 'log-truncated'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       switch (observation.type) {
@@ -137,7 +139,8 @@ export function logMatching(): Invariant {
     const key = entryKey(index, term);
     const known = seen.get(key);
     if (known === undefined) {
-      seen.set(key, { ...sourceOf(record), digest, prevTerm });
+      // A literal, not { ...sourceOf(record) }: one object per log entry instead of two.
+      seen.set(key, { node: record.node, timeUs: record.timeUs, digest, prevTerm });
       return undefined;
     }
     if (known.digest !== digest) {
@@ -178,6 +181,7 @@ export function logMatching(): Invariant {
 
   return {
     name: 'log-matching',
+    observes: ['committed', 'became-leader', 'log-truncated', 'restarted'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       switch (observation.type) {
@@ -247,6 +251,9 @@ export function leaderCompleteness(shared?: CommittedEntries): Invariant {
 
   return {
     name: 'leader-completeness',
+    // The shared tracker collects on `committed`; on other records update() only marks its
+    // fresh range empty, which is read right after an update on a `committed` record.
+    observes: ['committed', 'became-leader', 'log-truncated', 'restarted'],
     onObservation(record, view) {
       committed.update(record, view);
       const observation = raftObservation(record);
@@ -331,7 +338,7 @@ export function stateMachineSafety(shared?: CommittedEntries): Invariant {
   ): Verdict => {
     const first = applied.get(index);
     if (first === undefined) {
-      applied.set(index, { ...sourceOf(record), term, digest });
+      applied.set(index, { node: record.node, timeUs: record.timeUs, term, digest });
     } else if (first.digest !== digest || first.term !== term) {
       return `${who(view, record)} applied entry ${index} (term ${term}, digest ${formatDigest(digest)}), but ${at(view, first)} applied a different entry there (term ${first.term}, digest ${formatDigest(first.digest)}): state machines diverged`;
     }
@@ -340,6 +347,7 @@ export function stateMachineSafety(shared?: CommittedEntries): Invariant {
 
   return {
     name: 'state-machine-safety',
+    observes: ['committed', 'applied', 'snapshot-applied'],
     onObservation(record, view) {
       committed.update(record, view);
       const observation = raftObservation(record);
@@ -424,6 +432,8 @@ export function applyInOrder(): Invariant {
 
   return {
     name: 'apply-in-order',
+    // No `observes`: a snapshot held back is judged on the node's next observation, whatever
+    // its type.
     onObservation(record, view) {
       const observation = raftObservation(record);
       const held = pending[record.node];
@@ -484,6 +494,7 @@ export function termsMonotonic(): Invariant {
   };
   return {
     name: 'terms-monotonic',
+    observes: ['campaign-started', 'became-leader', 'stepped-down', 'vote-granted', 'restarted'],
     onObservation(record, view) {
       const term = nodeTerm(record);
       if (term === undefined) {
@@ -560,6 +571,7 @@ export function oneVotePerTerm(): Invariant {
 
   return {
     name: 'one-vote-per-term',
+    observes: ['vote-granted', 'vote-sent', 'campaign-started', 'restarted'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       switch (observation.type) {
@@ -588,6 +600,7 @@ export function oneVotePerTerm(): Invariant {
 export function commitRule(): Invariant {
   return {
     name: 'commit-rule',
+    observes: ['committed'],
     onObservation(record, view) {
       const observation = raftObservation(record);
       if (observation.type !== 'committed' || observation.leaderTerm === null) {

@@ -10,6 +10,7 @@ import type { Random } from './random.ts';
 export const SECTOR_SIZE_BYTES = 512;
 const FILE_SIZE_BYTES_MAX = 256 * 1024 * 1024;
 const FILES_MAX = 4096;
+const PENDING_SYNCS_MAX = 65_536;
 
 export class DiskReadError extends Error {
   override name = 'DiskReadError';
@@ -43,8 +44,68 @@ function newSector(): Uint8Array {
 }
 
 interface DirtySector {
+  /** Which sector of its file: kept here so a pending fsync lists these, not [key, value] pairs. */
+  readonly sector: number;
   data: Uint8Array;
   generation: number;
+}
+
+/**
+ * A file's unsynced sectors by sector number. Not a Map: a log's dirty set grows to one or two
+ * sectors and back to none on every write and fsync, and a Map rehashed its table each time
+ * (a fifth of the disk's allocations on a Raft seed). Sector-indexed arrays and an unordered
+ * list (removal swaps the last one in); nothing reads the list in an order that matters.
+ */
+class DirtySectors {
+  private readonly bySector: (DirtySector | undefined)[] = [];
+  /** sector -> its position in `list`, while it is dirty. */
+  private readonly positions: number[] = [];
+  readonly list: DirtySector[] = [];
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(sector: number): DirtySector | undefined {
+    return this.bySector[sector];
+  }
+
+  set(dirty: DirtySector): void {
+    const sector = dirty.sector;
+    if (this.bySector[sector] === undefined) {
+      this.positions[sector] = this.list.length;
+      this.list.push(dirty);
+    } else {
+      this.list[this.positions[sector] as number] = dirty;
+    }
+    this.bySector[sector] = dirty;
+  }
+
+  delete(sector: number): void {
+    const dirty = this.bySector[sector];
+    if (dirty === undefined) {
+      return;
+    }
+    const position = this.positions[sector] as number;
+    const last = this.list.pop() as DirtySector;
+    if (last !== dirty) {
+      this.list[position] = last;
+      this.positions[last.sector] = position;
+    }
+    this.bySector[sector] = undefined;
+  }
+
+  /** The dirty sector numbers, ascending. */
+  sortedSectors(): number[] {
+    return this.list.map((dirty) => dirty.sector).sort((a, b) => a - b);
+  }
+
+  clear(): void {
+    for (const dirty of this.list) {
+      this.bySector[dirty.sector] = undefined;
+    }
+    this.list.length = 0;
+  }
 }
 
 class SimFile {
@@ -54,7 +115,7 @@ class SimFile {
   durableGenerations: number[] = [];
   durableSizeBytes = 0;
   durableSizeGeneration = 0;
-  dirty = new Map<number, DirtySector>();
+  readonly dirty = new DirtySectors();
   sizeBytes = 0;
   badSectors = new Set<number>();
 
@@ -64,8 +125,9 @@ class SimFile {
 }
 
 interface PendingSync {
+  syncId: number;
   file: SimFile;
-  sectors: [number, DirtySector][];
+  sectors: DirtySector[];
   sizeBytes: number;
   sizeGeneration: number;
 }
@@ -89,7 +151,11 @@ export interface SyncScheduler {
 
 export class Disk {
   private readonly files = new Map<string, SimFile>();
-  private readonly pendingSyncs = new Map<number, PendingSync>();
+  /**
+   * In-flight fsyncs, oldest first. A list, not a Map: a node has one or a few in flight, and
+   * a Map keyed by ever-growing ids rehashed as they came and went.
+   */
+  private readonly pendingSyncs: PendingSync[] = [];
   private nextSyncId = 1;
   private generation = 0;
   private failNextFsync = false;
@@ -139,12 +205,16 @@ export class Disk {
       if (current !== undefined && chunkEnd - position < SECTOR_SIZE_BYTES) {
         next.set(current);
       }
+      // A write inside one sector (most log appends) copies `data` itself, no view of it.
+      const whole = position === offsetBytes && chunkEnd === end;
       next.set(
-        data.subarray(position - offsetBytes, chunkEnd - offsetBytes),
+        whole ? data : data.subarray(position - offsetBytes, chunkEnd - offsetBytes),
         position - sectorStart,
       );
-      file.dirty.set(sector, { data: next, generation: ++this.generation });
-      file.badSectors.delete(sector); // rewriting a sector remaps a latent error
+      file.dirty.set({ sector, data: next, generation: ++this.generation });
+      if (file.badSectors.size > 0) {
+        file.badSectors.delete(sector); // rewriting a sector remaps a latent error
+      }
       position = chunkEnd;
     }
     file.sizeBytes = Math.max(file.sizeBytes, end);
@@ -221,10 +291,10 @@ export class Disk {
       if (tail > 0) {
         const kept = newSector();
         kept.set((file.sectorView(lastSector) ?? kept).subarray(0, tail));
-        file.dirty.set(lastSector, { data: kept, generation: ++this.generation });
+        file.dirty.set({ sector: lastSector, data: kept, generation: ++this.generation });
       }
       const firstGone = tail > 0 ? lastSector + 1 : lastSector;
-      for (const sector of [...file.dirty.keys()]) {
+      for (const sector of file.dirty.sortedSectors()) {
         if (sector >= firstGone) {
           file.dirty.delete(sector);
         }
@@ -255,9 +325,12 @@ export class Disk {
   fsync(name: string): number {
     const file = this.open(name);
     const syncId = this.nextSyncId++;
-    this.pendingSyncs.set(syncId, {
+    const sectors = file.dirty.list.slice();
+    assert(this.pendingSyncs.length < PENDING_SYNCS_MAX, 'too many fsyncs in flight on one disk');
+    this.pendingSyncs.push({
+      syncId,
       file,
-      sectors: [...file.dirty.entries()],
+      sectors,
       sizeBytes: file.sizeBytes,
       sizeGeneration: ++this.generation,
     });
@@ -269,24 +342,33 @@ export class Disk {
 
   /** Called by the simulator when an fsync's latency has elapsed. Returns success. */
   completeSync(syncId: number): boolean {
-    const pending = this.pendingSyncs.get(syncId);
+    const pendingSyncs = this.pendingSyncs;
+    let position = 0;
+    while (position < pendingSyncs.length && pendingSyncs[position]?.syncId !== syncId) {
+      position++;
+    }
+    const pending = pendingSyncs[position];
     if (pending === undefined) {
       fail(`unknown sync ${syncId}`);
     }
-    this.pendingSyncs.delete(syncId);
+    for (let later = position + 1; later < pendingSyncs.length; later++) {
+      pendingSyncs[later - 1] = pendingSyncs[later] as PendingSync;
+    }
+    pendingSyncs.pop(); // kept in issue order, without splice's array of the removed
     const { file } = pending;
     if (this.failNextFsync) {
       // As on Linux: the failed pages are dropped from the cache, the data is gone.
       this.failNextFsync = false;
       this.stats.fsyncErrors++;
-      for (const [sector, dirty] of pending.sectors) {
-        if (file.dirty.get(sector)?.generation === dirty.generation) {
-          file.dirty.delete(sector);
+      for (const dirty of pending.sectors) {
+        if (file.dirty.get(dirty.sector)?.generation === dirty.generation) {
+          file.dirty.delete(dirty.sector);
         }
       }
       return false;
     }
-    for (const [sector, dirty] of pending.sectors) {
+    for (const dirty of pending.sectors) {
+      const sector = dirty.sector;
       if (dirty.generation > (file.durableGenerations[sector] ?? 0)) {
         file.durable[sector] = dirty.data;
         file.durableGenerations[sector] = dirty.generation;
@@ -307,13 +389,13 @@ export class Disk {
    * dirty sectors reaches the platter. In-flight fsyncs never complete.
    */
   crash(tear: boolean): void {
-    this.pendingSyncs.clear();
+    this.pendingSyncs.splice(0);
     this.failNextFsync = false;
     for (const file of this.files.values()) {
       let sizeBytes = file.durableSizeBytes;
       if (tear && file.dirty.size > 0) {
         this.stats.tornCrashes++;
-        for (const sector of [...file.dirty.keys()].sort((a, b) => a - b)) {
+        for (const sector of file.dirty.sortedSectors()) {
           if (this.tearSector(file, sector)) {
             const sectorEnd = (sector + 1) * SECTOR_SIZE_BYTES;
             sizeBytes = Math.max(sizeBytes, Math.min(file.sizeBytes, sectorEnd));

@@ -355,3 +355,33 @@ describe('settle phase', () => {
     expect(result.faultsFired.crash).toBe(1);
   });
 });
+
+describe('observations', () => {
+  it('reach an invariant that names its types only for those types, and the others for all, in order', () => {
+    const seen: string[] = [];
+    const program = (ctx: NodeContext) =>
+      programOf({
+        onStart: () => {
+          for (const type of ['a', 'b', 'a', 'c']) {
+            ctx.observe({ type });
+          }
+        },
+      });
+    const scenario = testScenario(program, {
+      nodes: 1,
+      invariants: () => [
+        {
+          name: 'all',
+          onObservation: (record) => void seen.push(`all:${record.observation.type}`),
+        },
+        {
+          name: 'only-a',
+          observes: ['a'],
+          onObservation: (record) => void seen.push(`only-a:${record.observation.type}`),
+        },
+      ],
+    });
+    runTest(scenario, testPlan(scenario));
+    expect(seen).toEqual(['all:a', 'only-a:a', 'all:b', 'all:a', 'only-a:a', 'all:c']);
+  });
+});

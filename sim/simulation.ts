@@ -54,6 +54,7 @@ const digestOf = digestValue;
 const DEFAULT_BUDGETS: Budgets = { eventsMax: 5_000_000, wallMsMax: 60_000 };
 const QUEUE_CAPACITY_MAX = 4_000_000;
 const OBSERVATIONS_MAX = 2_000_000;
+const OBSERVATION_TYPES_MAX = 4096;
 /** A replayed packet arrives this long after the original would have (0.1–5 s). */
 const REPLAY_DELAY_US_MIN = 100_000;
 const REPLAY_DELAY_US_MAX = 5_000_000;
@@ -144,6 +145,8 @@ export class Simulation {
   private readonly invariants: Invariant[];
   /** The invariants that check observations as they come, in declaration order. */
   private readonly observers: Invariant[];
+  /** Per observation type, the observers that read it (see Invariant.observes), in order. */
+  private readonly observersByType = new Map<string, Invariant[]>();
   private readonly observations: ObservationRecord[] = [];
   private readonly history: HistoryOperation[] = [];
   private readonly sometimesReached = new Set<string>();
@@ -448,7 +451,13 @@ export class Simulation {
     this.stats.messagesDelivered++;
     this.trace?.deliver(this, event.from, event.node, event.id, event.payload as Message);
     const program = slot.program as NodeProgram;
-    this.guardNode(slot, () => program.onMessage(event.from, event.payload as Message));
+    // try/catch inline on the three per-event paths, not guardNode(slot, closure): a closure
+    // (and for fsyncs a bound function) per event.
+    try {
+      program.onMessage(event.from, event.payload as Message);
+    } catch (error) {
+      this.nodeThrew(slot, error);
+    }
     return true;
   }
 
@@ -479,7 +488,11 @@ export class Simulation {
     const tag = event.payload as string;
     this.trace?.timer(this, slot.id, tag);
     const program = slot.program as NodeProgram;
-    this.guardNode(slot, () => program.onTimer(tag, event.id));
+    try {
+      program.onTimer(tag, event.id);
+    } catch (error) {
+      this.nodeThrew(slot, error);
+    }
     return true;
   }
 
@@ -505,8 +518,11 @@ export class Simulation {
     this.trace?.fsync(this, slot.id, event.id, ok);
     const program = slot.program as NodeProgram;
     if (program.onSynced !== undefined) {
-      const onSynced = program.onSynced.bind(program);
-      this.guardNode(slot, () => onSynced(event.id, ok));
+      try {
+        program.onSynced(event.id, ok);
+      } catch (error) {
+        this.nodeThrew(slot, error);
+      }
     }
     return true;
   }
@@ -560,28 +576,33 @@ export class Simulation {
     try {
       body();
     } catch (error) {
-      if (error instanceof StopRun) {
-        throw error;
-      }
-      if (error instanceof DiskReadError || error instanceof ProcessExit) {
-        this.log(slot, 'process died', { error: error.message });
-        this.crash(slot, false, `died on ${error.message}`);
-        const restartAt = this.nowUs + SUPERVISOR_RESTART_US;
-        this.push(restartAt, FAULT, -1, 0, -1, -1 - slot.id, null, 0);
-        return;
-      }
-      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.report(
-        {
-          invariant: 'no-exception',
-          timeUs: this.nowUs,
-          eventIndex: this.eventIndex,
-          message: `${slot.name} threw ${text}`,
-          node: slot.id,
-        },
-        'error',
-      );
+      this.nodeThrew(slot, error);
     }
+  }
+
+  /** What guardNode does with what a node's handler threw. */
+  private nodeThrew(slot: NodeSlot, error: unknown): void {
+    if (error instanceof StopRun) {
+      throw error;
+    }
+    if (error instanceof DiskReadError || error instanceof ProcessExit) {
+      this.log(slot, 'process died', { error: error.message });
+      this.crash(slot, false, `died on ${error.message}`);
+      const restartAt = this.nowUs + SUPERVISOR_RESTART_US;
+      this.push(restartAt, FAULT, -1, 0, -1, -1 - slot.id, null, 0);
+      return;
+    }
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.report(
+      {
+        invariant: 'no-exception',
+        timeUs: this.nowUs,
+        eventIndex: this.eventIndex,
+        message: `${slot.name} threw ${text}`,
+        node: slot.id,
+      },
+      'error',
+    );
   }
 
   private report(violation: Violation, outcome: Outcome): never {
@@ -778,7 +799,7 @@ export class Simulation {
     this.stats.observations++;
     this.trace?.observe(this, record);
     this.checkSometimes(record);
-    const observers = this.observers;
+    const observers = this.observersOf(observation.type);
     for (let index = 0; index < observers.length; index++) {
       const invariant = observers[index] as Invariant;
       const verdict = (invariant.onObservation as NonNullable<Invariant['onObservation']>)(
@@ -798,6 +819,18 @@ export class Simulation {
         );
       }
     }
+  }
+
+  private observersOf(type: string): Invariant[] {
+    let observers = this.observersByType.get(type);
+    if (observers === undefined) {
+      assert(this.observersByType.size < OBSERVATION_TYPES_MAX, 'too many observation types');
+      observers = this.observers.filter(
+        (invariant) => invariant.observes === undefined || invariant.observes.includes(type),
+      );
+      this.observersByType.set(type, observers);
+    }
+    return observers;
   }
 
   private checkSometimes(record: ObservationRecord): void {

@@ -322,6 +322,13 @@ export interface Undecided {
 
 export interface Invariant {
   readonly name: string;
+  /**
+   * The observation types onObservation reads; absent: every type. The kernel calls it only
+   * for records of these types, so an invariant that names them must neither answer nor change
+   * its state on any other (one that acts on "the node's next observation", whatever its type,
+   * or on the passing of time, names none).
+   */
+  readonly observes?: readonly string[];
   /** Online: after each observation, with a god's-eye view. */
   onObservation?(record: ObservationRecord, view: ClusterView): Verdict;
   /** At the end of the run (after the settle phase), over history and final state. */

@@ -2,10 +2,12 @@ import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   crc32,
+  crc32Range,
   crc32Table,
   decodeLog,
   decodeSnapshotFile,
   encodeBatch,
+  encodeBatchTransient,
   encodeSnapshotFile,
   type LogRecord,
   replayLog,
@@ -68,8 +70,18 @@ describe('CRC32', () => {
   it('matches the IEEE check value and node:zlib', () => {
     expect(crc32Table(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
+      fc.property(fc.uint8Array({ maxLength: 1200 }), (data) => {
         expect(crc32(data)).toBe(crc32Table(data));
+      }),
+    );
+  });
+
+  it('slice-by-8 over a range equals the byte-wise CRC of that subarray', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(), fc.nat(), (data, a, b) => {
+        const from = data.length === 0 ? 0 : a % (data.length + 1);
+        const to = from + (data.length === 0 ? 0 : b % (data.length - from + 1));
+        expect(crc32Range(data, from, to)).toBe(crc32Table(data.subarray(from, to)));
       }),
     );
   });
@@ -83,6 +95,17 @@ describe('log codec', () => {
         expect(decoded.status).toEqual({ kind: 'ok' });
         expect(decoded.nextBatch).toBe(batches.length);
         expect(normalize(decoded.records)).toEqual(normalize(batches.flat()));
+      }),
+    );
+  });
+
+  it('encodes a batch the same with or without its own copy', () => {
+    fc.assert(
+      fc.property(arbBatches, (batches) => {
+        batches.forEach((records, batch) => {
+          const copied = encodeBatch(batch, records);
+          expect([...encodeBatchTransient(batch, records)]).toEqual([...copied]);
+        });
       }),
     );
   });

@@ -17,32 +17,82 @@ import type { Entry, EntryKind, HardState, NodeId, Snapshot, SnapshotMeta } from
 
 // ---- CRC32 (IEEE) -----------------------------------------------------------------------------
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
+/**
+ * Slice-by-8 tables: table t (at t * 256) is the CRC of a byte followed by t zero bytes, so eight
+ * bytes fold in with eight lookups and no loop-carried shift per byte. Table 0 is the classic
+ * byte-wise table.
+ */
+const CRC_TABLES = (() => {
+  const tables = new Uint32Array(256 * 8);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) {
       c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     }
-    table[n] = c >>> 0;
+    tables[n] = c >>> 0;
   }
-  return table;
+  for (let t = 1; t < 8; t++) {
+    for (let n = 0; n < 256; n++) {
+      const previous = tables[(t - 1) * 256 + n] as number;
+      tables[t * 256 + n] = ((tables[previous & 0xff] as number) ^ (previous >>> 8)) >>> 0;
+    }
+  }
+  return tables;
 })();
 
+/** The byte-wise table version: the reference the faster ones are tested against. */
 export function crc32Table(data: Uint8Array): number {
   let crc = 0xffffffff;
   for (let i = 0; i < data.length; i++) {
-    crc = (CRC_TABLE[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+    crc = (CRC_TABLES[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/** Slice-by-8 over bytes[from, to), without a subarray: what the record codec calls. */
+export function crc32Range(bytes: Uint8Array, from: number, to: number): number {
+  const t = CRC_TABLES;
+  let crc = -1;
+  let i = from;
+  for (; i + 8 <= to; i += 8) {
+    const word =
+      crc ^
+      ((bytes[i] as number) |
+        ((bytes[i + 1] as number) << 8) |
+        ((bytes[i + 2] as number) << 16) |
+        ((bytes[i + 3] as number) << 24));
+    crc =
+      (t[1792 + (word & 0xff)] as number) ^
+      (t[1536 + ((word >>> 8) & 0xff)] as number) ^
+      (t[1280 + ((word >>> 16) & 0xff)] as number) ^
+      (t[1024 + (word >>> 24)] as number) ^
+      (t[768 + (bytes[i + 4] as number)] as number) ^
+      (t[512 + (bytes[i + 5] as number)] as number) ^
+      (t[256 + (bytes[i + 6] as number)] as number) ^
+      (t[bytes[i + 7] as number] as number);
+  }
+  for (; i < to; i++) {
+    crc = (t[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  }
+  return (crc ^ -1) >>> 0;
+}
+
+/**
+ * Above this, node:zlib's crc32 (Node >= 20.15) beats slice-by-8; below it the call into C++
+ * costs more than the bytes (measured: 30 B 148 vs 56 ns, 120 B 232 vs 131 ns, 600 B 338 vs
+ * 596 ns). Raft's records are mostly well under it.
+ */
+const NATIVE_CRC_FROM_BYTES = 512;
+
 const nativeCrc32: ((data: Uint8Array) => number) | undefined =
   typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) >>> 0 : undefined;
 
-/** node:zlib's crc32 (Node ≥ 20.15) when present, else the table version; same results. */
+/** CRC-32 (IEEE) of data: the same value whichever way it is computed. */
 export function crc32(data: Uint8Array): number {
-  return nativeCrc32 === undefined ? crc32Table(data) : nativeCrc32(data);
+  if (nativeCrc32 !== undefined && data.length >= NATIVE_CRC_FROM_BYTES) {
+    return nativeCrc32(data);
+  }
+  return crc32Range(data, 0, data.length);
 }
 
 // ---- byte writer / reader ---------------------------------------------------------------------
@@ -100,8 +150,15 @@ class Writer {
   result(): Uint8Array {
     return this.bytes.slice(0, this.length);
   }
-  view_(from: number, to: number): Uint8Array {
-    return this.bytes.subarray(from, to);
+  /** What was written, as a view that the next write overwrites. */
+  written(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+  /** CRC-32 of what was written from `from` on, read in place. */
+  crc32From(from: number): number {
+    return this.length - from >= NATIVE_CRC_FROM_BYTES
+      ? crc32(this.bytes.subarray(from, this.length))
+      : crc32Range(this.bytes, from, this.length);
   }
 }
 
@@ -253,6 +310,20 @@ function readPayload(type: number, r: Reader): LogRecord {
 const batchWriter = new Writer();
 
 export function encodeBatch(batch: number, records: readonly LogRecord[]): Uint8Array {
+  writeBatch(batch, records);
+  return batchWriter.result();
+}
+
+/**
+ * encodeBatch without the copy: a view of the shared writer, valid only until the next batch
+ * is encoded. For a caller that copies it at once (a disk write does).
+ */
+export function encodeBatchTransient(batch: number, records: readonly LogRecord[]): Uint8Array {
+  writeBatch(batch, records);
+  return batchWriter.written();
+}
+
+function writeBatch(batch: number, records: readonly LogRecord[]): void {
   assert(records.length > 0, 'a batch holds at least one record');
   const w = batchWriter;
   w.reset();
@@ -266,9 +337,8 @@ export function encodeBatch(batch: number, records: readonly LogRecord[]): Uint8
     writePayload(w, record);
     const bodyLength = w.length - start - HEADER_BYTES;
     w.setU32(start, bodyLength);
-    w.setU32(start + 4, crc32(w.view_(start + HEADER_BYTES, w.length)));
+    w.setU32(start + 4, w.crc32From(start + HEADER_BYTES));
   });
-  return w.result();
 }
 
 interface ParsedRecord {

@@ -201,10 +201,14 @@ export class RaftCore {
   private buildReady(take: boolean): Ready | null {
     const raft = this.raft;
     const log = raft.log;
-    const hard = this.hardState();
-    const hardChanged = !sameHardState(hard, this.handedHardState);
+    // Nothing is allocated for a Ready's unchanged parts: this runs for every Ready.
+    const handed = this.handedHardState;
+    const hardChanged =
+      raft.currentTerm !== handed.term ||
+      raft.votedFor !== handed.vote ||
+      raft.commit !== handed.commit;
     const entriesToAppend =
-      log.handed < log.lastIndex() ? log.slice(log.handed + 1, log.lastIndex()) : [];
+      log.handed < log.lastIndex() ? log.slice(log.handed + 1, log.lastIndex()) : NO_ENTRIES;
     const truncateFrom = entriesToAppend.length > 0 || log.rewritten ? log.handed + 1 : undefined;
     const snapshotToApply = raft.snapshotToApply;
     let applyFrom = this.applying + 1;
@@ -215,7 +219,7 @@ export class RaftCore {
       }
     }
     const applyTo = Math.min(raft.commit, log.persisted);
-    const committedEntries = applyFrom <= applyTo ? log.slice(applyFrom, applyTo) : [];
+    const committedEntries = applyFrom <= applyTo ? log.slice(applyFrom, applyTo) : NO_ENTRIES;
     const empty =
       !hardChanged &&
       truncateFrom === undefined &&
@@ -229,7 +233,7 @@ export class RaftCore {
       return null;
     }
     const ready: Ready = {
-      hardState: hardChanged ? hard : undefined,
+      hardState: hardChanged ? this.hardState() : undefined,
       truncateFrom,
       entriesToAppend,
       snapshotToPersist: raft.snapshotToPersist,
@@ -296,6 +300,5 @@ function validateConfig(config: RaftConfig): void {
   }
 }
 
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
+/** What a Ready holds when it has no entries to append or apply (its arrays are read-only). */
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);

@@ -18,6 +18,7 @@ import {
   decodeLog,
   decodeSnapshotFile,
   encodeBatch,
+  encodeBatchTransient,
   encodeSnapshotFile,
   readyRecords,
   replayLog,
@@ -539,7 +540,8 @@ export class RaftGroup {
     if (records.length === 0) {
       return false;
     }
-    this.ctx.disk.append(this.files.log, encodeBatch(this.nextBatch++, records));
+    // The disk copies what it is given, so the batch is handed over without a copy of its own.
+    this.ctx.disk.append(this.files.log, encodeBatchTransient(this.nextBatch++, records));
     this.persisting = { stage: 'log', syncId: this.ctx.disk.fsync(this.files.log), ready };
     return true;
   }
