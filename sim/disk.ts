@@ -478,32 +478,41 @@ export class Disk {
       return undefined;
     }
     const [name, file, sector] = this.random.pick(candidates);
-    this.rot(file, sector, this.random);
+    this.rot(file, sector, this.random.int(this.usedBytes(file, sector) * 8));
     return { file: name, sector };
   }
 
   /**
-   * Flips one bit of a synced sector of `name` in its durable copy, as bit rot does: for
-   * tests that damage a chosen place. The sector must be synced and not overwritten since.
+   * Flips the low bit of the byte at `offsetBytes` of `name` in its durable copy, as bit rot
+   * does: for tests that damage a chosen place. Its sector must be synced and not overwritten
+   * in the cache since.
    */
-  rotSector(name: string, sector: number, random: Random = this.random): void {
+  rotByte(name: string, offsetBytes: number): void {
     const file = this.files.get(name);
-    assert(file !== undefined, `rotSector: no file ${name}`);
-    assert(file.durable[sector] !== undefined, `rotSector: sector ${sector} of ${name} is not synced`);
-    assert(!file.dirty.has(sector), `rotSector: sector ${sector} of ${name} is overwritten in the cache`);
-    this.rot(file, sector, random);
+    assert(file !== undefined, `rotByte: no file ${name}`);
+    const sector = Math.floor(offsetBytes / SECTOR_SIZE_BYTES);
+    assert(
+      offsetBytes < file.durableSizeBytes,
+      `rotByte: byte ${offsetBytes} of ${name} is not synced`,
+    );
+    assert(
+      !file.dirty.has(sector),
+      `rotByte: sector ${sector} of ${name} is overwritten in the cache`,
+    );
+    this.rot(file, sector, (offsetBytes % SECTOR_SIZE_BYTES) * 8);
   }
 
-  private rot(file: SimFile, sector: number, random: Random): void {
-    const usedBytes = Math.min(
-      SECTOR_SIZE_BYTES,
-      Math.min(file.sizeBytes, file.durableSizeBytes) - sector * SECTOR_SIZE_BYTES,
-    );
-    assert(usedBytes > 0, 'bit rot lands inside the file');
+  /** The bytes of a sector inside its file's durable (and current) size. */
+  private usedBytes(file: SimFile, sector: number): number {
+    const sizeBytes = Math.min(file.sizeBytes, file.durableSizeBytes);
+    return Math.min(SECTOR_SIZE_BYTES, sizeBytes - sector * SECTOR_SIZE_BYTES);
+  }
+
+  private rot(file: SimFile, sector: number, bit: number): void {
+    assert(bit >= 0 && bit < this.usedBytes(file, sector) * 8, 'bit rot lands inside the file');
     // A copy: the old array may still be shared with a pending sync's snapshot of the sector.
     const rotted = newSector();
     rotted.set(file.durable[sector] as Uint8Array);
-    const bit = random.int(usedBytes * 8);
     rotted[bit >> 3] = (rotted[bit >> 3] as number) ^ (1 << (bit & 7));
     file.durable[sector] = rotted;
     this.stats.sectorsRotted++;
