@@ -211,9 +211,7 @@ export class Simulation {
       disk.scheduler = { scheduleSync: (syncId) => this.scheduleSync(slot, syncId) };
       disk.onMisdirected = (where) => {
         this.fired('misdirected-write');
-        this.trace?.log(this, slot.id, 'media fault: a write landed on another sector', {
-          ...where,
-        });
+        this.trace?.mediaFault(this, slot.id, 'misdirected-write', where);
       };
       this.nodes.push(slot);
     }
@@ -708,7 +706,7 @@ export class Simulation {
         const rotted = slot.disk.rotSyncedSector();
         if (rotted !== undefined) {
           this.fired('bit-rot');
-          this.trace?.log(this, slot.id, 'media fault: a synced sector rotted', { ...rotted });
+          this.trace?.mediaFault(this, slot.id, 'bit-rot', rotted);
         }
         return true;
       }

@@ -425,9 +425,10 @@ function findLaterBatch(bytes: Uint8Array, from: number, tornBatch: number): num
 // slot that does not hold the newest valid one, so a crash that tears the write in flight
 // leaves the newest mark whole (only one mark write is ever in flight). Each slot names
 // itself and is checksummed, so a torn slot, a rotted one and a mark misdirected into the
-// other slot's sector are all invalid, never misread. A lost mark only understates what was
-// synced: with the log intact that costs nothing, and it takes a second media fault (in the
-// log's last batch) to cost more. Chosen over TigerBeetle's redundant WAL headers because
+// other slot's sector are all invalid, never misread. A damaged last batch next to a bad slot
+// is refused too (tailVerdict), so a mark lost to a media fault does not let a second one in
+// the log's last batch pass for a torn write. Recovery marks whatever the log holds before the
+// node acts on it. Chosen over TigerBeetle's redundant WAL headers because
 // those still need a protocol with peers (nacks from a quorum) to truncate a header that
 // reads back torn; a Raft node cannot ask for that before it may vote.
 //
@@ -510,14 +511,35 @@ function decodeSyncMarkSlot(region: Uint8Array, slot: number): SyncMarkSlot {
 }
 
 /**
- * What recovery does with a damaged last batch: cut it when no mark covers it (it was never
- * handed out), refuse to start when one does (it was synced: a media fault damaged it).
+ * What recovery does with a damaged last batch: refuse to start when a mark covers it (it was
+ * synced, perhaps acknowledged: a media fault damaged it), or when a mark slot is bad too;
+ * cut it otherwise (it was never handed out).
+ *
+ * Why a bad slot means refuse: without media faults a slot reads back bad only when a crash
+ * tore the newest mark write, which is written after its batch's fsync and before the next
+ * batch is appended, and recovery rewrites marks before anything new is appended (see
+ * RaftGroup.recover): so a bad slot and a damaged tail together take a media fault. And it
+ * must refuse: the bad slot may be the newest mark, rotted or overwritten by a misdirected
+ * write, and the damaged batch the one it covered.
  */
-export function tailVerdict(
-  tornBatch: number,
-  syncedThrough: number | null,
-): 'truncate' | 'refuse' {
-  return syncedThrough !== null && tornBatch <= syncedThrough ? 'refuse' : 'truncate';
+export function tailVerdict(tornBatch: number, marks: SyncMarks): 'truncate' | 'refuse' {
+  if (marks.slots.some((slot) => slot.kind === 'bad')) {
+    return 'refuse';
+  }
+  return marks.syncedThrough !== null && tornBatch <= marks.syncedThrough ? 'refuse' : 'truncate';
+}
+
+/**
+ * Whether recovery must mark the log before anything is handed out: a slot is bad (rewrite it,
+ * so that it is never taken for damage later), or the log holds a batch no mark covers (synced
+ * but unmarked, or landed whole at a crash). The node acts on what it recovered — a vote, an
+ * entry it will acknowledge — so that batch must be covered before it may be relied on.
+ */
+export function marksNeedRepair(marks: SyncMarks, lastBatch: number): boolean {
+  return (
+    lastBatch >= 0 &&
+    (marks.slots.some((slot) => slot.kind === 'bad') || (marks.syncedThrough ?? -1) < lastBatch)
+  );
 }
 
 export interface ReplayedLog {

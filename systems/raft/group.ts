@@ -23,6 +23,7 @@ import {
   encodeBatch,
   encodeSnapshotFile,
   encodeSyncMark,
+  marksNeedRepair,
   readyRecords,
   replayLog,
   SYNC_MARK_SLOTS,
@@ -164,7 +165,10 @@ type Persisting =
   | { stage: 'mark'; syncId: number; ready: Ready }
   | { stage: 'rewrite'; syncId: number; batch: number }
   /** The rewritten log is synced; its sync mark is being synced before the rename. */
-  | { stage: 'rewrite-mark'; syncId: number };
+  | { stage: 'rewrite-mark'; syncId: number }
+  /** Recovery fsyncs the log (a cut tail included), then marks its last batch, before hand-out. */
+  | { stage: 'recovery'; syncId: number; batch: number }
+  | { stage: 'recovery-mark'; syncId: number };
 
 /** What a node program gives the Raft group it holds. */
 export interface RaftGroupConfig {
@@ -368,11 +372,11 @@ export class RaftGroup {
     }
     if (decoded.status.kind === 'torn-tail') {
       const { batch, truncateAt, reason } = decoded.status;
-      if (tailVerdict(batch, marks.syncedThrough) === 'refuse') {
+      if (tailVerdict(batch, marks) === 'refuse') {
         // Synced (a mark covers it), so perhaps acknowledged: cutting it could lose a
         // committed entry or a vote. Damage there is a media fault; never apply, never drop.
         this.refuse(
-          `log's last batch ${batch} is damaged (${reason}), yet its fsync completed (synced through batch ${marks.syncedThrough}): synced data was damaged, not torn`,
+          `log's last batch ${batch} is damaged (${reason}), yet its fsync completed (synced through batch ${marks.syncedThrough}${marks.slots.some((slot) => slot.kind === 'bad') ? ', and a sync mark is damaged' : ''}): synced data was damaged, not torn`,
           truncateAt,
         );
         return null;
@@ -381,6 +385,14 @@ export class RaftGroup {
       this.observe({ type: 'torn-tail-recovered', truncateAt });
     }
     this.nextBatch = decoded.nextBatch;
+    if (marksNeedRepair(marks, decoded.nextBatch - 1)) {
+      // Nothing is handed out (and nothing appended) until the log and its mark are synced.
+      this.persisting = {
+        stage: 'recovery',
+        syncId: disk.fsync(files.log),
+        batch: decoded.nextBatch - 1,
+      };
+    }
     if (marks.syncedThrough !== null && marks.syncedThrough >= decoded.nextBatch) {
       // A rewrite was synced and marked, then the crash came before its rename: the old log
       // is whole (it was all synced), but a batch appended to it now would be numbered at or
@@ -609,7 +621,13 @@ export class RaftGroup {
       this.persisting = { stage: 'rewrite-mark', syncId: this.markSynced(persisting.batch) };
       return true;
     }
-    if (persisting.stage === 'rewrite-mark') {
+    if (persisting.stage === 'recovery') {
+      this.persisting = { stage: 'recovery-mark', syncId: this.markSynced(persisting.batch) };
+      return true;
+    }
+    if (persisting.stage === 'recovery-mark') {
+      // marked: nothing to hand out, the core's Readies may go now
+    } else if (persisting.stage === 'rewrite-mark') {
       this.ctx.disk.rename(this.files.logTemp, this.files.log);
     } else if (persisting.stage === 'snapshot') {
       this.ctx.disk.rename(this.files.snapshotTemp, this.files.snapshot);

@@ -9,7 +9,15 @@ import { describe, expect, it } from 'vitest';
 import { Disk } from '../../sim/disk.ts';
 import { Random } from '../../sim/random.ts';
 import type { NodeContext, Observation } from '../../sim/types.ts';
-import { decodeLog, decodeSyncMarks, encodeSyncMark, tailVerdict } from './codec.ts';
+import {
+  decodeLog,
+  decodeSyncMarks,
+  encodeSyncMark,
+  marksNeedRepair,
+  type SyncMarkSlot,
+  type SyncMarks,
+  tailVerdict,
+} from './codec.ts';
 import { type ClientReply, LOG_FILE, RaftGroup, SYNC_MARKS_FILE } from './group.ts';
 import { CommandLog } from './log-machine.ts';
 
@@ -225,11 +233,58 @@ describe('sync marks', () => {
     expect(decodeSyncMarks(marks).syncedThrough).toBeNull();
   });
 
-  it('refuse a damaged batch a mark covers, cut one above it', () => {
-    expect(tailVerdict(3, null)).toBe('truncate');
-    expect(tailVerdict(3, 2)).toBe('truncate');
-    expect(tailVerdict(3, 3)).toBe('refuse');
-    expect(tailVerdict(0, 7)).toBe('refuse');
+  it('refuse a damaged batch a mark covers, or one next to a bad slot; cut one above them', () => {
+    const marks = (...slots: SyncMarkSlot[]): SyncMarks => {
+      const valid = slots.flatMap((slot) => (slot.kind === 'valid' ? [slot.batch] : []));
+      return {
+        slots,
+        syncedThrough: valid.length === 0 ? null : Math.max(...valid),
+        nextSlot: 0,
+      };
+    };
+    const absent = { kind: 'absent' } as const;
+    const bad = { kind: 'bad' } as const;
+    const valid = (batch: number) => ({ kind: 'valid', batch }) as const;
+    expect(tailVerdict(3, marks(absent, absent))).toBe('truncate');
+    expect(tailVerdict(3, marks(valid(2), valid(1)))).toBe('truncate');
+    expect(tailVerdict(3, marks(valid(2), valid(3)))).toBe('refuse');
+    expect(tailVerdict(0, marks(valid(7), absent))).toBe('refuse');
+    expect(tailVerdict(3, marks(valid(2), bad))).toBe('refuse');
+    expect(tailVerdict(0, marks(bad, absent))).toBe('refuse');
+    expect(marksNeedRepair(marks(valid(2), valid(3)), 3)).toBe(false);
+    expect(marksNeedRepair(marks(valid(2), valid(3)), 4)).toBe(true);
+    expect(marksNeedRepair(marks(valid(3), bad), 3)).toBe(true);
+    expect(marksNeedRepair(marks(absent, absent), -1)).toBe(false);
+  });
+
+  it('refuse a rotted last batch whose mark rotted too (two media faults on one disk)', () => {
+    const world = started();
+    const { start } = world.lastBatchRange();
+    const newest = decodeSyncMarks(world.disk.read(SYNC_MARKS_FILE)).nextSlot === 0 ? 1 : 0;
+    world.disk.rotByte(SYNC_MARKS_FILE, newest * 512 + 9);
+    world.disk.rotByte(LOG_FILE, start + 3);
+    world.crash();
+    world.boot();
+    expect(world.group.running).toBe(false);
+    expect(world.refusal()?.['reason']).toMatch(/a sync mark is damaged/);
+  });
+
+  it('mark what recovery found unmarked before acting on it', () => {
+    const world = started();
+    world.propose('unmarked');
+    world.completeOneSync(); // the batch is synced; its mark never will be
+    world.crash();
+    world.boot(); // the batch is whole: recovered, and marked before anything is handed out
+    const lastBatch = decodeLog(world.disk.read(LOG_FILE)).nextBatch - 1;
+    expect(decodeSyncMarks(world.disk.read(SYNC_MARKS_FILE)).syncedThrough).toBe(lastBatch - 1);
+    world.completeOneSync(); // the log's fsync
+    world.completeOneSync(); // the mark's
+    expect(decodeSyncMarks(world.disk.read(SYNC_MARKS_FILE)).syncedThrough).toBe(lastBatch);
+    // Now a rot of that batch is refused: the node may have acted on it.
+    world.disk.rotByte(LOG_FILE, world.disk.size(LOG_FILE) - 2);
+    world.crash();
+    world.boot();
+    expect(world.group.running).toBe(false);
   });
 
   it('are written to raft.synced, and the log stays decodable', () => {
