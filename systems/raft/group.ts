@@ -444,6 +444,9 @@ export class RaftGroup {
   /** Damaged durable state is detected, never applied: this node stays out of the cluster. */
   private refuse(reason: string, offset: number): void {
     this.refused = true;
+    // A sync-mark repair recovery started before it found the damage has nothing to do now
+    // (raft seed 1399: a damaged snapshot file after the log's repair began).
+    this.persisting = null;
     this.ctx.log('refusing to start', { reason });
     this.observe({ type: 'corruption-detected', offset, reason });
   }
