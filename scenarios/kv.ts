@@ -71,6 +71,9 @@ const KV_SWARM = {
     giveUpUs: KV_SWARM_GIVE_UP_US,
     // More than a client gets through in 15 s; explicit so that the shrinker can lower it.
     opsMax: 2000,
+    // Sync marks on (systems/raft/codec.ts): these disks rot. Plans kept from before it run
+    // without, as they were recorded.
+    syncMarks: true,
   },
   shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
   invariants: (plan: Plan) => [

@@ -24,10 +24,9 @@ const faults: FaultEvent[] = [
   { atUs: 100 * MS, kind: 'partition', shape: 'groups', links: cutBetween([N1, N2], [N3, N4, N5]) },
   { atUs: 200 * MS, kind: 'crash', node: N1 },
   { atUs: 205 * MS, kind: 'heal' },
-  // After n5's vote requests arrive (213 ms), before its first append leaves (218 ms): each
-  // persistence is two 1 ms fsyncs, the log batch and its sync mark.
+  // After n5's vote requests arrive (212 ms), before its first append leaves (215 ms).
   {
-    atUs: 215_500,
+    atUs: 212_500,
     kind: 'partition',
     shape: 'one-way',
     links: [N1, N2, N3, N4].map((to): Link => [N5, to]),

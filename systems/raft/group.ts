@@ -27,6 +27,7 @@ import {
   readyRecords,
   replayLog,
   SYNC_MARK_SLOTS,
+  type SyncMarks,
   tailVerdict,
 } from './codec.ts';
 import { entryDigest, type RaftInspect, type RaftRecovered } from './contract.ts';
@@ -88,6 +89,15 @@ export interface RaftNodeOptions {
    * more than this, in parts per million. Beyond it a lease may outlive the votes it counts on.
    */
   leaseDriftPpmMax: number;
+  /**
+   * Record each synced batch in sync marks before handing it out (codec.ts), so that recovery
+   * refuses a synced last batch that rotted instead of cutting it as torn. A Raft on disks
+   * that can rot (bit rot, misdirected writes) needs it; it costs a second fsync before each
+   * hand-out. On in the raft and kv swarms (their plans' workload says `syncMarks: true`);
+   * off where no disk rots (the MIT ports, Kafka's metadata quorum, shardkv, the outbox) and
+   * in plans recorded before it existed, which run as they always did.
+   */
+  syncMarks: boolean;
   bugs: ReadonlySet<RaftBug>;
 }
 
@@ -104,8 +114,18 @@ export const DEFAULT_RAFT_OPTIONS: RaftNodeOptions = {
   logRewriteBytes: 64 * 1024,
   readMode: 'read-index',
   leaseDriftPpmMax: 10_000,
+  syncMarks: false,
   bugs: new Set(),
 };
+
+/** No sync marks: what recovery reads when the group keeps none. */
+const NO_SYNC_MARKS: SyncMarks = { slots: [], syncedThrough: null, nextSlot: 0 };
+
+/** The Raft options a plan's workload may set for every server: `syncMarks`. */
+export function planRaftOptions(workload: NodeContext['workload']): Partial<RaftNodeOptions> {
+  const syncMarks = workload['syncMarks'];
+  return typeof syncMarks === 'boolean' ? { syncMarks } : {};
+}
 
 const PPM = 1_000_000;
 
@@ -364,7 +384,9 @@ export class RaftGroup {
       );
       return null;
     }
-    const marks = decodeSyncMarks(readStable(disk, files.syncMarks));
+    const marks = this.options.syncMarks
+      ? decodeSyncMarks(readStable(disk, files.syncMarks))
+      : NO_SYNC_MARKS;
     this.nextMarkSlot = marks.nextSlot;
     if (decoded.status.kind === 'torn-tail' && this.options.bugs.has('torn-tail-refused')) {
       this.refuse('log damaged at its tail', decoded.status.truncateAt);
@@ -385,7 +407,7 @@ export class RaftGroup {
       this.observe({ type: 'torn-tail-recovered', truncateAt });
     }
     this.nextBatch = decoded.nextBatch;
-    if (marksNeedRepair(marks, decoded.nextBatch - 1)) {
+    if (this.options.syncMarks && marksNeedRepair(marks, decoded.nextBatch - 1)) {
       // Nothing is handed out (and nothing appended) until the log and its mark are synced.
       this.persisting = {
         stage: 'recovery',
@@ -612,7 +634,7 @@ export class RaftGroup {
       throw new ProcessExit('fsync failed');
     }
     this.persisting = null;
-    if (persisting.stage === 'log') {
+    if (persisting.stage === 'log' && this.options.syncMarks) {
       this.persisting = {
         stage: 'mark',
         syncId: this.markSynced(persisting.batch),
@@ -620,7 +642,7 @@ export class RaftGroup {
       };
       return true;
     }
-    if (persisting.stage === 'rewrite') {
+    if (persisting.stage === 'rewrite' && this.options.syncMarks) {
       this.persisting = { stage: 'rewrite-mark', syncId: this.markSynced(persisting.batch) };
       return true;
     }
@@ -630,7 +652,7 @@ export class RaftGroup {
     }
     if (persisting.stage === 'recovery-mark') {
       // marked: nothing to hand out, the core's Readies may go now
-    } else if (persisting.stage === 'rewrite-mark') {
+    } else if (persisting.stage === 'rewrite-mark' || persisting.stage === 'rewrite') {
       this.ctx.disk.rename(this.files.logTemp, this.files.log);
     } else if (persisting.stage === 'snapshot') {
       this.ctx.disk.rename(this.files.snapshotTemp, this.files.snapshot);

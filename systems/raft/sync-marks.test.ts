@@ -75,6 +75,7 @@ class World {
       peers: [0],
       filePrefix: '',
       stateMachine: this.machine,
+      options: { syncMarks: true },
       onReply: (_client, reply: ClientReply) => {
         if (reply.type === 'propose-ok') {
           this.acks.push(reply.id);
