@@ -25,6 +25,7 @@ import {
   kvModel,
   UNKNOWN,
 } from './linearizability/index.ts';
+import { quorumLostToMediaFaults } from './raft-recovery.ts';
 
 export type { KvServerInspect } from '../systems/kv/contract.ts';
 
@@ -367,7 +368,12 @@ export const kvSometimes: Readonly<Record<string, (record: ObservationRecord) =>
 export function kvOperationsComplete(fromUs: number, toUs: number): Invariant {
   return {
     name: 'kv-operations-complete',
-    atEnd(view: ClusterView): Verdict {
+    atEnd(view: ClusterView, observations): Verdict {
+      // Servers that refused after media faults are down for good: judged only while the
+      // rest still make a majority.
+      if (quorumLostToMediaFaults(view, observations) !== undefined) {
+        return undefined;
+      }
       for (const op of view.history) {
         const input = kvInput(op.input);
         if (input === undefined || op.callUs < fromUs || op.callUs > toUs) {
@@ -395,9 +401,12 @@ export function kvEveryClientCompletes(plan: Plan, group = 'clients'): Invariant
   const members = Topology.of(plan).groups.find((candidate) => candidate.name === group)?.members;
   return {
     name: 'kv-every-client-completes',
-    atEnd(view: ClusterView): Verdict {
+    atEnd(view: ClusterView, observations): Verdict {
       if (typeof opsMax === 'number' && opsMax <= 0) {
         return undefined; // the shrinker may leave a client nothing to do
+      }
+      if (quorumLostToMediaFaults(view, observations) !== undefined) {
+        return undefined; // no majority runs: nobody can complete anything
       }
       const completed = new Set<NodeId>();
       for (const op of view.history) {

@@ -16,7 +16,14 @@
 // its own time. It catches leader-never-steps-down in the raft swarm within a few seeds.
 import { assert } from '../sim/assert.ts';
 import { Topology } from '../sim/topology.ts';
-import type { HistoryOperation, Invariant, NodeId, Plan } from '../sim/types.ts';
+import {
+  type FaultKind,
+  type HistoryOperation,
+  type Invariant,
+  MEDIA_FAULT_KINDS,
+  type NodeId,
+  type Plan,
+} from '../sim/types.ts';
 import { formatTime, raftObservation, serverState } from './raft-common.ts';
 
 export interface LeaderStepDownOptions {
@@ -384,8 +391,9 @@ function networkStates(plan: Plan): NetworkState[] {
  * Judged only where the bound is a fact, not a bet: seeds with random loss (drops, a latency
  * tail, buggify) are skipped, since retries over a lossy link have no bound; a node with an
  * fsync-error near the window is not counted on (it dies at an fsync and the supervisor
- * restarts it, at times the plan does not hold), nor a client whose clock jumps (its give-up
- * runs on that clock). States come from the plan's fault list.
+ * restarts it, at times the plan does not hold), nor one a media fault hit before the window
+ * ends (it may refuse to start at its next restart), nor a client whose clock jumps (its
+ * give-up runs on that clock). States come from the plan's fault list.
  */
 export function answersWhileMajorityReachable(
   plan: Plan,
@@ -408,6 +416,12 @@ export function answersWhileMajorityReachable(
         (fault.kind === 'fsync-error' &&
           fault.node === node &&
           fault.atUs > fromUs - FSYNC_DEATH_SHADOW_US &&
+          fault.atUs <= toUs) ||
+        // A server a media fault hit may refuse to start at its next restart, and then stays
+        // out for good (its synced data is damaged): not counted on from the fault on.
+        (MEDIA_FAULT_KINDS.includes(fault.kind as FaultKind) &&
+          'node' in fault &&
+          fault.node === node &&
           fault.atUs <= toUs) ||
         (fault.kind === 'clock-jump' &&
           fault.node === node &&

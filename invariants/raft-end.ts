@@ -20,6 +20,7 @@ import {
   serverState,
 } from './raft-common.ts';
 import { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
+import { quorumLostToMediaFaults } from './raft-recovery.ts';
 
 // ---- 10. acknowledged commands are never lost -----------------------------------------------
 
@@ -141,7 +142,12 @@ export function ackedNeverLost(options: AckedNeverLostOptions = {}): Invariant {
     return undefined;
   };
 
-  const checkAck = (view: ClusterView, ack: Ack, applied: Map<number, AppliedAt>): Verdict => {
+  const checkAck = (
+    view: ClusterView,
+    ack: Ack,
+    applied: Map<number, AppliedAt>,
+    quorumLost: () => string | undefined,
+  ): Verdict => {
     const expected = digestOfId(ack.id);
     const first = applied.get(ack.index);
     if (first !== undefined && first.digest !== expected) {
@@ -159,7 +165,10 @@ export function ackedNeverLost(options: AckedNeverLostOptions = {}): Invariant {
         return verdict;
       }
     }
-    if (highest < ack.index) {
+    // Where media faults left no majority of the voters running, the acknowledged entry may
+    // survive only on the disks they damaged, which correct servers refuse to start from:
+    // that clause alone is not asked then (no server may still hold or apply another entry).
+    if (highest < ack.index && quorumLost() === undefined) {
       return `command ${JSON.stringify(ack.id)} was acknowledged to ${at(view, ack)} at index ${ack.index}, term ${ack.term}, but at the end no running server has applied that far (the furthest is ${highest}): the acknowledged command was lost`;
     }
     return undefined;
@@ -173,8 +182,13 @@ export function ackedNeverLost(options: AckedNeverLostOptions = {}): Invariant {
         return undefined;
       }
       const applied = firstApplies(observations);
+      let quorumLost: { why: string | undefined } | undefined;
+      const lost = () => {
+        quorumLost ??= { why: quorumLostToMediaFaults(view, observations) };
+        return quorumLost.why;
+      };
       for (const ack of acks) {
-        const verdict = checkAck(view, ack, applied);
+        const verdict = checkAck(view, ack, applied, lost);
         if (verdict !== undefined) {
           return verdict;
         }
@@ -271,7 +285,12 @@ function livenessForOneGroup(options: RaftLivenessOptions): Invariant {
       }
       return undefined;
     },
-    atEnd(view) {
+    atEnd(view, observations) {
+      // Servers that refused after media faults are down for good: judged only while the
+      // rest still make a majority.
+      if (quorumLostToMediaFaults(view, observations) !== undefined) {
+        return undefined;
+      }
       if (settleStartUs === undefined) {
         return view.phase === 'settle'
           ? `no server reported anything after the settle phase began (run ended at ${formatTime(view.timeUs)}): the cluster is dead`
@@ -293,6 +312,17 @@ export const raftLeaseSometimes: Readonly<Record<string, (record: ObservationRec
     'a leader answered a read under its lease': (record) =>
       record.observation.type === 'lease-read',
   };
+
+/**
+ * For scenarios with media faults (bit rot, misdirected writes): some server found its synced
+ * data damaged at a restart and refused to start, so the refusal path is exercised.
+ */
+export const raftMediaFaultSometimes: Readonly<
+  Record<string, (record: ObservationRecord) => boolean>
+> = {
+  'a server refused to start on damaged synced data': (record) =>
+    record.observation.type === 'corruption-detected',
+};
 
 /** Conditions a Raft scenario should reach on some seeds, so a fault that never fires shows. */
 export const raftSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> = {

@@ -12,7 +12,7 @@
 // when (and if) the loss shows in a client's history.
 
 import { digestValue } from '../sim/trace.ts';
-import type { ClusterView, Invariant, NodeId } from '../sim/types.ts';
+import type { ClusterView, Invariant, NodeId, ObservationRecord } from '../sim/types.ts';
 import { decodeLog, decodeSnapshotFile, type LogRecord } from '../systems/raft/codec.ts';
 import type { RaftRecovered, RecoveredEntry } from '../systems/raft/contract.ts';
 import type { Entry } from '../systems/raft/types.ts';
@@ -288,4 +288,62 @@ function replayDifference(
 /** A durable image a media fault damaged: the node could not have known better. */
 function excused(view: ClusterView, node: NodeId): boolean {
   return (view.mediaFaults?.(node) ?? 0) > 0;
+}
+
+/**
+ * The servers that refused to start after a media fault hit their disk and are still refusing
+ * at the end (up, with no 'restarted' since their last refusal): a correct node that finds
+ * its synced data damaged stays out (this Raft does not repair from peers).
+ */
+export function refusingAfterMediaFault(
+  view: ClusterView,
+  observations: readonly ObservationRecord[],
+): NodeId[] {
+  const refusing = new Set<NodeId>();
+  for (const record of observations) {
+    const type = record.observation.type;
+    if (type === 'corruption-detected') {
+      refusing.add(record.node);
+    } else if (type === 'restarted') {
+      refusing.delete(record.node);
+    }
+  }
+  return [...refusing]
+    .filter((node) => view.isUp(node) && excused(view, node))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Why liveness cannot be asked of the group at the end, if media faults are why: the servers
+ * still refusing after a media fault leave some voter set a running server knows (or, with
+ * none running, the group itself) without a majority that runs. Undefined when a majority
+ * runs: then the cluster must make progress as if the refusing servers were down. Liveness
+ * checks only — no safety check asks this.
+ */
+export function quorumLostToMediaFaults(
+  view: ClusterView,
+  observations: readonly ObservationRecord[],
+): string | undefined {
+  const refusing = refusingAfterMediaFault(view, observations);
+  if (refusing.length === 0) {
+    return undefined;
+  }
+  const voterSets: (readonly NodeId[])[] = [];
+  for (const node of view.servers) {
+    const voters = serverState(view, node)?.voters;
+    if (voters !== undefined) {
+      voterSets.push(voters);
+    }
+  }
+  if (voterSets.length === 0) {
+    voterSets.push(view.servers);
+  }
+  for (const voters of voterSets) {
+    const running = voters.filter((voter) => !refusing.includes(voter)).length;
+    if (running < Math.floor(voters.length / 2) + 1) {
+      const names = refusing.map((node) => view.name(node)).join(', ');
+      return `${names} refused to start after media faults hit their disks, leaving ${running} of the ${voters.length} voters [${voters.map((voter) => view.name(voter)).join(', ')}] running: no majority`;
+    }
+  }
+  return undefined;
 }

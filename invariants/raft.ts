@@ -41,6 +41,7 @@ export {
   type RaftLivenessOptions,
   raftLeaseSometimes,
   raftLivenessInvariant,
+  raftMediaFaultSometimes,
   raftSometimes,
 } from './raft-end.ts';
 export { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';

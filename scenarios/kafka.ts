@@ -13,7 +13,7 @@ import { kafkaHistoryInvariants } from '../invariants/kafka-history.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
-import { FAULT_KINDS, type Plan } from '../sim/types.ts';
+import { FAULT_KINDS_BUT_MEDIA, type Plan } from '../sim/types.ts';
 import { KAFKA_VARIANTS, kafkaGroups } from '../systems/kafka/program.ts';
 
 const SECOND = 1_000_000;
@@ -28,8 +28,8 @@ const KAFKA_BASE = {
     groupSizes: { brokers: [3, 4, 5], producers: [1, 2, 3], consumers: [1, 2] },
   },
   faults: {
-    // As for raft: a latent sector error on a lone copy is unrecoverable here.
-    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
+    // Media faults on a lone copy are unrecoverable here (no repair from replicas).
+    eligible: [...FAULT_KINDS_BUT_MEDIA],
     swarm: true,
   },
   workload: {

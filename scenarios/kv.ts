@@ -1,6 +1,6 @@
 // The KV swarm scenarios for fuzzing: KV servers on Raft with snapshots, clients appending to
 // their own keys, putting to shared keys and reading both, every fault kind but latent-sector
-// errors, a fault phase and then a settle phase. Each seed draws 3 or 5 servers, 1–5 clients,
+// errors (bit rot and misdirected writes included), a fault phase and then a settle phase. Each seed draws 3 or 5 servers, 1–5 clients,
 // how fast they go and 2–15 s of faults. `kv` serves Gets
 // by ReadIndex, `kv-lease` under leader leases.
 import {
@@ -10,7 +10,12 @@ import {
   kvPersistedStateBounded,
   kvSometimes,
 } from '../invariants/kv.ts';
-import { raftLeaseSometimes, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import {
+  raftLeaseSometimes,
+  raftMediaFaultSometimes,
+  raftSafetyInvariants,
+  raftSometimes,
+} from '../invariants/raft.ts';
 import {
   answersWhileMajorityReachable,
   leaderStepsDownWithoutQuorum,
@@ -52,7 +57,8 @@ const KV_SWARM = {
     workload: { thinkUsMax: { min: 2_000, max: 40_000 } },
   },
   faults: {
-    // As in the raft scenario: a latent sector error on a lone copy is unrecoverable here.
+    // As in the raft scenario: durable corruption on a minority of the servers, which detect
+    // it and refuse to start; latent sector errors stay out.
     eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
     swarm: true,
   },
@@ -65,6 +71,9 @@ const KV_SWARM = {
     giveUpUs: KV_SWARM_GIVE_UP_US,
     // More than a client gets through in 15 s; explicit so that the shrinker can lower it.
     opsMax: 2000,
+    // Sync marks on (systems/raft/codec.ts): these disks rot. Plans kept from before it run
+    // without, as they were recorded.
+    syncMarks: true,
   },
   shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
   invariants: (plan: Plan) => [
@@ -87,6 +96,7 @@ const KV_SWARM = {
       Object.entries(raftSometimes).filter(([name]) => name !== 'a membership change completed'),
     ),
     ...kvSometimes,
+    ...raftMediaFaultSometimes,
   },
 } as const;
 

@@ -12,7 +12,7 @@ import { outboxInvariants, type RelayKind } from '../invariants/outbox.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { quietKnobs } from '../sim/plan.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
-import { FAULT_KINDS } from '../sim/types.ts';
+import { FAULT_KINDS_BUT_MEDIA } from '../sim/types.ts';
 import { CRASH_POINTS, type CrashPoint } from '../systems/outbox/crash-points.ts';
 import { DB_VARIANTS, dbNodeProgram } from '../systems/outbox/db-node.ts';
 import { CDC_VARIANTS, outboxGroups, POLLING_VARIANTS } from '../systems/outbox/program.ts';
@@ -38,8 +38,8 @@ function outboxScenario(
       groupSizes: { brokers: [3, 4], services: [1, 2] },
     },
     faults: {
-      // A latent sector error on a lone copy is unrecoverable (the database has one).
-      eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
+      // A media fault on a lone copy is unrecoverable (the database has one).
+      eligible: [...FAULT_KINDS_BUT_MEDIA],
       swarm: true,
     },
     workload: {

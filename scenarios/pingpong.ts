@@ -7,7 +7,7 @@ import {
   recoveredRecordsIntact,
 } from '../invariants/pingpong.ts';
 import { registerScenario } from '../sim/scenario.ts';
-import { FAULT_KINDS } from '../sim/types.ts';
+import { FAULT_KINDS_BUT_MEDIA } from '../sim/types.ts';
 import { PINGPONG_VARIANTS, pingpongGroups } from '../systems/pingpong/index.ts';
 
 registerScenario({
@@ -18,9 +18,9 @@ registerScenario({
   durationUs: 2_000_000,
   settleUs: 2_000_000,
   faults: {
-    // A latent sector error in a server's only copy of its log cannot be repaired: the
-    // example keeps no replicas to repair from.
-    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
+    // A media fault in a server's only copy of its log cannot be repaired: the example keeps
+    // no replicas to repair from.
+    eligible: [...FAULT_KINDS_BUT_MEDIA],
     swarm: true,
   },
   workload: { opsPerClient: 20 },

@@ -2,7 +2,12 @@
 // the whole run, then a settle phase in which a leader must emerge and commit again. Each
 // seed draws its shape: 3 or 5 servers, 1–4 clients, their think time and a fault phase of
 // 0.5–15 s (short seeds find most bugs cheaply; long ones find those that need a long history).
-import { raftLivenessInvariant, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import {
+  raftLivenessInvariant,
+  raftMediaFaultSometimes,
+  raftSafetyInvariants,
+  raftSometimes,
+} from '../invariants/raft.ts';
 import { leaderStepsDownWithoutQuorum } from '../invariants/raft-availability.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario } from '../sim/scenario.ts';
@@ -28,12 +33,20 @@ registerScenario({
     workload: { thinkUs: { min: 1_000, max: 20_000 } },
   },
   faults: {
-    // A latent sector error on a lone copy of a log is unrecoverable without repair from
-    // peers, which this Raft does not do: the node refuses to start, which liveness flags.
+    // Durable corruption (bit rot, misdirected writes) hits a minority of the servers (the
+    // plan's media-fault atlas). What a correct node does: detect it by checksum when it
+    // reads its files back at restart and refuse to start — never apply damaged data, never
+    // drop a synced batch as if torn (the sync marks, systems/raft/codec.ts). The majority
+    // carries on; a node refuses only when a media fault hit its disk
+    // (refuses-only-on-media-fault), and liveness holds the rest to a majority that runs.
+    // Latent sector errors stay out: they fail a read outright, which this Raft (no repair
+    // from peers) treats as a process death, restarted again and again.
     eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
     swarm: true,
   },
-  workload: {},
+  // Sync marks on (systems/raft/codec.ts): these disks rot. Plans kept from before it run
+  // without, as they were recorded.
+  workload: { syncMarks: true },
   variants: RAFT_VARIANTS,
   groups: raftGroups(5, 3, { snapshotEveryEntries: 200, logRewriteBytes: 32 * 1024 }),
   invariants: (plan) => [
@@ -44,7 +57,7 @@ registerScenario({
       commitWithinUs: 3 * SECOND,
     }),
   ],
-  sometimes: raftSometimes,
+  sometimes: { ...raftSometimes, ...raftMediaFaultSometimes },
   plan: (seed, base) => ({ ...base, script: membershipChurn(seed, base, 'servers') }),
 });
 

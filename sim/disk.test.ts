@@ -178,4 +178,89 @@ describe('disk', () => {
       { numRuns: 200, seed: 42 },
     );
   });
+
+  it('rots one synced sector: every read returns the same damaged bytes until it is rewritten', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), (seed) => {
+        const { disk, syncs } = diskWithManualSync(seed);
+        disk.write('f', 0, bytes(1200, 5));
+        disk.fsync('f');
+        disk.completeSync(syncs[0] as number);
+        disk.write('f', 1200, bytes(100, 6)); // unsynced: never the victim
+        const rotted = disk.rotSyncedSector();
+        expect(rotted?.file).toBe('f');
+        const sector = rotted?.sector as number;
+        expect(sector).toBeLessThan(2); // sector 2 is overwritten in the cache
+        const first = disk.read('f');
+        const differing = first.reduce(
+          (count, byte, at) => count + (byte === (at < 1200 ? 5 : 6) ? 0 : 1),
+          0,
+        );
+        expect(differing).toBe(1);
+        expect([...disk.read('f')]).toEqual([...first]); // rereading does not help
+        expect(disk.mediaFaults()).toBe(1);
+        disk.crash(false);
+        expect([...disk.read('f')]).toEqual([...first.subarray(0, 1200)]); // it is durable
+        disk.write('f', sector * SECTOR_SIZE_BYTES, bytes(SECTOR_SIZE_BYTES, 5));
+        expect([...disk.read('f')]).toEqual([...bytes(1200, 5)]); // a rewrite heals it
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('rots nothing on a disk with nothing synced', () => {
+    const { disk } = diskWithManualSync();
+    disk.write('f', 0, bytes(100, 1));
+    expect(disk.rotSyncedSector()).toBeUndefined();
+    expect(disk.mediaFaults()).toBe(0);
+  });
+
+  it('lands a misdirected write on another sector of the file, leaving its own as it was', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), (seed) => {
+        const { disk, syncs } = diskWithManualSync(seed);
+        const landed: { sector: number; landedOn?: number }[] = [];
+        disk.onMisdirected = (where) => landed.push(where);
+        disk.write('f', 0, bytes(3 * SECTOR_SIZE_BYTES, 1));
+        disk.fsync('f');
+        disk.completeSync(syncs[0] as number);
+        disk.armMisdirectedWrite();
+        disk.write('f', SECTOR_SIZE_BYTES, bytes(SECTOR_SIZE_BYTES, 9)); // meant for sector 1
+        disk.fsync('f');
+        expect(disk.completeSync(syncs[1] as number)).toBe(true);
+        expect(landed).toHaveLength(1);
+        const target = landed[0]?.landedOn as number;
+        expect(landed[0]?.sector).toBe(1);
+        expect([0, 2]).toContain(target);
+        const image = disk.durableImage('f') as Uint8Array;
+        const sectorFill = (sector: number) => image[sector * SECTOR_SIZE_BYTES];
+        expect(sectorFill(1)).toBe(1); // the intended sector kept its old content
+        expect(sectorFill(target)).toBe(9); // another one was overwritten
+        expect(disk.read('f')[SECTOR_SIZE_BYTES]).toBe(1); // what the node reads back now
+        expect(disk.mediaFaults()).toBe(1);
+        // Fired once: the next fsync lands where it should.
+        disk.write('f', 0, bytes(SECTOR_SIZE_BYTES, 3));
+        disk.fsync('f');
+        disk.completeSync(syncs[2] as number);
+        expect(disk.durableImage('f')?.[0]).toBe(3);
+        expect(disk.mediaFaults()).toBe(1);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('keeps a misdirected write armed until a sync has somewhere else to land it', () => {
+    const { disk, syncs } = diskWithManualSync();
+    disk.armMisdirectedWrite();
+    disk.write('f', 0, bytes(100, 1)); // a one-sector file: nowhere else to land
+    disk.fsync('f');
+    disk.completeSync(syncs[0] as number);
+    expect(disk.stats.misdirectedWrites).toBe(0);
+    expect(disk.durableImage('f')?.[0]).toBe(1);
+    disk.write('f', 600, bytes(100, 2));
+    disk.fsync('f');
+    disk.completeSync(syncs[1] as number);
+    expect(disk.stats.misdirectedWrites).toBe(1);
+    disk.disarmMisdirectedWrite();
+  });
 });

@@ -1,7 +1,9 @@
 // A node's disk: named files of fixed-size sectors. Writes land in a volatile layer (the page
 // cache); an fsync completes later, as an event, and only then are they durable. A crash
 // loses the volatile layer, or tears it (a random subset of dirty sectors reaches the disk).
-// Reads can be corrupted (a flipped bit) or fail (a latent sector error), when armed.
+// Reads can be corrupted (a flipped bit) or fail (a latent sector error), when armed. Media
+// faults also damage what is durable: a synced sector rots (a flipped bit that every read
+// returns), or an fsync writes a sector to the wrong place (a misdirected write).
 // Systems get what a real disk gives: they must checksum, and must not acknowledge before
 // their fsync has completed.
 import { assert, assertSafeInteger, fail } from './assert.ts';
@@ -54,7 +56,8 @@ interface DirtySector {
  * A file's unsynced sectors by sector number. Not a Map: a log's dirty set grows to one or two
  * sectors and back to none on every write and fsync, and a Map rehashed its table each time
  * (a fifth of the disk's allocations on a Raft seed). Sector-indexed arrays and an unordered
- * list (removal swaps the last one in); nothing reads the list in an order that matters.
+ * list (removal swaps the last one in): its order is deterministic but not sorted, and only a
+ * misdirected write picks from it by position.
  */
 class DirtySectors {
   private readonly bySector: (DirtySector | undefined)[] = [];
@@ -124,6 +127,14 @@ class SimFile {
   }
 }
 
+interface Misdirection {
+  /** The sector the write was meant for: it keeps its old content. */
+  sector: number;
+  /** Where its data lands instead. */
+  target: number;
+  dirty: DirtySector;
+}
+
 interface PendingSync {
   syncId: number;
   file: SimFile;
@@ -142,6 +153,18 @@ export interface DiskStats {
   fsyncErrors: number;
   /** Sectors given a latent error (each a media fault, read or not). */
   latentSectorsArmed: number;
+  /** Synced sectors whose durable copy got a flipped bit (each a media fault, read or not). */
+  sectorsRotted: number;
+  /** Sectors an fsync wrote over another sector of their file instead of their own. */
+  misdirectedWrites: number;
+}
+
+/** Where a media fault landed, for the run's trace. */
+export interface DamagedSector {
+  file: string;
+  sector: number;
+  /** For a misdirected write: the sector its data landed on instead. */
+  landedOn?: number;
 }
 
 /** What the simulator needs to schedule an fsync's completion. */
@@ -159,6 +182,9 @@ export class Disk {
   private nextSyncId = 1;
   private generation = 0;
   private failNextFsync = false;
+  private misdirectNextSync = false;
+  /** Called when an armed misdirected write lands (for the trace). */
+  onMisdirected: ((where: DamagedSector) => void) | null = null;
   readCorruptionProbability = 0;
   scheduler: SyncScheduler | null = null;
   readonly stats: DiskStats = {
@@ -170,6 +196,8 @@ export class Disk {
     latentErrors: 0,
     fsyncErrors: 0,
     latentSectorsArmed: 0,
+    sectorsRotted: 0,
+    misdirectedWrites: 0,
   };
 
   constructor(private readonly random: Random) {}
@@ -367,9 +395,13 @@ export class Disk {
       }
       return false;
     }
+    const misdirected = this.misdirectNextSync ? this.misdirect(pending) : undefined;
     for (const dirty of pending.sectors) {
       const sector = dirty.sector;
-      if (dirty.generation > (file.durableGenerations[sector] ?? 0)) {
+      // A misdirected sector keeps its old durable content, and leaves the cache like the
+      // others: reads then see the old content, as after the page is evicted.
+      const landed = sector !== misdirected?.sector;
+      if (landed && dirty.generation > (file.durableGenerations[sector] ?? 0)) {
         file.durable[sector] = dirty.data;
         file.durableGenerations[sector] = dirty.generation;
       }
@@ -381,7 +413,50 @@ export class Disk {
       file.durableSizeBytes = pending.sizeBytes;
       file.durableSizeGeneration = pending.sizeGeneration;
     }
+    if (misdirected !== undefined) {
+      this.landMisdirected(file, misdirected);
+    }
     return true;
+  }
+
+  /**
+   * An armed misdirected write: picks one sector of this sync and another sector of the same
+   * file (within the size the sync makes durable) for it to land on. Undefined (and it stays
+   * armed) when the sync has no sector with somewhere else to land.
+   */
+  private misdirect(pending: PendingSync): Misdirection | undefined {
+    const sectors = Math.ceil(pending.sizeBytes / SECTOR_SIZE_BYTES);
+    if (pending.sectors.length === 0 || sectors < 2) {
+      return undefined;
+    }
+    const dirty = this.random.pick(pending.sectors);
+    const sector = dirty.sector;
+    let target = this.random.int(sectors - 1);
+    if (target >= sector) {
+      target++;
+    }
+    this.misdirectNextSync = false;
+    return { sector, target, dirty };
+  }
+
+  /** Lands a misdirected sector on its wrong target, after the rest of its sync. */
+  private landMisdirected(file: SimFile, { sector, target, dirty }: Misdirection): void {
+    file.durable[target] = dirty.data;
+    file.durableGenerations[target] = Math.max(
+      file.durableGenerations[target] ?? 0,
+      dirty.generation,
+    );
+    this.stats.misdirectedWrites++;
+    this.onMisdirected?.({ file: this.nameOf(file), sector, landedOn: target });
+  }
+
+  private nameOf(file: SimFile): string {
+    for (const [name, candidate] of this.files) {
+      if (candidate === file) {
+        return name;
+      }
+    }
+    return '(removed)';
   }
 
   /**
@@ -391,6 +466,7 @@ export class Disk {
   crash(tear: boolean): void {
     this.pendingSyncs.splice(0);
     this.failNextFsync = false;
+    // An armed misdirected write stays armed: it is the drive's, not the process's.
     for (const file of this.files.values()) {
       let sizeBytes = file.durableSizeBytes;
       if (tear && file.dirty.size > 0) {
@@ -454,13 +530,87 @@ export class Disk {
     return true;
   }
 
+  /** The next fsync that has a sector to misdirect writes one sector to the wrong place. */
+  armMisdirectedWrite(): void {
+    this.misdirectNextSync = true;
+  }
+
+  /** Faults stop (the settle phase): an armed misdirected write that has not landed never will. */
+  disarmMisdirectedWrite(): void {
+    this.misdirectNextSync = false;
+  }
+
   /**
-   * Media faults that hit this disk so far: sectors given a latent error and reads that came
-   * back corrupted. Crashes, torn unsynced tails and failed fsyncs are not media faults: a
-   * correct node recovers from those without refusing to start.
+   * Bit rot: flips one random bit inside the used bytes of one random synced sector (one whose
+   * durable copy is what a read returns: not overwritten in the cache since). Every read
+   * returns the same damaged bytes from then on, until the sector is rewritten. Returns where
+   * it landed, or undefined when nothing synced is there to rot.
+   */
+  rotSyncedSector(): DamagedSector | undefined {
+    const candidates: [string, SimFile, number][] = [];
+    for (const name of this.list()) {
+      const file = this.files.get(name) as SimFile;
+      const sizeBytes = Math.min(file.sizeBytes, file.durableSizeBytes);
+      const sectors = Math.ceil(sizeBytes / SECTOR_SIZE_BYTES);
+      for (let sector = 0; sector < sectors && candidates.length < 100_000; sector++) {
+        if (file.durable[sector] !== undefined && file.dirty.get(sector) === undefined) {
+          candidates.push([name, file, sector]);
+        }
+      }
+    }
+    if (candidates.length === 0) {
+      return undefined;
+    }
+    const [name, file, sector] = this.random.pick(candidates);
+    this.rot(file, sector, this.random.int(this.usedBytes(file, sector) * 8));
+    return { file: name, sector };
+  }
+
+  /**
+   * Flips the low bit of the byte at `offsetBytes` of `name` in its durable copy, as bit rot
+   * does: for tests that damage a chosen place. Its sector must be synced and not overwritten
+   * in the cache since.
+   */
+  rotByte(name: string, offsetBytes: number): void {
+    const file = this.files.get(name);
+    assert(file !== undefined, `rotByte: no file ${name}`);
+    const sector = Math.floor(offsetBytes / SECTOR_SIZE_BYTES);
+    assert(
+      offsetBytes < file.durableSizeBytes,
+      `rotByte: byte ${offsetBytes} of ${name} is not synced`,
+    );
+    assert(
+      file.dirty.get(sector) === undefined,
+      `rotByte: sector ${sector} of ${name} is overwritten in the cache`,
+    );
+    this.rot(file, sector, (offsetBytes % SECTOR_SIZE_BYTES) * 8);
+  }
+
+  /** The bytes of a sector inside its file's durable (and current) size. */
+  private usedBytes(file: SimFile, sector: number): number {
+    const sizeBytes = Math.min(file.sizeBytes, file.durableSizeBytes);
+    return Math.min(SECTOR_SIZE_BYTES, sizeBytes - sector * SECTOR_SIZE_BYTES);
+  }
+
+  private rot(file: SimFile, sector: number, bit: number): void {
+    assert(bit >= 0 && bit < this.usedBytes(file, sector) * 8, 'bit rot lands inside the file');
+    // A copy: the old array may still be shared with a pending sync's snapshot of the sector.
+    const rotted = newSector();
+    rotted.set(file.durable[sector] as Uint8Array);
+    rotted[bit >> 3] = (rotted[bit >> 3] as number) ^ (1 << (bit & 7));
+    file.durable[sector] = rotted;
+    this.stats.sectorsRotted++;
+  }
+
+  /**
+   * Media faults that hit this disk so far: sectors given a latent error, reads that came
+   * back corrupted, rotted sectors and misdirected writes. Crashes, torn unsynced tails and
+   * failed fsyncs are not media faults: a correct node recovers from those without refusing
+   * to start.
    */
   mediaFaults(): number {
-    return this.stats.latentSectorsArmed + this.stats.corruptedReads;
+    const { latentSectorsArmed, corruptedReads, sectorsRotted, misdirectedWrites } = this.stats;
+    return latentSectorsArmed + corruptedReads + sectorsRotted + misdirectedWrites;
   }
 
   private maybeCorrupt(data: Uint8Array): void {

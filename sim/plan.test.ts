@@ -79,6 +79,28 @@ describe('plans', () => {
     expect(insideRecovery).toBeGreaterThan(0);
   });
 
+  it('draws media faults onto a minority of each server group only (the media-fault atlas)', () => {
+    const raft = findScenario('raft')!;
+    let drawn = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const plan = planFor(raft, seed);
+      const servers = plan.groups.find((group) => group.name === 'servers')!.nodes.length;
+      const victims = new Set<number>();
+      for (const fault of plan.faults) {
+        if (fault.kind === 'bit-rot' || fault.kind === 'misdirected-write') {
+          victims.add(fault.node);
+          drawn++;
+        }
+      }
+      expect(victims.size).toBeLessThanOrEqual(Math.floor((servers - 1) / 2));
+      for (const node of victims) {
+        expect(node).toBeLessThan(servers); // servers only, never clients
+      }
+      expect(decodePlan(encodePlan(plan))).toEqual(plan);
+    }
+    expect(drawn).toBeGreaterThan(100);
+  });
+
   it('counts a crash soon after a restart as a crash loop', () => {
     const raft = scenarioNamed('raft');
     const seed = Array.from({ length: 40 }, (_, index) => index).find((candidate) =>

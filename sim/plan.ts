@@ -15,6 +15,7 @@ import {
   type FaultKind,
   type Knobs,
   type Link,
+  MEDIA_FAULT_KINDS,
   type NodeId,
   OPTIONAL_PROBABILITY_KNOBS,
   PARTITION_SHAPES,
@@ -140,10 +141,15 @@ function chooseFaults(
 ): FaultEvent[] {
   const faults: FaultEvent[] = [];
   const episodesMax = scenario.faults.episodesMax ?? 6;
+  const mediaVictims = mediaFaultAtlas(topology, random.fork('media-atlas'));
   for (const kind of kinds) {
     const stream = random.fork(kind);
     const excluded = scenario.faults.excludeGroups?.[kind] ?? [];
-    const victims = topology.servers.filter((node) => !excluded.includes(topology.groupOf(node)));
+    const victims = topology.servers.filter(
+      (node) =>
+        !excluded.includes(topology.groupOf(node)) &&
+        (!MEDIA_FAULT_KINDS.includes(kind) || mediaVictims.has(node)),
+    );
     const episodes = stream.between(1, episodesMax);
     for (let episode = 0; episode < episodes; episode++) {
       const atUs = stream.between(0, durationUs - 1);
@@ -152,6 +158,26 @@ function chooseFaults(
     }
   }
   return faults;
+}
+
+/**
+ * The servers this seed's media faults (bit rot, misdirected writes, latent sector errors) may
+ * hit: a minority of each server group, ⌊(size − 1) / 2⌋ of its members, drawn once per seed
+ * (TigerBeetle's simulator keeps such a "fault atlas"). A replicated system is asked to
+ * tolerate damaged disks on a minority — detect the damage, refuse or repair, never apply it
+ * — while the majority's copies keep every acknowledged write; with the faults free to hit
+ * every disk, a seed can destroy every copy of an entry, which no design survives. From a
+ * stream of its own, so the draws of every other kind stay what they were.
+ */
+function mediaFaultAtlas(topology: Topology, random: Random): Set<NodeId> {
+  const victims = new Set<NodeId>();
+  for (const group of topology.serverGroups()) {
+    const shuffled = random.shuffle([...group.members]);
+    for (const node of shuffled.slice(0, Math.floor((shuffled.length - 1) / 2))) {
+      victims.add(node);
+    }
+  }
+  return victims;
 }
 
 interface Episode {
@@ -219,6 +245,8 @@ function addEpisode(faults: FaultEvent[], episode: Episode): void {
     }
     case 'latent-sector':
     case 'fsync-error':
+    case 'bit-rot':
+    case 'misdirected-write':
       if (victims.length > 0) {
         faults.push({ atUs, kind: episode.kind, node: random.pick(victims) });
       }
@@ -607,7 +635,7 @@ function validateKnobs(value: unknown, path: Path): void {
 }
 
 const NODE_FAULTS = ['crash', 'restart', 'pause', 'clock-jump', 'clock-drift'];
-const DISK_FAULTS = ['latent-sector', 'fsync-error'];
+const DISK_FAULTS = ['latent-sector', 'fsync-error', 'bit-rot', 'misdirected-write'];
 
 function validateFault(value: unknown, path: Path, total: number, durationUs: number): void {
   const fault = record(value, path);

@@ -212,6 +212,10 @@ export class Simulation {
       const name = this.topology.name(id);
       const slot = new NodeSlot(id, name, group, program, disk, root.fork(`node:${id}`));
       disk.scheduler = { scheduleSync: (syncId) => this.scheduleSync(slot, syncId) };
+      disk.onMisdirected = (where) => {
+        this.fired('misdirected-write');
+        this.trace?.mediaFault(this, slot.id, 'misdirected-write', where);
+      };
       this.nodes.push(slot);
     }
     this.network = new Network(total, plan.knobs, root.fork('network'));
@@ -719,6 +723,19 @@ export class Simulation {
       case 'fsync-error':
         slot.disk.armFsyncError();
         return true;
+      case 'bit-rot': {
+        const rotted = slot.disk.rotSyncedSector();
+        if (rotted !== undefined) {
+          this.fired('bit-rot');
+          this.trace?.mediaFault(this, slot.id, 'bit-rot', rotted);
+        }
+        return true;
+      }
+      case 'misdirected-write':
+        // Fired when it lands (Disk.onMisdirected), at the node's next fsync with a sector to
+        // misdirect; one armed in the fault phase and not landed by the settle phase never does.
+        slot.disk.armMisdirectedWrite();
+        return true;
     }
   }
 
@@ -771,6 +788,7 @@ export class Simulation {
     this.network.calm();
     for (const slot of this.nodes) {
       slot.disk.readCorruptionProbability = 0;
+      slot.disk.disarmMisdirectedWrite();
       if (slot.paused) {
         this.resumeNode(slot);
       }

@@ -125,6 +125,16 @@ export class TraceRecorder {
     this.add(clock, { kind: 'fault', node, type: fault.kind, detail: summarize(fault) });
   }
 
+  /** Where a media fault landed (a misdirected write at its fsync, a rotted sector). */
+  mediaFault(
+    clock: Clock,
+    node: number,
+    kind: 'bit-rot' | 'misdirected-write',
+    where: { file: string; sector: number; landedOn?: number },
+  ): void {
+    this.add(clock, { kind: 'fault', node, type: `${kind} landed`, detail: { ...where } });
+  }
+
   lifecycle(
     clock: Clock,
     node: number,

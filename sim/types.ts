@@ -34,6 +34,9 @@ export const FAULT_KINDS = [
   'latent-sector',
   'fsync-error',
   'buggify',
+  // Appended, not inserted: the swarm draws one coin per kind in this order (sim/plan.ts).
+  'bit-rot',
+  'misdirected-write',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -90,7 +93,33 @@ export type FaultEvent =
   | { atUs: number; kind: 'clock-jump'; node: NodeId; deltaUs: number }
   | { atUs: number; kind: 'clock-drift'; node: NodeId; driftPpm: number }
   | { atUs: number; kind: 'latent-sector'; node: NodeId }
-  | { atUs: number; kind: 'fsync-error'; node: NodeId };
+  | { atUs: number; kind: 'fsync-error'; node: NodeId }
+  /**
+   * Silent durable corruption: one synced sector of one of the node's files gets a flipped
+   * bit in its durable copy and reads back the same every time (rereading does not help).
+   */
+  | { atUs: number; kind: 'bit-rot'; node: NodeId }
+  /**
+   * The node's next fsync lands one of its sectors on another sector of the same file: the
+   * intended sector keeps its old content, the other is overwritten.
+   */
+  | { atUs: number; kind: 'misdirected-write'; node: NodeId };
+
+/** The fault kinds that damage what a disk durably holds: they alone excuse a refusal. */
+export const MEDIA_FAULT_KINDS: readonly FaultKind[] = [
+  'latent-sector',
+  'bit-rot',
+  'misdirected-write',
+];
+
+/**
+ * Every fault kind but the media faults: for scenarios whose systems keep a lone copy of
+ * their data (or have not been judged under durable corruption yet), where a media fault is
+ * unrecoverable and the node's refusal to start would fail liveness.
+ */
+export const FAULT_KINDS_BUT_MEDIA: readonly FaultKind[] = FAULT_KINDS.filter(
+  (kind) => !MEDIA_FAULT_KINDS.includes(kind),
+);
 
 export type ScriptStep =
   /** Deliver `message` to `node` as if from the harness (a client request, a "campaign now"). */
@@ -298,8 +327,9 @@ export interface ClusterView {
   /** Bytes in one of the node's files as the node would see it, 0 if absent. */
   fileSize?(node: NodeId, file: string): number;
   /**
-   * Media faults that hit the node's disk so far (latent sector errors, corrupted reads): what
-   * alone excuses a node for refusing to start. Crashes and torn unsynced tails do not count.
+   * Media faults that hit the node's disk so far (latent sector errors, corrupted reads, rotted
+   * sectors, misdirected writes): what alone excuses a node for refusing to start. Crashes
+   * and torn unsynced tails do not count.
    */
   mediaFaults?(node: NodeId): number;
   /**

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../scenarios/index.ts';
-import { runSeed } from '../sim/run.ts';
+import { planFor } from '../sim/plan.ts';
+import { runPlan, runSeed, scenarioNamed } from '../sim/run.ts';
 import { type TraceRecord, TraceRecorder } from '../sim/trace-log.ts';
 import { buildModel } from './build.ts';
 import { partitionCut, partitionOf, partitionSummary } from './model.ts';
@@ -65,6 +66,32 @@ describe('buildModel', () => {
     expect(model.partitions).toHaveLength(1);
     expect(model.partitions[0]?.summary).toBe('{n1 n2 c1 c2} | {n3}');
     expect(model.partitions[0]?.endUs).toBeLessThanOrEqual(model.endUs);
+  });
+
+  it('marks media faults where they landed: a rotted sector, a misdirected write', () => {
+    const base = planFor(scenarioNamed('raft'), 1);
+    const plan = {
+      ...base,
+      knobs: { ...base.knobs, faultKinds: [...base.knobs.faultKinds, 'bit-rot' as const] },
+      faults: [
+        { atUs: 300_000, kind: 'bit-rot' as const, node: 0 },
+        { atUs: 310_000, kind: 'misdirected-write' as const, node: 1 },
+      ],
+    };
+    const trace = new TraceRecorder();
+    runPlan(plan, { trace });
+    const model = buildModel({ records: trace.records, plan, result: runPlan(plan) });
+    const labels = model.marks.filter((mark) => mark.kind === 'fault').map((mark) => mark.label);
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        'fault: bit-rot',
+        'fault: bit-rot landed',
+        'fault: misdirected-write',
+        'fault: misdirected-write landed',
+      ]),
+    );
+    const landed = trace.records.find((record) => record.type === 'misdirected-write landed');
+    expect(landed?.detail).toMatchObject({ file: expect.any(String), sector: expect.any(Number) });
   });
 
   it('describes one-way and partial partitions as the links they cut', () => {

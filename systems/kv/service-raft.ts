@@ -6,6 +6,7 @@
 import type { NodeContext } from '../../sim/types.ts';
 import {
   bugsForVariant,
+  planRaftOptions,
   RaftGroup,
   type RaftNodeOptions,
   type StateMachine,
@@ -23,7 +24,11 @@ export function serviceRaftGroup<T>(
     peers: ctx.members(ctx.group),
     filePrefix: '',
     stateMachine,
-    options: { ...raftOptions, bugs: bugsForVariant(ctx.variant) },
+    options: {
+      ...raftOptions,
+      ...planRaftOptions(ctx.workload),
+      bugs: bugsForVariant(ctx.variant),
+    },
     onReply: (client, reply) => {
       if (!reads.onReply(client, reply)) {
         raft.sendReply(client, reply);

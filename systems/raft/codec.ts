@@ -8,8 +8,13 @@
 // the last batch can be torn — in any sector order, so valid records of that same batch may
 // follow the hole. A bad record followed by a valid record of a *later* batch cannot come from
 // a torn write: that is corruption of durable data, reported and never applied.
-// Every log file starts at batch 0 (a rewritten file starts again at 0).
-// Limitation: corruption inside the very last durable batch looks like a torn tail.
+// Batches are numbered consecutively within a file; a new log starts at batch 0, a rewritten
+// one at the batch number it was rewritten at (numbers never restart, see the sync marks).
+//
+// The codec alone cannot tell a damaged *last* batch that was synced (then rotted, or was
+// misdirected) from one a crash tore: both are a bad record with nothing after it. Truncating
+// a synced batch as if torn may drop an acknowledged entry or a vote. Hence the sync marks
+// below (Protocol-Aware Recovery's persist record, Alagappan et al., FAST'18).
 import * as zlib from 'node:zlib';
 
 import { assert, fail } from '../../sim/assert.ts';
@@ -382,8 +387,16 @@ function parseRecord(bytes: Uint8Array, offset: number): ParsedRecord | string {
 
 export type LogStatus =
   | { readonly kind: 'ok' }
-  /** The tail after truncateAt is an incomplete batch: truncate the file there and go on. */
-  | { readonly kind: 'torn-tail'; readonly truncateAt: number; readonly reason: string }
+  /**
+   * The tail after truncateAt is an incomplete batch, numbered `batch`. Torn by a crash, or
+   * synced and damaged since: `tailVerdict` tells which from the sync marks.
+   */
+  | {
+      readonly kind: 'torn-tail';
+      readonly truncateAt: number;
+      readonly reason: string;
+      readonly batch: number;
+    }
   /** Durable data is damaged at offset: do not start from this file. */
   | { readonly kind: 'corrupt'; readonly offset: number; readonly reason: string };
 
@@ -412,8 +425,10 @@ export function decodeLog(bytes: Uint8Array): DecodedLog {
       failure = parsed;
       break;
     }
+    // The first record of a file may carry any batch number (a rewritten log continues the
+    // numbering); after it, numbers go up by one per batch.
     const expected = batchOpen ? batch : batch + 1;
-    if (parsed.batch !== expected) {
+    if (batch >= 0 && parsed.batch !== expected) {
       failure = `record of batch ${parsed.batch} where batch ${expected} was expected`;
       break;
     }
@@ -432,6 +447,10 @@ export function decodeLog(bytes: Uint8Array): DecodedLog {
     return { records, nextBatch, validBytes, status: { kind: 'ok' } };
   }
   const reason = failure === '' ? 'the last batch is incomplete' : failure;
+  // A file whose first record is unreadable is taken to start at batch 0, as a new log does.
+  // A rewritten log starts higher, and its only batch was synced before it was renamed into
+  // place: a record of it after the damage names another batch (corrupt), and with none left
+  // readable, the sync marks cover batch 0 (tailVerdict refuses).
   const tornBatch = batchOpen ? batch : batch + 1;
   const later = findLaterBatch(bytes, offset + 1, tornBatch);
   if (later !== null) {
@@ -446,7 +465,7 @@ export function decodeLog(bytes: Uint8Array): DecodedLog {
     records,
     nextBatch: tornBatch,
     validBytes,
-    status: { kind: 'torn-tail', truncateAt: validBytes, reason },
+    status: { kind: 'torn-tail', truncateAt: validBytes, reason, batch: tornBatch },
   };
 }
 
@@ -459,6 +478,138 @@ function findLaterBatch(bytes: Uint8Array, from: number, tornBatch: number): num
     }
   }
   return null;
+}
+
+// ---- sync marks -----------------------------------------------------------------------------
+//
+// Telling "synced, then damaged" from "torn by a crash" for the last batch. After batch N's
+// fsync completes, and before anything of it is handed out (messages sent, votes given,
+// entries acknowledged or applied), the adapter writes a sync mark "batches through N are
+// synced" into a small file of its own and fsyncs that too. At recovery, a damaged last
+// batch numbered above the newest mark was never handed out — torn, or synced but never
+// relied on — so cutting it is as safe as a crash just before its fsync. A damaged batch at
+// or below the newest mark was synced and perhaps acknowledged: a media fault, and the node
+// refuses to start rather than drop it. The cost is a second fsync per batch before hand-out.
+//
+// The marks file has two slots, one sector each, written alternately: a new mark goes to the
+// slot that does not hold the newest valid one, so a crash that tears the write in flight
+// leaves the newest mark whole (only one mark write is ever in flight). Each slot names
+// itself and is checksummed, so a torn slot, a rotted one and a mark misdirected into the
+// other slot's sector are all invalid, never misread. A damaged last batch next to a bad slot
+// is refused too (tailVerdict), so a mark lost to a media fault does not let a second one in
+// the log's last batch pass for a torn write. Recovery marks whatever the log holds before the
+// node acts on it. Chosen over TigerBeetle's redundant WAL headers because
+// those still need a protocol with peers (nacks from a quorum) to truncate a header that
+// reads back torn; a Raft node cannot ask for that before it may vote.
+//
+// A log rewrite writes the new file, fsyncs it, marks its batch number and only then renames
+// it into place: a rewritten file's only batch is synced from its first moment. A crash before
+// the rename leaves the old log under a mark ahead of it; recovery then rewrites again before
+// appending, so that no new batch is ever numbered at or below a mark it did not earn.
+
+export const SYNC_MARK_SLOTS = 2;
+const SYNC_MARK_SLOT_BYTES = 512;
+const SYNC_MARK_MAGIC = 0x464c5359; // "FLSY"
+const SYNC_MARK_BYTES = 20;
+
+/** magic u32 | slot u32 | batch u64 | crc32 u32 of the 16 bytes before it, at slot × 512. */
+export function encodeSyncMark(
+  slot: number,
+  batch: number,
+): { offsetBytes: number; bytes: Uint8Array } {
+  assert(slot >= 0 && slot < SYNC_MARK_SLOTS, 'a sync mark slot is 0 or 1');
+  const w = new Writer();
+  w.u32(SYNC_MARK_MAGIC);
+  w.u32(slot);
+  w.u64(batch);
+  const bytes = w.result();
+  const out = new Uint8Array(SYNC_MARK_BYTES);
+  out.set(bytes);
+  new DataView(out.buffer).setUint32(16, crc32(bytes));
+  return { offsetBytes: slot * SYNC_MARK_SLOT_BYTES, bytes: out };
+}
+
+export type SyncMarkSlot =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'valid'; readonly batch: number }
+  | { readonly kind: 'bad' };
+
+export interface SyncMarks {
+  readonly slots: readonly SyncMarkSlot[];
+  /** The newest valid mark: every batch numbered at or below it was synced. */
+  readonly syncedThrough: number | null;
+  /** Where the next mark goes: never over the newest valid one. */
+  readonly nextSlot: number;
+}
+
+export function decodeSyncMarks(bytes: Uint8Array): SyncMarks {
+  const slots: SyncMarkSlot[] = [];
+  let syncedThrough: number | null = null;
+  let newestSlot = -1;
+  for (let slot = 0; slot < SYNC_MARK_SLOTS; slot++) {
+    const region = bytes.subarray(
+      slot * SYNC_MARK_SLOT_BYTES,
+      slot * SYNC_MARK_SLOT_BYTES + SYNC_MARK_BYTES,
+    );
+    const mark = decodeSyncMarkSlot(region, slot);
+    slots.push(mark);
+    if (mark.kind === 'valid' && (syncedThrough === null || mark.batch > syncedThrough)) {
+      syncedThrough = mark.batch;
+      newestSlot = slot;
+    }
+  }
+  return { slots, syncedThrough, nextSlot: newestSlot === 0 ? 1 : 0 };
+}
+
+function decodeSyncMarkSlot(region: Uint8Array, slot: number): SyncMarkSlot {
+  if (region.every((byte) => byte === 0)) {
+    return { kind: 'absent' }; // never written (or beyond the end of the file)
+  }
+  if (region.length < SYNC_MARK_BYTES) {
+    return { kind: 'bad' };
+  }
+  const view = new DataView(region.buffer, region.byteOffset, region.byteLength);
+  const valid =
+    view.getUint32(0) === SYNC_MARK_MAGIC &&
+    view.getUint32(4) === slot &&
+    crc32(region.subarray(0, 16)) === view.getUint32(16);
+  if (!valid) {
+    return { kind: 'bad' };
+  }
+  const batch = view.getUint32(8) * 0x1_0000_0000 + view.getUint32(12);
+  return Number.isSafeInteger(batch) ? { kind: 'valid', batch } : { kind: 'bad' };
+}
+
+/**
+ * What recovery does with a damaged last batch: refuse to start when a mark covers it (it was
+ * synced, perhaps acknowledged: a media fault damaged it), or when a mark slot is bad too;
+ * cut it otherwise (it was never handed out).
+ *
+ * Why a bad slot means refuse: without media faults a slot reads back bad only when a crash
+ * tore the newest mark write, which is written after its batch's fsync and before the next
+ * batch is appended, and recovery rewrites marks before anything new is appended (see
+ * RaftGroup.recover): so a bad slot and a damaged tail together take a media fault. And it
+ * must refuse: the bad slot may be the newest mark, rotted or overwritten by a misdirected
+ * write, and the damaged batch the one it covered.
+ */
+export function tailVerdict(tornBatch: number, marks: SyncMarks): 'truncate' | 'refuse' {
+  if (marks.slots.some((slot) => slot.kind === 'bad')) {
+    return 'refuse';
+  }
+  return marks.syncedThrough !== null && tornBatch <= marks.syncedThrough ? 'refuse' : 'truncate';
+}
+
+/**
+ * Whether recovery must mark the log before anything is handed out: a slot is bad (rewrite it,
+ * so that it is never taken for damage later), or the log holds a batch no mark covers (synced
+ * but unmarked, or landed whole at a crash). The node acts on what it recovered — a vote, an
+ * entry it will acknowledge — so that batch must be covered before it may be relied on.
+ */
+export function marksNeedRepair(marks: SyncMarks, lastBatch: number): boolean {
+  return (
+    lastBatch >= 0 &&
+    (marks.slots.some((slot) => slot.kind === 'bad') || (marks.syncedThrough ?? -1) < lastBatch)
+  );
 }
 
 export interface ReplayedLog {

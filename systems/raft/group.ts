@@ -1,8 +1,10 @@
 // A Raft group as a component a node program holds: a shell over the pure RaftCore that does
 // its I/O through the node's context. It persists each Ready to a checksummed log (snapshot
-// first, then truncation, entries and hard state) and fsyncs, and only when the fsync has
-// completed does it send the Ready's messages, apply committed entries and hand out read
-// states — etcd's rule, and what makes acknowledgements and votes survive crashes.
+// first, then truncation, entries and hard state) and fsyncs, then records that the batch is
+// synced in its sync marks and fsyncs those (codec.ts: so that recovery tells a synced batch
+// that rotted from a torn one), and only then does it send the Ready's messages, apply
+// committed entries and hand out read states — etcd's rule, and what makes acknowledgements
+// and votes survive crashes.
 //
 // A group has an id, its peers (node ids from the topology), a file prefix on the node's disk,
 // its own timer, and an envelope: every Raft message it sends carries `group`, and it takes
@@ -17,11 +19,17 @@ import { readStable } from '../stable-read.ts';
 import {
   decodeLog,
   decodeSnapshotFile,
+  decodeSyncMarks,
   encodeBatch,
   encodeBatchTransient,
   encodeSnapshotFile,
+  encodeSyncMark,
+  marksNeedRepair,
   readyRecords,
   replayLog,
+  SYNC_MARK_SLOTS,
+  type SyncMarks,
+  tailVerdict,
 } from './codec.ts';
 import { entryDigest, type RaftInspect, type RaftRecovered } from './contract.ts';
 import { RaftCore } from './core.ts';
@@ -41,6 +49,8 @@ import {
 /** The log and snapshot files of a group with no file prefix. */
 export const LOG_FILE = 'raft.log';
 export const SNAPSHOT_FILE = 'raft.snapshot';
+/** Which log batches are known synced (codec.ts, sync marks). */
+export const SYNC_MARKS_FILE = 'raft.synced';
 /** An early (buggified) snapshot still covers a few entries, as a real trigger would. */
 const BUGGIFY_SNAPSHOT_ENTRIES_MIN = 16;
 const READY_ROUNDS_MAX = 64;
@@ -80,6 +90,15 @@ export interface RaftNodeOptions {
    * more than this, in parts per million. Beyond it a lease may outlive the votes it counts on.
    */
   leaseDriftPpmMax: number;
+  /**
+   * Record each synced batch in sync marks before handing it out (codec.ts), so that recovery
+   * refuses a synced last batch that rotted instead of cutting it as torn. A Raft on disks
+   * that can rot (bit rot, misdirected writes) needs it; it costs a second fsync before each
+   * hand-out. On in the raft and kv swarms (their plans' workload says `syncMarks: true`);
+   * off where no disk rots (the MIT ports, Kafka's metadata quorum, shardkv, the outbox) and
+   * in plans recorded before it existed, which run as they always did.
+   */
+  syncMarks: boolean;
   bugs: ReadonlySet<RaftBug>;
 }
 
@@ -96,8 +115,18 @@ export const DEFAULT_RAFT_OPTIONS: RaftNodeOptions = {
   logRewriteBytes: 64 * 1024,
   readMode: 'read-index',
   leaseDriftPpmMax: 10_000,
+  syncMarks: false,
   bugs: new Set(),
 };
+
+/** No sync marks: what recovery reads when the group keeps none. */
+const NO_SYNC_MARKS: SyncMarks = { slots: [], syncedThrough: null, nextSlot: 0 };
+
+/** The Raft options a plan's workload may set for every server: `syncMarks`. */
+export function planRaftOptions(workload: NodeContext['workload']): Partial<RaftNodeOptions> {
+  const syncMarks = workload['syncMarks'];
+  return typeof syncMarks === 'boolean' ? { syncMarks } : {};
+}
 
 const PPM = 1_000_000;
 
@@ -152,8 +181,15 @@ interface PendingProposal {
 
 type Persisting =
   | { stage: 'snapshot'; syncId: number; ready: Ready }
-  | { stage: 'log'; syncId: number; ready: Ready }
-  | { stage: 'rewrite'; syncId: number };
+  | { stage: 'log'; syncId: number; ready: Ready; batch: number }
+  /** The Ready's batch is synced; its sync mark is being synced before hand-out. */
+  | { stage: 'mark'; syncId: number; ready: Ready }
+  | { stage: 'rewrite'; syncId: number; batch: number }
+  /** The rewritten log is synced; its sync mark is being synced before the rename. */
+  | { stage: 'rewrite-mark'; syncId: number }
+  /** Recovery fsyncs the log (a cut tail included), then marks its last batch, before hand-out. */
+  | { stage: 'recovery'; syncId: number; batch: number }
+  | { stage: 'recovery-mark'; syncId: number };
 
 /** What a node program gives the Raft group it holds. */
 export interface RaftGroupConfig {
@@ -186,6 +222,8 @@ export class RaftGroup {
   private readonly afterProcess: (() => void) | undefined;
   private persisting: Persisting | null = null;
   private nextBatch = 0;
+  /** The sync-mark slot the next mark goes to (never the one holding the newest mark). */
+  private nextMarkSlot = 0;
   /** Size of the log file right after the last rewrite (0: none yet). */
   private lastRewriteBytes = 0;
   /**
@@ -347,15 +385,43 @@ export class RaftGroup {
       );
       return null;
     }
+    const marks = this.options.syncMarks
+      ? decodeSyncMarks(readStable(disk, files.syncMarks))
+      : NO_SYNC_MARKS;
+    this.nextMarkSlot = marks.nextSlot;
     if (decoded.status.kind === 'torn-tail' && this.options.bugs.has('torn-tail-refused')) {
       this.refuse('log damaged at its tail', decoded.status.truncateAt);
       return null;
     }
     if (decoded.status.kind === 'torn-tail') {
-      disk.truncate(files.log, decoded.status.truncateAt);
-      this.observe({ type: 'torn-tail-recovered', truncateAt: decoded.status.truncateAt });
+      const { batch, truncateAt, reason } = decoded.status;
+      if (tailVerdict(batch, marks) === 'refuse') {
+        // Synced (a mark covers it), so perhaps acknowledged: cutting it could lose a
+        // committed entry or a vote. Damage there is a media fault; never apply, never drop.
+        this.refuse(
+          `log's last batch ${batch} is damaged (${reason}), yet its fsync completed (synced through batch ${marks.syncedThrough}${marks.slots.some((slot) => slot.kind === 'bad') ? ', and a sync mark is damaged' : ''}): synced data was damaged, not torn`,
+          truncateAt,
+        );
+        return null;
+      }
+      disk.truncate(files.log, truncateAt);
+      this.observe({ type: 'torn-tail-recovered', truncateAt });
     }
     this.nextBatch = decoded.nextBatch;
+    if (this.options.syncMarks && marksNeedRepair(marks, decoded.nextBatch - 1)) {
+      // Nothing is handed out (and nothing appended) until the log and its mark are synced.
+      this.persisting = {
+        stage: 'recovery',
+        syncId: disk.fsync(files.log),
+        batch: decoded.nextBatch - 1,
+      };
+    }
+    if (marks.syncedThrough !== null && marks.syncedThrough >= decoded.nextBatch) {
+      // A rewrite was synced and marked, then the crash came before its rename: the old log
+      // is whole (it was all synced), but a batch appended to it now would be numbered at or
+      // below a mark it did not earn. Rewrite first, as that rewrite would have.
+      this.rewriteBeforeAppending = true;
+    }
     let replayed = replayLog(decoded.records);
     if (this.options.bugs.has('recover-drops-last-entry') && replayed.entries.length > 0) {
       // The bug: "only the last write can be torn, so do not trust the newest entry" — but a
@@ -401,6 +467,9 @@ export class RaftGroup {
   /** Damaged durable state is detected, never applied: this node stays out of the cluster. */
   private refuse(reason: string, offset: number): void {
     this.refused = true;
+    // A sync-mark repair recovery started before it found the damage has nothing to do now
+    // (raft seed 1399: a damaged snapshot file after the log's repair began).
+    this.persisting = null;
     this.ctx.log('refusing to start', { reason });
     this.observe({ type: 'corruption-detected', offset, reason });
   }
@@ -540,10 +609,19 @@ export class RaftGroup {
     if (records.length === 0) {
       return false;
     }
+    const batch = this.nextBatch++;
     // The disk copies what it is given, so the batch is handed over without a copy of its own.
-    this.ctx.disk.append(this.files.log, encodeBatchTransient(this.nextBatch++, records));
-    this.persisting = { stage: 'log', syncId: this.ctx.disk.fsync(this.files.log), ready };
+    this.ctx.disk.append(this.files.log, encodeBatchTransient(batch, records));
+    this.persisting = { stage: 'log', syncId: this.ctx.disk.fsync(this.files.log), ready, batch };
     return true;
+  }
+
+  /** Records that the log is synced through `batch`, and starts that record's fsync. */
+  private markSynced(batch: number): number {
+    const { offsetBytes, bytes } = encodeSyncMark(this.nextMarkSlot, batch);
+    this.ctx.disk.write(this.files.syncMarks, offsetBytes, bytes);
+    this.nextMarkSlot = (this.nextMarkSlot + 1) % SYNC_MARK_SLOTS;
+    return this.ctx.disk.fsync(this.files.syncMarks);
   }
 
   /** An fsync finished; false when it was not this group's. */
@@ -558,7 +636,25 @@ export class RaftGroup {
       throw new ProcessExit('fsync failed');
     }
     this.persisting = null;
-    if (persisting.stage === 'rewrite') {
+    if (persisting.stage === 'log' && this.options.syncMarks) {
+      this.persisting = {
+        stage: 'mark',
+        syncId: this.markSynced(persisting.batch),
+        ready: persisting.ready,
+      };
+      return true;
+    }
+    if (persisting.stage === 'rewrite' && this.options.syncMarks) {
+      this.persisting = { stage: 'rewrite-mark', syncId: this.markSynced(persisting.batch) };
+      return true;
+    }
+    if (persisting.stage === 'recovery') {
+      this.persisting = { stage: 'recovery-mark', syncId: this.markSynced(persisting.batch) };
+      return true;
+    }
+    if (persisting.stage === 'recovery-mark') {
+      // marked: nothing to hand out, the core's Readies may go now
+    } else if (persisting.stage === 'rewrite-mark' || persisting.stage === 'rewrite') {
       this.ctx.disk.rename(this.files.logTemp, this.files.log);
     } else if (persisting.stage === 'snapshot') {
       this.ctx.disk.rename(this.files.snapshotTemp, this.files.snapshot);
@@ -741,7 +837,9 @@ export class RaftGroup {
     const persistedIndex = this.core.persistedIndex;
     const durableEntries = this.core.entries(snapshot.lastIncludedIndex + 1, persistedIndex);
     const hardState = this.core.hardState();
-    const bytes = encodeBatch(0, [
+    // Numbered on from the old log's batches, never from 0 again: the sync marks count up.
+    const batch = this.nextBatch++;
+    const bytes = encodeBatch(batch, [
       { type: 'snapshot-meta', meta: snapshot },
       ...durableEntries.map((entry) => ({ type: 'entry' as const, entry })),
       // The commit index may already cover entries not yet on disk.
@@ -754,8 +852,11 @@ export class RaftGroup {
     this.ctx.disk.write(this.files.logTemp, 0, bytes);
     this.lastRewriteBytes = bytes.length;
     this.rewriteShedsAllKeptAtIndex = Math.max(persistedIndex, snapshot.lastIncludedIndex + 1);
-    this.nextBatch = 1;
-    this.persisting = { stage: 'rewrite', syncId: this.ctx.disk.fsync(this.files.logTemp) };
+    this.persisting = {
+      stage: 'rewrite',
+      syncId: this.ctx.disk.fsync(this.files.logTemp),
+      batch,
+    };
     this.observe({
       type: 'log-rewritten',
       bytes: bytes.length,
@@ -790,10 +891,12 @@ interface GroupFiles {
   logTemp: string;
   snapshot: string;
   snapshotTemp: string;
+  syncMarks: string;
 }
 
 function groupFiles(prefix: string): GroupFiles {
   return {
+    syncMarks: `${prefix}${SYNC_MARKS_FILE}`,
     log: `${prefix}${LOG_FILE}`,
     logTemp: `${prefix}${LOG_FILE}.tmp`,
     snapshot: `${prefix}${SNAPSHOT_FILE}`,

@@ -3,7 +3,7 @@
 import { type GroupSpec, serversAndClients } from '../../sim/scenario.ts';
 import type { NodeContext, ProgramFactory } from '../../sim/types.ts';
 import { RaftClient, type RaftClientOptions } from './client.ts';
-import { bugsForVariant, type RaftNodeOptions } from './group.ts';
+import { bugsForVariant, planRaftOptions, type RaftNodeOptions } from './group.ts';
 import { CommandLog } from './log-machine.ts';
 import { RaftNode } from './node.ts';
 import type { LeaseBug, RaftBug } from './types.ts';
@@ -48,12 +48,15 @@ export function raftServer(options: Partial<RaftNodeOptions> = {}): ProgramFacto
 
 /**
  * Server options a plan's workload may set (a scenario's shape may draw them; an edited plan
- * may change them): how often a server snapshots, `snapshotEveryEntries`. They win over the
- * scenario's options.
+ * may change them): how often a server snapshots, `snapshotEveryEntries`, and `syncMarks`.
+ * They win over the scenario's options.
  */
 function planServerOptions(workload: NodeContext['workload']): Partial<RaftNodeOptions> {
   const every = workload['snapshotEveryEntries'];
-  return typeof every === 'number' ? { snapshotEveryEntries: every } : {};
+  return {
+    ...planRaftOptions(workload),
+    ...(typeof every === 'number' ? { snapshotEveryEntries: every } : {}),
+  };
 }
 
 export function raftClient(options: Partial<RaftClientOptions> = {}): ProgramFactory {
