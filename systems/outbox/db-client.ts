@@ -28,9 +28,11 @@ import {
   type DbReplyBody,
   type DbRequest,
   type DbValue,
+  type DbWrite,
   isDbError,
   isDbReply,
   type LogPosition,
+  MANY_MAX,
   wireBytes,
 } from './db-protocol.ts';
 
@@ -127,6 +129,18 @@ export class DbClient {
 
   get(tx: DbTx, table: string, key: string): string {
     return this.send({ type: 'db-get', ...this.txFields(tx), table, key }, tx);
+  }
+
+  /** Reads several keys of one table in one request; the reply's values are in key order. */
+  getMany(tx: DbTx, table: string, keys: readonly string[]): string {
+    assert(keys.length >= 1 && keys.length <= MANY_MAX, 'get-many takes 1 to 64 keys');
+    return this.send({ type: 'db-get-many', ...this.txFields(tx), table, keys: [...keys] }, tx);
+  }
+
+  /** Buffers several writes in one request (value null deletes the key). */
+  putMany(tx: DbTx, writes: readonly DbWrite[]): string {
+    assert(writes.length >= 1 && writes.length <= MANY_MAX, 'put-many takes 1 to 64 writes');
+    return this.send({ type: 'db-put-many', ...this.txFields(tx), writes: [...writes] }, tx);
   }
 
   scan(tx: DbTx, table: string, limit: number, fromKey?: string): string {

@@ -63,6 +63,7 @@ class CounterClient implements NodeProgram {
   private key = '';
   private old: DbValue = null;
   private writesDone = 0;
+  private many = false;
   private commitTries = 0;
   private writes: WalWrite[] = [];
 
@@ -128,16 +129,23 @@ class CounterClient implements NodeProgram {
         this.key = KEYS[this.ctx.random.int(KEYS.length)] as string;
         this.writesDone = 0;
         this.commitTries = 0;
-        this.db.get(tx, 'counters', this.key);
+        // Half the transactions read and write through get-many and put-many instead.
+        this.many = this.ctx.random.chance(0.5);
+        if (this.many) {
+          this.db.getMany(tx, 'counters', [this.key]);
+        } else {
+          this.db.get(tx, 'counters', this.key);
+        }
         return;
       case 'get':
-        this.old = reply.value;
-        if (reply.value !== null) {
+      case 'get-many':
+        this.old = reply.op === 'get' ? reply.value : (reply.values[0] as DbValue);
+        if (this.old !== null) {
           const read: TestRead = {
             type: 'test-read',
             txId: tx.txId,
             key: this.key,
-            writer: (reply.value as Counter).by,
+            writer: (this.old as Counter).by,
           };
           this.ctx.observe(read);
         }
@@ -154,6 +162,7 @@ class CounterClient implements NodeProgram {
         );
         return;
       case 'put':
+      case 'put-many':
         this.putNext(tx);
         return;
       case 'commit':
@@ -184,6 +193,11 @@ class CounterClient implements NodeProgram {
   }
 
   private putNext(tx: DbTx): void {
+    if (this.many && this.writesDone < this.writes.length) {
+      this.db.putMany(tx, this.writes.slice(this.writesDone));
+      this.writesDone = this.writes.length;
+      return;
+    }
     const write = this.writes[this.writesDone++];
     if (write !== undefined) {
       this.db.put(tx, write.table, write.key, write.value);

@@ -34,8 +34,10 @@ import {
   type DbReplyBody,
   type DbRequest,
   type DbValue,
+  type DbWrite,
   isDbRequest,
   type LogPosition,
+  MANY_MAX,
   NAME_BYTES_MAX,
   SCAN_LIMIT_MAX,
   wireBytes,
@@ -214,8 +216,10 @@ export class DbNode implements NodeProgram {
         this.onRollback(from, request);
         return;
       case 'db-get':
+      case 'db-get-many':
       case 'db-scan':
       case 'db-put':
+      case 'db-put-many':
         this.onTxRequest(from, request);
         return;
     }
@@ -324,7 +328,10 @@ export class DbNode implements NodeProgram {
 
   private onTxRequest(
     from: NodeId,
-    request: Extract<DbRequest, { type: 'db-get' | 'db-scan' | 'db-put' }>,
+    request: Extract<
+      DbRequest,
+      { type: 'db-get' | 'db-get-many' | 'db-scan' | 'db-put' | 'db-put-many' }
+    >,
   ): void {
     // Every answer, a refusal too, is the request's: cached, and the transaction's seq moves on.
     const open = this.sequenced(from, request);
@@ -332,6 +339,10 @@ export class DbNode implements NodeProgram {
       return;
     }
     const op = DB_REQUEST_OPS[request.type];
+    if (request.type === 'db-get-many' || request.type === 'db-put-many') {
+      this.answer(from, request.reqId, open, request.seq, this.many(open.tx, request));
+      return;
+    }
     if (!isName(request.table) || (request.type !== 'db-scan' && !isName(request.key))) {
       this.answer(
         from,
@@ -385,6 +396,64 @@ export class DbNode implements NodeProgram {
       body = put.ok ? { op: 'put' } : this.error('put', 'bad-request', put.reason);
     }
     this.answer(from, request.reqId, open, request.seq, body);
+  }
+
+  /**
+   * A get-many reads its keys as that many gets would; a put-many checks every write before
+   * buffering any, so a refusal buffers nothing (but a transaction at its write limit may have
+   * buffered some: the client rolls back on any refusal).
+   */
+  private many(
+    tx: Transaction,
+    request: Extract<DbRequest, { type: 'db-get-many' | 'db-put-many' }>,
+  ): DbReplyBody {
+    if (request.type === 'db-get-many') {
+      const keys: unknown = request.keys;
+      if (
+        !isName(request.table) ||
+        !Array.isArray(keys) ||
+        !isCount(keys.length, MANY_MAX) ||
+        !keys.every((key) => isName(key))
+      ) {
+        return this.error(
+          'get-many',
+          'bad-request',
+          `1…${MANY_MAX} short non-empty keys of a table`,
+        );
+      }
+      const values: DbValue[] = [];
+      for (const key of keys as string[]) {
+        const read = this.db.get(tx, request.table, key);
+        if (!read.ok) {
+          return this.error('get-many', 'bad-request', read.reason);
+        }
+        values.push(read.value);
+      }
+      return { op: 'get-many', values };
+    }
+    const writes: unknown = request.writes;
+    if (
+      !Array.isArray(writes) ||
+      !isCount(writes.length, MANY_MAX) ||
+      !writes.every(
+        (write: DbWrite) =>
+          typeof write === 'object' &&
+          write !== null &&
+          isName(write.table) &&
+          isName(write.key) &&
+          isDbValue(write.value, { nodes: VALUE_NODES_MAX }) &&
+          writeRecordBytes(write) <= RECORD_BYTES_MAX,
+      )
+    ) {
+      return this.error('put-many', 'bad-request', `1…${MANY_MAX} plain, small writes`);
+    }
+    for (const write of writes as DbWrite[]) {
+      const put = this.db.put(tx, { table: write.table, key: write.key, value: write.value });
+      if (!put.ok) {
+        return this.error('put-many', 'bad-request', put.reason);
+      }
+    }
+    return { op: 'put-many' };
   }
 
   private onCommit(from: NodeId, request: Extract<DbRequest, { type: 'db-commit' }>): void {

@@ -186,6 +186,59 @@ describe('database node: group commit', () => {
   });
 });
 
+describe('database node: get-many and put-many', () => {
+  const tx = (txId: string, handle: number, seq: number) => ({
+    reqId: `${txId}/${seq}`,
+    txId,
+    handle,
+    seq,
+  });
+
+  it('reads keys in order, its own writes included, and buffers a put-many all or nothing', () => {
+    const harness = new Harness();
+    const handle = begin(harness, 'a');
+    expect(
+      harness.request({
+        type: 'db-put-many',
+        ...tx('a', handle, 1),
+        writes: [
+          { table: 't', key: 'x', value: 1 },
+          { table: 't', key: 'y', value: 2 },
+          { table: 't', key: 'x', value: 3 }, // a later write of a key wins
+        ],
+      }),
+    ).toMatchObject([{ op: 'put-many' }]);
+    expect(
+      harness.request({
+        type: 'db-get-many',
+        ...tx('a', handle, 2),
+        table: 't',
+        keys: ['y', 'z', 'x'],
+      }),
+    ).toMatchObject([{ op: 'get-many', values: [2, null, 3] }]);
+    // One bad write refuses the whole request, and buffers none of it.
+    expect(
+      harness.request({
+        type: 'db-put-many',
+        ...tx('a', handle, 3),
+        writes: [
+          { table: 't', key: 'w', value: 9 },
+          { table: 't', key: '', value: 9 },
+        ],
+      }),
+    ).toMatchObject([{ op: 'put-many', error: 'bad-request' }]);
+    expect(
+      harness.request({ type: 'db-get-many', ...tx('a', handle, 4), table: 't', keys: [] }),
+    ).toMatchObject([{ op: 'get-many', error: 'bad-request' }]);
+    harness.request(commit('a', handle, 5));
+    harness.sync();
+    expect(harness.node.inspect().rows('t')).toEqual([
+      ['x', 3],
+      ['y', 2],
+    ]);
+  });
+});
+
 describe('database node: exactly once over a faulty network', () => {
   it('applies a late duplicate of an old put never, answers a duplicate of the last from its cache', () => {
     const harness = new Harness();

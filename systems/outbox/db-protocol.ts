@@ -47,6 +47,8 @@ export interface DbChange {
 
 /** Limits every request is checked against ('bad-request' beyond them). */
 export const SCAN_LIMIT_MAX = 1000;
+/** Keys in one get-many, writes in one put-many (one statement of many rows, as SQL's IN and multi-row INSERT). */
+export const MANY_MAX = 64;
 export const CHANGES_MAX = 1000;
 export const NAME_BYTES_MAX = 256;
 
@@ -76,6 +78,17 @@ export type DbRequest =
       /** null deletes the key. */
       readonly value: DbValue;
     })
+  | (TxRequest & {
+      readonly type: 'db-get-many';
+      readonly table: string;
+      /** 1 to MANY_MAX keys; the reply holds their values in this order. */
+      readonly keys: readonly string[];
+    })
+  | (TxRequest & {
+      readonly type: 'db-put-many';
+      /** 1 to MANY_MAX writes, buffered in order (a later write of a key wins). */
+      readonly writes: readonly DbWrite[];
+    })
   | (TxRequest & { readonly type: 'db-commit' })
   | (TxRequest & { readonly type: 'db-rollback' })
   | {
@@ -86,13 +99,31 @@ export type DbRequest =
       readonly maxChanges: number;
     };
 
-export type DbOp = 'begin' | 'get' | 'scan' | 'put' | 'commit' | 'rollback' | 'changes';
+export type DbOp =
+  | 'begin'
+  | 'get'
+  | 'get-many'
+  | 'scan'
+  | 'put'
+  | 'put-many'
+  | 'commit'
+  | 'rollback'
+  | 'changes';
+
+/** One row written: null deletes the key. */
+export interface DbWrite {
+  readonly table: string;
+  readonly key: string;
+  readonly value: DbValue;
+}
 
 export const DB_REQUEST_OPS: Readonly<Record<DbRequest['type'], DbOp>> = {
   'db-begin': 'begin',
   'db-get': 'get',
+  'db-get-many': 'get-many',
   'db-scan': 'scan',
   'db-put': 'put',
+  'db-put-many': 'put-many',
   'db-commit': 'commit',
   'db-rollback': 'rollback',
   'db-changes': 'changes',
@@ -124,8 +155,10 @@ export type CommitOutcome =
 export type DbReplyBody =
   | { readonly op: 'begin'; readonly handle: number }
   | { readonly op: 'get'; readonly value: DbValue }
+  | { readonly op: 'get-many'; readonly values: readonly DbValue[] }
   | { readonly op: 'scan'; readonly rows: readonly (readonly [string, DbValue])[] }
   | { readonly op: 'put' }
+  | { readonly op: 'put-many' }
   | ({ readonly op: 'commit' } & CommitOutcome)
   | { readonly op: 'rollback' }
   | {
