@@ -26,10 +26,11 @@ describe('faultline report', () => {
   it('gives the same report for a campaign run whole and in two merged shards', async () => {
     const dir = scratch();
     const out = join(dir, 'out');
-    // Seeds 134–141 of the swarm raft with the Figure 8 bug: only seed 137 fails commit-rule
-    // (40–47 with seed 44 before the seed derivation was hashed; 100–107 with seed 103 would
-    // do too, but its run is three times as long to run and shrink).
-    const campaign = ['raft', '--variant', 'commit-previous-term', '--from', '134', '--seeds', '8'];
+    // Seeds 18–25 of the swarm raft with the Figure 8 bug: only seed 21 fails commit-rule (of
+    // seeds 0–399: 21, 49, 54, 71, 89, 99, 104, 191, 321, since the swarm draws bit rot and
+    // misdirected writes; seed 137 of 134–141 before, 44 of 40–47 before the seed derivation
+    // was hashed).
+    const campaign = ['raft', '--variant', 'commit-previous-term', '--from', '18', '--seeds', '8'];
     const flags = ['--workers', '1', '--json', '--out', out];
     const shrink = ['--shrink-attempts', '60'];
     const wholeHtml = join(dir, 'whole.html');
@@ -60,7 +61,7 @@ describe('faultline report', () => {
     expect(stablePart(pageA)).toContain('<iframe class="diagram"');
     // What the content says, so that equal reports cannot both be empty.
     expect(a.totals).toMatchObject({ seeds: 8, failed: 1 });
-    expect(a.firstFailure).toEqual({ seed: 137, invariant: 'commit-rule', seedsToIt: 4 });
+    expect(a.firstFailure).toEqual({ seed: 21, invariant: 'commit-rule', seedsToIt: 4 });
     expect(a.invariants.find((v) => v.name === 'commit-rule')).toMatchObject({
       held: 7,
       violated: 1,
