@@ -108,6 +108,14 @@ function isDbValue(value: unknown, budget: { nodes: number }, depth = 0): value 
   return false;
 }
 
+/** A write's value is plain data and its WAL record within the size limit (put and put-many). */
+function valueFits(write: DbWrite): boolean {
+  return (
+    isDbValue(write.value, { nodes: VALUE_NODES_MAX }) &&
+    writeRecordBytes(write) <= RECORD_BYTES_MAX
+  );
+}
+
 function isName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= NAME_BYTES_MAX;
 }
@@ -379,10 +387,7 @@ export class DbNode implements NodeProgram {
         : this.error('scan', 'bad-request', read.reason);
     } else {
       const write = { table: request.table, key: request.key, value: request.value };
-      if (
-        !isDbValue(request.value, { nodes: VALUE_NODES_MAX }) ||
-        writeRecordBytes(write) > RECORD_BYTES_MAX
-      ) {
+      if (!valueFits(write)) {
         this.answer(
           from,
           request.reqId,
@@ -441,8 +446,7 @@ export class DbNode implements NodeProgram {
           write !== null &&
           isName(write.table) &&
           isName(write.key) &&
-          isDbValue(write.value, { nodes: VALUE_NODES_MAX }) &&
-          writeRecordBytes(write) <= RECORD_BYTES_MAX,
+          valueFits(write),
       )
     ) {
       return this.error('put-many', 'bad-request', `1…${MANY_MAX} plain, small writes`);

@@ -11,7 +11,7 @@ import { Random } from '../../sim/random.ts';
 import type { Message, NodeContext, NodeId, Observation } from '../../sim/types.ts';
 import { DbClient, type DbCompletion } from './db-client.ts';
 import { DbNode } from './db-node.ts';
-import type { DbReply, DbRequest } from './db-protocol.ts';
+import type { DbReply, DbRequest, DbWrite } from './db-protocol.ts';
 
 const DB: NodeId = 0;
 const CLIENT: NodeId = 1;
@@ -109,6 +109,25 @@ const put = (
   value,
 });
 
+const putMany = (txId: string, handle: number, seq: number, writes: DbWrite[]): DbRequest => ({
+  type: 'db-put-many',
+  reqId: `${txId}/${seq}`,
+  txId,
+  handle,
+  seq,
+  writes,
+});
+
+const getMany = (txId: string, handle: number, seq: number, keys: string[]): DbRequest => ({
+  type: 'db-get-many',
+  reqId: `${txId}/${seq}`,
+  txId,
+  handle,
+  seq,
+  table: 't',
+  keys,
+});
+
 const commit = (
   txId: string,
   handle: number,
@@ -187,49 +206,33 @@ describe('database node: group commit', () => {
 });
 
 describe('database node: get-many and put-many', () => {
-  const tx = (txId: string, handle: number, seq: number) => ({
-    reqId: `${txId}/${seq}`,
-    txId,
-    handle,
-    seq,
-  });
-
   it('reads keys in order, its own writes included, and buffers a put-many all or nothing', () => {
     const harness = new Harness();
     const handle = begin(harness, 'a');
     expect(
-      harness.request({
-        type: 'db-put-many',
-        ...tx('a', handle, 1),
-        writes: [
+      harness.request(
+        putMany('a', handle, 1, [
           { table: 't', key: 'x', value: 1 },
           { table: 't', key: 'y', value: 2 },
           { table: 't', key: 'x', value: 3 }, // a later write of a key wins
-        ],
-      }),
+        ]),
+      ),
     ).toMatchObject([{ op: 'put-many' }]);
-    expect(
-      harness.request({
-        type: 'db-get-many',
-        ...tx('a', handle, 2),
-        table: 't',
-        keys: ['y', 'z', 'x'],
-      }),
-    ).toMatchObject([{ op: 'get-many', values: [2, null, 3] }]);
+    expect(harness.request(getMany('a', handle, 2, ['y', 'z', 'x']))).toMatchObject([
+      { op: 'get-many', values: [2, null, 3] },
+    ]);
     // One bad write refuses the whole request, and buffers none of it.
     expect(
-      harness.request({
-        type: 'db-put-many',
-        ...tx('a', handle, 3),
-        writes: [
+      harness.request(
+        putMany('a', handle, 3, [
           { table: 't', key: 'w', value: 9 },
           { table: 't', key: '', value: 9 },
-        ],
-      }),
+        ]),
+      ),
     ).toMatchObject([{ op: 'put-many', error: 'bad-request' }]);
-    expect(
-      harness.request({ type: 'db-get-many', ...tx('a', handle, 4), table: 't', keys: [] }),
-    ).toMatchObject([{ op: 'get-many', error: 'bad-request' }]);
+    expect(harness.request(getMany('a', handle, 4, []))).toMatchObject([
+      { op: 'get-many', error: 'bad-request' },
+    ]);
     harness.request(commit('a', handle, 5));
     harness.sync();
     expect(harness.node.inspect().rows('t')).toEqual([
