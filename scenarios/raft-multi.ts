@@ -4,9 +4,14 @@
 // a minority, one group cut off from another, one node isolated from everyone. Every Raft
 // invariant holds per group, and after the settle phase every group elects a leader and
 // commits again. The shape of a shard controller beside replica groups, before sharding.
-import { raftLivenessInvariant, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import {
+  raftLivenessInvariant,
+  raftMediaFaultSometimes,
+  raftSafetyInvariants,
+  raftSometimes,
+} from '../invariants/raft.ts';
 import { type GroupSpec, registerScenario } from '../sim/scenario.ts';
-import { type ClusterView, FAULT_KINDS_BUT_MEDIA, type ScriptStep } from '../sim/types.ts';
+import { type ClusterView, FAULT_KINDS, type ScriptStep } from '../sim/types.ts';
 import { RAFT_VARIANTS, raftClient, raftServer } from '../systems/raft/program.ts';
 import { membershipChurn } from './raft.ts';
 
@@ -57,12 +62,13 @@ registerScenario({
   shape: { durationUs: { min: SECOND / 2, max: 15 * SECOND } },
   settleUs: 5 * SECOND,
   faults: {
-    // Not yet judged under durable corruption (bit rot, misdirected writes), which only the
-    // raft and kv swarms draw; latent sector errors are unrecoverable here, as in `raft`.
-    eligible: [...FAULT_KINDS_BUT_MEDIA],
+    // Durable corruption as in `raft`: the media-fault atlas picks a minority of each group's
+    // servers, which detect it at restart and refuse to start; latent sector errors stay out.
+    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
     swarm: true,
   },
-  workload: {},
+  // Sync marks on, as in `raft`: these disks rot. Plans kept from before run without.
+  workload: { syncMarks: true },
   variants: RAFT_VARIANTS,
   invariants: (plan) => [
     ...raftSafetyInvariants(perGroup),
@@ -72,7 +78,7 @@ registerScenario({
       commitWithinUs: 3 * SECOND,
     }),
   ],
-  sometimes: raftSometimes,
+  sometimes: { ...raftSometimes, ...raftMediaFaultSometimes },
   plan: (seed, base) => ({
     ...base,
     script: RAFT_GROUPS.flatMap((group): ScriptStep[] => membershipChurn(seed, base, group)),

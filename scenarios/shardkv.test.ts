@@ -6,6 +6,18 @@ import './shardkv.ts';
 import { runSeed } from '../sim/run.ts';
 import type { RunResult } from '../sim/types.ts';
 
+const SEEDS_TO_CATCH_MAX = 30;
+
+/** The first seed from 0 whose run of `variant` fails `invariant`, within `count` seeds. */
+function firstSeedFailing(variant: string, invariant: string, count: number): number | undefined {
+  for (let seed = 0; seed < count; seed++) {
+    if (runSeed('shardkv', seed, variant).result.violation?.invariant === invariant) {
+      return seed;
+    }
+  }
+  return undefined;
+}
+
 function outcome(result: RunResult): string {
   return result.violation === undefined
     ? result.outcome
@@ -41,19 +53,18 @@ describe('the sharded KV swarm', () => {
     );
   }, 60_000);
 
-  // The first seed from 0 on which each bug fails the invariant named (measured on the hashed
-  // seed derivation; before it: 1, 1, 0, 0, 3, 18, 0). config-outside-log fails
-  // kv-linearizable first (seeds 0, 4, 6, …) and its own invariant first at 19.
+  // Each bug fails the invariant named within a few seeds from 0. First seeds with the media
+  // faults drawn (2026-12-04): 3, 13, 2, 2, 3, 12, 19; config-outside-log fails
+  // kv-linearizable first (seeds 0, 2, 4, …) and its own invariant first at 19.
   it.each([
-    ['serve-before-install', 3, 'kv-linearizable'],
-    ['dedup-not-migrated', 9, 'kv-linearizable'],
-    ['no-gc', 2, 'shardkv-stored-state-bounded'],
-    ['serve-after-handoff', 2, 'shardkv-one-group-per-shard'],
-    ['rebalance-from-scratch', 3, 'shardctrler-balanced-minimal'],
-    ['skip-config', 9, 'shardkv-configs-in-order'],
-    ['config-outside-log', 19, 'shardkv-appends-exactly-once'],
-  ])('catches %s (seed %i, %s)', (variant, seed, invariant) => {
-    const { result } = runSeed('shardkv', seed, variant);
-    expect(result.violation?.invariant).toBe(invariant);
-  });
+    ['serve-before-install', 'kv-linearizable'],
+    ['dedup-not-migrated', 'kv-linearizable'],
+    ['no-gc', 'shardkv-stored-state-bounded'],
+    ['serve-after-handoff', 'shardkv-one-group-per-shard'],
+    ['rebalance-from-scratch', 'shardctrler-balanced-minimal'],
+    ['skip-config', 'shardkv-configs-in-order'],
+    ['config-outside-log', 'shardkv-appends-exactly-once'],
+  ])('catches %s (%s)', (variant, invariant) => {
+    expect(firstSeedFailing(variant, invariant, SEEDS_TO_CATCH_MAX)).toBeDefined();
+  }, 60_000);
 });

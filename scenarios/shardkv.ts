@@ -7,12 +7,12 @@
 // configuration, every replica take configurations in order, handed-off shards be deleted,
 // and after the settle phase every group finish the newest configuration and serve again.
 import { kvOperationsComplete, kvSometimes } from '../invariants/kv.ts';
-import { raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import { raftMediaFaultSometimes, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
 import { ctrlerInvariants } from '../invariants/shardctrler.ts';
 import { shardkvInvariants, shardkvSometimes } from '../invariants/shardkv.ts';
 import { Random } from '../sim/random.ts';
 import { type GroupSpec, registerScenario } from '../sim/scenario.ts';
-import { FAULT_KINDS_BUT_MEDIA, type Plan } from '../sim/types.ts';
+import { FAULT_KINDS, type Plan } from '../sim/types.ts';
 import { KV_SHRINKABLE_WORKLOAD, type ScriptedOp } from '../systems/kv/workload.ts';
 import { RAFT_VARIANTS } from '../systems/raft/program.ts';
 import { type AdminStep, adminScriptKey } from '../systems/shardkv/admin.ts';
@@ -117,9 +117,10 @@ registerScenario({
   },
   settleUs: 6 * SECOND,
   faults: {
-    // Not yet judged under durable corruption (bit rot, misdirected writes), which only the
-    // raft and kv swarms draw; latent sector errors are unrecoverable here, as in `raft`.
-    eligible: [...FAULT_KINDS_BUT_MEDIA],
+    // Durable corruption as in `raft`: the media-fault atlas picks a minority of each group's
+    // servers (the controller's too), which detect it at restart and refuse to start; the
+    // groups keep a running majority. Latent sector errors stay out, as in `raft`.
+    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
     swarm: true,
   },
   workload: {
@@ -130,6 +131,8 @@ registerScenario({
     attemptTimeoutUs: 200_000,
     giveUpUs: 2 * SECOND,
     opsMax: 2000,
+    // Sync marks on, as in `raft`: these disks rot. Plans kept from before run without.
+    syncMarks: true,
   },
   shrinkableWorkload: KV_SHRINKABLE_WORKLOAD,
   // Shrink drops the administrator's Joins, Leaves and Moves that the failure does not need.
@@ -157,6 +160,7 @@ registerScenario({
       'a retried write was recognised as a duplicate'
     ] as (typeof kvSometimes)[string],
     ...shardkvSometimes,
+    ...raftMediaFaultSometimes,
   },
   plan: (seed, base) => ({
     ...base,
