@@ -64,7 +64,11 @@ describe('the sharded KV swarm', () => {
     ['rebalance-from-scratch', 'shardctrler-balanced-minimal'],
     ['skip-config', 'shardkv-configs-in-order'],
     ['config-outside-log', 'shardkv-appends-exactly-once'],
-  ])('catches %s (%s)', (variant, invariant) => {
-    expect(firstSeedFailing(variant, invariant, SEEDS_TO_CATCH_MAX)).toBeDefined();
-  }, 60_000);
+  ])(
+    'catches %s (%s)',
+    (variant, invariant) => {
+      expect(firstSeedFailing(variant, invariant, SEEDS_TO_CATCH_MAX)).toBeDefined();
+    },
+    60_000,
+  );
 });

@@ -7,7 +7,11 @@
 // configuration, every replica take configurations in order, handed-off shards be deleted,
 // and after the settle phase every group finish the newest configuration and serve again.
 import { kvOperationsComplete, kvSometimes } from '../invariants/kv.ts';
-import { raftMediaFaultSometimes, raftSafetyInvariants, raftSometimes } from '../invariants/raft.ts';
+import {
+  raftMediaFaultSometimes,
+  raftSafetyInvariants,
+  raftSometimes,
+} from '../invariants/raft.ts';
 import { ctrlerInvariants } from '../invariants/shardctrler.ts';
 import { shardkvInvariants, shardkvSometimes } from '../invariants/shardkv.ts';
 import { Random } from '../sim/random.ts';
