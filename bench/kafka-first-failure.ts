@@ -12,6 +12,7 @@ const targets: FirstFailureTarget[] = [
   ['kafka', 'hw-advanced-before-isr-ack'],
   ['kafka', 'no-producer-dedup-after-failover'],
   ['kafka', 'fetch-beyond-hw'],
+  ['kafka', 'damaged-tail-cut-as-torn'],
   ['kafka-autocommit-crash', null],
   ['kafka-reset-latest', null],
   ['kafka-group-churn', 'stale-generation-commit-accepted'],

@@ -7,8 +7,9 @@
 //     (their kafka-partition-state observations) — holds the log up to it (HW ≤ the smallest log end offset in the ISR), and
 //     the newest records below it are the leader's;
 //   - a leader's epoch is at least every epoch in its own log.
-import type { ClusterView, Invariant, ObservationRecord, Verdict } from '../sim/types.ts';
-import { brokerState } from '../systems/kafka/contract.ts';
+import type { ClusterView, Invariant, NodeId, ObservationRecord, Verdict } from '../sim/types.ts';
+import type { KafkaKey } from '../systems/kafka/contract.ts';
+import { brokerState, corruptionDetected } from '../systems/kafka/contract.ts';
 
 /** How many offsets below the HW the agreement check compares (the newest ones). */
 const HW_COMPARE_OFFSETS = 2;
@@ -106,6 +107,68 @@ export function highWatermarkWithinIsr(): Invariant {
   };
 }
 
+/**
+ * A broker refuses to start only when a media fault hit its disk: crashes tear only unsynced
+ * writes, which recovery cuts, so a refusal after crashes alone is recovery misreading its
+ * own files (the silent-failure class of issue 17).
+ */
+export function brokerRefusesOnlyOnMediaFault(): Invariant {
+  return {
+    name: 'kafka-refuses-only-on-media-fault',
+    observes: ['kafka-corruption-detected'],
+    onObservation(record: ObservationRecord, view: ClusterView): Verdict {
+      const refusal = corruptionDetected(record.observation);
+      if (refusal === undefined) {
+        return undefined;
+      }
+      if (view.mediaFaults === undefined || view.mediaFaults(record.node) > 0) {
+        return undefined;
+      }
+      return `${view.name(record.node)} refused to start at ${record.timeUs} µs (partition ${refusal.key}: ${refusal.reason}), yet no media fault ever hit its disk: recovery misread its own files`;
+    },
+  };
+}
+
+/**
+ * The partitions left without a leader at the end because brokers refused to start after
+ * media faults hit their disks: the controllers' newest state of each has no leader, and
+ * every member of its ISR is such a broker. Clean election keeps the partition offline then
+ * (the replicas outside the ISR may lack acknowledged records) rather than lose data;
+ * liveness checks stand down for it, and only for it. Safety checks never ask.
+ */
+export function offlineAfterMediaFaults(
+  view: ClusterView,
+  observations: readonly ObservationRecord[],
+): Set<KafkaKey> {
+  const refusing = new Set<NodeId>();
+  const newest = new Map<KafkaKey, { partitionEpoch: number; leader: NodeId; isr: NodeId[] }>();
+  for (const record of observations) {
+    const observation = record.observation;
+    if (corruptionDetected(observation) !== undefined) {
+      if (view.isUp(record.node) && (view.mediaFaults?.(record.node) ?? 0) > 0) {
+        refusing.add(record.node);
+      }
+    } else if (observation.type === 'kafka-partition-state') {
+      const key = observation['key'] as KafkaKey;
+      const partitionEpoch = observation['partitionEpoch'] as number;
+      if (partitionEpoch > (newest.get(key)?.partitionEpoch ?? -1)) {
+        newest.set(key, {
+          partitionEpoch,
+          leader: observation['leader'] as NodeId,
+          isr: observation['isr'] as NodeId[],
+        });
+      }
+    }
+  }
+  const offline = new Set<KafkaKey>();
+  for (const [key, state] of refusing.size > 0 ? newest : []) {
+    if (state.leader === -1 && state.isr.every((node) => refusing.has(node))) {
+      offline.add(key);
+    }
+  }
+  return offline;
+}
+
 export function kafkaBrokerInvariants(): Invariant[] {
-  return [oneLeaderPerEpoch(), highWatermarkWithinIsr()];
+  return [oneLeaderPerEpoch(), highWatermarkWithinIsr(), brokerRefusesOnlyOnMediaFault()];
 }

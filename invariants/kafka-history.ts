@@ -30,6 +30,7 @@
 // consumer's skip, within one assignment, over offsets all deleted so before its poll returned
 // is not a poll-skip. Anything else — a later record, one acknowledged after the deletion, a
 // skip over a record still held — is judged as before.
+
 import type {
   ClusterView,
   HistoryOperation,
@@ -47,6 +48,7 @@ import {
   pollResult,
   sendOffset,
 } from '../systems/kafka/contract.ts';
+import { offlineAfterMediaFaults } from './kafka-brokers.ts';
 
 /** In the order they are judged (and reported): data loss before its consequences. */
 export const KAFKA_ANOMALIES = [
@@ -604,6 +606,8 @@ export interface KafkaHistoryInvariantOptions {
  * One invariant per anomaly, named after it (so a campaign reports `lost-write`, not a
  * generic failure), in KAFKA_ANOMALIES order; they share one analysis of the history.
  */
+const NONE: ReadonlySet<KafkaKey> = new Set();
+
 export function kafkaHistoryInvariants(options: KafkaHistoryInvariantOptions = {}): Invariant[] {
   let cached:
     | { history: readonly HistoryOperation[]; length: number; analysis: KafkaAnalysis }
@@ -632,8 +636,11 @@ export function kafkaHistoryInvariants(options: KafkaHistoryInvariantOptions = {
     (type): Invariant => ({
       name: type,
       atEnd(view: ClusterView, observations: readonly ObservationRecord[] = []): Verdict {
+        // A partition kept offline by brokers that refused after media faults cannot be
+        // drained: `unseen` stands down for it (kafka-brokers.ts), and for it alone.
+        const offline = type === 'unseen' ? offlineAfterMediaFaults(view, observations) : NONE;
         const found = analysisOf(view, observations).anomalies.filter(
-          (anomaly) => anomaly.type === type,
+          (anomaly) => anomaly.type === type && !offline.has(anomaly.key),
         );
         const first = found[0];
         if (first === undefined) {

@@ -37,14 +37,20 @@ function firstSeedFailing(
 }
 
 describe('the Kafka-like log', () => {
+  // Seed 0 acknowledges only 9 sends since the swarm draws media faults (a broker refuses to
+  // start after bit rot); over seeds 0–39 the recovery points and sync marks cost nothing in
+  // acknowledged sends (3,056 without, 3,062 with, no media faults in either).
   it('passes the kafka swarm, with sends acknowledged and every one polled', () => {
+    let acknowledged = 0;
     for (const seed of seedsKeepingEverything('kafka', 2)) {
       const { result } = runSeed('kafka', seed);
       expect(result.violation?.message, `kafka seed ${seed}`).toBeUndefined();
       const analysis = analyzeKafkaHistory(result.history);
-      expect(analysis.acknowledged).toBeGreaterThan(20);
+      expect(analysis.acknowledged).toBeGreaterThan(0);
       expect(analysis.polledAcknowledged).toBe(analysis.acknowledged);
+      acknowledged += analysis.acknowledged;
     }
+    expect(acknowledged).toBeGreaterThan(60);
   }, 60_000);
 
   // Bounds: the measured first lost-write seed with margin. acks=1 loses one at seed 5 (21 of
@@ -63,6 +69,17 @@ describe('the Kafka-like log', () => {
       /acknowledged to p\d .* at offset \d+, was never polled/,
     );
   }, 180_000);
+
+  // The media faults the swarm draws are why brokers keep recovery points: without them, a
+  // synced tail that rotted is cut as torn at restart and an acknowledged record goes with
+  // it. Measured first failures from 0, 1000, 2000, 3000, 4000: 1, 2, 4, 9, 18 seeds
+  // (inconsistent-offsets, once kafka-committed-offsets-monotonic).
+  it('loses acknowledged records when a broker cuts a damaged synced tail as torn', () => {
+    const found = firstFailingSeed('kafka', 'damaged-tail-cut-as-torn', 40);
+    expect(found?.violation.invariant).toMatch(
+      /^(inconsistent-offsets|lost-write|unseen|kafka-committed-offsets-monotonic)$/,
+    );
+  }, 60_000);
 
   // Measured: seed 5 (seed 0 before the seed derivation was hashed).
   it('duplicates a retried send when a new leader forgets the producers', () => {

@@ -13,7 +13,7 @@ import { kafkaHistoryInvariants } from '../invariants/kafka-history.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
-import { FAULT_KINDS_BUT_MEDIA, type Plan } from '../sim/types.ts';
+import { FAULT_KINDS, FAULT_KINDS_BUT_MEDIA, type Plan } from '../sim/types.ts';
 import { KAFKA_VARIANTS, kafkaGroups } from '../systems/kafka/program.ts';
 
 const SECOND = 1_000_000;
@@ -28,7 +28,8 @@ const KAFKA_BASE = {
     groupSizes: { brokers: [3, 4, 5], producers: [1, 2, 3], consumers: [1, 2] },
   },
   faults: {
-    // Media faults on a lone copy are unrecoverable here (no repair from replicas).
+    // The expected-loss configurations and group scenarios: no media faults (the swarm
+    // `kafka` below draws them).
     eligible: [...FAULT_KINDS_BUT_MEDIA],
     swarm: true,
   },
@@ -114,7 +115,21 @@ registerScenario({
     ...KAFKA_BASE.shape,
     groupSizes: { ...KAFKA_BASE.shape.groupSizes, members: [1, 2, 3] },
   },
-  workload: { ...KAFKA_BASE.workload, consumerGroups: true },
+  faults: {
+    // Durable corruption too (bit rot, misdirected writes) on a minority of the brokers and
+    // of the controllers (the media-fault atlas). What a correct broker does: keep a recovery
+    // point per partition log, find the damage when it reads its logs back at restart, and
+    // refuse to start rather than cut records that had been durable; the controllers' Raft
+    // keeps sync marks and refuses likewise. Latent sector errors stay out, as in `raft`.
+    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
+    swarm: true,
+  },
+  workload: {
+    ...KAFKA_BASE.workload,
+    consumerGroups: true,
+    recoveryPoints: true,
+    syncMarks: true,
+  },
   // The expected-loss configurations below break these on purpose; they are judged by the
   // client history alone.
   invariants: () => [
@@ -122,7 +137,13 @@ registerScenario({
     ...kafkaBrokerInvariants(),
     ...kafkaGroupInvariants(),
   ],
-  sometimes: { ...KAFKA_BASE.sometimes, ...GROUP_SOMETIMES, ...RETENTION_SOMETIMES },
+  sometimes: {
+    ...KAFKA_BASE.sometimes,
+    ...GROUP_SOMETIMES,
+    ...RETENTION_SOMETIMES,
+    'a broker refused to start on damaged durable records': (record) =>
+      record.observation.type === 'kafka-corruption-detected',
+  },
   plan: withRetention,
   description:
     '3 controllers (Raft) and 3–5 brokers with 3 partitions and the offsets partition, RF 3, acks=all, min.insync.replicas=2, clean elections, idempotent producers, manual consumers on every partition and a consumer group of 1–3 members; every fault kind; on half the seeds, retention keeping 3–10 segments of 200 bytes. No Jepsen Kafka anomaly, nothing acknowledged left unpolled (but what retention deleted first), committed offsets never back, one owner per partition per generation.',

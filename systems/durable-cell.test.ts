@@ -92,4 +92,51 @@ describe('the durable cell', () => {
     disk.completeSync(syncId);
     expect(make().load()).toEqual({ n: 1 });
   });
+  it('reports itself intact after any run of completed saves, and not after a slot is damaged or a save torn', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.constantFrom('rot-newest', 'rot-older', 'tear-next', 'none'),
+        (seed, saves, harm) => {
+          const { disk, syncs, cell: make } = rig(seed);
+          const cell = make();
+          for (let n = 0; n < saves; n++) {
+            cell.save({ n }, () => {});
+            const syncId = syncs.shift() as number;
+            cell.onSynced(syncId, disk.completeSync(syncId));
+          }
+          expect(make().loadChecked()).toEqual({
+            value: saves === 0 ? undefined : { n: saves - 1 },
+            intact: true,
+          });
+          // Slot of version v is v % 2; the newest is version `saves`.
+          const slotOf = (version: number) => (version % 2) * 512;
+          if (harm === 'rot-newest' && saves >= 1) {
+            disk.rotByte('state', slotOf(saves) + 5);
+          } else if (harm === 'rot-older' && saves >= 2) {
+            disk.rotByte('state', slotOf(saves - 1) + 5);
+          } else if (harm === 'tear-next' && saves >= 1) {
+            cell.save({ n: saves }, () => {});
+            disk.crash(true);
+            syncs.length = 0;
+          } else {
+            return;
+          }
+          const checked = make().loadChecked();
+          if (harm === 'tear-next') {
+            // The save may land whole, vanish (both intact) or tear (not intact, the old value).
+            expect([saves, saves - 1]).toContain(checked.value?.n);
+            expect(checked.intact || checked.value?.n === saves - 1).toBe(true);
+            return;
+          }
+          expect(checked.intact).toBe(false);
+          // The value falls back to the newest slot that still checks out.
+          const expected = harm === 'rot-newest' ? saves - 2 : saves - 1;
+          expect(checked.value).toEqual(expected < 0 ? undefined : { n: expected });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

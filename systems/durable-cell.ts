@@ -29,7 +29,7 @@ export class DurableCell<T> {
   private saving: { syncId: number; attempts: number; value: T; done: () => void } | null = null;
 
   constructor(
-    private readonly ctx: NodeContext,
+    private readonly ctx: Pick<NodeContext, 'disk'>,
     private readonly file: string,
     /** Checks a parsed body is a T (a stray or older record must not be taken for one). */
     private readonly parse: (body: unknown) => T | undefined,
@@ -37,35 +37,55 @@ export class DurableCell<T> {
 
   /** The newest value that was saved durably, or undefined when there is none. */
   load(): T | undefined {
-    let best: Slot<T> | undefined;
-    for (let slot = 0; slot < 2; slot++) {
-      const read = this.readSlot(slot);
-      if (read !== undefined && (best === undefined || read.version > best.version)) {
-        best = read;
+    return this.loadChecked().value;
+  }
+
+  /**
+   * As load(), and whether both slots hold what a run of saves leaves there: the newest
+   * record in its own slot and the one saved before it in the other (or nothing, before a
+   * second save). False after a save that a crash tore, and after damage to either slot (a
+   * flipped bit, a lost sector, a record misdirected into the other slot): a caller that must
+   * tell damage from a crash asks this, knowing which of its own writes can be in flight.
+   */
+  loadChecked(): { value: T | undefined; intact: boolean } {
+    const slots = [this.readSlot(0), this.readSlot(1)];
+    let best: { version: number; value: T; at: number } | undefined;
+    for (const [at, read] of slots.entries()) {
+      if (typeof read === 'object' && (best === undefined || read.version > best.version)) {
+        best = { ...read, at };
       }
     }
     this.version = best?.version ?? 0;
-    return best?.value;
+    if (best === undefined) {
+      return { value: undefined, intact: slots.every((read) => read === 'empty') };
+    }
+    const other = slots[1 - best.at];
+    const intact =
+      best.at === best.version % 2 &&
+      (best.version === 1
+        ? other === 'empty'
+        : typeof other === 'object' && other.version === best.version - 1);
+    return { value: best.value, intact };
   }
 
-  private readSlot(slot: number): Slot<T> | undefined {
+  private readSlot(slot: number): Slot<T> | 'empty' | 'damaged' {
     for (let attempt = 0; attempt < READ_ATTEMPTS_MAX; attempt++) {
       let bytes: Uint8Array;
       try {
         bytes = this.ctx.disk.read(this.file, slot * SECTOR_SIZE_BYTES, SECTOR_SIZE_BYTES);
       } catch (error) {
         if (error instanceof DiskReadError) {
-          return undefined; // a latent sector error: this slot is gone, the other may not be
+          return 'damaged'; // a latent sector error: this slot is gone, the other may not be
         }
         throw error;
       }
-      if (bytes.length < HEADER_BYTES) {
-        return undefined;
+      if (bytes.length < HEADER_BYTES || bytes.subarray(0, HEADER_BYTES).every((b) => b === 0)) {
+        return 'empty'; // never written
       }
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const length = view.getUint32(0);
       if (length === 0 || length > BODY_BYTES_MAX) {
-        continue; // never written, torn, or a flipped bit in the length: read again
+        continue; // torn, or a flipped bit in the length: read again
       }
       const covered = bytes.subarray(8, HEADER_BYTES + length);
       if (covered.length !== 4 + length || crc32(covered) !== view.getUint32(4)) {
@@ -79,11 +99,11 @@ export class DurableCell<T> {
       }
       const value = this.parse(body);
       if (value === undefined) {
-        return undefined;
+        return 'damaged';
       }
       return { version: view.getUint32(8), value };
     }
-    return undefined;
+    return 'damaged';
   }
 
   /** True while a save waits for its fsync. */

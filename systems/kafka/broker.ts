@@ -47,7 +47,12 @@ import {
   type WireBatch,
 } from './messages.ts';
 import type { PartitionState } from './metadata.ts';
-import { DEFAULT_PARTITION_LOG_CONFIG, PartitionLog, type StoredRecord } from './partition-log.ts';
+import {
+  DEFAULT_PARTITION_LOG_CONFIG,
+  PartitionLog,
+  type RecoveryStatus,
+  type StoredRecord,
+} from './partition-log.ts';
 import { offsetOfRetry, type ProducerEntry, ProducerState } from './producer-state.ts';
 
 const TICK_US = 10_000;
@@ -68,7 +73,8 @@ export type KafkaBug =
   | 'hw-advanced-before-isr-ack'
   | 'no-producer-dedup-after-failover'
   | 'fetch-beyond-hw'
-  | 'stale-generation-commit-accepted';
+  | 'stale-generation-commit-accepted'
+  | 'damaged-tail-cut-as-torn';
 
 interface FollowerState {
   logEnd: number;
@@ -156,6 +162,14 @@ export class BrokerNode implements NodeProgram {
   private readonly controllers: readonly NodeId[];
   private controller: NodeId;
   private session = 0;
+  /**
+   * Recovery found records that had been durable damaged (a media fault): the broker stays
+   * out of the cluster — no registration, no heartbeats, no answers — as Kafka halts when its
+   * only log directory fails. It never serves or replicates from a damaged log, and never
+   * repairs one by cutting it (an acknowledged record may be gone from it). The controllers
+   * fence it when its session times out, and leaders move to ISR members that kept the data.
+   */
+  private refused = false;
   private metadataVersion = 0;
   private fenced = true;
   /** Leaders of every partition as this broker last heard, for clients' metadata requests. */
@@ -209,9 +223,14 @@ export class BrokerNode implements NodeProgram {
         segmentBytes: this.config.segmentBytes,
         dir: `${key}/`,
         compacted: key === OFFSETS_KEY && this.config.compactOffsets,
+        recoveryPoints: this.config.recoveryPoints && !this.bugs.has('damaged-tail-cut-as-torn'),
       });
       if (recovery.status.kind !== 'clean') {
         this.ctx.observe({ type: 'kafka-log-recovered', key, status: recovery.status.kind });
+      }
+      if (recovery.status.kind === 'corrupt') {
+        this.refuse(key, recovery.status);
+        return;
       }
       const producerState = new ProducerState(this.ctx.disk, `${key}/`, this.retains(key));
       const replica = new Replica(key, replicas, log, producerState);
@@ -257,7 +276,24 @@ export class BrokerNode implements NodeProgram {
     }
   }
 
+  /** Damaged durable records in partition `key`: see `refused`. */
+  private refuse(key: KafkaKey, status: RecoveryStatus & { kind: 'corrupt' }): void {
+    this.refused = true;
+    this.replicas.clear();
+    this.ctx.log('refusing to start: damaged durable records', { key, reason: status.reason });
+    this.ctx.observe({
+      type: 'kafka-corruption-detected',
+      key,
+      file: status.file,
+      offset: status.offset,
+      reason: status.reason,
+    });
+  }
+
   onSynced(syncId: number, ok: boolean): void {
+    if (this.refused) {
+      return;
+    }
     if (this.hwCheckpoint.onSynced(syncId, ok)) {
       return;
     }
@@ -269,6 +305,9 @@ export class BrokerNode implements NodeProgram {
   }
 
   onTimer(tag: string): void {
+    if (this.refused) {
+      return;
+    }
     if (tag === 'heartbeat') {
       this.heartbeat();
     } else if (tag === 'tick') {
@@ -287,6 +326,9 @@ export class BrokerNode implements NodeProgram {
   }
 
   onMessage(from: NodeId, message: SimMessage): void {
+    if (this.refused) {
+      return;
+    }
     switch (message.type) {
       case 'ctl-not-leader':
       case 'ctl-heartbeat-ok':

@@ -195,6 +195,28 @@ export interface OffsetResetObservation {
   readonly to?: number;
 }
 
+/**
+ * `kafka-corruption-detected`: a broker's recovery found records of partition `key` that had
+ * been durable damaged from `offset` on (a media fault hit its disk), and the broker refuses
+ * to start: it stays out of the cluster, its files as they were. A crash alone never causes
+ * this (torn tails are cut, not refused).
+ */
+export interface CorruptionDetectedObservation {
+  readonly type: 'kafka-corruption-detected';
+  readonly key: KafkaKey;
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+}
+
+export function corruptionDetected(observation: {
+  readonly type: string;
+}): CorruptionDetectedObservation | undefined {
+  return observation.type === 'kafka-corruption-detected'
+    ? (observation as CorruptionDetectedObservation)
+    : undefined;
+}
+
 export function logStartAdvanced(observation: {
   readonly type: string;
 }): LogStartAdvancedObservation | undefined {

@@ -8,7 +8,12 @@
 // Heartbeat times are the leader's memory only: a new leader gives every broker a full session
 // from the moment it took over, as KRaft does.
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
-import { RaftGroup, type RaftNodeOptions, type ClientReply as RaftReply } from '../raft/group.ts';
+import {
+  planRaftOptions,
+  RaftGroup,
+  type RaftNodeOptions,
+  type ClientReply as RaftReply,
+} from '../raft/group.ts';
 import {
   allPartitionsLayout,
   type ControllerReply,
@@ -78,7 +83,8 @@ export class ControllerNode implements NodeProgram {
       peers: ctx.members(ctx.group),
       filePrefix: 'metadata/',
       stateMachine: this.metadata,
-      options: raftOptions,
+      // The plan's Raft knobs (sync marks, where the swarm draws media faults) apply here too.
+      options: { ...raftOptions, ...planRaftOptions(ctx.workload) },
       onReply: (client, reply) => this.onRaftReply(client, reply),
     });
   }
@@ -108,6 +114,12 @@ export class ControllerNode implements NodeProgram {
 
   onMessage(from: NodeId, message: SimMessage): void {
     if (!this.raft.running) {
+      // Refused to start (its metadata log is damaged): like a controller process that
+      // exited, whose port refuses connections, it sends brokers on to another controller at
+      // once — silence would hold a broker's heartbeats here until its session is fenced.
+      if (message.type === 'ctl-heartbeat' || message.type === 'ctl-alter-partition') {
+        this.reply(from, { type: 'ctl-not-leader', hint: null });
+      }
       return;
     }
     if (message.type !== 'ctl-heartbeat' && message.type !== 'ctl-alter-partition') {

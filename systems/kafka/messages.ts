@@ -210,6 +210,12 @@ export interface KafkaConfig {
    * high watermark keeping the newest record per group and key (offsets kept, gaps left).
    */
   readonly compactOffsets: boolean;
+  /**
+   * Every partition log keeps a recovery point (partition-log.ts), so that a broker whose
+   * synced records a media fault damaged refuses to start instead of cutting them as a torn
+   * tail. On in the swarms that draw media faults; off keeps the plans recorded before it.
+   */
+  readonly recoveryPoints: boolean;
 }
 
 export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
@@ -231,6 +237,7 @@ export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
   segmentBytes: 16 * 1024,
   retentionBytes: 0,
   compactOffsets: false,
+  recoveryPoints: false,
 };
 
 /** The configuration a plan's workload sets (scenarios put the knobs there). */
@@ -260,6 +267,7 @@ export function kafkaConfig(workload: Readonly<Record<string, WorkloadValue>>): 
     segmentBytes: number('segmentBytes', DEFAULT_KAFKA_CONFIG.segmentBytes),
     retentionBytes: number('retentionBytes', DEFAULT_KAFKA_CONFIG.retentionBytes),
     compactOffsets: workload['compactOffsets'] === true,
+    recoveryPoints: workload['recoveryPoints'] === true,
   };
 }
 

@@ -13,6 +13,12 @@ import {
 import type { BatchInput } from './records.ts';
 
 const CONFIG: PartitionLogConfig = { dir: 'p/k0/', segmentBytes: 600, indexIntervalBytes: 128 };
+const POINTS: PartitionLogConfig = { ...CONFIG, recoveryPoints: true };
+/** The crash and truncation properties hold with recovery points and without. */
+const LOG_CONFIGS: [string, PartitionLogConfig][] = [
+  ['plain', CONFIG],
+  ['recovery points', POINTS],
+];
 
 function rig(seed = 1) {
   const disk = new Disk(Random.fromSeed(seed));
@@ -118,45 +124,48 @@ describe('the partition log', () => {
     expect(log.durableEndOffset).toBe(3);
   });
 
-  it('after a crash at any point keeps every durable record, and a prefix of the rest', () => {
-    for (let seed = 1; seed <= 150; seed++) {
-      const random = Random.fromSeed(seed);
-      const { disk, syncs } = rig(seed);
-      const { log } = Log.open(disk, CONFIG);
-      const values: number[] = [];
-      const steps = random.between(1, 60);
-      for (let step = 0; step < steps; step++) {
-        const group = Array.from(
-          { length: random.between(1, 4) },
-          () => values.length * 1000 + step,
-        );
-        group.forEach((_, at) => {
-          group[at] = (values.length + at) * 1000 + seed;
-        });
-        log.append(batch(group, 1 + Math.floor(step / 20)));
-        values.push(...group);
-        if (random.chance(0.5)) {
-          completeSyncs(disk, syncs, log, random.between(1, 2), random);
+  it.each(LOG_CONFIGS)(
+    'after a crash at any point keeps every durable record, and a prefix of the rest (%s)',
+    (_, config) => {
+      for (let seed = 1; seed <= 150; seed++) {
+        const random = Random.fromSeed(seed);
+        const { disk, syncs } = rig(seed);
+        const { log } = Log.open(disk, config);
+        const values: number[] = [];
+        const steps = random.between(1, 60);
+        for (let step = 0; step < steps; step++) {
+          const group = Array.from(
+            { length: random.between(1, 4) },
+            () => values.length * 1000 + step,
+          );
+          group.forEach((_, at) => {
+            group[at] = (values.length + at) * 1000 + seed;
+          });
+          log.append(batch(group, 1 + Math.floor(step / 20)));
+          values.push(...group);
+          if (random.chance(0.5)) {
+            completeSyncs(disk, syncs, log, random.between(1, 2), random);
+          }
         }
+        const durable = log.durableEndOffset;
+        disk.crash(random.chance(0.7));
+        syncs.length = 0; // a crash forgets fsyncs in flight
+        const { log: recovered, recovery } = Log.open(disk, config);
+        expect(recovery.status.kind).not.toBe('corrupt');
+        const got = contents(recovered);
+        expect(got.length).toBeGreaterThanOrEqual(durable);
+        expect(got).toEqual(values.slice(0, got.length));
+        expect(recovered.logEndOffset).toBe(got.length);
+        // It goes on from there, and a second crash after the cut is synced changes nothing.
+        recovered.append(batch([999_999], 9));
+        completeSyncs(disk, syncs, recovered);
+        completeSyncs(disk, syncs, recovered);
+        disk.crash(true);
+        syncs.length = 0;
+        expect(contents(Log.open(disk, config).log)).toEqual([...got, 999_999]);
       }
-      const durable = log.durableEndOffset;
-      disk.crash(random.chance(0.7));
-      syncs.length = 0; // a crash forgets fsyncs in flight
-      const { log: recovered, recovery } = Log.open(disk, CONFIG);
-      expect(recovery.status.kind).not.toBe('corrupt');
-      const got = contents(recovered);
-      expect(got.length).toBeGreaterThanOrEqual(durable);
-      expect(got).toEqual(values.slice(0, got.length));
-      expect(recovered.logEndOffset).toBe(got.length);
-      // It goes on from there, and a second crash after the cut is synced changes nothing.
-      recovered.append(batch([999_999], 9));
-      completeSyncs(disk, syncs, recovered);
-      completeSyncs(disk, syncs, recovered);
-      disk.crash(true);
-      syncs.length = 0;
-      expect(contents(Log.open(disk, CONFIG).log)).toEqual([...got, 999_999]);
-    }
-  });
+    },
+  );
 
   it('cuts a torn tail and says so', () => {
     const { disk, syncs } = rig(3);
@@ -180,95 +189,101 @@ describe('the partition log', () => {
     expect(contents(recovered)).toEqual([1, 2, 3]);
   });
 
-  it('truncates anywhere; a crash before the cut is durable leaves the old log, after it the new', () => {
-    for (let seed = 1; seed <= 200; seed++) {
-      const random = Random.fromSeed(1000 + seed);
-      const { disk, syncs } = rig(seed);
-      const { log } = Log.open(disk, CONFIG);
-      const old: number[] = [];
-      const sizes: number[] = [];
-      for (let step = 0; step < random.between(2, 40); step++) {
-        const group = Array.from({ length: random.between(1, 3) }, (_, at) => old.length + at);
-        log.append(batch(group));
-        old.push(...group);
-        sizes.push(group.length);
-      }
-      completeSyncs(disk, syncs, log);
-      completeSyncs(disk, syncs, log);
-      const target = random.between(1, old.length - 1);
-      // Cut from the start of the batch holding the target offset, as Kafka does.
-      const cut = log.truncateTo(target);
-      expect(cut).toBeLessThanOrEqual(target);
-      expect(target - cut).toBeLessThan(3);
-      expect(log.logEndOffset).toBe(cut);
-      const now = old.slice(0, cut);
-      expect(contents(log)).toEqual(now);
-      // Half the time the cut is made durable before anything follows it.
-      const cutDurable = random.chance(0.5);
-      if (cutDurable) {
+  it.each(LOG_CONFIGS)(
+    'truncates anywhere; a crash before the cut is durable leaves the old log, after it the new (%s)',
+    (_, config) => {
+      for (let seed = 1; seed <= 200; seed++) {
+        const random = Random.fromSeed(1000 + seed);
+        const { disk, syncs } = rig(seed);
+        const { log } = Log.open(disk, config);
+        const old: number[] = [];
+        const sizes: number[] = [];
+        for (let step = 0; step < random.between(2, 40); step++) {
+          const group = Array.from({ length: random.between(1, 3) }, (_, at) => old.length + at);
+          log.append(batch(group));
+          old.push(...group);
+          sizes.push(group.length);
+        }
         completeSyncs(disk, syncs, log);
+        completeSyncs(disk, syncs, log);
+        const target = random.between(1, old.length - 1);
+        // Cut from the start of the batch holding the target offset, as Kafka does.
+        const cut = log.truncateTo(target);
+        expect(cut).toBeLessThanOrEqual(target);
+        expect(target - cut).toBeLessThan(3);
+        expect(log.logEndOffset).toBe(cut);
+        const now = old.slice(0, cut);
+        expect(contents(log)).toEqual(now);
+        // Half the time the cut is made durable before anything follows it.
+        const cutDurable = random.chance(0.5);
+        if (cutDurable) {
+          completeSyncs(disk, syncs, log);
+        }
+        // What follows has the old batches' shapes (so old bytes could pass for new ones at the
+        // same positions), in the same epoch half the time.
+        let offset = 0;
+        const laterSizes = sizes.filter((size) => {
+          offset += size;
+          return offset > cut;
+        });
+        const epoch = random.chance(0.5) ? 1 : 2;
+        for (const size of laterSizes.slice(0, random.between(0, 10))) {
+          const group = Array.from({ length: size }, (_, at) => 10_000 + now.length + at);
+          log.append(batch(group, epoch));
+          now.push(...group);
+        }
+        expect(contents(log)).toEqual(now);
+        completeSyncs(disk, syncs, log, random.between(0, 4), random);
+        const durable = log.durableEndOffset;
+        disk.crash(random.chance(0.7));
+        syncs.length = 0;
+        const { log: recovered, recovery } = Log.open(disk, config);
+        expect(recovery.status.kind).not.toBe('corrupt');
+        const got = contents(recovered);
+        // Never a mix: a prefix of the new log, or (the cut lost) of the old one.
+        const ofNew = got.every((value, at) => value === now[at]);
+        const ofOld = got.every((value, at) => value === old[at]);
+        expect(ofNew || ofOld).toBe(true);
+        // Once the cut was durable the old tail never comes back, not even from under a torn
+        // write that extends the file past the cut.
+        expect(ofNew || !cutDurable).toBe(true);
+        expect(got.slice(0, durable)).toEqual(now.slice(0, durable));
+        if (got.length > cut) {
+          expect(recovered.latestEpoch).toBe(got[cut] === old[cut] ? 1 : epoch);
+        }
       }
-      // What follows has the old batches' shapes (so old bytes could pass for new ones at the
-      // same positions), in the same epoch half the time.
-      let offset = 0;
-      const laterSizes = sizes.filter((size) => {
-        offset += size;
-        return offset > cut;
-      });
-      const epoch = random.chance(0.5) ? 1 : 2;
-      for (const size of laterSizes.slice(0, random.between(0, 10))) {
-        const group = Array.from({ length: size }, (_, at) => 10_000 + now.length + at);
-        log.append(batch(group, epoch));
-        now.push(...group);
-      }
-      expect(contents(log)).toEqual(now);
-      completeSyncs(disk, syncs, log, random.between(0, 4), random);
-      const durable = log.durableEndOffset;
-      disk.crash(random.chance(0.7));
-      syncs.length = 0;
-      const { log: recovered, recovery } = Log.open(disk, CONFIG);
-      expect(recovery.status.kind).not.toBe('corrupt');
-      const got = contents(recovered);
-      // Never a mix: a prefix of the new log, or (the cut lost) of the old one.
-      const ofNew = got.every((value, at) => value === now[at]);
-      const ofOld = got.every((value, at) => value === old[at]);
-      expect(ofNew || ofOld).toBe(true);
-      // Once the cut was durable the old tail never comes back, not even from under a torn
-      // write that extends the file past the cut.
-      expect(ofNew || !cutDurable).toBe(true);
-      expect(got.slice(0, durable)).toEqual(now.slice(0, durable));
-      if (got.length > cut) {
-        expect(recovered.latestEpoch).toBe(got[cut] === old[cut] ? 1 : epoch);
-      }
-    }
-  });
+    },
+  );
 
-  it('a torn write past a durable cut never brings the cut-off batches back', () => {
-    // The disk keeps a truncated file's old sectors underneath; a torn write that extends the
-    // file again can leave some of them showing. Same-shaped batches in the same epoch make
-    // the old ones pass for new at the same positions: sealing the cut segment, and write
-    // numbers that only grow, each keep them out (with neither, 5 of these 300 seeds mix).
-    for (let seed = 1; seed <= 300; seed++) {
-      const { disk, syncs } = rig(seed);
-      const config = { ...CONFIG, segmentBytes: 1 << 20 };
-      const { log } = Log.open(disk, config);
-      for (let value = 0; value < 40; value++) {
-        log.append(batch([value]));
+  it.each(LOG_CONFIGS)(
+    'a torn write past a durable cut never brings the cut-off batches back (%s)',
+    (_, config) => {
+      // The disk keeps a truncated file's old sectors underneath; a torn write that extends the
+      // file again can leave some of them showing. Same-shaped batches in the same epoch make
+      // the old ones pass for new at the same positions: sealing the cut segment, and write
+      // numbers that only grow, each keep them out (with neither, 5 of these 300 seeds mix).
+      for (let seed = 1; seed <= 300; seed++) {
+        const { disk, syncs } = rig(seed);
+        const sized = { ...config, segmentBytes: 1 << 20 };
+        const { log } = Log.open(disk, sized);
+        for (let value = 0; value < 40; value++) {
+          log.append(batch([value]));
+          completeSyncs(disk, syncs, log);
+        }
+        log.truncateTo(5);
         completeSyncs(disk, syncs, log);
+        for (let value = 5; value < 40; value++) {
+          log.append(batch([1000 + value])); // the first goes alone, the rest as one chunk
+        }
+        completeSyncs(disk, syncs, log, 1);
+        disk.crash(true);
+        syncs.length = 0;
+        const got = contents(Log.open(disk, sized).log);
+        expect(got.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+        expect(got.slice(5).every((value) => value >= 1000)).toBe(true);
       }
-      log.truncateTo(5);
-      completeSyncs(disk, syncs, log);
-      for (let value = 5; value < 40; value++) {
-        log.append(batch([1000 + value])); // the first goes alone, the rest as one chunk
-      }
-      completeSyncs(disk, syncs, log, 1);
-      disk.crash(true);
-      syncs.length = 0;
-      const got = contents(Log.open(disk, config).log);
-      expect(got.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
-      expect(got.slice(5).every((value) => value >= 1000)).toBe(true);
-    }
-  });
+    },
+  );
 
   it('deletes old segments for retention, never at or above the bound, and remembers the start', () => {
     const { disk, syncs } = rig();
@@ -359,9 +374,78 @@ describe('the partition log', () => {
     disk.completeSync(disk.fsync(middle));
     const damaged = Log.open(disk, CONFIG);
     expect(damaged.recovery.status).toMatchObject({ kind: 'corrupt', file: middle });
-    const kept = contents(damaged.log);
-    expect(kept).toEqual(Array.from({ length: kept.length }, (_, at) => at));
-    expect(kept.length).toBeLessThan(60);
+    // Refused, not repaired: the files stay as they were, for the operator (or a restart
+    // that refuses again), and the log takes no appends.
+    expect(damaged.log.damage).toMatch(/it is not the last/);
+    expect(disk.list().filter((name) => name.endsWith('.log'))).toEqual(files);
+    expect(() => damaged.log.append(batch([61]))).toThrow(/damaged log/);
+    expect(Log.open(disk, CONFIG).recovery.status.kind).toBe('corrupt');
+  });
+
+  /** A log of `count` single-record batches, every one synced (and its point saved). */
+  function syncedLog(config: PartitionLogConfig, count: number) {
+    const { disk, syncs } = rig(5);
+    const { log } = Log.open(disk, config);
+    for (let value = 0; value < count; value++) {
+      log.append(batch([value]));
+      completeSyncs(disk, syncs, log);
+    }
+    expect(log.durableEndOffset).toBe(count);
+    const files = disk.list().filter((name) => name.endsWith('.log'));
+    return { disk, syncs, log, last: files[files.length - 1] as string };
+  }
+
+  it('with recovery points, a synced last batch that rots is refused; without, it is cut as torn', () => {
+    const big = { segmentBytes: 1 << 20 };
+    // The hazard: with nothing after it, a rotted synced batch looks torn, and is dropped
+    // although it was durable (and may have been acknowledged).
+    const plain = syncedLog({ ...CONFIG, ...big }, 10);
+    plain.disk.rotByte(plain.last, plain.disk.size(plain.last) - 3);
+    plain.disk.crash(false);
+    const cut = Log.open(plain.disk, { ...CONFIG, ...big });
+    expect(cut.recovery.status.kind).toBe('torn-tail');
+    expect(contents(cut.log)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // With the point: refused, nothing cut.
+    const kept = syncedLog({ ...POINTS, ...big }, 10);
+    const size = kept.disk.size(kept.last);
+    kept.disk.rotByte(kept.last, size - 3);
+    kept.disk.crash(false);
+    const refused = Log.open(kept.disk, { ...POINTS, ...big });
+    expect(refused.recovery.status).toMatchObject({ kind: 'corrupt', offset: 9 });
+    expect(refused.log.damage).toMatch(/durable through offset 10/);
+    expect(kept.disk.size(kept.last)).toBe(size);
+  });
+
+  it('hands nothing out before the recovery point covers it, and refuses a bad tail beside a damaged point', () => {
+    const config = { ...POINTS, segmentBytes: 1 << 20 };
+    const { disk, syncs, log, last } = syncedLog(config, 3);
+    log.append(batch([3]));
+    completeSyncs(disk, syncs, log, 1); // the batch's fsync: the point's save is still in flight
+    expect(log.durableEndOffset).toBe(3);
+    completeSyncs(disk, syncs, log, 1);
+    expect(log.durableEndOffset).toBe(4);
+    /** Ten bytes of a batch header past the end, synced: what a torn next chunk leaves. */
+    const tear = () => {
+      disk.write(last, disk.size(last), disk.read(last, 0, 10));
+      disk.completeSync(disk.fsync(last));
+      syncs.length = 0;
+    };
+    // A torn tail alone is cut: it was never handed out.
+    tear();
+    disk.crash(false);
+    const torn = Log.open(disk, config);
+    expect(torn.recovery.status).toMatchObject({ kind: 'torn-tail', offset: 4 });
+    completeSyncs(disk, syncs, torn.log);
+    expect(contents(torn.log)).toEqual([0, 1, 2, 3]);
+    // Beside a point whose both slots rotted it is refused: a crash tears one write at most,
+    // so a bad tail and a bad point together are media faults.
+    tear();
+    disk.rotByte(`${config.dir}recovery-point`, 5);
+    disk.rotByte(`${config.dir}recovery-point`, 512 + 5);
+    disk.crash(false);
+    const refused = Log.open(disk, config);
+    expect(refused.recovery.status.kind).toBe('corrupt');
+    expect(refused.log.damage).toMatch(/recovery point .* is damaged too/);
   });
 });
 

@@ -20,6 +20,7 @@
 // rewrites any index file that disagrees with what it read.
 import { assert, fail } from '../../sim/assert.ts';
 import { type Disk, ProcessExit } from '../../sim/disk.ts';
+import { DurableCell } from '../durable-cell.ts';
 import { readStable } from '../stable-read.ts';
 import {
   BATCH_BYTES_MAX,
@@ -45,6 +46,12 @@ export interface PartitionLogConfig {
    * copying a compacted leader) and reads accept. Off: offsets run on without a gap.
    */
   compacted?: boolean;
+  /**
+   * Keep a recovery point (Kafka's recovery-point-offset-checkpoint, made strict; see
+   * RECOVERY POINTS below): recovery can then tell a synced tail that a media fault damaged
+   * from one a crash tore. Off: a damaged last segment is cut as if torn.
+   */
+  recoveryPoints?: boolean;
 }
 
 export const DEFAULT_PARTITION_LOG_CONFIG: Omit<PartitionLogConfig, 'dir'> = {
@@ -78,7 +85,10 @@ export type RecoveryStatus =
       readonly bytesDropped: number;
       readonly reason: string;
     }
-  /** A segment before the last was damaged (it had been durable in full): cut at `offset`. */
+  /**
+   * Records that had been durable are damaged from `offset` on (a segment before the last, or
+   * the last below its recovery point): the log is left as it is on the disk and refuses use.
+   */
   | {
       readonly kind: 'corrupt';
       readonly offset: number;
@@ -138,6 +148,28 @@ interface SyncRound {
   syncIds: Set<number>;
   /** The log end offset the round makes durable. */
   endOffset: number;
+  /** 'data': the log's fsyncs are in flight; 'mark': then the recovery point's save. */
+  phase: 'data' | 'mark';
+}
+
+// ---- recovery points ---------------------------------------------------------------------------
+//
+// After a crash only the last chunk can be torn, but a torn last chunk and a synced one that a
+// media fault damaged since (bit rot, a misdirected write) look alike: a bad batch with nothing
+// after it. Cutting a synced chunk as if torn may drop records this broker acknowledged or
+// reported durable to its leader. With `recoveryPoints`, every sync round ends by saving
+// "durable through offset E" in a two-slot checksummed cell of the partition's own
+// (`recovery-point`), and only then does durableEndOffset move: nothing is handed out beyond E.
+// At recovery a bad batch below E, or one next to a damaged cell, is damage to durable data
+// (the log refuses); one at or above E was never handed out, and is cut as a crash before its
+// fsync would have cut it. One write is in flight at a time — a chunk, a cut or the cell —
+// so a crash tears at most one of them, and a torn cell lies beside an intact log. A
+// truncation saves the point again before anything is written after the cut, so a point
+// left above the cut by an older round never judges the new records.
+const RECOVERY_POINT_FILE = 'recovery-point';
+
+function parseRecoveryPoint(body: unknown): number | undefined {
+  return Number.isSafeInteger(body) && (body as number) >= 0 ? (body as number) : undefined;
 }
 
 function segmentName(dir: string, baseOffset: number, suffix: string): string {
@@ -168,6 +200,20 @@ export class PartitionLog {
   /** Files written or shrunk since their last fsync. */
   private readonly unsynced = new Set<string>();
   private nextChunk = 1;
+  /** The recovery point (recoveryPoints only). */
+  private readonly recoveryPoint: DurableCell<number> | undefined;
+  /** The offset the recovery point last saved (or recovery read). */
+  private marked = 0;
+  /** The recovery point must be saved before the next chunk (after a truncation). */
+  private markDue = false;
+  /**
+   * A truncation's cut of a segment file, held back until the recovery point says the cut
+   * (recoveryPoints only): a crash during the cut can leave its zeroed sector on the disk
+   * under the old file size, and that must read as a torn tail above the point, not damage.
+   */
+  private deferredCut: { segment: Segment; position: number } | undefined;
+  /** Why recovery found durable records damaged: the log is never used then. */
+  private damaged: string | undefined;
   private logEnd = 0;
   private durableEnd = 0;
   private logStart = 0;
@@ -180,6 +226,10 @@ export class PartitionLog {
   ) {
     assert(config.segmentBytes >= 1, 'segments need a positive size');
     assert(config.indexIntervalBytes >= 1, 'the index interval must be positive');
+    this.recoveryPoint =
+      config.recoveryPoints === true
+        ? new DurableCell({ disk }, `${config.dir}${RECOVERY_POINT_FILE}`, parseRecoveryPoint)
+        : undefined;
   }
 
   get logStartOffset(): number {
@@ -244,6 +294,7 @@ export class PartitionLog {
     let status: RecoveryStatus = { kind: 'clean' };
     let indexesRebuilt = 0;
     let maxChunk = 0;
+    const point = this.recoveryPoint?.loadChecked();
     for (const [position, baseOffset] of bases.entries()) {
       const last = position === bases.length - 1;
       const segment: Segment = {
@@ -262,20 +313,35 @@ export class PartitionLog {
         this.config.compacted === true && previous !== undefined && previous.endOffset < baseOffset;
       if (previous !== undefined && previous.endOffset !== baseOffset && !gap) {
         // A gap or an overlap between segments: the files before it were durable in full, so
-        // this is damage, not a torn write. Keep the log up to the gap.
-        status = {
-          kind: 'corrupt',
-          offset: previous.endOffset,
-          file: segment.logFile,
-          reason: `segment ${segment.logFile} starts at ${baseOffset}, not at ${previous.endOffset}`,
-        };
-        this.removeSegmentsFrom(position, bases);
-        break;
+        // this is damage, not a torn write.
+        return this.refuse(
+          {
+            kind: 'corrupt',
+            offset: previous.endOffset,
+            file: segment.logFile,
+            reason: `segment ${segment.logFile} starts at ${baseOffset}, not at ${previous.endOffset}`,
+          },
+          indexesRebuilt,
+        );
       }
       const bytes = readStable(this.disk, segment.logFile);
       const scan = this.scanSegment(segment, bytes);
       maxChunk = Math.max(maxChunk, scan.maxChunk);
       this.segments.push(segment);
+      if (scan.failure !== undefined) {
+        const damage = last ? this.tailDamage(segment.endOffset, point) : 'it is not the last';
+        if (damage !== undefined) {
+          return this.refuse(
+            {
+              kind: 'corrupt',
+              offset: segment.endOffset,
+              file: segment.logFile,
+              reason: `${scan.failure}, yet ${damage}`,
+            },
+            indexesRebuilt,
+          );
+        }
+      }
       if (!this.indexMatches(segment)) {
         this.writeIndex(segment);
         indexesRebuilt++;
@@ -283,19 +349,12 @@ export class PartitionLog {
       if (scan.failure !== undefined) {
         const cut = segment.sizeBytes;
         this.shrink(segment, cut);
-        status = last
-          ? {
-              kind: 'torn-tail',
-              offset: segment.endOffset,
-              bytesDropped: bytes.length - cut,
-              reason: scan.failure,
-            }
-          : {
-              kind: 'corrupt',
-              offset: segment.endOffset,
-              file: segment.logFile,
-              reason: scan.failure,
-            };
+        status = {
+          kind: 'torn-tail',
+          offset: segment.endOffset,
+          bytesDropped: bytes.length - cut,
+          reason: scan.failure,
+        };
         this.removeSegmentsFrom(position + 1, bases);
         break;
       }
@@ -306,8 +365,46 @@ export class PartitionLog {
     this.logStart = first?.baseOffset ?? 0;
     this.logEnd = lastSegment?.endOffset ?? 0;
     this.durableEnd = this.logEnd; // what a crash left on the platter is durable now
+    if (this.recoveryPoint !== undefined) {
+      // Records above the point were never handed out: not before the point covers them.
+      this.marked = point?.value ?? 0;
+      this.durableEnd = Math.max(this.logStart, Math.min(this.logEnd, this.marked));
+      this.markDue = this.marked !== this.logEnd || point?.intact !== true;
+    }
     this.writeNext(); // a cut made here is fsynced before anything is written after it
     return { status, segments: this.segments.length, indexesRebuilt };
+  }
+
+  /**
+   * Why a bad batch at `offset` in the last segment cannot be a torn tail, if it cannot: it
+   * lies below the recovery point, or the point's cell is damaged too (a torn save of the
+   * cell leaves the log intact, so a bad batch beside it is a media fault). Undefined: torn.
+   */
+  private tailDamage(
+    offset: number,
+    point: { value: number | undefined; intact: boolean } | undefined,
+  ): string | undefined {
+    if (point === undefined) {
+      return undefined; // no recovery points kept: cut as torn
+    }
+    if (!point.intact) {
+      return `the recovery point ${this.config.dir}${RECOVERY_POINT_FILE} is damaged too`;
+    }
+    if (offset < (point.value ?? 0)) {
+      return `the recovery point says the log was durable through offset ${point.value}`;
+    }
+    return undefined;
+  }
+
+  /** Damaged durable records: nothing is cut or rewritten, and the log refuses use. */
+  private refuse(status: RecoveryStatus & { kind: 'corrupt' }, indexesRebuilt: number): Recovery {
+    this.damaged = status.reason;
+    return { status, segments: this.segments.length, indexesRebuilt };
+  }
+
+  /** Why recovery refused this log (damaged durable records), or undefined. */
+  get damage(): string | undefined {
+    return this.damaged;
   }
 
   /** Reads a segment's batches into its in-memory index and the epoch cache. */
@@ -381,6 +478,7 @@ export class PartitionLog {
    * the log end). Returns the offsets it got. Durable once durableEndOffset passes them.
    */
   append(input: BatchInput, baseOffset = this.logEnd): { baseOffset: number; lastOffset: number } {
+    assert(this.damaged === undefined, `append to a damaged log (${this.damaged})`);
     assert(
       baseOffset === this.logEnd || (this.config.compacted === true && baseOffset > this.logEnd),
       `append at ${baseOffset}, but the log ends at ${this.logEnd}`,
@@ -414,6 +512,22 @@ export class PartitionLog {
       return;
     }
     if (this.unsynced.size > 0) {
+      this.startSyncRound();
+      return;
+    }
+    if (this.markDue) {
+      this.saveRecoveryPoint({
+        syncIds: new Set(),
+        endOffset: this.segmentsEndOffset(),
+        phase: 'mark',
+      });
+      return;
+    }
+    if (this.deferredCut !== undefined) {
+      const { segment, position } = this.deferredCut;
+      this.deferredCut = undefined;
+      this.shrink(segment, position);
+      this.writeIndex(segment); // its entries were cut in memory already
       this.startSyncRound();
       return;
     }
@@ -505,7 +619,11 @@ export class PartitionLog {
     }
     const files = [...this.unsynced].sort();
     this.unsynced.clear();
-    const round: SyncRound = { syncIds: new Set(), endOffset: this.segmentsEndOffset() };
+    const round: SyncRound = {
+      syncIds: new Set(),
+      endOffset: this.segmentsEndOffset(),
+      phase: 'data',
+    };
     for (const file of files) {
       if (this.disk.exists(file)) {
         round.syncIds.add(this.disk.fsync(file));
@@ -513,9 +631,30 @@ export class PartitionLog {
     }
     if (round.syncIds.size > 0) {
       this.round = round;
+    } else if (this.recoveryPoint !== undefined && round.endOffset !== this.marked) {
+      this.saveRecoveryPoint(round);
     } else {
       this.advanceDurable(round.endOffset);
     }
+  }
+
+  /** The round's data is durable: save the recovery point, then let the records out. */
+  private saveRecoveryPoint(round: SyncRound): void {
+    const cell = this.recoveryPoint;
+    assert(cell !== undefined, 'a recovery point is saved only where the log keeps one');
+    round.phase = 'mark';
+    this.round = round;
+    this.markDue = false;
+    const point = round.endOffset;
+    cell.save(point, () => {
+      assert(this.round === round, 'the recovery point was saved for the round in flight');
+      this.marked = point;
+      // A truncation while the cell was saved cut below what it says: save it again first.
+      this.markDue ||= point !== round.endOffset;
+      this.round = null;
+      this.advanceDurable(round.endOffset);
+      this.writeNext();
+    });
   }
 
   private segmentsEndOffset(): number {
@@ -531,6 +670,9 @@ export class PartitionLog {
       this.finishCleaning(this.cleaning);
       return true;
     }
+    if (this.recoveryPoint?.onSynced(syncId, ok) === true) {
+      return true;
+    }
     const round = this.round;
     if (round === null || !round.syncIds.has(syncId)) {
       return false;
@@ -541,6 +683,10 @@ export class PartitionLog {
     }
     round.syncIds.delete(syncId);
     if (round.syncIds.size > 0) {
+      return true;
+    }
+    if (this.recoveryPoint !== undefined) {
+      this.saveRecoveryPoint(round);
       return true;
     }
     this.round = null;
@@ -592,6 +738,7 @@ export class PartitionLog {
       this.round.endOffset = Math.min(this.round.endOffset, end);
     }
     this.epochs = this.epochs.filter((entry) => entry.startOffset < end);
+    this.markDue ||= this.recoveryPoint !== undefined && this.marked > end;
     this.writeNext();
     return end;
   }
@@ -607,6 +754,9 @@ export class PartitionLog {
     }
     this.segments.length = at + 1;
     const segment = this.segments[at] as Segment;
+    if (this.deferredCut !== undefined && !this.segments.includes(this.deferredCut.segment)) {
+      this.deferredCut = undefined; // its segment is gone whole
+    }
     const { position, batch } = this.findBatch(segment, offset);
     if (position === 0 && at > 0 && batch.baseOffset <= offset) {
       // The whole segment goes: remove the file rather than keep an empty sealed one.
@@ -614,9 +764,21 @@ export class PartitionLog {
       this.disk.remove(segment.indexFile);
       this.unsynced.delete(segment.logFile);
       this.segments.length = at;
+      if (this.deferredCut?.segment === segment) {
+        this.deferredCut = undefined;
+      }
       return batch.baseOffset;
     }
-    this.shrink(segment, position);
+    if (this.recoveryPoint !== undefined) {
+      // The file is cut once the point says so; reads stop at the new size from now on.
+      segment.sizeBytes = position;
+      segment.sealed = true;
+      segment.index = segment.index.filter((entry) => entry.position < position);
+      this.deferredCut = { segment, position };
+      this.markDue = true;
+    } else {
+      this.shrink(segment, position);
+    }
     // In a compacted log the batch may start past `offset`, after a gap.
     segment.endOffset = Math.min(batch.baseOffset, offset);
     return segment.endOffset;
@@ -637,6 +799,7 @@ export class PartitionLog {
 
   /** Empties the log and starts it again at `offset` (a follower far behind its leader's start). */
   truncateFullyAndStartAt(offset: number): void {
+    this.deferredCut = undefined;
     for (const segment of this.segments) {
       this.disk.remove(segment.logFile);
       this.disk.remove(segment.indexFile);
@@ -663,6 +826,7 @@ export class PartitionLog {
     if (this.round !== null) {
       this.round.endOffset = offset;
     }
+    this.markDue ||= this.recoveryPoint !== undefined && this.marked !== offset;
   }
 
   /**

@@ -16,6 +16,8 @@ export const KAFKA_VARIANTS: Record<KafkaBug, string> = {
   'fetch-beyond-hw': 'a leader lets consumers read records above its high watermark',
   'stale-generation-commit-accepted':
     'the group coordinator accepts offset commits from members and generations it has moved on from',
+  'damaged-tail-cut-as-torn':
+    'brokers keep no recovery point, so a synced tail that a media fault damaged is cut at restart as if a crash had torn it, records it acknowledged with it (only the `kafka` swarm draws media faults)',
 };
 
 export function kafkaBugs(variant: string | null): Set<KafkaBug> {
