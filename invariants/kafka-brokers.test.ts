@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 
 import type { ClusterView, ObservationRecord } from '../sim/types.ts';
 import type { BrokerInspect, PartitionReplicaInspect } from '../systems/kafka/contract.ts';
-import { highWatermarkWithinIsr, oneLeaderPerEpoch } from './kafka-brokers.ts';
+import {
+  brokerRefusesOnlyOnMediaFault,
+  highWatermarkWithinIsr,
+  offlineAfterMediaFaults,
+  oneLeaderPerEpoch,
+} from './kafka-brokers.ts';
 
 function replica(
   fields: Partial<PartitionReplicaInspect> & { values: number[] },
@@ -108,5 +113,48 @@ describe('the brokers invariants', () => {
     expect(
       check([replica({ values: [1], leaderEpoch: 2 }), replica({ values: [1, 2, 3] })]),
     ).toBeUndefined();
+  });
+  /** Brokers 0–2 up; `media[node]` media faults hit each one's disk. */
+  const mediaView = (media: number[]) =>
+    ({
+      isUp: () => true,
+      name: (node: number) => `broker${node + 1}`,
+      mediaFaults: (node: number) => media[node] ?? 0,
+    }) as unknown as ClusterView;
+  const refusal = (node: number, key = 'k0') =>
+    record(node, {
+      type: 'kafka-corruption-detected',
+      key,
+      file: `${key}/00000000000000000000.log`,
+      offset: 3,
+      reason: 'checksum mismatch at byte 40',
+    });
+  const state = (key: string, partitionEpoch: number, leader: number, isr: number[]) =>
+    record(3, { type: 'kafka-partition-state', key, leaderEpoch: 1, partitionEpoch, leader, isr });
+
+  it('a broker refuses to start only when a media fault hit its disk', () => {
+    const invariant = brokerRefusesOnlyOnMediaFault();
+    expect(invariant.onObservation?.(refusal(0), mediaView([1, 0, 0]))).toBeUndefined();
+    expect(invariant.onObservation?.(refusal(1), mediaView([1, 0, 0]))).toMatch(
+      /broker2 refused to start .*partition k0: checksum mismatch.*no media fault ever hit its disk/,
+    );
+  });
+
+  it('stands liveness down only for partitions whose whole ISR refused after media faults', () => {
+    const view = mediaView([2, 0, 0]);
+    // k0: offline, its only ISR member refused; k1: offline, but an ISR member did not refuse;
+    // k2: the refusing broker was its leader, and another took over (the newest state counts).
+    const observations = [
+      refusal(0, 'k0'),
+      refusal(0, 'k2'),
+      state('k0', 4, -1, [0]),
+      state('k1', 2, -1, [0, 1]),
+      state('k2', 3, -1, [0]),
+      state('k2', 5, 2, [2]),
+    ];
+    expect([...offlineAfterMediaFaults(view, observations)]).toEqual(['k0']);
+    // No excuse without a media fault behind the refusal, nor without a refusal.
+    expect(offlineAfterMediaFaults(mediaView([0, 0, 0]), observations).size).toBe(0);
+    expect(offlineAfterMediaFaults(view, observations.slice(2)).size).toBe(0);
   });
 });
