@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterView, ObservationRecord } from '../sim/types.ts';
 import type { BrokerInspect, PartitionReplicaInspect } from '../systems/kafka/contract.ts';
 import {
-  brokerRefusesOnlyOnMediaFault,
+  brokerDamageOnlyOnMediaFault,
   highWatermarkWithinIsr,
   offlineAfterMediaFaults,
   oneLeaderPerEpoch,
@@ -132,29 +132,32 @@ describe('the brokers invariants', () => {
   const state = (key: string, partitionEpoch: number, leader: number, isr: number[]) =>
     record(3, { type: 'kafka-partition-state', key, leaderEpoch: 1, partitionEpoch, leader, isr });
 
-  it('a broker refuses to start only when a media fault hit its disk', () => {
-    const invariant = brokerRefusesOnlyOnMediaFault();
+  it('a broker finds damaged durable records only when a media fault hit its disk', () => {
+    const invariant = brokerDamageOnlyOnMediaFault();
     expect(invariant.onObservation?.(refusal(0), mediaView([1, 0, 0]))).toBeUndefined();
     expect(invariant.onObservation?.(refusal(1), mediaView([1, 0, 0]))).toMatch(
-      /broker2 refused to start .*partition k0: checksum mismatch.*no media fault ever hit its disk/,
+      /broker2 found partition k0's durable records damaged .*checksum mismatch.*no media fault ever hit its disk/,
     );
   });
 
-  it('stands liveness down only for partitions whose whole ISR refused after media faults', () => {
+  it('stands liveness down only for partitions whose last ISR member reported damage', () => {
     const view = mediaView([2, 0, 0]);
-    // k0: offline, its only ISR member refused; k1: offline, but an ISR member did not refuse;
-    // k2: the refusing broker was its leader, and another took over (the newest state counts).
+    // k0: no leader, ISR emptied by broker1's damage report; k1: no leader, but an ISR member
+    // is left (waiting for it to come back is liveness's business); k2: damaged, then led
+    // again by another broker (the newest state counts); k3: offline, nobody reported damage.
     const observations = [
       refusal(0, 'k0'),
+      refusal(0, 'k1'),
       refusal(0, 'k2'),
-      state('k0', 4, -1, [0]),
-      state('k1', 2, -1, [0, 1]),
-      state('k2', 3, -1, [0]),
+      state('k0', 4, -1, []),
+      state('k1', 2, -1, [1]),
+      state('k2', 3, -1, []),
       state('k2', 5, 2, [2]),
+      state('k3', 2, -1, []),
     ];
     expect([...offlineAfterMediaFaults(view, observations)]).toEqual(['k0']);
-    // No excuse without a media fault behind the refusal, nor without a refusal.
+    // No excuse without a media fault behind the report, nor without a report.
     expect(offlineAfterMediaFaults(mediaView([0, 0, 0]), observations).size).toBe(0);
-    expect(offlineAfterMediaFaults(view, observations.slice(2)).size).toBe(0);
+    expect(offlineAfterMediaFaults(view, observations.slice(3)).size).toBe(0);
   });
 });

@@ -108,45 +108,48 @@ export function highWatermarkWithinIsr(): Invariant {
 }
 
 /**
- * A broker refuses to start only when a media fault hit its disk: crashes tear only unsynced
- * writes, which recovery cuts, so a refusal after crashes alone is recovery misreading its
- * own files (the silent-failure class of issue 17).
+ * A broker finds a partition's durable records damaged only when a media fault hit its
+ * disk: crashes tear only unsynced writes, which recovery cuts, so damage found after crashes
+ * alone is recovery misreading its own files (the silent-failure class of issue 17), and
+ * the re-copy it starts would be needless.
  */
-export function brokerRefusesOnlyOnMediaFault(): Invariant {
+export function brokerDamageOnlyOnMediaFault(): Invariant {
   return {
-    name: 'kafka-refuses-only-on-media-fault',
+    name: 'kafka-damage-only-on-media-fault',
     observes: ['kafka-corruption-detected'],
     onObservation(record: ObservationRecord, view: ClusterView): Verdict {
-      const refusal = corruptionDetected(record.observation);
-      if (refusal === undefined) {
+      const found = corruptionDetected(record.observation);
+      if (found === undefined) {
         return undefined;
       }
       if (view.mediaFaults === undefined || view.mediaFaults(record.node) > 0) {
         return undefined;
       }
-      return `${view.name(record.node)} refused to start at ${record.timeUs} µs (partition ${refusal.key}: ${refusal.reason}), yet no media fault ever hit its disk: recovery misread its own files`;
+      return `${view.name(record.node)} found partition ${found.key}'s durable records damaged at ${record.timeUs} µs (${found.reason}), yet no media fault ever hit its disk: recovery misread its own files`;
     },
   };
 }
 
 /**
- * The partitions left without a leader at the end because brokers refused to start after
- * media faults hit their disks: the controllers' newest state of each has no leader, and
- * every member of its ISR is such a broker. Clean election keeps the partition offline then
- * (the replicas outside the ISR may lack acknowledged records) rather than lose data;
- * liveness checks stand down for it, and only for it. Safety checks never ask.
+ * The partitions left without a leader at the end because their last ISR member found its
+ * copy damaged by a media fault: the controllers' newest state of each has no leader and an
+ * empty ISR (only a damage report empties one), and a broker hit by media faults reported
+ * damage to it. Clean election keeps such a partition offline — the replicas outside the ISR
+ * may lack acknowledged records — rather than lose data; liveness checks stand down for it,
+ * and only for it. Safety checks never ask.
  */
 export function offlineAfterMediaFaults(
   view: ClusterView,
   observations: readonly ObservationRecord[],
 ): Set<KafkaKey> {
-  const refusing = new Set<NodeId>();
+  const damagedKeys = new Set<KafkaKey>();
   const newest = new Map<KafkaKey, { partitionEpoch: number; leader: NodeId; isr: NodeId[] }>();
   for (const record of observations) {
     const observation = record.observation;
-    if (corruptionDetected(observation) !== undefined) {
-      if (view.isUp(record.node) && (view.mediaFaults?.(record.node) ?? 0) > 0) {
-        refusing.add(record.node);
+    const found = corruptionDetected(observation);
+    if (found !== undefined) {
+      if ((view.mediaFaults?.(record.node) ?? 0) > 0) {
+        damagedKeys.add(found.key);
       }
     } else if (observation.type === 'kafka-partition-state') {
       const key = observation['key'] as KafkaKey;
@@ -161,8 +164,9 @@ export function offlineAfterMediaFaults(
     }
   }
   const offline = new Set<KafkaKey>();
-  for (const [key, state] of refusing.size > 0 ? newest : []) {
-    if (state.leader === -1 && state.isr.every((node) => refusing.has(node))) {
+  for (const key of damagedKeys) {
+    const state = newest.get(key);
+    if (state !== undefined && state.leader === -1 && state.isr.length === 0) {
       offline.add(key);
     }
   }
@@ -170,5 +174,5 @@ export function offlineAfterMediaFaults(
 }
 
 export function kafkaBrokerInvariants(): Invariant[] {
-  return [oneLeaderPerEpoch(), highWatermarkWithinIsr(), brokerRefusesOnlyOnMediaFault()];
+  return [oneLeaderPerEpoch(), highWatermarkWithinIsr(), brokerDamageOnlyOnMediaFault()];
 }

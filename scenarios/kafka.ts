@@ -118,9 +118,11 @@ registerScenario({
   faults: {
     // Durable corruption too (bit rot, misdirected writes) on a minority of the brokers and
     // of the controllers (the media-fault atlas). What a correct broker does: keep a recovery
-    // point per partition log, find the damage when it reads its logs back at restart, and
-    // refuse to start rather than cut records that had been durable; the controllers' Raft
-    // keeps sync marks and refuses likewise. Latent sector errors stay out, as in `raft`.
+    // point per partition log, find the damage when it reads its logs back at restart, never
+    // serve or cut a damaged log, register the damage (the controllers take it out of those
+    // ISRs, even as the last member) and only then copy the partition afresh from its
+    // leader; the controllers' Raft keeps sync marks and refuses to start on damage.
+    // Latent sector errors stay out, as in `raft`.
     eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
     swarm: true,
   },
@@ -141,8 +143,10 @@ registerScenario({
     ...KAFKA_BASE.sometimes,
     ...GROUP_SOMETIMES,
     ...RETENTION_SOMETIMES,
-    'a broker refused to start on damaged durable records': (record) =>
+    'a broker found a partition log with damaged durable records': (record) =>
       record.observation.type === 'kafka-corruption-detected',
+    'a broker copied a damaged partition afresh from its leader': (record) =>
+      record.observation.type === 'kafka-partition-recopied',
   },
   plan: withRetention,
   description:

@@ -163,13 +163,18 @@ export class BrokerNode implements NodeProgram {
   private controller: NodeId;
   private session = 0;
   /**
-   * Recovery found records that had been durable damaged (a media fault): the broker stays
-   * out of the cluster — no registration, no heartbeats, no answers — as Kafka halts when its
-   * only log directory fails. It never serves or replicates from a damaged log, and never
-   * repairs one by cutting it (an acknowledged record may be gone from it). The controllers
-   * fence it when its session times out, and leaders move to ISR members that kept the data.
+   * Partitions whose logs recovery found damaged (records that had been durable: a media
+   * fault), with why. Such a log is never served, replicated from or cut to fit (an
+   * acknowledged record may be gone from it): the broker registers with the damage, the
+   * controllers take it out of those partitions' ISRs (even as the last member) and
+   * leaderships, and only once they have let this session in does it delete the damaged
+   * copy and copy the partition afresh from its leader, as a follower outside the ISR until
+   * it has caught up. Its healthy partitions carry on meanwhile (as Kafka does with one
+   * failed log directory of several).
    */
-  private refused = false;
+  private readonly damaged = new Map<KafkaKey, string>();
+  /** The newest state the controllers sent for each partition, ours or not. */
+  private readonly partitionStates = new Map<KafkaKey, PartitionState>();
   private metadataVersion = 0;
   private fenced = true;
   /** Leaders of every partition as this broker last heard, for clients' metadata requests. */
@@ -215,47 +220,91 @@ export class BrokerNode implements NodeProgram {
       this.config,
       this.ctx.members(this.ctx.group),
     )) {
-      if (!replicas.includes(this.ctx.id)) {
-        continue;
+      if (replicas.includes(this.ctx.id)) {
+        this.openReplica(key, replicas, checkpoint[key] ?? 0);
       }
-      const { log, recovery } = PartitionLog.open(this.ctx.disk, {
-        ...DEFAULT_PARTITION_LOG_CONFIG,
-        segmentBytes: this.config.segmentBytes,
-        dir: `${key}/`,
-        compacted: key === OFFSETS_KEY && this.config.compactOffsets,
-        recoveryPoints: this.config.recoveryPoints && !this.bugs.has('damaged-tail-cut-as-torn'),
-      });
-      if (recovery.status.kind !== 'clean') {
-        this.ctx.observe({ type: 'kafka-log-recovered', key, status: recovery.status.kind });
-      }
-      if (recovery.status.kind === 'corrupt') {
-        this.refuse(key, recovery.status);
-        return;
-      }
-      const producerState = new ProducerState(this.ctx.disk, `${key}/`, this.retains(key));
-      const replica = new Replica(key, replicas, log, producerState);
-      // Never above what the log holds now (a crash may have cut its unsynced tail), never
-      // below its start (retention deletes only below the high watermark).
-      replica.highWatermark = Math.max(
-        log.logStartOffset,
-        Math.min(checkpoint[key] ?? 0, log.logEndOffset),
-      );
-      if (replica.highWatermark > 0) {
-        this.ctx.observe({
-          type: 'kafka-hw-restored',
-          key,
-          highWatermark: replica.highWatermark,
-          logEndOffset: log.logEndOffset,
-        });
-      }
-      replica.rebuildProducers();
-      replica.snapshotBase = log.activeBaseOffset;
-      log.onDurable = () => this.onDurable(replica);
-      this.replicas.set(key, replica);
     }
     assert(this.replicas.size <= CHECKPOINT_PARTITIONS_MAX, 'too many partitions to checkpoint');
     this.heartbeat();
     this.ctx.setTimer(TICK_US, 'tick');
+  }
+
+  /** Opens this broker's copy of a partition from its files; a damaged one stays closed. */
+  private openReplica(key: KafkaKey, replicas: readonly NodeId[], checkpointedHw: number): void {
+    const { log, recovery } = PartitionLog.open(this.ctx.disk, {
+      ...DEFAULT_PARTITION_LOG_CONFIG,
+      segmentBytes: this.config.segmentBytes,
+      dir: `${key}/`,
+      compacted: key === OFFSETS_KEY && this.config.compactOffsets,
+      recoveryPoints: this.config.recoveryPoints && !this.bugs.has('damaged-tail-cut-as-torn'),
+    });
+    if (recovery.status.kind !== 'clean') {
+      this.ctx.observe({ type: 'kafka-log-recovered', key, status: recovery.status.kind });
+    }
+    if (recovery.status.kind === 'corrupt') {
+      this.noteDamage(key, recovery.status);
+      return;
+    }
+    const producerState = new ProducerState(this.ctx.disk, `${key}/`, this.retains(key));
+    const replica = new Replica(key, replicas, log, producerState);
+    // Never above what the log holds now (a crash may have cut its unsynced tail), never
+    // below its start (retention deletes only below the high watermark).
+    replica.highWatermark = Math.max(
+      log.logStartOffset,
+      Math.min(checkpointedHw, log.logEndOffset),
+    );
+    if (replica.highWatermark > 0) {
+      this.ctx.observe({
+        type: 'kafka-hw-restored',
+        key,
+        highWatermark: replica.highWatermark,
+        logEndOffset: log.logEndOffset,
+      });
+    }
+    replica.rebuildProducers();
+    replica.snapshotBase = log.activeBaseOffset;
+    log.onDurable = () => this.onDurable(replica);
+    this.replicas.set(key, replica);
+    this.view = undefined; // the inspect view lists the replicas open
+  }
+
+  /** Damaged durable records in partition `key`: see `damaged`. */
+  private noteDamage(key: KafkaKey, status: RecoveryStatus & { kind: 'corrupt' }): void {
+    this.damaged.set(key, status.reason);
+    this.ctx.log('a partition log holds damaged durable records', { key, reason: status.reason });
+    this.ctx.observe({
+      type: 'kafka-corruption-detected',
+      key,
+      file: status.file,
+      offset: status.offset,
+      reason: status.reason,
+    });
+  }
+
+  /**
+   * The controllers have let this session in, so its registration, and the damage it named,
+   * is in the metadata: our copies of the damaged partitions are out of their ISRs. Delete
+   * them and start each afresh, empty, as a follower of whatever the metadata says.
+   */
+  private recopyDamaged(): void {
+    for (const key of [...this.damaged.keys()].sort()) {
+      for (const file of this.ctx.disk.list()) {
+        if (file.startsWith(`${key}/`)) {
+          this.ctx.disk.remove(file);
+        }
+      }
+      this.damaged.delete(key);
+      const layout = allPartitionsLayout(this.config, this.ctx.members(this.ctx.group)).find(
+        (partition) => partition.key === key,
+      );
+      assert(layout !== undefined, `no partition ${key} in the layout`);
+      this.openReplica(key, layout.replicas, 0);
+      this.ctx.observe({ type: 'kafka-partition-recopied', key });
+      const state = this.partitionStates.get(key);
+      if (state !== undefined) {
+        this.applyPartitionState(state);
+      }
+    }
   }
 
   /** Saves the high watermarks when the interval is up and one has moved since the last save. */
@@ -276,24 +325,7 @@ export class BrokerNode implements NodeProgram {
     }
   }
 
-  /** Damaged durable records in partition `key`: see `refused`. */
-  private refuse(key: KafkaKey, status: RecoveryStatus & { kind: 'corrupt' }): void {
-    this.refused = true;
-    this.replicas.clear();
-    this.ctx.log('refusing to start: damaged durable records', { key, reason: status.reason });
-    this.ctx.observe({
-      type: 'kafka-corruption-detected',
-      key,
-      file: status.file,
-      offset: status.offset,
-      reason: status.reason,
-    });
-  }
-
   onSynced(syncId: number, ok: boolean): void {
-    if (this.refused) {
-      return;
-    }
     if (this.hwCheckpoint.onSynced(syncId, ok)) {
       return;
     }
@@ -305,9 +337,6 @@ export class BrokerNode implements NodeProgram {
   }
 
   onTimer(tag: string): void {
-    if (this.refused) {
-      return;
-    }
     if (tag === 'heartbeat') {
       this.heartbeat();
     } else if (tag === 'tick') {
@@ -319,16 +348,18 @@ export class BrokerNode implements NodeProgram {
   private heartbeat(): void {
     this.ctx.send(
       this.controller,
-      { type: 'ctl-heartbeat', session: this.session, version: this.metadataVersion },
+      {
+        type: 'ctl-heartbeat',
+        session: this.session,
+        version: this.metadataVersion,
+        ...(this.damaged.size > 0 ? { damaged: [...this.damaged.keys()].sort() } : {}),
+      },
       32,
     );
     this.ctx.setTimer(this.config.heartbeatUs, 'heartbeat');
   }
 
   onMessage(from: NodeId, message: SimMessage): void {
-    if (this.refused) {
-      return;
-    }
     switch (message.type) {
       case 'ctl-not-leader':
       case 'ctl-heartbeat-ok':
@@ -382,6 +413,9 @@ export class BrokerNode implements NodeProgram {
             this.applyPartitionState(partition);
           }
         }
+        if (!this.fenced && this.damaged.size > 0 && reply.session === this.session) {
+          this.recopyDamaged();
+        }
         if (wasFenced && !this.fenced) {
           // Let back in: lead what the metadata says we lead, which we held back from while
           // fenced (in the ZooKeeper-era protocol a restarted leader resumes its epoch; with
@@ -415,6 +449,7 @@ export class BrokerNode implements NodeProgram {
 
   private applyPartitionState(state: PartitionState): void {
     this.leaders.set(state.key, state.leader);
+    this.partitionStates.set(state.key, state);
     const replica = this.replicas.get(state.key);
     if (replica === undefined || state.leaderEpoch < replica.leaderEpoch) {
       return; // not ours, or older than what we know

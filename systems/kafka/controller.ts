@@ -169,7 +169,13 @@ export class ControllerNode implements NodeProgram {
     const known = this.metadata.brokers.get(broker);
     if (known === undefined || known.session !== request.session) {
       this.propose(
-        { op: 'register', broker, session: request.session },
+        {
+          op: 'register',
+          broker,
+          session: request.session,
+          // Only when there is damage: the entries of every other registration stay as they were.
+          ...((request.damaged ?? []).length > 0 ? { damaged: request.damaged } : {}),
+        },
         `register:${broker}:${request.session}`,
       );
     } else if (known.fenced && request.version >= known.fencedAtVersion) {
@@ -185,6 +191,7 @@ export class ControllerNode implements NodeProgram {
       version,
       partitions: request.version < version ? [...this.metadata.partitions.values()] : null,
       fenced: known?.session !== request.session || known.fenced,
+      ...((request.damaged ?? []).length > 0 ? { session: request.session } : {}),
     });
   }
 

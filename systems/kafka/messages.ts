@@ -18,7 +18,13 @@ export interface WireBatch {
 }
 
 export type ControllerRequest =
-  | { type: 'ctl-heartbeat'; session: number; version: number }
+  | {
+      type: 'ctl-heartbeat';
+      session: number;
+      version: number;
+      /** Partitions whose logs this session found damaged at its start (registration only). */
+      damaged?: KafkaKey[];
+    }
   | {
       type: 'ctl-alter-partition';
       id: number;
@@ -36,6 +42,12 @@ export type ControllerReply =
       /** All partitions, when `version` is newer than what the broker said it had. */
       partitions: PartitionState[] | null;
       fenced: boolean;
+      /**
+       * The session asked about, echoed only to a registration that named damaged
+       * partitions: the broker deletes those copies only on a reply to its own session, never
+       * on one to its previous incarnation still in flight.
+       */
+      session?: number;
     }
   | { type: 'ctl-alter-result'; id: number; ok: boolean; partition: PartitionState | null };
 

@@ -104,6 +104,38 @@ describe('the metadata state machine', () => {
     expect(k0(zk)).toMatchObject({ leader: 1, leaderEpoch: 1, isr: [1, 2, 3] });
   });
 
+  it('takes a broker that found its copy damaged out of the ISR, even as the last member', () => {
+    // ISR down to broker 1 alone (2 and 3 fenced), then 1 restarts with k0 damaged: without
+    // the damage it would stay as the last member and lead again.
+    const metadata = running();
+    apply(
+      metadata,
+      { op: 'fence', broker: 2, session: 20 },
+      { op: 'fence', broker: 3, session: 30 },
+    );
+    expect(k0(metadata)).toMatchObject({ leader: 1, isr: [1] });
+    const plain = running();
+    apply(plain, { op: 'fence', broker: 2, session: 20 }, { op: 'fence', broker: 3, session: 30 });
+    apply(
+      plain,
+      { op: 'register', broker: 1, session: 11 },
+      { op: 'unfence', broker: 1, session: 11 },
+    );
+    expect(k0(plain)).toMatchObject({ leader: 1, isr: [1] });
+    apply(metadata, { op: 'register', broker: 1, session: 11, damaged: ['k0'] });
+    apply(metadata, { op: 'unfence', broker: 1, session: 11 });
+    // Offline, with nobody eligible, rather than led by a copy that lacks records.
+    expect(k0(metadata)).toMatchObject({ leader: -1, isr: [] });
+    // With another ISR member, leadership moves there and the damaged one is out.
+    const shared = running();
+    apply(shared, { op: 'register', broker: 1, session: 11, damaged: ['k0'] });
+    expect(k0(shared)).toMatchObject({ leader: 2, isr: [2, 3] });
+    // A retried registration of the same session changes nothing more.
+    const before = k0(shared).partitionEpoch;
+    apply(shared, { op: 'register', broker: 1, session: 11, damaged: ['k0'] });
+    expect(k0(shared).partitionEpoch).toBe(before);
+  });
+
   it('restores what it snapshotted', () => {
     const metadata = running();
     apply(metadata, { op: 'fence', broker: 1, session: 10 });

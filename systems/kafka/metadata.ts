@@ -4,7 +4,9 @@
 // controller, so leader elections are decided once, in the log, the same everywhere.
 //
 //   register(broker, session)  a broker (re)started: its old session is fenced as below, and
-//                              it stays fenced until it heartbeats having caught up
+//                              it stays fenced until it heartbeats having caught up; the
+//                              partitions whose logs it found damaged (`damaged`) it leaves
+//                              at once, even as their last ISR member
 //   fence(broker)              its session timed out: out of every ISR it is in (unless it is
 //                              the last member), and leadership moves to another ISR member
 //   unfence(broker)            it is back: partitions left without a leader whose ISR holds it
@@ -43,7 +45,13 @@ export interface BrokerRegistration {
 }
 
 export type MetadataCommand =
-  | { readonly op: 'register'; readonly broker: NodeId; readonly session: number }
+  | {
+      readonly op: 'register';
+      readonly broker: NodeId;
+      readonly session: number;
+      /** Partitions whose durable records the broker found damaged at its restart. */
+      readonly damaged?: readonly KafkaKey[];
+    }
   | { readonly op: 'fence'; readonly broker: NodeId; readonly session: number }
   | { readonly op: 'unfence'; readonly broker: NodeId; readonly session: number }
   | {
@@ -136,6 +144,7 @@ export class MetadataStateMachine implements StateMachine {
         if (known !== undefined && known.session === command.session) {
           return { ok: true }; // a retried registration
         }
+        this.leaveDamaged(command.broker, command.damaged ?? []);
         if (known !== undefined && !known.fenced && !this.options.fenceOnRegister) {
           this.brokers.set(command.broker, { ...known, session: command.session });
           return { ok: true };
@@ -199,6 +208,28 @@ export class MetadataStateMachine implements StateMachine {
           isr,
           partitionEpoch: partition.partitionEpoch + 1,
         });
+      }
+    }
+  }
+
+  /**
+   * A broker that found a partition's durable records damaged leaves its ISR, even as the
+   * last member, and its leadership: it will copy the partition afresh from a leader, and
+   * until it has caught up its copy must never be elected. With no other ISR member the
+   * partition has none, and stays offline (unless elections are unclean) rather than take a
+   * leader that may lack acknowledged records.
+   */
+  private leaveDamaged(broker: NodeId, keys: readonly KafkaKey[]): void {
+    for (const key of keys) {
+      const partition = this.partitions.get(key);
+      if (partition === undefined || !partition.isr.includes(broker)) {
+        continue;
+      }
+      const isr = partition.isr.filter((node) => node !== broker);
+      if (partition.leader === broker) {
+        this.elect({ ...partition, isr }, broker);
+      } else {
+        this.setPartition({ ...partition, isr, partitionEpoch: partition.partitionEpoch + 1 });
       }
     }
   }
