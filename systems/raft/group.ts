@@ -189,6 +189,12 @@ type Persisting =
   | { stage: 'rewrite-mark'; syncId: number }
   /** Recovery fsyncs the log (a cut tail included), then marks its last batch, before hand-out. */
   | { stage: 'recovery'; syncId: number; batch: number }
+  /**
+   * Recovery cut a torn tail by copying the log's valid prefix to a fresh file: synced, then
+   * renamed over the log (and its last batch marked, when the marks need it) before anything
+   * is appended.
+   */
+  | { stage: 'recovery-copy'; syncId: number; batch: number; repairMarks: boolean }
   | { stage: 'recovery-mark'; syncId: number };
 
 /** What a node program gives the Raft group it holds. */
@@ -377,7 +383,8 @@ export class RaftGroup {
     const files = this.files;
     disk.remove(files.snapshotTemp);
     disk.remove(files.logTemp);
-    const decoded = decodeLog(readStable(disk, files.log));
+    const logBytes = readStable(disk, files.log);
+    const decoded = decodeLog(logBytes);
     if (decoded.status.kind === 'corrupt') {
       this.refuse(
         `log corrupt at byte ${decoded.status.offset}: ${decoded.status.reason}`,
@@ -404,11 +411,30 @@ export class RaftGroup {
         );
         return null;
       }
-      disk.truncate(files.log, truncateAt);
+      // Not cut in place: on this disk a truncated sector keeps its old bytes, and a torn
+      // write that later extends the file past the cut can bring them back behind the next
+      // batch, which is numbered as the torn one was (outbox-cdc seed 34508: a record of the
+      // torn batch 32 behind the new batch 32, refused as corruption). The valid prefix goes
+      // to a fresh file instead, synced and renamed over the log before anything is
+      // appended; a crash before the rename finds the same torn tail again.
+      disk.truncate(files.logTemp, 0);
+      if (truncateAt > 0) {
+        disk.write(files.logTemp, 0, logBytes.subarray(0, truncateAt));
+      }
+      this.persisting = {
+        stage: 'recovery-copy',
+        syncId: disk.fsync(files.logTemp),
+        batch: decoded.nextBatch - 1,
+        repairMarks: this.options.syncMarks && marksNeedRepair(marks, decoded.nextBatch - 1),
+      };
       this.observe({ type: 'torn-tail-recovered', truncateAt });
     }
     this.nextBatch = decoded.nextBatch;
-    if (this.options.syncMarks && marksNeedRepair(marks, decoded.nextBatch - 1)) {
+    if (
+      this.persisting === null &&
+      this.options.syncMarks &&
+      marksNeedRepair(marks, decoded.nextBatch - 1)
+    ) {
       // Nothing is handed out (and nothing appended) until the log and its mark are synced.
       this.persisting = {
         stage: 'recovery',
@@ -652,8 +678,15 @@ export class RaftGroup {
       this.persisting = { stage: 'recovery-mark', syncId: this.markSynced(persisting.batch) };
       return true;
     }
-    if (persisting.stage === 'recovery-mark') {
-      // marked: nothing to hand out, the core's Readies may go now
+    if (persisting.stage === 'recovery-copy') {
+      this.ctx.disk.rename(this.files.logTemp, this.files.log);
+      if (persisting.repairMarks) {
+        this.persisting = { stage: 'recovery-mark', syncId: this.markSynced(persisting.batch) };
+        return true;
+      }
+    }
+    if (persisting.stage === 'recovery-mark' || persisting.stage === 'recovery-copy') {
+      // copied or marked: nothing to hand out, the core's Readies may go now
     } else if (persisting.stage === 'rewrite-mark' || persisting.stage === 'rewrite') {
       this.ctx.disk.rename(this.files.logTemp, this.files.log);
     } else if (persisting.stage === 'snapshot') {
