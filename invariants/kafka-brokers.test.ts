@@ -88,6 +88,22 @@ describe('the brokers invariants', () => {
     expect(check([replica({ values: [1, 2, 9] }), replica({ values: [1, 2, 3] })])).toMatch(
       /offset 2 holds 3 there and 9 on ISR member broker2/,
     );
+    // Stored records differ legitimately on a disk a media fault changed, until the broker
+    // reads them back and its checksum stops it; a corrupted read alone changes nothing stored.
+    const damaged = (storedDamage: number[], mediaFaults: number[]) =>
+      invariant.onObservation?.(record(0, hw), {
+        ...view([leader, replica({ values: [1, 2, 9] }), replica({ values: [1, 2, 3] })]),
+        storedDamage: (node: number) => storedDamage[node] ?? 0,
+        mediaFaults: (node: number) => mediaFaults[node] ?? 0,
+      } as ClusterView);
+    expect(damaged([0, 1, 0], [0, 1, 0])).toBeUndefined();
+    expect(damaged([0, 0, 0], [0, 3, 0])).toMatch(/offset 2 holds 3 there and 9/);
+    expect(
+      invariant.onObservation?.(record(0, hw), {
+        ...view([leader, replica({ values: [1, 2] }), replica({ values: [1, 2, 3] })]),
+        storedDamage: () => 1,
+      } as ClusterView),
+    ).toMatch(/holds the log only to 2/); // held log ends are compared regardless
     // A member the controllers readmitted in this epoch counts, though the leader has not
     // heard (the answer was lost, or the controllers have moved on from this leader).
     const short = [

@@ -43,6 +43,11 @@ export function oneLeaderPerEpoch(): Invariant {
   };
 }
 
+/** Whether a media fault ever changed what the node's disk stores (not a corrupted read). */
+function damagedDisk(view: ClusterView, node: NodeId): boolean {
+  return (view.storedDamage?.(node) ?? 0) > 0;
+}
+
 export function highWatermarkWithinIsr(): Invariant {
   /** key → leader epoch → the newest ISR the controllers decided in it (by partition epoch). */
   const decided = new Map<string, { partitionEpoch: number; isr: readonly number[] }>();
@@ -84,6 +89,13 @@ export function highWatermarkWithinIsr(): Invariant {
         }
         if (member.logEndOffset < hw) {
           return `partition ${key}: leader ${view.name(record.node)} (epoch ${leader.leaderEpoch}) advanced its high watermark to ${hw}, but ISR member ${view.name(node)} holds the log only to ${member.logEndOffset}`;
+        }
+        if (damagedDisk(view, record.node) || damagedDisk(view, node)) {
+          // A media fault may have changed what that disk stores, unseen until the broker
+          // reads it back (its checksum then stops it): the records compared are the files'.
+          // Held log ends are still compared, above; recovery's refusals and the client
+          // history judge what a damaged copy does.
+          continue;
         }
         for (
           // Only what both still hold: retention moves each replica's log start on its own.

@@ -200,6 +200,7 @@ function narrowed(view: ClusterView, group: string, options: PerGroupOptions): C
     },
     ...(view.fileSize === undefined ? {} : { fileSize: view.fileSize }),
     ...(view.mediaFaults === undefined ? {} : { mediaFaults: view.mediaFaults }),
+    ...(view.storedDamage === undefined ? {} : { storedDamage: view.storedDamage }),
     ...(view.durableFile === undefined ? {} : { durableFile: view.durableFile }),
   };
 }

@@ -25,6 +25,24 @@ describe('disk', () => {
     expect([...disk.read('f', 0, 100)]).toEqual([...bytes(100, 0)]);
   });
 
+  it('peeks what a read returns, with no read fault, no count and no random draw', () => {
+    const data = Uint8Array.from({ length: 1500 }, (_, index) => index % 251);
+    const looked = diskWithManualSync(3).disk;
+    const untouched = diskWithManualSync(3).disk;
+    for (const disk of [looked, untouched]) {
+      disk.write('f', 100, data);
+      disk.readCorruptionProbability = 1;
+    }
+    for (let look = 0; look < 5; look++) {
+      expect([...looked.peek('f', 100, 1500)]).toEqual([...data]);
+    }
+    expect(looked.mediaFaults()).toBe(0);
+    // Peeking drew nothing: both disks corrupt their next read the same way.
+    expect([...looked.read('f', 100, 1500)]).toEqual([...untouched.read('f', 100, 1500)]);
+    expect(looked.mediaFaults()).toBe(1);
+    expect(looked.storedDamage()).toBe(0); // a corrupted read changes nothing stored
+  });
+
   it('loses unsynced writes on a crash and keeps fsynced ones', () => {
     const { disk, syncs } = diskWithManualSync();
     disk.write('f', 0, bytes(600, 1));

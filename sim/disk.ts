@@ -341,6 +341,33 @@ export class Disk {
     this.files.set(to, file);
   }
 
+  /**
+   * What a read would return now, for checkers: no read corruption, no latent sector error,
+   * nothing counted and no random draw, so that looking never changes the run.
+   */
+  peek(name: string, offsetBytes = 0, lengthBytes?: number): Uint8Array {
+    const file = this.files.get(name);
+    if (file === undefined) {
+      return new Uint8Array(0);
+    }
+    const end = Math.min(file.sizeBytes, offsetBytes + (lengthBytes ?? file.sizeBytes));
+    const result = new Uint8Array(Math.max(0, end - offsetBytes));
+    for (let position = offsetBytes; position < end; ) {
+      const sector = Math.floor(position / SECTOR_SIZE_BYTES);
+      const sectorStart = sector * SECTOR_SIZE_BYTES;
+      const chunkEnd = Math.min(end, sectorStart + SECTOR_SIZE_BYTES);
+      const view = file.sectorView(sector);
+      if (view !== undefined) {
+        result.set(
+          view.subarray(position - sectorStart, chunkEnd - sectorStart),
+          position - offsetBytes,
+        );
+      }
+      position = chunkEnd;
+    }
+    return result;
+  }
+
   /** Deletes the file at once (metadata operations are durable in this model). */
   remove(name: string): void {
     this.files.delete(name);
@@ -608,6 +635,12 @@ export class Disk {
    * failed fsyncs are not media faults: a correct node recovers from those without refusing
    * to start.
    */
+  /** Media faults that changed what this disk stores: all but the transient corrupted reads. */
+  storedDamage(): number {
+    const { latentSectorsArmed, sectorsRotted, misdirectedWrites } = this.stats;
+    return latentSectorsArmed + sectorsRotted + misdirectedWrites;
+  }
+
   mediaFaults(): number {
     const { latentSectorsArmed, corruptedReads, sectorsRotted, misdirectedWrites } = this.stats;
     return latentSectorsArmed + corruptedReads + sectorsRotted + misdirectedWrites;

@@ -972,6 +972,7 @@ export class Simulation {
       },
       fileSize: (node, file) => (simulation.nodes[node] as NodeSlot).disk.size(file),
       mediaFaults: (node) => (simulation.nodes[node] as NodeSlot).disk.mediaFaults(),
+      storedDamage: (node) => (simulation.nodes[node] as NodeSlot).disk.storedDamage(),
       durableFile: (node, file) => (simulation.nodes[node] as NodeSlot).disk.durableImage(file),
     };
   }

@@ -333,6 +333,12 @@ export interface ClusterView {
    */
   mediaFaults?(node: NodeId): number;
   /**
+   * Of those, the ones that changed what the disk stores (rotted sectors, misdirected writes,
+   * latent sector errors): a corrupted read is transient and leaves the stored bytes as they
+   * were, so a checker comparing stored records needs only these.
+   */
+  storedDamage?(node: NodeId): number;
+  /**
    * The durable image of one of the node's files (Disk.durableImage): what a power loss now
    * would leave, undefined if the file does not exist. What recovery checks compare with.
    */

@@ -1057,6 +1057,51 @@ export class PartitionLog {
     return out;
   }
 
+  /**
+   * The record at `offset` as the files hold it now, for checkers (`Disk.peek`: no faults, no
+   * retries, no exit, nothing drawn): undefined when the log does not hold it, or when what
+   * is stored there no longer decodes (a media fault the broker has not read back yet).
+   */
+  peekRecord(offset: number): StoredRecord | undefined {
+    if (offset < this.logStart || offset >= this.logEnd) {
+      return undefined;
+    }
+    const found: StoredRecord[] = [];
+    for (const segment of this.segments) {
+      if (segment.endOffset <= offset) {
+        continue;
+      }
+      let { position } = this.indexLookup(segment, offset);
+      for (let guard = 0; guard < FETCH_BATCHES_MAX && position < segment.sizeBytes; guard++) {
+        const header = this.disk.peek(segment.logFile, position, BATCH_HEADER_BYTES);
+        const length =
+          header.length === BATCH_HEADER_BYTES ? new DataView(header.buffer).getUint32(0) : 0;
+        const sizeBytes = Math.min(
+          BATCH_HEADER_BYTES + length,
+          BATCH_BYTES_MAX,
+          segment.sizeBytes - position,
+        );
+        const batch = decodeBatchAt(this.disk.peek(segment.logFile, position, sizeBytes), 0);
+        if (typeof batch === 'string') {
+          return undefined;
+        }
+        if (lastOffsetOf(batch) >= offset) {
+          this.collect(batch, offset, found);
+          return found[0]?.offset === offset ? found[0] : undefined;
+        }
+        position += batch.sizeBytes;
+      }
+      return undefined;
+    }
+    for (const batch of this.pending) {
+      if (lastOffsetOf(batch) >= offset) {
+        this.collect(batch, offset, found);
+        return found[0]?.offset === offset ? found[0] : undefined;
+      }
+    }
+    return undefined;
+  }
+
   private collect(batch: RecordBatch, from: number, out: StoredRecord[]): number {
     for (const [at, payload] of batch.records.entries()) {
       const offset = batch.baseOffset + at;
