@@ -259,6 +259,26 @@ export class Disk {
 
   /** Reads `lengthBytes` (default: to the end). Throws DiskReadError on a latent sector error. */
   read(name: string, offsetBytes = 0, lengthBytes?: number): Uint8Array {
+    const result = this.copyOut(name, offsetBytes, lengthBytes, true);
+    this.maybeCorrupt(result);
+    return result;
+  }
+
+  /**
+   * What a read would return now, for checkers: no read corruption, no latent sector error,
+   * nothing counted and no random draw, so that looking never changes the run.
+   */
+  peek(name: string, offsetBytes = 0, lengthBytes?: number): Uint8Array {
+    return this.copyOut(name, offsetBytes, lengthBytes, false);
+  }
+
+  /** The file's current bytes in a range; with `faults`, a latent sector error throws. */
+  private copyOut(
+    name: string,
+    offsetBytes: number,
+    lengthBytes: number | undefined,
+    faults: boolean,
+  ): Uint8Array {
     const file = this.files.get(name);
     if (file === undefined) {
       return new Uint8Array(0);
@@ -268,7 +288,7 @@ export class Disk {
     let position = offsetBytes;
     while (position < end) {
       const sector = Math.floor(position / SECTOR_SIZE_BYTES);
-      if (file.badSectors.has(sector)) {
+      if (faults && file.badSectors.has(sector)) {
         this.stats.latentErrors++;
         throw new DiskReadError(`latent sector error reading ${name} at sector ${sector}`);
       }
@@ -283,7 +303,6 @@ export class Disk {
       }
       position = chunkEnd;
     }
-    this.maybeCorrupt(result);
     return result;
   }
 
@@ -339,33 +358,6 @@ export class Disk {
     }
     this.files.delete(from);
     this.files.set(to, file);
-  }
-
-  /**
-   * What a read would return now, for checkers: no read corruption, no latent sector error,
-   * nothing counted and no random draw, so that looking never changes the run.
-   */
-  peek(name: string, offsetBytes = 0, lengthBytes?: number): Uint8Array {
-    const file = this.files.get(name);
-    if (file === undefined) {
-      return new Uint8Array(0);
-    }
-    const end = Math.min(file.sizeBytes, offsetBytes + (lengthBytes ?? file.sizeBytes));
-    const result = new Uint8Array(Math.max(0, end - offsetBytes));
-    for (let position = offsetBytes; position < end; ) {
-      const sector = Math.floor(position / SECTOR_SIZE_BYTES);
-      const sectorStart = sector * SECTOR_SIZE_BYTES;
-      const chunkEnd = Math.min(end, sectorStart + SECTOR_SIZE_BYTES);
-      const view = file.sectorView(sector);
-      if (view !== undefined) {
-        result.set(
-          view.subarray(position - sectorStart, chunkEnd - sectorStart),
-          position - offsetBytes,
-        );
-      }
-      position = chunkEnd;
-    }
-    return result;
   }
 
   /** Deletes the file at once (metadata operations are durable in this model). */

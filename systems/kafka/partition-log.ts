@@ -214,6 +214,10 @@ export class PartitionLog {
   private deferredCut: { segment: Segment; position: number } | undefined;
   /** Why recovery found durable records damaged: the log is never used then. */
   private damaged: string | undefined;
+  private readonly readFromDisk = (file: string, offsetBytes: number, lengthBytes: number) =>
+    this.disk.read(file, offsetBytes, lengthBytes);
+  private readonly peekAtDisk = (file: string, offsetBytes: number, lengthBytes: number) =>
+    this.disk.peek(file, offsetBytes, lengthBytes);
   private logEnd = 0;
   private durableEnd = 0;
   private logStart = 0;
@@ -1073,15 +1077,7 @@ export class PartitionLog {
       }
       let { position } = this.indexLookup(segment, offset);
       for (let guard = 0; guard < FETCH_BATCHES_MAX && position < segment.sizeBytes; guard++) {
-        const header = this.disk.peek(segment.logFile, position, BATCH_HEADER_BYTES);
-        const length =
-          header.length === BATCH_HEADER_BYTES ? new DataView(header.buffer).getUint32(0) : 0;
-        const sizeBytes = Math.min(
-          BATCH_HEADER_BYTES + length,
-          BATCH_BYTES_MAX,
-          segment.sizeBytes - position,
-        );
-        const batch = decodeBatchAt(this.disk.peek(segment.logFile, position, sizeBytes), 0);
+        const batch = this.batchAt(segment, position, this.peekAtDisk);
         if (typeof batch === 'string') {
           return undefined;
         }
@@ -1139,19 +1135,27 @@ export class PartitionLog {
     return found;
   }
 
+  /** The batch at `position`, read with `read` (the disk's read, or its peek for checkers). */
+  private batchAt(
+    segment: Segment,
+    position: number,
+    read: (file: string, offsetBytes: number, lengthBytes: number) => Uint8Array,
+  ): DecodedBatch | string {
+    const header = read(segment.logFile, position, BATCH_HEADER_BYTES);
+    const length =
+      header.length === BATCH_HEADER_BYTES ? new DataView(header.buffer).getUint32(0) : 0;
+    const sizeBytes = Math.min(
+      BATCH_HEADER_BYTES + length,
+      BATCH_BYTES_MAX,
+      segment.sizeBytes - position,
+    );
+    return decodeBatchAt(read(segment.logFile, position, sizeBytes), 0);
+  }
+
   private readBatch(segment: Segment, position: number): DecodedBatch {
     let reason = '';
     for (let attempt = 0; attempt < READ_ATTEMPTS_MAX; attempt++) {
-      const header = this.disk.read(segment.logFile, position, BATCH_HEADER_BYTES);
-      const length =
-        header.length === BATCH_HEADER_BYTES ? new DataView(header.buffer).getUint32(0) : 0;
-      const sizeBytes = Math.min(
-        BATCH_HEADER_BYTES + length,
-        BATCH_BYTES_MAX,
-        segment.sizeBytes - position,
-      );
-      const bytes = this.disk.read(segment.logFile, position, sizeBytes);
-      const batch = decodeBatchAt(bytes, 0);
+      const batch = this.batchAt(segment, position, this.readFromDisk);
       if (typeof batch !== 'string') {
         return batch;
       }
