@@ -30,6 +30,11 @@ function running(uncleanElection = false, fenceOnRegister = true): MetadataState
   return metadata;
 }
 
+/** Brokers 2 and 3 fenced: broker 1 is k0's leader and last ISR member. */
+function fenceBrokers2And3(metadata: MetadataStateMachine): void {
+  apply(metadata, { op: 'fence', broker: 2, session: 20 }, { op: 'fence', broker: 3, session: 30 });
+}
+
 describe('the metadata state machine', () => {
   it('elects the first live ISR member and moves leadership when it is fenced', () => {
     const metadata = running();
@@ -45,11 +50,7 @@ describe('the metadata state machine', () => {
 
   it('keeps the last ISR member and leaves the partition offline rather than elect unclean', () => {
     const metadata = running();
-    apply(
-      metadata,
-      { op: 'fence', broker: 2, session: 20 },
-      { op: 'fence', broker: 3, session: 30 },
-    );
+    fenceBrokers2And3(metadata);
     expect(k0(metadata)).toMatchObject({ leader: 1, isr: [1] });
     apply(metadata, { op: 'fence', broker: 1, session: 10 });
     expect(k0(metadata)).toMatchObject({ leader: -1, isr: [1] });
@@ -64,11 +65,7 @@ describe('the metadata state machine', () => {
 
   it('with unclean election on, takes an out-of-sync replica and makes it the whole ISR', () => {
     const metadata = running(true);
-    apply(
-      metadata,
-      { op: 'fence', broker: 2, session: 20 },
-      { op: 'fence', broker: 3, session: 30 },
-    );
+    fenceBrokers2And3(metadata);
     apply(metadata, { op: 'fence', broker: 1, session: 10 });
     apply(metadata, { op: 'unfence', broker: 3, session: 30 });
     expect(k0(metadata)).toMatchObject({ leader: 3, isr: [3] });
@@ -108,14 +105,10 @@ describe('the metadata state machine', () => {
     // ISR down to broker 1 alone (2 and 3 fenced), then 1 restarts with k0 damaged: without
     // the damage it would stay as the last member and lead again.
     const metadata = running();
-    apply(
-      metadata,
-      { op: 'fence', broker: 2, session: 20 },
-      { op: 'fence', broker: 3, session: 30 },
-    );
+    fenceBrokers2And3(metadata);
     expect(k0(metadata)).toMatchObject({ leader: 1, isr: [1] });
     const plain = running();
-    apply(plain, { op: 'fence', broker: 2, session: 20 }, { op: 'fence', broker: 3, session: 30 });
+    fenceBrokers2And3(plain);
     apply(
       plain,
       { op: 'register', broker: 1, session: 11 },
