@@ -742,7 +742,6 @@ export class PartitionLog {
       this.round.endOffset = Math.min(this.round.endOffset, end);
     }
     this.epochs = this.epochs.filter((entry) => entry.startOffset < end);
-    this.markDue ||= this.recoveryPoint !== undefined && this.marked > end;
     this.writeNext();
     return end;
   }
