@@ -107,6 +107,8 @@ class Replica {
   snapshotBase = -1;
   pending: PendingProduce[] = [];
   fetchSentUs = -1;
+  /** The fetchId of the fetch whose response this follower awaits (-1: none). */
+  outstandingFetchId = -1;
   alterInFlight: { id: number; sentUs: number } | null = null;
   /** After a refused AlterPartition, none before this (monotonic µs). */
   alterRetryAtUs = 0;
@@ -180,6 +182,8 @@ export class BrokerNode implements NodeProgram {
   /** Leaders of every partition as this broker last heard, for clients' metadata requests. */
   private readonly leaders = new Map<KafkaKey, NodeId>();
   private nextAlterId = 1;
+  /** Replica fetch correlation ids: in-flight messages die with an incarnation, so per broker. */
+  private nextFetchId = 1;
   private view: BrokerInspect | undefined;
   /** With consumer groups: active while this broker leads the offsets partition. */
   private readonly coordinator: GroupCoordinator | undefined;
@@ -649,12 +653,14 @@ export class BrokerNode implements NodeProgram {
     const fetch: ReplicaFetch = {
       type: 'replica-fetch',
       key: replica.key,
+      fetchId: this.nextFetchId++,
       leaderEpoch: replica.leaderEpoch,
       fetchOffset: log.logEndOffset,
       lastFetchedEpoch: this.config.leaderEpochs ? replica.epochBelow(log.logEndOffset) : -1,
       durableOffset: this.ackableEnd(log),
     };
     replica.fetchSentUs = this.ctx.monotonic();
+    replica.outstandingFetchId = fetch.fetchId;
     this.ctx.send(replica.leader, fetch as unknown as SimMessage, 48);
   }
 
@@ -664,11 +670,16 @@ export class BrokerNode implements NodeProgram {
       replica === undefined ||
       replica.role !== 'follower' ||
       from !== replica.leader ||
+      response.fetchId !== replica.outstandingFetchId ||
       response.leaderEpoch !== replica.leaderEpoch ||
       response.fetchOffset !== replica.log.logEndOffset
     ) {
-      return; // stale, duplicated, or for a fetch the log has moved past
+      // Stale, duplicated, or for a fetch the log has moved past. The id matters: a duplicated
+      // diverging response, applied after the follower truncated and appended back up to the
+      // same fetch offset, would cut a record the leader already counts as replicated.
+      return;
     }
+    replica.outstandingFetchId = -1;
     replica.fetchSentUs = -1;
     if (response.error === 'offset-out-of-range') {
       // Retention on the leader deleted what we would fetch next: start over at its log start
@@ -785,6 +796,7 @@ export class BrokerNode implements NodeProgram {
       const response: ReplicaFetchResponse = {
         type: 'replica-fetch-response',
         key: fetch.key,
+        fetchId: fetch.fetchId,
         leaderEpoch: fetch.leaderEpoch,
         fetchOffset: fetch.fetchOffset,
         error: null,

@@ -54,6 +54,12 @@ export type ControllerReply =
 export interface ReplicaFetch {
   type: 'replica-fetch';
   key: KafkaKey;
+  /**
+   * The follower's correlation id for this fetch, unique within its incarnation: it accepts
+   * only the response to its latest fetch, so a duplicated or late response is never applied
+   * twice (fetchOffset alone cannot tell: after a truncation the log end can return to it).
+   */
+  fetchId: number;
   leaderEpoch: number;
   fetchOffset: number;
   /** The epoch of the record just below fetchOffset (-1: none). */
@@ -65,6 +71,8 @@ export interface ReplicaFetch {
 export interface ReplicaFetchResponse {
   type: 'replica-fetch-response';
   key: KafkaKey;
+  /** The fetch's fetchId, echoed. */
+  fetchId: number;
   leaderEpoch: number;
   fetchOffset: number;
   /**
