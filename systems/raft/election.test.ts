@@ -18,8 +18,8 @@ describe('leader election', () => {
     const c = new Cluster({ size: 3, seed: 7 });
     const first = c.electLeader();
     c.isolate(first);
-    const second = c.runUntil(() => c.leader() !== first && c.leader() !== null);
-    expect(second).toBeGreaterThan(0);
+    // runUntil throws when no other leader is elected in time.
+    c.runUntil(() => c.leader() !== first && c.leader() !== null);
     const newLeader = c.leader() as number;
     // Cut everyone off from everyone: nobody may lead.
     c.partition([1], [2], [3]);
