@@ -54,18 +54,48 @@ function record(node: number, observation: Record<string, unknown>, timeUs = 0):
 describe('the brokers invariants', () => {
   it('one leader per partition epoch, and no later epoch in a new leader log', () => {
     const invariant = oneLeaderPerEpoch();
-    const became = (node: number, leaderEpoch: number, latestLogEpoch = 0) =>
+    const became = (node: number, leaderEpoch: number, latestLogEpoch = 0, session = 7) =>
       invariant.onObservation?.(
-        record(node, { type: 'kafka-became-leader', key: 'k0', leaderEpoch, latestLogEpoch }),
+        record(node, {
+          type: 'kafka-became-leader',
+          key: 'k0',
+          leaderEpoch,
+          logEndOffset: 0,
+          latestLogEpoch,
+          session,
+          fencesRestarts: true,
+        }),
         view([]),
       );
     expect(became(0, 1)).toBeUndefined();
-    expect(became(0, 1)).toBeUndefined(); // the same broker again
+    expect(became(0, 1)).toBeUndefined(); // the same broker again, the same session
     expect(became(1, 2, 1)).toBeUndefined();
     expect(became(2, 2)).toMatch(
       /broker2 became leader in epoch 2 .* broker3 became leader in the same epoch/,
     );
     expect(became(2, 3, 4)).toMatch(/epoch 3 with records of epoch 4/);
+    expect(became(0, 1, 0, 8)).toMatch(
+      /broker1 became leader in epoch 1 at .* restarted, and led epoch 1 again/,
+    );
+  });
+
+  it('lets a restarted broker resume its epoch in the protocol without leader epochs', () => {
+    const invariant = oneLeaderPerEpoch();
+    const became = (session: number) =>
+      invariant.onObservation?.(
+        record(0, {
+          type: 'kafka-became-leader',
+          key: 'k0',
+          leaderEpoch: 0,
+          logEndOffset: 0,
+          latestLogEpoch: -1,
+          session,
+          fencesRestarts: false,
+        }),
+        view([]),
+      );
+    expect(became(7)).toBeUndefined();
+    expect(became(8)).toBeUndefined();
   });
 
   it('HW must lie within every running ISR member that has not moved on', () => {

@@ -8,35 +8,40 @@
 //     the newest records below it are the leader's;
 //   - a leader's epoch is at least every epoch in its own log.
 import type { ClusterView, Invariant, NodeId, ObservationRecord, Verdict } from '../sim/types.ts';
-import type { KafkaKey } from '../systems/kafka/contract.ts';
+import type { BecameLeaderObservation, KafkaKey } from '../systems/kafka/contract.ts';
 import { brokerState, corruptionDetected } from '../systems/kafka/contract.ts';
 
 /** How many offsets below the HW the agreement check compares (the newest ones). */
 const HW_COMPARE_OFFSETS = 2;
 
 export function oneLeaderPerEpoch(): Invariant {
-  const leaders = new Map<string, { node: number; timeUs: number }>();
+  const leaders = new Map<string, { node: number; timeUs: number; session: number }>();
   return {
     name: 'kafka-one-leader-per-epoch',
     onObservation(record: ObservationRecord, view: ClusterView): Verdict {
-      const observation = record.observation;
-      if (observation.type !== 'kafka-became-leader') {
+      if (record.observation.type !== 'kafka-became-leader') {
         return undefined;
       }
-      const key = observation['key'] as string;
-      const epoch = observation['leaderEpoch'] as number;
-      const logEpoch = observation['latestLogEpoch'] as number;
+      const observation = record.observation as unknown as BecameLeaderObservation;
+      const { key, leaderEpoch: epoch, latestLogEpoch: logEpoch } = observation;
       if (logEpoch > epoch) {
         return `partition ${key}: ${view.name(record.node)} became leader in epoch ${epoch} with records of epoch ${logEpoch} in its log`;
       }
       const slot = `${key}\u0000${epoch}`;
       const known = leaders.get(slot);
       if (known === undefined) {
-        leaders.set(slot, { node: record.node, timeUs: record.timeUs });
+        leaders.set(slot, {
+          node: record.node,
+          timeUs: record.timeUs,
+          session: observation.session,
+        });
         return undefined;
       }
       if (known.node === record.node) {
-        return undefined; // the same broker again (a restart, in the protocol without epochs)
+        if (known.session === observation.session || !observation.fencesRestarts) {
+          return undefined; // the same broker again (a restart, in the protocol without epochs)
+        }
+        return `partition ${key}: ${view.name(record.node)} became leader in epoch ${epoch} at ${known.timeUs} µs, restarted, and led epoch ${epoch} again at ${record.timeUs} µs: a restarted leader must not resume an epoch (its unsynced tail is gone, its followers may hold records of that epoch it lacks)`;
       }
       return `partition ${key}: ${view.name(known.node)} became leader in epoch ${epoch} at ${known.timeUs} µs, and ${view.name(record.node)} became leader in the same epoch at ${record.timeUs} µs`;
     },

@@ -21,6 +21,7 @@ import { assert } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import { DurableCell } from '../durable-cell.ts';
 import type {
+  BecameLeaderObservation,
   BrokerInspect,
   KafkaKey,
   LogStartAdvancedObservation,
@@ -182,7 +183,7 @@ export class BrokerNode implements NodeProgram {
   /** Leaders of every partition as this broker last heard, for clients' metadata requests. */
   private readonly leaders = new Map<KafkaKey, NodeId>();
   private nextAlterId = 1;
-  /** Replica fetch correlation ids: in-flight messages die with an incarnation, so per broker. */
+  /** Replica fetch correlation ids, unique within this session (fetches carry both). */
   private nextFetchId = 1;
   private view: BrokerInspect | undefined;
   /** With consumer groups: active while this broker leads the offsets partition. */
@@ -408,6 +409,12 @@ export class BrokerNode implements NodeProgram {
         return;
       }
       case 'ctl-heartbeat-ok': {
+        if (reply.session !== this.session) {
+          // The answer to our previous incarnation's heartbeat, delivered late: its "not
+          // fenced" is about a session that is gone, and acting on it would let this restarted
+          // broker lead the epochs it led before it lost its unsynced tail.
+          return;
+        }
         this.controller = from;
         const wasFenced = this.fenced;
         this.fenced = reply.fenced;
@@ -417,7 +424,7 @@ export class BrokerNode implements NodeProgram {
             this.applyPartitionState(partition);
           }
         }
-        if (!this.fenced && this.damaged.size > 0 && reply.session === this.session) {
+        if (!this.fenced && this.damaged.size > 0) {
           this.recopyDamaged();
         }
         if (wasFenced && !this.fenced) {
@@ -508,7 +515,9 @@ export class BrokerNode implements NodeProgram {
       leaderEpoch: replica.leaderEpoch,
       logEndOffset: replica.log.logEndOffset,
       latestLogEpoch: replica.log.latestEpoch,
-    });
+      session: this.session,
+      fencesRestarts: this.config.leaderEpochs,
+    } satisfies BecameLeaderObservation);
     if (replica.key === OFFSETS_KEY && this.coordinator !== undefined) {
       this.coordinator.activate(replica.leaderEpoch, this.readAll(replica), replica.highWatermark);
     }
@@ -654,6 +663,7 @@ export class BrokerNode implements NodeProgram {
       type: 'replica-fetch',
       key: replica.key,
       fetchId: this.nextFetchId++,
+      session: this.session,
       leaderEpoch: replica.leaderEpoch,
       fetchOffset: log.logEndOffset,
       lastFetchedEpoch: this.config.leaderEpochs ? replica.epochBelow(log.logEndOffset) : -1,
@@ -671,6 +681,7 @@ export class BrokerNode implements NodeProgram {
       replica.role !== 'follower' ||
       from !== replica.leader ||
       response.fetchId !== replica.outstandingFetchId ||
+      response.session !== this.session ||
       response.leaderEpoch !== replica.leaderEpoch ||
       response.fetchOffset !== replica.log.logEndOffset
     ) {
@@ -797,6 +808,7 @@ export class BrokerNode implements NodeProgram {
         type: 'replica-fetch-response',
         key: fetch.key,
         fetchId: fetch.fetchId,
+        session: fetch.session,
         leaderEpoch: fetch.leaderEpoch,
         fetchOffset: fetch.fetchOffset,
         error: null,

@@ -166,6 +166,24 @@ export interface GroupAssignmentObservation {
 }
 
 /**
+ * `kafka-became-leader`: a broker took the leadership of a partition in a leader epoch. With
+ * `fencesRestarts` (leader epochs on, KRaft-style fencing) a restarted broker never leads an
+ * epoch it led before the restart: its unsynced tail is gone, and followers may still hold
+ * records of that epoch it no longer has. Without (the pre-KIP-101 protocol) it resumes it.
+ */
+export interface BecameLeaderObservation {
+  readonly type: 'kafka-became-leader';
+  readonly key: KafkaKey;
+  readonly leaderEpoch: number;
+  readonly logEndOffset: number;
+  /** The newest epoch of the records in its log (-1: none). */
+  readonly latestLogEpoch: number;
+  /** The broker's session: new at every start. */
+  readonly session: number;
+  readonly fencesRestarts: boolean;
+}
+
+/**
  * `kafka-log-start-advanced`: a broker's replica of a partition moved its log start offset up,
  * deleting every record below it: by its own retention, following its leader's log start, or
  * restarting empty at the leader's log start (a follower that fell behind it). The history

@@ -191,7 +191,7 @@ export class ControllerNode implements NodeProgram {
       version,
       partitions: request.version < version ? [...this.metadata.partitions.values()] : null,
       fenced: known?.session !== request.session || known.fenced,
-      ...((request.damaged ?? []).length > 0 ? { session: request.session } : {}),
+      session: request.session,
     });
   }
 

@@ -43,11 +43,12 @@ export type ControllerReply =
       partitions: PartitionState[] | null;
       fenced: boolean;
       /**
-       * The session asked about, echoed only to a registration that named damaged
-       * partitions: the broker deletes those copies only on a reply to its own session, never
-       * on one to its previous incarnation still in flight.
+       * The session asked about, echoed: a broker acts only on a reply to its own session,
+       * never on one to its previous incarnation's heartbeat still in flight (which would say
+       * "not fenced" to a broker that has just restarted, or let it delete damaged copies
+       * before its registration is in).
        */
-      session?: number;
+      session: number;
     }
   | { type: 'ctl-alter-result'; id: number; ok: boolean; partition: PartitionState | null };
 
@@ -55,11 +56,17 @@ export interface ReplicaFetch {
   type: 'replica-fetch';
   key: KafkaKey;
   /**
-   * The follower's correlation id for this fetch, unique within its incarnation: it accepts
+   * The follower's correlation id for this fetch, unique within its session: it accepts
    * only the response to its latest fetch, so a duplicated or late response is never applied
    * twice (fetchOffset alone cannot tell: after a truncation the log end can return to it).
    */
   fetchId: number;
+  /**
+   * The follower's session (new at every start): fetch ids start over with it, and the
+   * network may still deliver a fetch of the previous incarnation, whose answer then comes to
+   * this one.
+   */
+  session: number;
   leaderEpoch: number;
   fetchOffset: number;
   /** The epoch of the record just below fetchOffset (-1: none). */
@@ -71,8 +78,9 @@ export interface ReplicaFetch {
 export interface ReplicaFetchResponse {
   type: 'replica-fetch-response';
   key: KafkaKey;
-  /** The fetch's fetchId, echoed. */
+  /** The fetch's fetchId and session, echoed. */
   fetchId: number;
+  session: number;
   leaderEpoch: number;
   fetchOffset: number;
   /**
