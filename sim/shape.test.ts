@@ -142,10 +142,22 @@ describe('shrink lowers the shape', () => {
     const raft = scenarioNamed('raft');
     const plan = planFor(raft, 11, null, { servers: 5, clients: 4 });
     expect(plan.groups.map((group) => group.nodes.length)).toEqual([5, 4]);
-    // A synthetic failure that needs at least two servers and one client.
-    const fails = (candidate: Plan) =>
-      (candidate.groups[0]?.nodes.length ?? 0) >= 2 &&
-      (candidate.groups[1]?.nodes.length ?? 0) >= 1;
+    expect(plan.faults.some((fault) => 'node' in fault && fault.node >= 3)).toBe(true);
+    const nodeFaultsKept = plan.faults.filter((fault) => 'node' in fault && fault.node < 3);
+    // A synthetic failure that needs at least two servers and one client, and (while all five
+    // servers are there) every fault, so the faults are still there when the servers go.
+    const cutToThree: Plan[] = [];
+    const fails = (candidate: Plan) => {
+      const servers = candidate.groups[0]?.nodes.length ?? 0;
+      if (servers === 3) {
+        cutToThree.push(candidate);
+      }
+      return (
+        servers >= 2 &&
+        (candidate.groups[1]?.nodes.length ?? 0) >= 1 &&
+        (servers < 5 || candidate.faults.length === plan.faults.length)
+      );
+    };
     const shrunk = shrinkPlan(
       plan,
       fails,
@@ -153,9 +165,13 @@ describe('shrink lowers the shape', () => {
       { groupSizes: raft.shape?.groupSizes ?? {} },
     ).plan;
     expect(shrunk.groups.map((group) => group.nodes.length)).toEqual([3, 1]);
-    for (const fault of shrunk.faults) {
-      if ('node' in fault) {
-        expect(fault.node).toBeLessThan(3);
+    // The first plan cut to three servers kept every fault of the three, and none of the rest.
+    const first = cutToThree[0] as Plan;
+    expect(first.faults.filter((fault) => 'node' in fault)).toEqual(nodeFaultsKept);
+    for (const fault of first.faults) {
+      if (fault.kind === 'partition') {
+        const nodes = first.groups.reduce((sum, group) => sum + group.nodes.length, 0);
+        expect(fault.links.flat().every((node) => node < nodes)).toBe(true);
       }
     }
   });
@@ -170,19 +186,33 @@ describe('shrink lowers the shape', () => {
       }
     }
     expect(plan).toBeDefined();
+    const injects = (candidate: Plan) => candidate.script.filter((step) => step.kind === 'inject');
+    const cutToThree: Plan[] = [];
     const shrunk = shrinkPlan(
       plan as Plan,
-      (candidate) => (candidate.groups[0]?.nodes.length ?? 0) <= 3,
+      (candidate) => {
+        const servers = candidate.groups[0]?.nodes.length ?? 0;
+        if (servers === 3) {
+          cutToThree.push(candidate);
+        }
+        // Keeps a membership step, so the run below has one to follow.
+        return servers <= 3 && injects(candidate).length > 0;
+      },
       { timeMs: 20_000, attemptsMax: 50 },
       { groupSizes: { servers: [3, 5] } },
     ).plan;
     expect(shrunk.groups[0]?.nodes).toEqual(['n1', 'n2', 'n3']);
-    for (const step of shrunk.script) {
-      if (step.kind === 'inject') {
-        expect(step.node).toBeLessThan(3);
-        expect(step.message['node']).toBeLessThan(3);
+    // Every plan cut to three servers names only those three in its steps.
+    expect(cutToThree.some((candidate) => injects(candidate).length > 0)).toBe(true);
+    for (const candidate of cutToThree) {
+      for (const step of injects(candidate)) {
+        if (step.kind === 'inject') {
+          expect(step.node).toBeLessThan(3);
+          expect(step.message['node']).toBeLessThan(3);
+        }
       }
     }
+    expect(injects(shrunk).length).toBeGreaterThan(0);
     expect(runPlan(shrunk).outcome).toBe('pass');
   });
 });
