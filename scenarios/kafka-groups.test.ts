@@ -24,7 +24,9 @@ function seedsKeepingEverything(scenario: string, count: number): number[] {
 
 describe('Kafka consumer groups', () => {
   it('a churning group consumes every acknowledged send, over several generations', () => {
-    for (const seed of seedsKeepingEverything('kafka-group-churn', 2)) {
+    const seeds = seedsKeepingEverything('kafka-group-churn', 2);
+    expect(seeds).toHaveLength(2);
+    for (const seed of seeds) {
       const { result } = runSeed('kafka-group-churn', seed);
       expect(result.violation?.message, `seed ${seed}`).toBeUndefined();
       const analysis = analyzeKafkaHistory(result.history);

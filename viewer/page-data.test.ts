@@ -44,7 +44,9 @@ function expectRoundTrip(model: ViewModel): void {
 
 describe('the page data', () => {
   it('decodes to the model it encoded: a real run with a violation', () => {
-    expectRoundTrip(buildModel(traced('pingpong', 0, 'ack-before-fsync')));
+    const run = traced('pingpong', 6, 'ack-before-fsync');
+    expect(run.result.violation?.invariant).toBe('acked-pings-durable');
+    expectRoundTrip(buildModel(run));
   });
 
   it('decodes to the model it encoded: every record kind, groups and partitions', () => {
@@ -92,7 +94,8 @@ describe('the page data', () => {
 
 describe('the page', () => {
   it('embeds the data as base64 only, which cannot close its script element', () => {
-    const run = traced('pingpong', 0, 'ack-before-fsync');
+    const run = traced('pingpong', 6, 'ack-before-fsync');
+    expect(run.result.violation?.invariant).toBe('acked-pings-durable');
     const html = renderHtml(run);
     const base64 = html.match(/<script[^>]*id="faultline-data"[^>]*>([^<]*)<\/script>/)?.[1] ?? '';
     expect(base64).toMatch(/^[A-Za-z0-9+/]+=*$/);

@@ -8,7 +8,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { NodeId, Observation } from '../../sim/types.ts';
-import { type CoordinatorHost, compactOffsetsRecords, GroupCoordinator } from './coordinator.ts';
+import {
+  type CoordinatorHost,
+  compactOffsetsRecords,
+  GroupCoordinator,
+  offsetsRecordKey,
+} from './coordinator.ts';
 import { DEFAULT_KAFKA_CONFIG, type GroupReply, type GroupRequest } from './messages.ts';
 
 /** A request without its id (the helper numbers them). */
@@ -309,6 +314,15 @@ describe('compaction of the offsets partition', () => {
         // Compacting again changes nothing; and offsets stay where they were.
         expect(compactOffsetsRecords(compacted)).toEqual(compacted);
         expect(compacted.every((record) => records.includes(record))).toBe(true);
+        // Exactly the newest record of each key stays (and every record without a key).
+        const keys = new Set(records.map((record) => offsetsRecordKey(record.text)));
+        for (const key of keys) {
+          const ofKey = (list: readonly LogRecord[]) =>
+            list.filter((record) => offsetsRecordKey(record.text) === key);
+          expect(ofKey(compacted)).toEqual(
+            key === undefined ? ofKey(records) : ofKey(records).slice(-1),
+          );
+        }
       }),
       { numRuns: 200 },
     );

@@ -12,6 +12,7 @@ import { Disk } from '../../sim/disk.ts';
 import { Random } from '../../sim/random.ts';
 import { firstFailingSeed, runSeed } from '../../sim/run.ts';
 import { registerScenario, type Scenario } from '../../sim/scenario.ts';
+import { TraceRecorder } from '../../sim/trace-log.ts';
 import type {
   ClusterView,
   Invariant,
@@ -633,12 +634,16 @@ describe('database node in the simulator', () => {
     const reached = new Set<string>();
     let commits = 0;
     const check = (scenario: string, seed: number) => {
-      const { result } = runSeed(scenario, seed);
+      const trace = new TraceRecorder();
+      const { result } = runSeed(scenario, seed, null, { trace });
       expect(result.violation?.message ?? result.outcome, `${scenario} seed ${seed}`).toBe('pass');
       for (const name of result.sometimes) {
         reached.add(name);
       }
-      commits += result.stats.observations;
+      expect(trace.truncated).toBe(false);
+      commits += trace.records.filter(
+        (record) => record.kind === 'observe' && record.type === 'db-commit-acked',
+      ).length;
     };
     for (let seed = 0; seed < 40; seed++) {
       check(SCENARIO, seed);

@@ -169,11 +169,17 @@ describe('membership change (single server, one at a time)', () => {
     c.runUntil(() => rest.some((id) => c.core(id).role === 'leader'));
     const newLeader = rest.find((id) => c.core(id).role === 'leader') as number;
     expect([...c.core(newLeader).voters]).toEqual(rest);
-    c.crash(leader);
+    // The removed node stays up: it must never lead again, however long it waits.
+    const eventsBefore = c.events.length;
     c.commitCommand('after-remove', 2);
     for (let i = 0; i < 40; i++) {
       c.round();
     }
+    expect(
+      c.events
+        .slice(eventsBefore)
+        .filter((e) => e.node === leader && e.event.type === 'became-leader'),
+    ).toEqual([]);
     expect(c.core(leader).role).not.toBe('leader');
     expect(c.violations).toEqual([]);
   });
