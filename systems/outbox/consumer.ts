@@ -170,7 +170,9 @@ export class OutboxConsumer implements NodeProgram {
       return;
     }
     this.fetchCount++;
-    const id = `${this.ctx.name}-f${this.fetchCount}`;
+    // The db client's name carries this incarnation's boot nonce: the count starts over at a
+    // restart, and the answer to a fetch of the previous incarnation comes to this one.
+    const id = `${this.db.client.clientName}-f${this.fetchCount}`;
     this.fetches.set(key, { id, timer: this.ctx.setTimer(CONSUME_TIMEOUT_US, 'consumer:fetch') });
     this.ctx.send(
       this.leaders.leaderOf(key),
