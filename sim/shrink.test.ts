@@ -33,31 +33,6 @@ function noiseFaults(count: number): FaultEvent[] {
   }));
 }
 
-/** Plain ddmin over the fault list alone, as the reference the shrinker must match or beat. */
-function plainDdmin(plan: Plan, fails: (plan: Plan) => boolean): number {
-  let items = plan.faults;
-  let chunks = 2;
-  for (let step = 0; step < 10_000 && items.length > 0; step++) {
-    const size = Math.ceil(items.length / Math.min(chunks, items.length));
-    let next: FaultEvent[] | undefined;
-    for (let start = 0; start < items.length && next === undefined; start += size) {
-      const rest = [...items.slice(0, start), ...items.slice(start + size)];
-      if (fails({ ...plan, faults: rest })) {
-        next = rest;
-      }
-    }
-    if (next !== undefined) {
-      items = next;
-      chunks = Math.max(chunks - 1, 2);
-    } else if (size === 1) {
-      break;
-    } else {
-      chunks = Math.min(chunks * 2, items.length);
-    }
-  }
-  return items.length;
-}
-
 describe('shrinkPlan with a synthetic predicate', () => {
   it('thins a list-valued workload parameter (an admin script) to the steps the failure needs', () => {
     const steps = Array.from({ length: 12 }, (_, index) => ({
@@ -112,7 +87,9 @@ describe('shrinkPlan with a synthetic predicate', () => {
     expect(result.exhausted).toBe(false);
   });
 
-  it('fast-check: for a monotone "these faults together" bug, the result is that set and no larger than ddmin', () => {
+  // For a monotone predicate that set is the one smallest failing plan, so matching it
+  // exactly says everything a comparison with plain ddmin could.
+  it('fast-check: for a monotone "these faults together" bug, the result is exactly that set', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 30 }),
@@ -130,7 +107,6 @@ describe('shrinkPlan with a synthetic predicate', () => {
           const plan = basePlan(faults);
           const result = shrinkPlan(plan, fails, BUDGET);
           expect(result.plan.faults.map(key).sort()).toEqual(needed.map(key).sort());
-          expect(result.plan.faults.length).toBeLessThanOrEqual(plainDdmin(plan, fails));
         },
       ),
       { numRuns: 60, seed: 11 },
