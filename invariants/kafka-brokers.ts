@@ -1,7 +1,9 @@
 // God's-eye invariants of the Kafka-like log's replication (issue 15), read from the brokers'
 // inspect views and observations (systems/kafka/contract.ts):
 //   - one leader per leader epoch: two brokers never both become leader of a partition in the
-//     same epoch (Kafka's election safety; the controller's log decides each epoch once);
+//     same epoch (Kafka's election safety; the controller's log decides each epoch once), and
+//     with leader epochs no broker leads an epoch again after a restart (its unsynced tail
+//     is gone: KRaft fences a restarted broker's old epochs);
 //   - high watermark within the ISR: when a leader advances its HW, every running member of
 //     its ISR — as it knows it, and as the controllers last decided it in that leader epoch
 //     (their kafka-partition-state observations) — holds the log up to it (HW ≤ the smallest log end offset in the ISR), and
