@@ -30,6 +30,27 @@ import type { ReplicaFetch, ReplicaFetchResponse } from '../systems/kafka/messag
 
 const STALE_TIMER = 'test:stale-diverging-response';
 
+/** The node's context, with every send also shown to `sent` once it has gone out. */
+function watchingSends(
+  context: NodeContext,
+  sent: (to: NodeId, message: Message) => void,
+): NodeContext {
+  const send = (to: NodeId, message: Message, sizeBytes?: number) => {
+    context.send(to, message, sizeBytes);
+    sent(to, message);
+  };
+  // Everything else goes straight to the simulator's context.
+  return new Proxy(context, {
+    get(target, property) {
+      if (property === 'send') {
+        return send;
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * A broker whose network holds a copy of the last diverging fetch response per partition and
  * delivers it 1 µs after the broker's log is durable to that response's fetch offset again,
@@ -45,8 +66,7 @@ class StaleDivergingResponses implements NodeProgram {
     program: ProgramFactory,
     private readonly counts: { replayed: number },
   ) {
-    const send = (to: NodeId, message: Message, sizeBytes?: number) => {
-      context.send(to, message, sizeBytes);
+    const sent = (to: NodeId, message: Message) => {
       if (message.type !== 'replica-fetch') {
         return;
       }
@@ -64,17 +84,7 @@ class StaleDivergingResponses implements NodeProgram {
         context.setTimer(1, STALE_TIMER);
       }
     };
-    // Everything else goes straight to the simulator's context.
-    const proxied = new Proxy(context, {
-      get(target, property) {
-        if (property === 'send') {
-          return send;
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    this.inner = program(proxied);
+    this.inner = program(watchingSends(context, sent));
   }
 
   onStart(): void {
@@ -137,21 +147,11 @@ function oldHeartbeatsAfterRestart(counts: { replayed: number }) {
     return (context: NodeContext): NodeProgram => {
       const old = lastHeartbeat.get(context.id);
       lastHeartbeat.delete(context.id);
-      const send = (to: NodeId, message: Message, sizeBytes?: number) => {
-        context.send(to, message, sizeBytes);
-        if (message.type === 'ctl-heartbeat') {
-          lastHeartbeat.set(context.id, { to, message });
-        }
-      };
       const inner = program(
-        new Proxy(context, {
-          get(target, property) {
-            if (property === 'send') {
-              return send;
-            }
-            const value: unknown = Reflect.get(target, property, target);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
+        watchingSends(context, (to, message) => {
+          if (message.type === 'ctl-heartbeat') {
+            lastHeartbeat.set(context.id, { to, message });
+          }
         }),
       );
       return {
