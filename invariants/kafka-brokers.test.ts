@@ -7,6 +7,7 @@ import type { BrokerInspect, PartitionReplicaInspect } from '../systems/kafka/co
 import {
   brokerDamageOnlyOnMediaFault,
   highWatermarkWithinIsr,
+  leaderEpochsNeverDecrease,
   offlineAfterMediaFaults,
   oneLeaderPerEpoch,
 } from './kafka-brokers.ts';
@@ -96,6 +97,64 @@ describe('the brokers invariants', () => {
       );
     expect(became(7)).toBeUndefined();
     expect(became(8)).toBeUndefined();
+  });
+
+  it('leader epochs never decrease: across the controllers, and within a broker session', () => {
+    const invariant = leaderEpochsNeverDecrease();
+    const check = (node: number, observation: Record<string, unknown>) =>
+      invariant.onObservation?.(record(node, observation), view([]));
+    const state = (node: number, partitionEpoch: number, leaderEpoch: number, leader = 0) =>
+      check(node, {
+        type: 'kafka-partition-state',
+        key: 'k0',
+        leader,
+        leaderEpoch,
+        partitionEpoch,
+        isr: [leader, 1],
+      });
+    expect(state(0, 0, 0)).toBeUndefined();
+    expect(state(0, 1, 0)).toBeUndefined(); // an ISR change keeps the leader epoch
+    expect(state(0, 3, 2, 1)).toBeUndefined(); // epoch 2 seen first, epoch 1 not yet
+    expect(state(1, 0, 0)).toBeUndefined(); // another controller, the same decisions
+    expect(state(1, 3, 2, 1)).toBeUndefined();
+    expect(state(2, 3, 1, 1)).toMatch(
+      /partition epoch 3: broker3 applied leader 1 in epoch 1 .* another controller applied leader 1 in epoch 2/,
+    );
+    expect(state(2, 2, 3, 1)).toMatch(
+      /leader epoch 3 at partition epoch 2 .* later partition epoch 3 has the older leader epoch 2/,
+    );
+    expect(state(2, 4, 1, 1)).toMatch(
+      /leader epoch 2 at partition epoch 3, then the older leader epoch 1 at partition epoch 4/,
+    );
+    expect(
+      check(1, {
+        type: 'kafka-partition-state',
+        key: 'k0',
+        leader: 0,
+        leaderEpoch: 0,
+        partitionEpoch: 1,
+        isr: [0],
+      }),
+    ).toMatch(
+      /with ISR \[0\], where another controller applied leader 0 in epoch 0 with ISR \[0, 1\]/,
+    );
+    const became = (node: number, leaderEpoch: number, session: number) =>
+      check(node, {
+        type: 'kafka-became-leader',
+        key: 'k0',
+        leaderEpoch,
+        logEndOffset: 0,
+        latestLogEpoch: -1,
+        session,
+        fencesRestarts: true,
+      });
+    expect(became(0, 3, 7)).toBeUndefined();
+    expect(became(0, 3, 7)).toBeUndefined(); // the same leadership told again
+    expect(became(0, 2, 8)).toBeUndefined(); // a new session starts over
+    expect(became(1, 1, 7)).toBeUndefined(); // another broker
+    expect(became(0, 2, 7)).toMatch(
+      /broker1 led epoch 3 and then, in the same session, became leader in the older epoch 2/,
+    );
   });
 
   it('HW must lie within every running ISR member that has not moved on', () => {

@@ -9,8 +9,17 @@
 //     (their kafka-partition-state observations) — holds the log up to it (HW ≤ the smallest log end offset in the ISR), and
 //     the newest records below it are the leader's;
 //   - a leader's epoch is at least every epoch in its own log.
+//   - leader epochs never decrease: every controller reports the same leader epoch for one
+//     partition epoch, and a later partition epoch never has a smaller one (the metadata log
+//     decides each change once, and only an election moves the leader epoch, up by one); a
+//     broker, within one session, never becomes leader of a partition in an epoch below one
+//     it has already led.
 import type { ClusterView, Invariant, NodeId, ObservationRecord, Verdict } from '../sim/types.ts';
-import type { BecameLeaderObservation, KafkaKey } from '../systems/kafka/contract.ts';
+import type {
+  BecameLeaderObservation,
+  KafkaKey,
+  PartitionStateObservation,
+} from '../systems/kafka/contract.ts';
 import { brokerState, corruptionDetected } from '../systems/kafka/contract.ts';
 
 /** How many offsets below the HW the agreement check compares (the newest ones). */
@@ -55,18 +64,80 @@ function damagedDisk(view: ClusterView, node: NodeId): boolean {
   return (view.storedDamage?.(node) ?? 0) > 0;
 }
 
+export function leaderEpochsNeverDecrease(): Invariant {
+  /** key → partition epoch → the state the first controller reported for it. */
+  const decided = new Map<KafkaKey, PartitionStateObservation[]>();
+  /** broker, session and key → the newest leader epoch it became leader in. */
+  const led = new Map<string, number>();
+  return {
+    name: 'kafka-leader-epochs-never-decrease',
+    observes: ['kafka-partition-state', 'kafka-became-leader'],
+    onObservation(record: ObservationRecord, view: ClusterView): Verdict {
+      if (record.observation.type === 'kafka-became-leader') {
+        const became = record.observation as unknown as BecameLeaderObservation;
+        const slot = `${record.node}\u0000${became.session}\u0000${became.key}`;
+        const before = led.get(slot);
+        if (before !== undefined && became.leaderEpoch < before) {
+          return `partition ${became.key}: ${view.name(record.node)} led epoch ${before} and then, in the same session, became leader in the older epoch ${became.leaderEpoch} at ${record.timeUs} µs`;
+        }
+        led.set(slot, became.leaderEpoch);
+        return undefined;
+      }
+      if (record.observation.type !== 'kafka-partition-state') {
+        return undefined;
+      }
+      const state = record.observation as unknown as PartitionStateObservation;
+      let states = decided.get(state.key);
+      if (states === undefined) {
+        states = [];
+        decided.set(state.key, states);
+      }
+      const known = states[state.partitionEpoch];
+      if (known !== undefined) {
+        if (
+          known.leaderEpoch !== state.leaderEpoch ||
+          known.leader !== state.leader ||
+          known.isr.join() !== state.isr.join()
+        ) {
+          return `partition ${state.key}, partition epoch ${state.partitionEpoch}: ${view.name(record.node)} applied leader ${state.leader} in epoch ${state.leaderEpoch} with ISR [${state.isr.join(', ')}], where another controller applied leader ${known.leader} in epoch ${known.leaderEpoch} with ISR [${known.isr.join(', ')}]: the metadata log decided one change twice`;
+        }
+        return undefined;
+      }
+      states[state.partitionEpoch] = state;
+      // The nearest partition epochs already known on either side bound this one's leader epoch.
+      let below = state.partitionEpoch - 1;
+      while (below >= 0 && states[below] === undefined) {
+        below--;
+      }
+      let above = state.partitionEpoch + 1;
+      while (above < states.length && states[above] === undefined) {
+        above++;
+      }
+      const lower = below >= 0 ? states[below] : undefined;
+      const upper = above < states.length ? states[above] : undefined;
+      if (lower !== undefined && lower.leaderEpoch > state.leaderEpoch) {
+        return `partition ${state.key}: leader epoch ${lower.leaderEpoch} at partition epoch ${below}, then the older leader epoch ${state.leaderEpoch} at partition epoch ${state.partitionEpoch} (${view.name(record.node)}): leader epochs must never decrease`;
+      }
+      if (upper !== undefined && upper.leaderEpoch < state.leaderEpoch) {
+        return `partition ${state.key}: leader epoch ${state.leaderEpoch} at partition epoch ${state.partitionEpoch} (${view.name(record.node)}), but the later partition epoch ${above} has the older leader epoch ${upper.leaderEpoch}: leader epochs must never decrease`;
+      }
+      return undefined;
+    },
+  };
+}
+
 export function highWatermarkWithinIsr(): Invariant {
   /** key → leader epoch → the newest ISR the controllers decided in it (by partition epoch). */
-  const decided = new Map<string, { partitionEpoch: number; isr: readonly number[] }>();
+  const decided = new Map<string, { partitionEpoch: number; isr: readonly NodeId[] }>();
   return {
     name: 'kafka-hw-within-isr',
     onObservation(record: ObservationRecord, view: ClusterView): Verdict {
       const observation = record.observation;
       if (observation.type === 'kafka-partition-state') {
-        const slot = `${observation['key'] as string}\u0000${observation['leaderEpoch'] as number}`;
-        const partitionEpoch = observation['partitionEpoch'] as number;
-        if (partitionEpoch > (decided.get(slot)?.partitionEpoch ?? -1)) {
-          decided.set(slot, { partitionEpoch, isr: observation['isr'] as number[] });
+        const state = observation as unknown as PartitionStateObservation;
+        const slot = `${state.key}\u0000${state.leaderEpoch}`;
+        if (state.partitionEpoch > (decided.get(slot)?.partitionEpoch ?? -1)) {
+          decided.set(slot, { partitionEpoch: state.partitionEpoch, isr: state.isr });
         }
         return undefined;
       }
@@ -162,7 +233,7 @@ export function offlineAfterMediaFaults(
   observations: readonly ObservationRecord[],
 ): Set<KafkaKey> {
   const damagedKeys = new Set<KafkaKey>();
-  const newest = new Map<KafkaKey, { partitionEpoch: number; leader: NodeId; isr: NodeId[] }>();
+  const newest = new Map<KafkaKey, PartitionStateObservation>();
   for (const record of observations) {
     const observation = record.observation;
     const found = corruptionDetected(observation);
@@ -171,14 +242,9 @@ export function offlineAfterMediaFaults(
         damagedKeys.add(found.key);
       }
     } else if (observation.type === 'kafka-partition-state') {
-      const key = observation['key'] as KafkaKey;
-      const partitionEpoch = observation['partitionEpoch'] as number;
-      if (partitionEpoch > (newest.get(key)?.partitionEpoch ?? -1)) {
-        newest.set(key, {
-          partitionEpoch,
-          leader: observation['leader'] as NodeId,
-          isr: observation['isr'] as NodeId[],
-        });
+      const state = observation as unknown as PartitionStateObservation;
+      if (state.partitionEpoch > (newest.get(state.key)?.partitionEpoch ?? -1)) {
+        newest.set(state.key, state);
       }
     }
   }
@@ -193,5 +259,10 @@ export function offlineAfterMediaFaults(
 }
 
 export function kafkaBrokerInvariants(): Invariant[] {
-  return [oneLeaderPerEpoch(), highWatermarkWithinIsr(), brokerDamageOnlyOnMediaFault()];
+  return [
+    oneLeaderPerEpoch(),
+    leaderEpochsNeverDecrease(),
+    highWatermarkWithinIsr(),
+    brokerDamageOnlyOnMediaFault(),
+  ];
 }

@@ -184,6 +184,23 @@ export interface BecameLeaderObservation {
 }
 
 /**
+ * `kafka-partition-state`: a controller applied a change of a partition's metadata (leader,
+ * leader epoch, ISR) from the metadata log. Every change bumps the partition epoch, and the
+ * log decides each one once, so every controller reports the same state for one partition
+ * epoch, and the leader epoch never falls as the partition epoch grows. A restarted controller
+ * reports the changes again as it replays its log.
+ */
+export interface PartitionStateObservation {
+  readonly type: 'kafka-partition-state';
+  readonly key: KafkaKey;
+  /** -1: offline, no eligible leader. */
+  readonly leader: NodeId;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly isr: readonly NodeId[];
+}
+
+/**
  * `kafka-log-start-advanced`: a broker's replica of a partition moved its log start offset up,
  * deleting every record below it: by its own retention, following its leader's log start, or
  * restarting empty at the leader's log start (a follower that fell behind it). The history

@@ -14,6 +14,7 @@ import {
   type RaftNodeOptions,
   type ClientReply as RaftReply,
 } from '../raft/group.ts';
+import type { PartitionStateObservation } from './contract.ts';
 import {
   allPartitionsLayout,
   type ControllerReply,
@@ -77,7 +78,7 @@ export class ControllerNode implements NodeProgram {
         leaderEpoch: partition.leaderEpoch,
         partitionEpoch: partition.partitionEpoch,
         isr: partition.isr,
-      });
+      } satisfies PartitionStateObservation);
     this.raft = new RaftGroup(ctx, {
       id: 'metadata',
       peers: ctx.members(ctx.group),
