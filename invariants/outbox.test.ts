@@ -25,7 +25,18 @@ const GROUPS: Record<string, number[]> = {
 };
 const NAMES = ['broker1', 'svc1', 'relay', 'pay1', 'ship1'];
 
-function view(topic: readonly OutboxEvent[]): ClusterView {
+interface MediaState {
+  /** Media faults and stored damage on broker1's disk. */
+  readonly damage: number;
+  /** The CDC relay's saved position, if it is inspected. */
+  readonly relaySaved?: { lsn: number; index: number };
+  /** Offsets broker1's damaged copy cannot show (their checksum fails). */
+  readonly unreadable?: readonly number[];
+  /** A second broker (node 5, disk intact) following k0 in the same epoch with the topic. */
+  readonly intactFollower?: boolean;
+}
+
+function view(topic: readonly OutboxEvent[], media?: MediaState): ClusterView {
   const values = topic.map(encodeEvent);
   const partition: PartitionReplicaInspect = {
     key: 'k0',
@@ -35,13 +46,33 @@ function view(topic: readonly OutboxEvent[]): ClusterView {
     logEndOffset: values.length,
     highWatermark: values.length,
     isr: [0],
-    valueAt: (offset: number) => values[offset],
+    valueAt: (offset: number) => (media?.unreadable?.includes(offset) ? undefined : values[offset]),
   };
   const broker: BrokerInspect = { role: 'broker', partitions: new Map([['k0', partition]]) };
+  const follower: BrokerInspect = {
+    role: 'broker',
+    partitions: new Map([
+      ['k0', { ...partition, role: 'follower', isr: [], valueAt: (offset) => values[offset] }],
+    ]),
+  };
+  const relay =
+    media?.relaySaved === undefined
+      ? undefined
+      : { role: 'cdc-relay', saved: media.relaySaved, endLsn: media.relaySaved.lsn };
   return {
-    members: (group: string) => GROUPS[group] ?? [],
-    inspect: (node: number) => (node === 0 ? broker : undefined),
+    members: (group: string) =>
+      group === 'brokers' && media?.intactFollower === true ? [0, 5] : (GROUPS[group] ?? []),
+    inspect: (node: number) =>
+      node === 0
+        ? broker
+        : node === 2
+          ? relay
+          : node === 5 && media?.intactFollower === true
+            ? follower
+            : undefined,
     name: (node: number) => NAMES[node] as string,
+    mediaFaults: (node: number) => (node === 0 ? (media?.damage ?? 0) : 0),
+    storedDamage: (node: number) => (node === 0 ? (media?.damage ?? 0) : 0),
   } as unknown as ClusterView;
 }
 
@@ -92,10 +123,11 @@ function check(
   name: string,
   topic: readonly OutboxEvent[],
   observations: ObservationRecord[],
+  media?: MediaState,
 ): string | undefined {
   const invariants = outboxInvariants(plan(), { relay: 'cdc' });
   const invariant = invariants.find((one) => one.name === name) as Invariant;
-  const clusterView = view(topic);
+  const clusterView = view(topic, media);
   for (const observation of observations) {
     const online = invariant.onObservation?.(observation, clusterView);
     if (online !== undefined) {
@@ -177,5 +209,109 @@ describe('the outbox invariants', () => {
     expect(check('outbox-effect-once', [], [applied('pay1', placed, 5, [1, 1])])).toMatch(
       /pay1 applied event 1 \(order 3\) 2 times/,
     );
+  });
+
+  describe('a partition left offline by a media fault', () => {
+    // k0 (aggregates 0, 3, 6 of the three partitions k0–k2) lost its last in-sync copy to a
+    // media fault: the controllers' newest state has no leader and an empty ISR. Order 4's
+    // events go to k1, which is healthy.
+    const elsewhere: OutboxEvent = { eventId: 4, aggregateId: 4, type: 'OrderPlaced', amount: 7 };
+    const damaged = record(0, {
+      type: 'kafka-corruption-detected',
+      key: 'k0',
+      file: 'k0/00000000000000000000.log',
+      offset: 0,
+      reason: 'checksum mismatch',
+    });
+    const offline = record(9, {
+      type: 'kafka-partition-state',
+      key: 'k0',
+      leader: -1,
+      leaderEpoch: 3,
+      partitionEpoch: 5,
+      isr: [],
+    });
+    const acknowledged = (event: OutboxEvent, timeUs: number) =>
+      record(
+        2,
+        {
+          type: 'outbox-published',
+          publisher: 'relay',
+          eventId: event.eventId,
+          key: 'k0',
+          offset: 0,
+        },
+        timeUs,
+      );
+    const resumed = (after: { lsn: number; index: number } | null, timeUs: number) =>
+      record(2, { type: 'outbox-relay-resumed', relay: 'relay', incarnation: 2, after }, timeUs);
+    const txs = [committed('t0', 5, [elsewhere]), committed('t1', 7, [placed])];
+
+    it('excuses the offline partition from delivery, and only when a media fault made it so', () => {
+      const observations = [...txs, damaged, offline];
+      expect(check('outbox-committed-delivered', [], observations, { damage: 1 })).toMatch(
+        /event 4 .* was never published/,
+      ); // k1's event is not excused
+      expect(
+        check(
+          'outbox-committed-delivered',
+          [elsewhere],
+          [...observations, ...delivered([elsewhere])],
+          {
+            damage: 1,
+          },
+        ),
+      ).toBeUndefined();
+      // No media fault on that disk: the damage report excuses nothing.
+      expect(
+        check(
+          'outbox-committed-delivered',
+          [elsewhere],
+          [...observations, ...delivered([elsewhere])],
+          {
+            damage: 0,
+          },
+        ),
+      ).toMatch(/event 1 .* was never published/);
+    });
+
+    it("reads a record the leader's damaged copy cannot show from an intact replica", () => {
+      const observations = [committed('t1', 7, [placed, updated]), ...delivered([placed, updated])];
+      const topic = [placed, updated];
+      const seen = (media: MediaState) =>
+        check('outbox-committed-delivered', topic, observations, media);
+      expect(seen({ damage: 1, unreadable: [1], intactFollower: true })).toBeUndefined();
+      expect(seen({ damage: 1, unreadable: [1] })).toMatch(/event 2 .* was never published/);
+      // An undamaged disk is read as it is: no other copy stands in for it.
+      expect(seen({ damage: 0, unreadable: [1], intactFollower: true })).toMatch(
+        /event 2 .* was never published/,
+      );
+    });
+
+    it('lets the CDC relay stop before the first offline event it has no acknowledgement for', () => {
+      const caughtUp = (observations: ObservationRecord[], saved: number) =>
+        check('outbox-relay-caught-up', [], observations, {
+          damage: 1,
+          relaySaved: { lsn: saved, index: 0 },
+        });
+      const stuck = [...txs, damaged, offline];
+      expect(caughtUp(stuck, 5)).toBeUndefined();
+      expect(caughtUp(stuck, 4)).toMatch(
+        /saved position \(LSN 4\) is behind LSN 5 .* offline by a media fault \(LSN 7\)/,
+      );
+      // Acknowledged before the relay's last restart, from a position before it: it publishes
+      // the event again, and that copy is never acknowledged.
+      expect(
+        caughtUp([...stuck, acknowledged(placed, 1_000), resumed({ lsn: 4, index: 0 }, 2_000)], 5),
+      ).toBeUndefined();
+      // Acknowledged since: nothing holds it back.
+      expect(
+        caughtUp([...stuck, resumed({ lsn: 4, index: 0 }, 2_000), acknowledged(placed, 3_000)], 5),
+      ).toMatch(/behind the last committed transaction with events \(LSN 7\)/);
+      // Without the offline partition, the whole log is owed.
+      expect(caughtUp([...txs], 5)).toMatch(
+        /behind the last committed transaction with events \(LSN 7\)/,
+      );
+    });
   });
 });

@@ -13,6 +13,10 @@
 //     effect transaction reads and rewrites, never holds one event id twice);
 //   - outbox-relay-caught-up: after settle the CDC relay's saved position reaches the last
 //     committed transaction's LSN, or the polling publisher's last scan found the outbox empty.
+// A partition whose last ISR member found its copy damaged by a media fault stays offline
+// (clean election; kafka-brokers.ts, offlineAfterMediaFaults): the events of such a partition
+// that never reached the topic are excused from delivery, and the relay from getting past the
+// first of them; nothing else is, and the safety checks never ask.
 // Each violation names the transaction, the event, and the crash that most likely caused it:
 // the first crash of the transaction's service, the relay or the database after its commit.
 import { assert } from '../sim/assert.ts';
@@ -25,12 +29,14 @@ import type {
   Verdict,
 } from '../sim/types.ts';
 import { brokerState, type KafkaKey } from '../systems/kafka/contract.ts';
+import { kafkaConfig } from '../systems/kafka/messages.ts';
 import { dbInspect } from '../systems/outbox/contract.ts';
 import { comparePositions } from '../systems/outbox/db-protocol.ts';
 import {
   decodeEvent,
   describeEvent,
   type OutboxEvent,
+  partitionOf,
   sameEvent,
 } from '../systems/outbox/events.ts';
 import {
@@ -40,12 +46,14 @@ import {
   effectApplied,
   OUTBOX_GROUPS,
   pollerState,
+  published,
   relayResumed,
   txAborted,
   txCommitSent,
   txCommitted,
   txInDoubt,
 } from '../systems/outbox/outbox-contract.ts';
+import { offlineAfterMediaFaults } from './kafka-brokers.ts';
 
 export type RelayKind = 'cdc' | 'polling' | 'none';
 
@@ -135,7 +143,11 @@ interface TopicRecord {
 /**
  * The topic as its partitions' leaders hold it below their high watermarks (the committed
  * records; the leader with the highest epoch when several think they lead, any replica with
- * the highest watermark when none does).
+ * the highest watermark when none does). A record the chosen replica cannot show — a media
+ * fault changed its stored bytes, and its checksum fails; the broker finds that only when it
+ * reads them back, then crashes, recovers and copies the partition afresh — is taken from a
+ * replica in the same leader epoch whose disk no media fault changed, as a consumer would
+ * read it after that failover.
  */
 function topicRecords(view: ClusterView): { records: TopicRecord[]; keys: KafkaKey[] } {
   const best = new Map<KafkaKey, { epoch: number; leader: boolean; hw: number; node: NodeId }>();
@@ -171,8 +183,19 @@ function topicRecords(view: ClusterView): { records: TopicRecord[]; keys: KafkaK
     if (replica === undefined) {
       continue;
     }
+    const intact =
+      (view.storedDamage?.(chosen.node) ?? 0) === 0
+        ? []
+        : view
+            .members('brokers')
+            .filter((node) => node !== chosen.node && (view.storedDamage?.(node) ?? 0) === 0)
+            .map((node) => brokerState(view, node)?.partitions.get(key))
+            .filter((other) => other !== undefined && other.leaderEpoch === replica.leaderEpoch);
     for (let offset = replica.logStartOffset; offset < replica.highWatermark; offset++) {
-      const value = replica.valueAt(offset);
+      let value = replica.valueAt(offset);
+      for (let i = 0; value === undefined && i < intact.length; i++) {
+        value = intact[i]?.valueAt(offset);
+      }
       if (value !== undefined) {
         records.push({ key, offset, value, event: decodeEvent(value) });
       }
@@ -200,6 +223,58 @@ export interface OutboxCheckOptions {
 /** The invariants of an outbox run; `plan` names the crashes a violation blames. */
 export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invariant[] {
   const crashes = crashesOf(plan);
+  const partitions = kafkaConfig(plan.workload).keys;
+  /**
+   * The LSN of the first committed event of a partition that stays offline after a media fault
+   * which the CDC relay must still publish and has no acknowledgement for: it lies after the
+   * position the relay last resumed from, and no acknowledgement of it came since. The relay
+   * retries it for ever and cannot get past it. Undefined when there is none.
+   */
+  const firstStrandedLsn = (
+    view: ClusterView,
+    observations: readonly ObservationRecord[],
+  ): number | undefined => {
+    const stranded = strandedBy(view, observations);
+    let resumedAtUs = 0;
+    let resumedAfter: { lsn: number; index: number } | null = null;
+    for (const record of observations) {
+      const resumed = relayResumed(record.observation);
+      if (resumed !== undefined) {
+        resumedAtUs = record.timeUs;
+        resumedAfter = resumed.after;
+      }
+    }
+    const acknowledged = new Set<number>();
+    for (const record of observations) {
+      const ack = published(record.observation);
+      if (ack !== undefined && record.timeUs >= resumedAtUs) {
+        acknowledged.add(ack.eventId);
+      }
+    }
+    let first: number | undefined;
+    for (const attempt of attempts(observations, durableTxs(view)).values()) {
+      if (
+        attempt.outcome === 'committed' &&
+        attempt.lsn >= 0 &&
+        stranded(attempt) &&
+        !acknowledged.has(attempt.event.eventId) &&
+        (resumedAfter === null ||
+          comparePositions({ lsn: attempt.lsn, index: attempt.indexInTx }, resumedAfter) > 0)
+      ) {
+        first = Math.min(first ?? attempt.lsn, attempt.lsn);
+      }
+    }
+    return first;
+  };
+  /** Whether an event's partition stays offline after a media fault (see the header). */
+  const strandedBy = (
+    view: ClusterView,
+    observations: readonly ObservationRecord[],
+  ): ((attempt: Attempt) => boolean) => {
+    const offline = offlineAfterMediaFaults(view, observations);
+    return (attempt) =>
+      offline.size > 0 && offline.has(partitionOf(attempt.event.aggregateId, partitions));
+  };
   /** Crash points the nodes observed (crash-points.ts), in time order; noted online. */
   const pointCrashes: { node: string; atUs: number; point: string; eventIndex: number }[] = [];
   const noteCrash = (record: ObservationRecord): void => {
@@ -392,14 +467,20 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
           return `${describeTx(attempt)} was acknowledged as committed, but the order database's durable log does not hold it; ${blame(attempt, attempt.timeUs)}`;
         }
       }
+      const offline = strandedBy(view, observations);
+      const blockedAt = firstStrandedLsn(view, observations) ?? Number.POSITIVE_INFINITY;
+      // Excused: an offline partition's events, and those the relay could not get to behind
+      // the first of them (it keeps a bounded window of events in flight, in log order).
+      const stranded = (attempt: Attempt): boolean =>
+        offline(attempt) || (!inTopic.has(attempt.event.eventId) && attempt.lsn >= blockedAt);
       for (const attempt of committed) {
-        if (!inTopic.has(attempt.event.eventId)) {
+        if (!inTopic.has(attempt.event.eventId) && !stranded(attempt)) {
           return `${describeTx(attempt)}: ${describeEvent(attempt.event)} was never published; ${skippedBy(attempt, observations) ?? blame(attempt, attempt.timeUs)}`;
         }
       }
       for (const consumer of consumers(view)) {
         for (const attempt of committed) {
-          if (tookEffect.get(consumer)?.has(attempt.event.eventId) !== true) {
+          if (tookEffect.get(consumer)?.has(attempt.event.eventId) !== true && !stranded(attempt)) {
             return `${describeTx(attempt)}: ${describeEvent(attempt.event)} is in the topic but never took effect at ${consumer}; ${blame(attempt, attempt.timeUs)}`;
           }
         }
@@ -513,7 +594,25 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
             lastLsn = Math.max(lastLsn, committed.lsn);
           }
         }
+        const blockedAt = firstStrandedLsn(view, observations);
         const saved = relay.saved?.lsn ?? 0;
+        if (blockedAt !== undefined && blockedAt <= lastLsn) {
+          // It saves its position in log order and cannot get past an event no broker takes.
+          let needed = 0;
+          for (const record of observations) {
+            const committed = txCommitted(record.observation);
+            if (
+              committed !== undefined &&
+              committed.events.length > 0 &&
+              committed.lsn < blockedAt
+            ) {
+              needed = Math.max(needed, committed.lsn);
+            }
+          }
+          return saved >= needed
+            ? undefined
+            : `the CDC relay's saved position (LSN ${saved}) is behind LSN ${needed} after the settle phase, the last transaction with events before the first event of a partition left offline by a media fault (LSN ${blockedAt})`;
+        }
         return saved >= lastLsn
           ? undefined
           : `the CDC relay's saved position (LSN ${saved}) is behind the last committed transaction with events (LSN ${lastLsn}) after the settle phase`;
@@ -523,6 +622,14 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         const poller = node === undefined ? undefined : pollerState(view, node);
         if (poller === undefined) {
           return 'the polling publisher is not running at the end of the settle phase';
+        }
+        const stranded = strandedBy(view, observations);
+        if (
+          [...attempts(observations, durableTxs(view)).values()].some(
+            (attempt) => attempt.outcome === 'committed' && stranded(attempt),
+          )
+        ) {
+          return undefined; // its rows for a partition that stays offline may never be sent
         }
         return poller.lastEmptyScanPhase === 'settle'
           ? undefined

@@ -8,11 +8,12 @@
 //
 // `dual-write` is the same system without an outbox: the service commits, then publishes
 // itself, and a crash in between loses the event.
+import { kafkaBrokerInvariants } from '../invariants/kafka-brokers.ts';
 import { outboxInvariants, type RelayKind } from '../invariants/outbox.ts';
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { quietKnobs } from '../sim/plan.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
-import { FAULT_KINDS_BUT_MEDIA } from '../sim/types.ts';
+import { FAULT_KINDS, FAULT_KINDS_BUT_MEDIA } from '../sim/types.ts';
 import { CRASH_POINTS, type CrashPoint } from '../systems/outbox/crash-points.ts';
 import { DB_VARIANTS, dbNodeProgram } from '../systems/outbox/db-node.ts';
 import { CDC_VARIANTS, outboxGroups, POLLING_VARIANTS } from '../systems/outbox/program.ts';
@@ -38,7 +39,6 @@ function outboxScenario(
       groupSizes: { brokers: [3, 4], services: [1, 2] },
     },
     faults: {
-      // A media fault on a lone copy is unrecoverable (the database has one).
       eligible: [...FAULT_KINDS_BUT_MEDIA],
       swarm: true,
     },
@@ -53,6 +53,7 @@ function outboxScenario(
     },
     invariants: (plan) => [
       ...raftSafetyInvariants({ groups: ['metadata'] }),
+      ...kafkaBrokerInvariants(),
       ...outboxInvariants(plan, { relay }),
     ],
     sometimes: {
@@ -84,8 +85,28 @@ function outboxScenario(
   };
 }
 
+/**
+ * The two swarms draw durable corruption too (bit rot, misdirected writes; latent sector
+ * errors stay out, as in `kafka`), with the brokers' recovery points and the controllers'
+ * sync marks on. The media-fault atlas hits a minority of each server group only, so the lone
+ * databases, the relay and the services are spared (a lone copy cannot be repaired) and the
+ * faults land on a broker and a controller. When the damaged broker was a partition's last
+ * in-sync member, clean election keeps that partition offline; the delivery checks excuse
+ * what that strands (invariants/outbox.ts), and nothing else. The crash-point and dual-write
+ * scenarios draw none.
+ */
+function withMediaFaults(
+  scenario: ReturnType<typeof outboxScenario>,
+): ReturnType<typeof outboxScenario> {
+  return {
+    ...scenario,
+    faults: { eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'), swarm: true },
+    workload: { ...scenario.workload, recoveryPoints: true, syncMarks: true },
+  };
+}
+
 registerScenario({
-  ...outboxScenario('cdc'),
+  ...withMediaFaults(outboxScenario('cdc')),
   name: 'outbox-cdc',
   groups: outboxGroups({ relay: 'cdc', services: 2, brokers: 4, database }),
   description:
@@ -94,7 +115,7 @@ registerScenario({
 });
 
 registerScenario({
-  ...outboxScenario('polling'),
+  ...withMediaFaults(outboxScenario('polling')),
   name: 'outbox-polling',
   groups: outboxGroups({ relay: 'polling', services: 2, brokers: 4, database }),
   description:
