@@ -266,6 +266,28 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
     }
     return first;
   };
+  /**
+   * From which LSN on the relay may never get an event out because of a partition left
+   * offline. The CDC relay keeps a bounded window of events in flight in log order, so it
+   * stops at the first offline event it has no acknowledgement for. The polling publisher
+   * waits for a whole scan (32 rows in key order, each service's rows apart) before the next,
+   * so one stuck row may hold back any event the topic lacks: from the first LSN on, as soon
+   * as an offline partition holds a committed event.
+   */
+  const relayBlockedAt = (
+    view: ClusterView,
+    observations: readonly ObservationRecord[],
+    committed: readonly Attempt[],
+    offline: (attempt: Attempt) => boolean,
+  ): number => {
+    if (options.relay === 'cdc') {
+      return firstStrandedLsn(view, observations) ?? Number.POSITIVE_INFINITY;
+    }
+    if (options.relay === 'polling' && committed.some(offline)) {
+      return Number.NEGATIVE_INFINITY;
+    }
+    return Number.POSITIVE_INFINITY;
+  };
   /** Whether an event's partition stays offline after a media fault (see the header). */
   const strandedBy = (
     view: ClusterView,
@@ -468,9 +490,9 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         }
       }
       const offline = strandedBy(view, observations);
-      const blockedAt = firstStrandedLsn(view, observations) ?? Number.POSITIVE_INFINITY;
+      const blockedAt = relayBlockedAt(view, observations, committed, offline);
       // Excused: an offline partition's events, and those the relay could not get to behind
-      // the first of them (it keeps a bounded window of events in flight, in log order).
+      // the first of them.
       const stranded = (attempt: Attempt): boolean =>
         offline(attempt) || (!inTopic.has(attempt.event.eventId) && attempt.lsn >= blockedAt);
       for (const attempt of committed) {
