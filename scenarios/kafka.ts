@@ -121,8 +121,11 @@ const MEDIA_FAULTS: Scenario['faults'] = {
   eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
   swarm: true,
 };
-const MEDIA_WORKLOAD = { recoveryPoints: true, syncMarks: true };
+const MEDIA_WORKLOAD = { recoveryPoints: true, syncMarks: true, eligibleLeaderReplicas: true };
 const MEDIA_SOMETIMES = {
+  'a partition elected an eligible leader replica (KIP-966)': (record) =>
+    record.observation.type === 'kafka-leader-elected' &&
+    record.observation['eligibleLeaderReplica'] === true,
   'a broker found a partition log with damaged durable records': (record) =>
     record.observation.type === 'kafka-corruption-detected',
   'a broker copied a damaged partition afresh from its leader': (record) =>
@@ -177,16 +180,17 @@ const GROUP_BASE = {
 registerScenario({
   ...GROUP_BASE,
   name: 'kafka-group-churn',
-  // No media faults yet: when the offsets partition's last ISR member finds its copy
-  // damaged, that partition stays offline (clean election), the group has no coordinator
-  // and consumes nothing, and unseen fails (37 of 600 seeds with them drawn). The manual
-  // consumers of `kafka` read on regardless; here only eligible leader replicas (KIP-966)
-  // would keep the group going.
+  // Media faults too, with eligible leader replicas: without them, when the offsets
+  // partition's last ISR member found its copy damaged, that partition stayed offline (clean
+  // election), the group had no coordinator and consumed nothing, and unseen failed (37 of
+  // 600 seeds).
+  faults: MEDIA_FAULTS,
   plan: withRetention,
   description:
     'A consumer group of 2–4 members that join at different times, leave and crash (a crashed member just stops; the coordinator drops it after its session timeout) while every fault hits the cluster; the coordinator rebalances each time. Every acknowledged message is consumed by the group, committed offsets never go back, no partition has two owners in one generation.',
   workload: {
     ...KAFKA_BASE.workload,
+    ...MEDIA_WORKLOAD,
     consumerGroups: true,
     memberCrashProbability: 0.02,
     memberLeaveProbability: 0.02,
@@ -196,6 +200,7 @@ registerScenario({
   },
   sometimes: {
     ...GROUP_BASE.sometimes,
+    ...MEDIA_SOMETIMES,
     'a consumer moved past records retention deleted':
       RETENTION_SOMETIMES['a consumer moved past records retention deleted'],
     'retention deleted a segment': RETENTION_SOMETIMES['retention deleted a segment'],

@@ -90,10 +90,12 @@ function outboxScenario(
  * errors stay out, as in `kafka`), with the brokers' recovery points and the controllers'
  * sync marks on. The media-fault atlas hits a minority of each server group only, so the lone
  * databases, the relay and the services are spared (a lone copy cannot be repaired) and the
- * faults land on a broker and a controller. When the damaged broker was a partition's last
- * in-sync member, clean election keeps that partition offline; the delivery checks excuse
- * what that strands (invariants/outbox.ts), and nothing else. The crash-point and dual-write
- * scenarios draw none.
+ * faults land on a broker and a controller. Eligible leader replicas (KIP-966) are on, as in
+ * `kafka`: when the damaged broker was a partition's last in-sync member, a replica that left
+ * the ISR while it was short leads instead. Only when there is none either does clean
+ * election keep the partition offline; the delivery checks excuse what that strands
+ * (invariants/outbox.ts), and nothing else. The crash-point and dual-write scenarios draw
+ * none.
  */
 function withMediaFaults(
   scenario: ReturnType<typeof outboxScenario>,
@@ -101,7 +103,12 @@ function withMediaFaults(
   return {
     ...scenario,
     faults: { eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'), swarm: true },
-    workload: { ...scenario.workload, recoveryPoints: true, syncMarks: true },
+    workload: {
+      ...scenario.workload,
+      recoveryPoints: true,
+      syncMarks: true,
+      eligibleLeaderReplicas: true,
+    },
   };
 }
 

@@ -75,7 +75,8 @@ export type KafkaBug =
   | 'no-producer-dedup-after-failover'
   | 'fetch-beyond-hw'
   | 'stale-generation-commit-accepted'
-  | 'damaged-tail-cut-as-torn';
+  | 'damaged-tail-cut-as-torn'
+  | 'elr-hw-moves-below-min-isr';
 
 interface FollowerState {
   logEnd: number;
@@ -101,6 +102,12 @@ class Replica {
   partitionEpoch = 0;
   isr: NodeId[] = [];
   highWatermark = 0;
+  /**
+   * As leader: its log end when it took this leader epoch (Kafka's leader epoch start
+   * offset). A follower is readmitted only once it holds the log up to there: below it lie
+   * records the previous leader may have committed that this one's HW does not show yet.
+   */
+  epochStartOffset = 0;
   readonly followers = new Map<NodeId, FollowerState>();
   readonly producerState: ProducerState;
   readonly producers: Map<number, ProducerEntry>;
@@ -499,6 +506,7 @@ export class BrokerNode implements NodeProgram {
 
   private becomeLeader(replica: Replica): void {
     replica.role = 'leader';
+    replica.epochStartOffset = replica.log.logEndOffset;
     replica.followers.clear();
     const now = this.ctx.monotonic();
     for (const node of replica.replicas) {
@@ -865,12 +873,8 @@ export class BrokerNode implements NodeProgram {
     if (replica.isr.includes(node) || replica.alterInFlight !== null) {
       return;
     }
-    const epochStart = replica.log.epochEntries.find(
-      (entry) => entry.epoch === replica.leaderEpoch,
-    );
     const caughtUp =
-      follower.durable >= replica.highWatermark &&
-      follower.logEnd >= (epochStart?.startOffset ?? replica.highWatermark);
+      follower.durable >= replica.highWatermark && follower.logEnd >= replica.epochStartOffset;
     if (caughtUp) {
       this.alterIsr(replica, [...replica.isr, node]);
     }
@@ -933,9 +937,22 @@ export class BrokerNode implements NodeProgram {
     }
   }
 
-  /** HW = the smallest durable offset over the ISR, readmissions not yet settled included. */
+  /**
+   * HW = the smallest durable offset over the ISR, readmissions not yet settled included.
+   * With eligible leader replicas (KIP-966) it stands still while the ISR is below
+   * min.insync.replicas: the replicas that left it then may be elected, and must hold
+   * everything below it.
+   */
   private advanceHighWatermark(replica: Replica): void {
     if (replica.role !== 'leader') {
+      return;
+    }
+    if (
+      this.config.eligibleLeaderReplicas &&
+      replica.isr.length < this.config.minInsyncReplicas &&
+      !this.bugs.has('elr-hw-moves-below-min-isr')
+    ) {
+      this.completePending(replica);
       return;
     }
     let hw = this.ackableEnd(replica.log);

@@ -61,14 +61,18 @@ export class ControllerNode implements NodeProgram {
       uncleanElection: this.config.uncleanElection,
       // The protocol without leader epochs is the ZooKeeper-era one, restarts included.
       fenceOnRegister: this.config.leaderEpochs,
+      eligibleLeaderReplicas: this.config.eligibleLeaderReplicas,
+      minInsyncReplicas: this.config.minInsyncReplicas,
     });
-    this.metadata.onLeaderChange = (partition, unclean) =>
+    this.metadata.onLeaderChange = (partition, unclean, fromEligible) =>
       ctx.observe({
         type: 'kafka-leader-elected',
         key: partition.key,
         leader: partition.leader,
         leaderEpoch: partition.leaderEpoch,
         unclean,
+        // Only when it happened, so that runs without eligible leader replicas see no change.
+        ...(fromEligible ? { eligibleLeaderReplica: true } : {}),
       });
     this.metadata.onPartitionChange = (partition) =>
       ctx.observe({

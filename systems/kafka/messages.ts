@@ -244,6 +244,14 @@ export interface KafkaConfig {
    * tail. On in the swarms that draw media faults; off keeps the plans recorded before it.
    */
   readonly recoveryPoints: boolean;
+  /**
+   * Eligible leader replicas (KIP-966): replicas that left the ISR while it was below
+   * min.insync.replicas still hold every record below the high watermark, which a leader
+   * then no longer advances; when no ISR member is left to lead (the last one died or found
+   * its copy damaged), one of them is elected, cleanly. Off keeps the plans recorded before
+   * it, and the expected-loss configurations.
+   */
+  readonly eligibleLeaderReplicas: boolean;
 }
 
 export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
@@ -266,6 +274,7 @@ export const DEFAULT_KAFKA_CONFIG: KafkaConfig = {
   retentionBytes: 0,
   compactOffsets: false,
   recoveryPoints: false,
+  eligibleLeaderReplicas: false,
 };
 
 /** The configuration a plan's workload sets (scenarios put the knobs there). */
@@ -296,6 +305,7 @@ export function kafkaConfig(workload: Readonly<Record<string, WorkloadValue>>): 
     retentionBytes: number('retentionBytes', DEFAULT_KAFKA_CONFIG.retentionBytes),
     compactOffsets: workload['compactOffsets'] === true,
     recoveryPoints: workload['recoveryPoints'] === true,
+    eligibleLeaderReplicas: workload['eligibleLeaderReplicas'] === true,
   };
 }
 

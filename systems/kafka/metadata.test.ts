@@ -5,11 +5,17 @@ import { describe, expect, it } from 'vitest';
 
 import { type MetadataCommand, MetadataStateMachine, type PartitionState } from './metadata.ts';
 
-function machine(uncleanElection = false, fenceOnRegister = true): MetadataStateMachine {
+function machine(
+  uncleanElection = false,
+  fenceOnRegister = true,
+  eligibleLeaderReplicas = false,
+): MetadataStateMachine {
   return new MetadataStateMachine({
     partitions: [{ key: 'k0', replicas: [1, 2, 3] }],
     uncleanElection,
     fenceOnRegister,
+    eligibleLeaderReplicas,
+    minInsyncReplicas: 2,
   });
 }
 
@@ -18,8 +24,12 @@ const apply = (metadata: MetadataStateMachine, ...commands: MetadataCommand[]) =
 const k0 = (metadata: MetadataStateMachine) => metadata.partitions.get('k0') as PartitionState;
 
 /** Brokers 1–3 registered and unfenced, in that order. */
-function running(uncleanElection = false, fenceOnRegister = true): MetadataStateMachine {
-  const metadata = machine(uncleanElection, fenceOnRegister);
+function running(
+  uncleanElection = false,
+  fenceOnRegister = true,
+  eligibleLeaderReplicas = false,
+): MetadataStateMachine {
+  const metadata = machine(uncleanElection, fenceOnRegister, eligibleLeaderReplicas);
   for (const broker of [1, 2, 3]) {
     apply(
       metadata,
@@ -61,6 +71,74 @@ describe('the metadata state machine', () => {
     const epoch = k0(metadata).leaderEpoch;
     apply(metadata, { op: 'unfence', broker: 1, session: 10 });
     expect(k0(metadata)).toMatchObject({ leader: 1, leaderEpoch: epoch + 1 });
+  });
+
+  describe('eligible leader replicas (KIP-966, min.insync.replicas 2)', () => {
+    it('keeps those that leave a short ISR, and elects one when no ISR member can lead', () => {
+      const metadata = running(false, true, true);
+      // ISR 1, 2, 3 → 1, 2: still at min.insync.replicas, the HW moves on without 3.
+      apply(metadata, { op: 'fence', broker: 3, session: 30 });
+      expect(k0(metadata)).toMatchObject({ leader: 1, isr: [1, 2] });
+      expect(k0(metadata).elr).toBeUndefined();
+      // → 1 alone: below it, the HW stands still, and 2 holds everything below it.
+      apply(metadata, { op: 'fence', broker: 2, session: 20 });
+      expect(k0(metadata)).toMatchObject({ leader: 1, isr: [1], elr: [2] });
+      // The last ISR member dies: 2 comes back and leads, cleanly; 1 becomes eligible.
+      apply(metadata, { op: 'fence', broker: 1, session: 10 });
+      expect(k0(metadata)).toMatchObject({ leader: -1, isr: [1], elr: [2] });
+      const epoch = k0(metadata).leaderEpoch;
+      apply(metadata, { op: 'unfence', broker: 2, session: 20 });
+      expect(k0(metadata)).toMatchObject({
+        leader: 2,
+        leaderEpoch: epoch + 1,
+        isr: [2],
+        elr: [1],
+      });
+      // 3 left while the ISR was long enough: never eligible, it stays out.
+      expect(k0(metadata).elr).not.toContain(3);
+    });
+
+    it('drops them once the ISR is back at min.insync.replicas, and a damaged one at once', () => {
+      const metadata = running(false, true, true);
+      fenceBrokers2And3(metadata); // 2 leaves an ISR of three, 3 one of two
+      expect(k0(metadata)).toMatchObject({ isr: [1], elr: [3] });
+      const { leaderEpoch, partitionEpoch } = k0(metadata);
+      apply(metadata, { op: 'unfence', broker: 2, session: 20 });
+      apply(metadata, {
+        op: 'alter-partition',
+        key: 'k0',
+        leader: 1,
+        leaderEpoch,
+        partitionEpoch,
+        isr: [1, 2],
+      });
+      expect(k0(metadata)).toMatchObject({ isr: [1, 2] });
+      expect(k0(metadata).elr).toBeUndefined();
+      // Short again, then 2 restarts with its copy damaged: not eligible, and 1 dies too.
+      apply(metadata, { op: 'fence', broker: 2, session: 20 });
+      expect(k0(metadata)).toMatchObject({ isr: [1], elr: [2] });
+      apply(metadata, { op: 'register', broker: 2, session: 21, damaged: ['k0'] });
+      expect(k0(metadata)).toMatchObject({ isr: [1] });
+      expect(k0(metadata).elr).toBeUndefined();
+      apply(
+        metadata,
+        { op: 'fence', broker: 1, session: 10 },
+        { op: 'unfence', broker: 2, session: 21 },
+      );
+      expect(k0(metadata)).toMatchObject({ leader: -1 }); // offline rather than lose records
+    });
+
+    it('are never kept with the option off, and the metadata reads as before', () => {
+      const metadata = running();
+      fenceBrokers2And3(metadata);
+      apply(
+        metadata,
+        { op: 'fence', broker: 1, session: 10 },
+        { op: 'unfence', broker: 2, session: 20 },
+      );
+      expect(k0(metadata)).toMatchObject({ leader: -1, isr: [1] });
+      expect('elr' in k0(metadata)).toBe(false);
+    });
   });
 
   it('with unclean election on, takes an out-of-sync replica and makes it the whole ISR', () => {

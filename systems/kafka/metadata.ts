@@ -31,6 +31,14 @@ export interface PartitionState {
   readonly isr: readonly NodeId[];
   /** Bumped on every change, ISR included: an AlterPartition must name the current one. */
   readonly partitionEpoch: number;
+  /**
+   * Eligible leader replicas (KIP-966; empty unless the option is on): replicas out of the
+   * ISR that hold every record below the high watermark, because they left it while it was
+   * below min.insync.replicas, when the HW stands still. Cleared once the ISR is back at
+   * min.insync.replicas. A clean election takes one when no ISR member can lead. Absent when
+   * empty, so that the metadata is encoded as before the option existed.
+   */
+  readonly elr?: readonly NodeId[];
 }
 
 export interface BrokerRegistration {
@@ -42,6 +50,20 @@ export interface BrokerRegistration {
    * caught up to there (KRaft's rule), not to whatever is newest, which may never hold still.
    */
   readonly fencedAtVersion: number;
+}
+
+/** A partition's eligible leader replicas (none when the field is absent). */
+export function eligibleOf(partition: PartitionState): readonly NodeId[] {
+  return partition.elr ?? [];
+}
+
+/** The partition with these eligible leader replicas: the field only when there are some. */
+function withEligible(
+  partition: PartitionState,
+  elr: readonly NodeId[] | undefined,
+): PartitionState {
+  const { elr: _before, ...rest } = partition;
+  return elr === undefined || elr.length === 0 ? rest : { ...rest, elr };
 }
 
 export type MetadataCommand =
@@ -77,6 +99,10 @@ export interface MetadataOptions {
    * session keeps both, and leads on in the same leader epoch.
    */
   fenceOnRegister: boolean;
+  /** Eligible leader replicas (KIP-966), kept only when true. */
+  eligibleLeaderReplicas?: boolean;
+  /** min.insync.replicas: below it the ISR's leavers become eligible leader replicas. */
+  minInsyncReplicas?: number;
 }
 
 const encoder = new TextEncoder();
@@ -107,7 +133,9 @@ export class MetadataStateMachine implements StateMachine {
   /** The index of the last applied entry: brokers take newer metadata only. */
   version = 0;
   /** Called for each leadership change, for observations. */
-  onLeaderChange: ((partition: PartitionState, unclean: boolean) => void) | undefined;
+  onLeaderChange:
+    | ((partition: PartitionState, unclean: boolean, fromEligible: boolean) => void)
+    | undefined;
   /** Called for every change to a partition (leader or ISR), for observations. */
   onPartitionChange: ((partition: PartitionState) => void) | undefined;
 
@@ -200,14 +228,12 @@ export class MetadataStateMachine implements StateMachine {
       }
       const isr =
         partition.isr.length > 1 ? partition.isr.filter((node) => node !== broker) : partition.isr;
+      // Fenced, its copy is intact: if the ISR is now short, it may lead again (KIP-966).
+      const shrunk = withEligible({ ...partition, isr }, this.eligibleAfter(partition, isr, []));
       if (partition.leader === broker || partition.leader === -1) {
-        this.elect({ ...partition, isr }, broker);
+        this.elect(shrunk, broker);
       } else if (isr.length !== partition.isr.length) {
-        this.setPartition({
-          ...partition,
-          isr,
-          partitionEpoch: partition.partitionEpoch + 1,
-        });
+        this.setPartition({ ...shrunk, partitionEpoch: partition.partitionEpoch + 1 });
       }
     }
   }
@@ -222,14 +248,21 @@ export class MetadataStateMachine implements StateMachine {
   private leaveDamaged(broker: NodeId, keys: readonly KafkaKey[]): void {
     for (const key of keys) {
       const partition = this.partitions.get(key);
-      if (partition === undefined || !partition.isr.includes(broker)) {
+      if (
+        partition === undefined ||
+        (!partition.isr.includes(broker) && !eligibleOf(partition).includes(broker))
+      ) {
         continue;
       }
       const isr = partition.isr.filter((node) => node !== broker);
+      // Its copy may lack acknowledged records now: never eligible until it is in the ISR again.
+      const elr = this.eligibleAfter(partition, isr, [broker]);
       if (partition.leader === broker) {
-        this.elect({ ...partition, isr }, broker);
+        this.elect(withEligible({ ...partition, isr }, elr), broker);
       } else {
-        this.setPartition({ ...partition, isr, partitionEpoch: partition.partitionEpoch + 1 });
+        this.setPartition(
+          withEligible({ ...partition, isr, partitionEpoch: partition.partitionEpoch + 1 }, elr),
+        );
       }
     }
   }
@@ -242,31 +275,55 @@ export class MetadataStateMachine implements StateMachine {
     }
   }
 
-  /** Picks a leader: the first live ISR member, else (unclean) any live replica, else none. */
+  /**
+   * Picks a leader: the first live ISR member, else (KIP-966) the first live eligible leader
+   * replica, else (unclean) any live replica, else none.
+   */
   private elect(partition: PartitionState, excluded: NodeId): void {
     const eligible = (node: NodeId) => node !== excluded && this.isLive(node);
     let leader = partition.isr.find(eligible) ?? -1;
     let isr = partition.isr;
+    let elr = partition.elr;
     let unclean = false;
+    let fromEligible = false;
+    if (leader === -1) {
+      const fromElr = eligibleOf(partition).find(eligible);
+      if (fromElr !== undefined) {
+        // Clean: it holds every record below the HW. The ISR members it replaces do too.
+        leader = fromElr;
+        fromEligible = true;
+        isr = [fromElr];
+        elr = this.eligibleAfter(partition, isr, []);
+      }
+    }
     if (leader === -1 && this.options.uncleanElection) {
       leader = partition.replicas.find(eligible) ?? -1;
       if (leader !== -1) {
         unclean = true;
         isr = [leader]; // an unclean leader's log is the truth now
+        elr = undefined;
       }
     }
-    if (leader === -1 && partition.leader === -1 && isr === partition.isr) {
+    if (
+      leader === -1 &&
+      partition.leader === -1 &&
+      isr === partition.isr &&
+      elr === partition.elr
+    ) {
       return; // still offline, nothing changed
     }
-    const next: PartitionState = {
-      ...partition,
-      leader,
-      isr,
-      leaderEpoch: partition.leaderEpoch + 1,
-      partitionEpoch: partition.partitionEpoch + 1,
-    };
+    const next = withEligible(
+      {
+        ...partition,
+        leader,
+        isr,
+        leaderEpoch: partition.leaderEpoch + 1,
+        partitionEpoch: partition.partitionEpoch + 1,
+      },
+      elr,
+    );
     this.setPartition(next);
-    this.onLeaderChange?.(next, unclean);
+    this.onLeaderChange?.(next, unclean, fromEligible);
   }
 
   /** Why an AlterPartition would be refused now (undefined: it would be applied). */
@@ -322,13 +379,41 @@ export class MetadataStateMachine implements StateMachine {
     ) {
       return { ok: false, reason: 'no change (a fenced broker is not readmitted)', partition };
     }
-    const next: PartitionState = {
-      ...partition,
-      isr: nextIsr,
-      partitionEpoch: partition.partitionEpoch + 1,
-    };
+    const next = withEligible(
+      { ...partition, isr: nextIsr, partitionEpoch: partition.partitionEpoch + 1 },
+      this.eligibleAfter(partition, nextIsr, []),
+    );
     this.setPartition(next);
     return { ok: true, partition: next };
+  }
+
+  /**
+   * The eligible leader replicas once a partition's ISR becomes `isr` (KIP-966): none while the
+   * ISR holds min.insync.replicas (the HW moves on without the others); below it, the ones
+   * eligible before and the members leaving now, all of which hold every record below the HW
+   * (it stood still since they left), but the new ISR's and those whose copy is `damaged`.
+   */
+  private eligibleAfter(
+    partition: PartitionState,
+    isr: readonly NodeId[],
+    damaged: readonly NodeId[],
+  ): readonly NodeId[] | undefined {
+    const before = eligibleOf(partition);
+    if (this.options.eligibleLeaderReplicas !== true) {
+      return partition.elr;
+    }
+    if (isr.length >= (this.options.minInsyncReplicas ?? 1)) {
+      return undefined;
+    }
+    const leaving = partition.isr.filter((node) => !isr.includes(node));
+    const next = partition.replicas.filter(
+      (node) =>
+        (before.includes(node) || leaving.includes(node)) &&
+        !isr.includes(node) &&
+        !damaged.includes(node),
+    );
+    const same = next.length === before.length && next.every((node) => before.includes(node));
+    return same ? partition.elr : next.length === 0 ? undefined : next;
   }
 
   private setPartition(next: PartitionState): void {

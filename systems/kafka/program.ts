@@ -18,6 +18,8 @@ export const KAFKA_VARIANTS: Record<KafkaBug, string> = {
     'the group coordinator accepts offset commits from members and generations it has moved on from',
   'damaged-tail-cut-as-torn':
     'brokers keep no recovery point, so a synced tail that a media fault damaged is cut at restart as if a crash had torn it, records it acknowledged with it (only the `kafka` swarm draws media faults)',
+  'elr-hw-moves-below-min-isr':
+    'with eligible leader replicas, a leader still advances its high watermark while the ISR is below min.insync.replicas, so a replica elected from them may lack records consumers have read (only the swarms that keep eligible leader replicas)',
 };
 
 export function kafkaBugs(variant: string | null): Set<KafkaBug> {

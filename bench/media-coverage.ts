@@ -1,10 +1,11 @@
-// How often media faults reach the outbox swarms' Kafka-lite, and how often the delivery checks
-// stand down for it: over a seed range, the seeds where a broker found a partition damaged (and
-// copied it afresh) and those that ended with a partition offline after a media fault (the
-// only seeds where invariants/outbox.ts excuses anything). Prints one line per offline seed,
-// then the counts.
-//   npx tsx bench/outbox-media.ts [outbox-cdc|outbox-polling] [--from 0] [--seeds 400]
-import '../scenarios/outbox.ts';
+// How often media faults reach Kafka-lite in a swarm, and how often a check stands down for
+// it: over a seed range, the seeds where a broker found a partition damaged (and copied it
+// afresh), those where a partition elected an eligible leader replica (KIP-966), and those that
+// ended with a partition offline after a media fault (the only seeds where `unseen` and the
+// outbox's delivery checks excuse anything). Prints one line per offline seed, then the counts.
+//   npx tsx bench/media-coverage.ts [kafka|kafka-group-churn|outbox-cdc|outbox-polling]
+//                                   [--from 0] [--seeds 400]
+import '../scenarios/index.ts';
 import { offlineAfterMediaFaults } from '../invariants/kafka-brokers.ts';
 import { planFor } from '../sim/plan.ts';
 import { scenarioNamed } from '../sim/run.ts';
@@ -22,9 +23,10 @@ function option(args: readonly string[], name: string, fallback: number): number
 }
 
 const args = process.argv.slice(2);
-const name = args[0] !== undefined && !args[0].startsWith('--') ? args[0] : 'outbox-cdc';
-if (name !== 'outbox-cdc' && name !== 'outbox-polling') {
-  process.stderr.write(`the scenario should be outbox-cdc or outbox-polling, got ${name}\n`);
+const SCENARIOS = ['kafka', 'kafka-group-churn', 'outbox-cdc', 'outbox-polling'];
+const name = args[0] !== undefined && !args[0].startsWith('--') ? args[0] : 'kafka';
+if (!SCENARIOS.includes(name)) {
+  process.stderr.write(`the scenario should be one of ${SCENARIOS.join(', ')}, got ${name}\n`);
   process.exit(2);
 }
 const from = option(args, '--from', 0);
@@ -32,6 +34,7 @@ const seeds = option(args, '--seeds', 400);
 const base = scenarioNamed(name);
 let damaged = 0;
 let offline = 0;
+let eligible = 0;
 let failed = 0;
 let seed = from;
 const counting: Scenario = {
@@ -48,6 +51,15 @@ const counting: Scenario = {
         if (observations.some((r) => r.observation.type === 'kafka-corruption-detected')) {
           damaged++;
         }
+        if (
+          observations.some(
+            (r) =>
+              r.observation.type === 'kafka-leader-elected' &&
+              r.observation['eligibleLeaderReplica'] === true,
+          )
+        ) {
+          eligible++;
+        }
         return undefined;
       },
     },
@@ -60,5 +72,5 @@ for (; seed < from + seeds; seed++) {
   }
 }
 process.stdout.write(
-  `${name} seeds ${from}–${from + seeds - 1}: ${damaged} found a damaged partition, ${offline} ended with one offline, ${failed} failed\n`,
+  `${name} seeds ${from}–${from + seeds - 1}: ${damaged} found a damaged partition, ${eligible} elected an eligible leader replica, ${offline} ended with a partition offline, ${failed} failed\n`,
 );
