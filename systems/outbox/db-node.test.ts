@@ -661,7 +661,7 @@ describe('database node in the simulator', () => {
       'the db recovered commits',
     ]);
     expect(commits).toBeGreaterThan(1000);
-  });
+  }, 180_000); // 40 swarm seeds and the storms: about 60 s on a loaded 2-core machine
 
   it('runs the same seed the same way twice (trace hash)', () => {
     for (const [scenario, seed] of [
