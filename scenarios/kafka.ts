@@ -28,8 +28,8 @@ const KAFKA_BASE = {
     groupSizes: { brokers: [3, 4, 5], producers: [1, 2, 3], consumers: [1, 2] },
   },
   faults: {
-    // The expected-loss configurations and group scenarios: no media faults (the swarm
-    // `kafka` below draws them).
+    // The expected-loss configurations: no media faults (the swarms `kafka` and
+    // `kafka-group-churn` below draw them).
     eligible: [...FAULT_KINDS_BUT_MEDIA],
     swarm: true,
   },
@@ -114,8 +114,9 @@ const GROUP_SOMETIMES = {
  * back at restart, never serve or cut a damaged log, register the damage (the controllers take
  * it out of those ISRs, even as the last member) and only then copy the partition afresh from
  * its leader; the controllers' Raft keeps sync marks and refuses to start on damage. Latent
- * sector errors stay out, as in `raft`. The expected-loss configurations and the group
- * scenarios draw none.
+ * sector errors stay out, as in `raft`. Eligible leader replicas (KIP-966) keep a partition
+ * whose last ISR member found its copy damaged available. The expected-loss configurations
+ * draw none.
  */
 const MEDIA_FAULTS: Scenario['faults'] = {
   eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),

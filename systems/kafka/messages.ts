@@ -248,8 +248,10 @@ export interface KafkaConfig {
    * Eligible leader replicas (KIP-966): replicas that left the ISR while it was below
    * min.insync.replicas still hold every record below the high watermark, which a leader
    * then no longer advances; when no ISR member is left to lead (the last one died or found
-   * its copy damaged), one of them is elected, cleanly. Off keeps the plans recorded before
-   * it, and the expected-loss configurations.
+   * its copy damaged), one of them is elected, cleanly. It counts on fsync before
+   * acknowledging (`fsyncBeforeAck`, as in every configuration that turns it on): a replica
+   * that lost its page cache would not hold what it reported. Off keeps the plans recorded
+   * before it, and the expected-loss configurations.
    */
   readonly eligibleLeaderReplicas: boolean;
 }
