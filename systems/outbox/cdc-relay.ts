@@ -249,8 +249,15 @@ export class CdcRelay implements NodeProgram {
     this.cell.save({ position: stored, incarnation: this.incarnation }, () => {
       this.saved = stored;
       this.crash.at('relay-after-save');
+      // A full window stopped the reading, and only this prune makes room again: read on,
+      // or the relay waits for ever (outbox-cdc seed 1904: 64 events held through a Kafka
+      // outage, then acknowledged, saved and pruned, and nothing read after LSN 62).
+      const wasFull = this.window.length >= WINDOW_EVENTS_MAX;
       this.prune(resumeAfter(stored) as LogPosition);
       this.saveTarget();
+      if (wasFull && this.window.length < WINDOW_EVENTS_MAX) {
+        this.read();
+      }
     });
   }
 
