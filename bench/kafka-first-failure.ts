@@ -13,8 +13,6 @@ const targets: FirstFailureTarget[] = [
   ['kafka', 'no-producer-dedup-after-failover'],
   ['kafka', 'fetch-beyond-hw'],
   ['kafka', 'damaged-tail-cut-as-torn'],
-  ['kafka', 'elr-hw-moves-below-min-isr'],
-  ['kafka-group-churn', 'elr-hw-moves-below-min-isr'],
   ['kafka-autocommit-crash', null],
   ['kafka-reset-latest', null],
   ['kafka-group-churn', 'stale-generation-commit-accepted'],

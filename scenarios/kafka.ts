@@ -28,8 +28,7 @@ const KAFKA_BASE = {
     groupSizes: { brokers: [3, 4, 5], producers: [1, 2, 3], consumers: [1, 2] },
   },
   faults: {
-    // The expected-loss configurations: no media faults (the swarms `kafka` and
-    // `kafka-group-churn` below draw them).
+    // The expected-loss configurations: no media faults (the swarm `kafka` below draws them).
     eligible: [...FAULT_KINDS_BUT_MEDIA],
     swarm: true,
   },
@@ -114,19 +113,18 @@ const GROUP_SOMETIMES = {
  * back at restart, never serve or cut a damaged log, register the damage (the controllers take
  * it out of those ISRs, even as the last member) and only then copy the partition afresh from
  * its leader; the controllers' Raft keeps sync marks and refuses to start on damage. Latent
- * sector errors stay out, as in `raft`. Eligible leader replicas (KIP-966) keep a partition
- * whose last ISR member found its copy damaged available. The expected-loss configurations
- * draw none.
+ * sector errors stay out, as in `raft`. The expected-loss configurations and
+ * `kafka-group-churn` draw none.
  */
 const MEDIA_FAULTS: Scenario['faults'] = {
   eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
   swarm: true,
 };
-const MEDIA_WORKLOAD = { recoveryPoints: true, syncMarks: true, eligibleLeaderReplicas: true };
+// Eligible leader replicas (KIP-966) stay off: on, the 20,000-seed run on 69b4526 lost
+// acknowledged records at kafka seeds 3350 and 13435 (inconsistent-offsets; both pass with
+// the option off), not yet root-caused (bench/results/kafka-lite-20k/).
+const MEDIA_WORKLOAD = { recoveryPoints: true, syncMarks: true };
 const MEDIA_SOMETIMES = {
-  'a partition elected an eligible leader replica (KIP-966)': (record) =>
-    record.observation.type === 'kafka-leader-elected' &&
-    record.observation['eligibleLeaderReplica'] === true,
   'a broker found a partition log with damaged durable records': (record) =>
     record.observation.type === 'kafka-corruption-detected',
   'a broker copied a damaged partition afresh from its leader': (record) =>
@@ -181,17 +179,15 @@ const GROUP_BASE = {
 registerScenario({
   ...GROUP_BASE,
   name: 'kafka-group-churn',
-  // Media faults too, with eligible leader replicas: without them, when the offsets
-  // partition's last ISR member found its copy damaged, that partition stayed offline (clean
-  // election), the group had no coordinator and consumed nothing, and unseen failed (37 of
-  // 600 seeds).
-  faults: MEDIA_FAULTS,
+  // No media faults: when the offsets partition's last ISR member finds its copy damaged,
+  // that partition stays offline (clean election), the group has no coordinator and
+  // consumes nothing, and unseen fails (37 of 600 seeds). Eligible leader replicas (KIP-966)
+  // fix that, but they are off until the loss they showed in `kafka` is understood.
   plan: withRetention,
   description:
     'A consumer group of 2–4 members that join at different times, leave and crash (a crashed member just stops; the coordinator drops it after its session timeout) while every fault hits the cluster; the coordinator rebalances each time. Every acknowledged message is consumed by the group, committed offsets never go back, no partition has two owners in one generation.',
   workload: {
     ...KAFKA_BASE.workload,
-    ...MEDIA_WORKLOAD,
     consumerGroups: true,
     memberCrashProbability: 0.02,
     memberLeaveProbability: 0.02,
@@ -201,7 +197,6 @@ registerScenario({
   },
   sometimes: {
     ...GROUP_BASE.sometimes,
-    ...MEDIA_SOMETIMES,
     'a consumer moved past records retention deleted':
       RETENTION_SOMETIMES['a consumer moved past records retention deleted'],
     'retention deleted a segment': RETENTION_SOMETIMES['retention deleted a segment'],

@@ -19,7 +19,7 @@ export const KAFKA_VARIANTS: Record<KafkaBug, string> = {
   'damaged-tail-cut-as-torn':
     'brokers keep no recovery point, so a synced tail that a media fault damaged is cut at restart as if a crash had torn it, records it acknowledged with it (only the `kafka` swarm draws media faults)',
   'elr-hw-moves-below-min-isr':
-    'with eligible leader replicas, a leader still advances its high watermark while the ISR is below min.insync.replicas, so a replica elected from them may lack records consumers have read (only the swarms that keep eligible leader replicas)',
+    'with eligible leader replicas, a leader still advances its high watermark while the ISR is below min.insync.replicas, so a replica elected from them may lack records consumers have read (only with eligible leader replicas, which no swarm turns on for now: see scenarios/kafka.ts)',
 };
 
 export function kafkaBugs(variant: string | null): Set<KafkaBug> {
