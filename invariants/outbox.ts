@@ -231,10 +231,10 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
    * retries it for ever and cannot get past it. Undefined when there is none.
    */
   const firstStrandedLsn = (
-    view: ClusterView,
     observations: readonly ObservationRecord[],
+    committed: readonly Attempt[],
+    offline: (attempt: Attempt) => boolean,
   ): number | undefined => {
-    const stranded = strandedBy(view, observations);
     let resumedAtUs = 0;
     let resumedAfter: { lsn: number; index: number } | null = null;
     for (const record of observations) {
@@ -252,11 +252,10 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
       }
     }
     let first: number | undefined;
-    for (const attempt of attempts(observations, durableTxs(view)).values()) {
+    for (const attempt of committed) {
       if (
-        attempt.outcome === 'committed' &&
         attempt.lsn >= 0 &&
-        stranded(attempt) &&
+        offline(attempt) &&
         !acknowledged.has(attempt.event.eventId) &&
         (resumedAfter === null ||
           comparePositions({ lsn: attempt.lsn, index: attempt.indexInTx }, resumedAfter) > 0)
@@ -275,27 +274,33 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
    * as an offline partition holds a committed event.
    */
   const relayBlockedAt = (
-    view: ClusterView,
     observations: readonly ObservationRecord[],
     committed: readonly Attempt[],
     offline: (attempt: Attempt) => boolean,
   ): number => {
     if (options.relay === 'cdc') {
-      return firstStrandedLsn(view, observations) ?? Number.POSITIVE_INFINITY;
+      return firstStrandedLsn(observations, committed, offline) ?? Number.POSITIVE_INFINITY;
     }
     if (options.relay === 'polling' && committed.some(offline)) {
       return Number.NEGATIVE_INFINITY;
     }
     return Number.POSITIVE_INFINITY;
   };
+  /** The attempts whose transaction committed (in-doubt ones settled by the durable log). */
+  const committedAttempts = (
+    view: ClusterView,
+    observations: readonly ObservationRecord[],
+  ): Attempt[] =>
+    [...attempts(observations, durableTxs(view)).values()].filter(
+      (attempt) => attempt.outcome === 'committed',
+    );
   /** Whether an event's partition stays offline after a media fault (see the header). */
   const strandedBy = (
     view: ClusterView,
     observations: readonly ObservationRecord[],
   ): ((attempt: Attempt) => boolean) => {
     const offline = offlineAfterMediaFaults(view, observations);
-    return (attempt) =>
-      offline.size > 0 && offline.has(partitionOf(attempt.event.aggregateId, partitions));
+    return (attempt) => offline.has(partitionOf(attempt.event.aggregateId, partitions));
   };
   /** Crash points the nodes observed (crash-points.ts), in time order; noted online. */
   const pointCrashes: { node: string; atUs: number; point: string; eventIndex: number }[] = [];
@@ -461,7 +466,6 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
     name: 'outbox-committed-delivered',
     atEnd(view, observations) {
       noteCrashes(observations);
-      const byEvent = attempts(observations, durableTxs(view));
       const inTopic = new Set<number>();
       for (const record of topicRecords(view).records) {
         if (record.event !== undefined) {
@@ -480,9 +484,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
           set.add(applied.eventId);
         }
       }
-      const committed = [...byEvent.values()]
-        .filter((attempt) => attempt.outcome === 'committed')
-        .sort((a, b) => a.timeUs - b.timeUs);
+      const committed = committedAttempts(view, observations).sort((a, b) => a.timeUs - b.timeUs);
       const durable = durableTxs(view);
       for (const attempt of committed) {
         if (durable !== undefined && !durable.has(attempt.txId)) {
@@ -490,7 +492,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         }
       }
       const offline = strandedBy(view, observations);
-      const blockedAt = relayBlockedAt(view, observations, committed, offline);
+      const blockedAt = relayBlockedAt(observations, committed, offline);
       // Excused: an offline partition's events, and those the relay could not get to behind
       // the first of them.
       const stranded = (attempt: Attempt): boolean =>
@@ -609,28 +611,24 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         if (relay === undefined) {
           return 'the CDC relay is not running at the end of the settle phase';
         }
-        let lastLsn = 0;
+        /** The LSNs of the committed transactions with events. */
+        const eventLsns: number[] = [];
         for (const record of observations) {
           const committed = txCommitted(record.observation);
           if (committed !== undefined && committed.events.length > 0) {
-            lastLsn = Math.max(lastLsn, committed.lsn);
+            eventLsns.push(committed.lsn);
           }
         }
-        const blockedAt = firstStrandedLsn(view, observations);
+        const lastLsn = Math.max(0, ...eventLsns);
+        const blockedAt = firstStrandedLsn(
+          observations,
+          committedAttempts(view, observations),
+          strandedBy(view, observations),
+        );
         const saved = relay.saved?.lsn ?? 0;
         if (blockedAt !== undefined && blockedAt <= lastLsn) {
           // It saves its position in log order and cannot get past an event no broker takes.
-          let needed = 0;
-          for (const record of observations) {
-            const committed = txCommitted(record.observation);
-            if (
-              committed !== undefined &&
-              committed.events.length > 0 &&
-              committed.lsn < blockedAt
-            ) {
-              needed = Math.max(needed, committed.lsn);
-            }
-          }
+          const needed = Math.max(0, ...eventLsns.filter((lsn) => lsn < blockedAt));
           return saved >= needed
             ? undefined
             : `the CDC relay's saved position (LSN ${saved}) is behind LSN ${needed} after the settle phase, the last transaction with events before the first event of a partition left offline by a media fault (LSN ${blockedAt})`;
@@ -645,12 +643,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         if (poller === undefined) {
           return 'the polling publisher is not running at the end of the settle phase';
         }
-        const stranded = strandedBy(view, observations);
-        if (
-          [...attempts(observations, durableTxs(view)).values()].some(
-            (attempt) => attempt.outcome === 'committed' && stranded(attempt),
-          )
-        ) {
+        if (committedAttempts(view, observations).some(strandedBy(view, observations))) {
           return undefined; // its rows for a partition that stays offline may never be sent
         }
         return poller.lastEmptyScanPhase === 'settle'
