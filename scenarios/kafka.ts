@@ -120,9 +120,9 @@ const MEDIA_FAULTS: Scenario['faults'] = {
   eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
   swarm: true,
 };
-// Eligible leader replicas (KIP-966) stay off: on, the 20,000-seed run on 69b4526 lost
-// acknowledged records at kafka seeds 3350 and 13435 (inconsistent-offsets; both pass with
-// the option off), not yet root-caused (bench/results/kafka-lite-20k/).
+// Eligible leader replicas (KIP-966) stay off until a 20,000-seed run with them on passes
+// again: on, the run on 69b4526 lost acknowledged records at kafka seeds 3350 and 13435. Both
+// were broker bugs that the option only made likely, fixed since (replays/kafka-elr-seed*).
 const MEDIA_WORKLOAD = { recoveryPoints: true, syncMarks: true };
 const MEDIA_SOMETIMES = {
   'a broker found a partition log with damaged durable records': (record) =>

@@ -104,7 +104,7 @@ class Replica {
   highWatermark = 0;
   /**
    * As leader: its log end when it took this leader epoch (Kafka's leader epoch start
-   * offset). A follower is readmitted only once it holds the log up to there: below it lie
+   * offset). A follower is readmitted only once its log is durable up to there: below it lie
    * records the previous leader may have committed that this one's HW does not show yet.
    */
   epochStartOffset = 0;
@@ -873,8 +873,11 @@ export class BrokerNode implements NodeProgram {
     if (replica.isr.includes(node) || replica.alterInFlight !== null) {
       return;
     }
+    // Durable, not just written, up to both: an ISR member must survive its own crash with
+    // every committed record (it may be the last member, or an eligible leader replica).
+    // Below the epoch start lie records the previous leader may have committed.
     const caughtUp =
-      follower.durable >= replica.highWatermark && follower.logEnd >= replica.epochStartOffset;
+      follower.durable >= replica.highWatermark && follower.durable >= replica.epochStartOffset;
     if (caughtUp) {
       this.alterIsr(replica, [...replica.isr, node]);
     }
@@ -1262,8 +1265,8 @@ function fnv1a(bytes: Uint8Array): number {
   return hash;
 }
 
-/** Records back into runs of one epoch and producer with consecutive sequences. */
-function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
+/** Records back into the batches that hold them (runs of one epoch, producer and sequence). */
+export function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
   const batches: WireBatch[] = [];
   let current:
     | {
@@ -1274,10 +1277,13 @@ function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
         payloads: string[];
       }
     | undefined;
+  // The stored batch the current wire batch copies: never merged with the next (StoredRecord).
+  let currentStoredBase = -1;
   for (const record of records) {
     const payload = payloadText(record.payload);
     const continues =
       current !== undefined &&
+      currentStoredBase === record.batchBaseOffset &&
       current.leaderEpoch === record.leaderEpoch &&
       current.producerId === record.producerId &&
       record.offset === current.baseOffset + current.payloads.length && // no compacted gap
@@ -1293,6 +1299,7 @@ function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
       baseSequence: record.sequence,
       payloads: [payload],
     };
+    currentStoredBase = record.batchBaseOffset;
     batches.push(current);
   }
   assert(

@@ -68,6 +68,12 @@ export interface StoredRecord {
   /** Its producer sequence (-1 without a producer id). */
   readonly sequence: number;
   readonly payload: Uint8Array;
+  /**
+   * The base offset of the batch that holds it here. Replication copies batches as they are,
+   * as Kafka does: a follower cuts its log at whole batches, and only the leader's batch
+   * boundaries are sure to be boundaries of its own.
+   */
+  readonly batchBaseOffset: number;
 }
 
 export interface EpochEntry {
@@ -1110,6 +1116,7 @@ export class PartitionLog {
         producerEpoch: batch.producerEpoch,
         sequence: batch.producerId < 0 ? -1 : batch.baseSequence + at,
         payload,
+        batchBaseOffset: batch.baseOffset,
       });
     }
     return lastOffsetOf(batch) + 1;
