@@ -619,7 +619,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
             eventLsns.push(committed.lsn);
           }
         }
-        const lastLsn = Math.max(0, ...eventLsns);
+        const lastLsn = eventLsns.reduce((max, lsn) => Math.max(max, lsn), 0);
         const blockedAt = firstStrandedLsn(
           observations,
           committedAttempts(view, observations),
@@ -628,7 +628,10 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         const saved = relay.saved?.lsn ?? 0;
         if (blockedAt !== undefined && blockedAt <= lastLsn) {
           // It saves its position in log order and cannot get past an event no broker takes.
-          const needed = Math.max(0, ...eventLsns.filter((lsn) => lsn < blockedAt));
+          const needed = eventLsns.reduce(
+            (max, lsn) => (lsn < blockedAt ? Math.max(max, lsn) : max),
+            0,
+          );
           return saved >= needed
             ? undefined
             : `the CDC relay's saved position (LSN ${saved}) is behind LSN ${needed} after the settle phase, the last transaction with events before the first event of a partition left offline by a media fault (LSN ${blockedAt})`;

@@ -1265,7 +1265,11 @@ function fnv1a(bytes: Uint8Array): number {
   return hash;
 }
 
-/** Records back into the batches that hold them (runs of one epoch, producer and sequence). */
+/**
+ * Records back into the batches that hold them. Replication copies stored batches as they
+ * are (see StoredRecord): merging a producer's consecutive batches would let a follower's cut
+ * at a leader's batch boundary drop the records below it.
+ */
 export function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
   const batches: WireBatch[] = [];
   let current:
@@ -1277,18 +1281,17 @@ export function toWireBatches(records: readonly StoredRecord[]): WireBatch[] {
         payloads: string[];
       }
     | undefined;
-  // The stored batch the current wire batch copies: never merged with the next (StoredRecord).
   let currentStoredBase = -1;
   for (const record of records) {
     const payload = payloadText(record.payload);
-    const continues =
-      current !== undefined &&
-      currentStoredBase === record.batchBaseOffset &&
-      current.leaderEpoch === record.leaderEpoch &&
-      current.producerId === record.producerId &&
-      record.offset === current.baseOffset + current.payloads.length && // no compacted gap
-      (record.producerId < 0 || record.sequence === current.baseSequence + current.payloads.length);
-    if (current !== undefined && continues) {
+    if (current !== undefined && currentStoredBase === record.batchBaseOffset) {
+      // One stored batch is one run: one epoch and producer, consecutive offsets and sequences.
+      const at = current.payloads.length;
+      assert(
+        record.offset === current.baseOffset + at &&
+          (record.producerId < 0 || record.sequence === current.baseSequence + at),
+        'a stored batch read back out of order',
+      );
       current.payloads.push(payload);
       continue;
     }
