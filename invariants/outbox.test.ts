@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { programOf, testPlan, testScenario } from '../sim/testing.ts';
 import type { ClusterView, Invariant, ObservationRecord, Plan } from '../sim/types.ts';
 import type { BrokerInspect, PartitionReplicaInspect } from '../systems/kafka/contract.ts';
-import { encodeEvent, type OutboxEvent } from '../systems/outbox/events.ts';
+import {
+  encodeEvent,
+  encodeOutboxRow,
+  OUTBOX_TABLE,
+  type OutboxEvent,
+} from '../systems/outbox/events.ts';
+import type { WalTx, WalWrite } from '../systems/outbox/wal.ts';
 import { outboxInvariants } from './outbox.ts';
 
 const placed: OutboxEvent = { eventId: 1, aggregateId: 3, type: 'OrderPlaced', amount: 10 };
@@ -34,6 +40,8 @@ interface MediaState {
   readonly unreadable?: readonly number[];
   /** A second broker (node 5, disk intact) following k0 in the same epoch with the topic. */
   readonly intactFollower?: boolean;
+  /** The order database (node 6) is up and its durable log holds these transactions. */
+  readonly durableLog?: readonly WalTx[];
 }
 
 function view(topic: readonly OutboxEvent[], media?: MediaState): ClusterView {
@@ -59,9 +67,17 @@ function view(topic: readonly OutboxEvent[], media?: MediaState): ClusterView {
     media?.relaySaved === undefined
       ? undefined
       : { role: 'cdc-relay', saved: media.relaySaved, endLsn: media.relaySaved.lsn };
+  const db =
+    media?.durableLog === undefined
+      ? undefined
+      : { role: 'db', refused: null, durableTxs: media.durableLog };
   return {
     members: (group: string) =>
-      group === 'brokers' && media?.intactFollower === true ? [0, 5] : (GROUPS[group] ?? []),
+      group === 'brokers' && media?.intactFollower === true
+        ? [0, 5]
+        : group === 'db' && db !== undefined
+          ? [6]
+          : (GROUPS[group] ?? []),
     inspect: (node: number) =>
       node === 0
         ? broker
@@ -69,7 +85,9 @@ function view(topic: readonly OutboxEvent[], media?: MediaState): ClusterView {
           ? relay
           : node === 5 && media?.intactFollower === true
             ? follower
-            : undefined,
+            : node === 6
+              ? db
+              : undefined,
     name: (node: number) => NAMES[node] as string,
     mediaFaults: (node: number) => (node === 0 ? (media?.damage ?? 0) : 0),
     storedDamage: (node: number) => (node === 0 ? (media?.damage ?? 0) : 0),
@@ -334,6 +352,43 @@ describe('the outbox invariants', () => {
       // Without the offline partition, the whole log is owed.
       expect(caughtUp([...txs], 5)).toMatch(
         /behind the last committed transaction with events \(LSN 7\)/,
+      );
+    });
+
+    it("places an event by its write in the change feed, not by its place among its transaction's events", () => {
+      // Order 3's two events at LSN 5 (k0, offline) and order 4's at LSN 7 (k1). The relay
+      // restarted from LSN 5 write 1: the first event is saved past, the second is owed.
+      const outboxWrite = (event: OutboxEvent): WalWrite => ({
+        table: OUTBOX_TABLE,
+        key: `svc1:${event.eventId}`,
+        value: encodeOutboxRow({ ...event, txId: 't1' }),
+      });
+      const orderWrite: WalWrite = { table: 'orders', key: '3', value: { amount: 30 } };
+      const observations = [
+        committed('t1', 5, [placed, updated]),
+        committed('t2', 7, [elsewhere]),
+        damaged,
+        offline,
+        resumed({ lsn: 5, index: 1 }, 2_000),
+        acknowledged(elsewhere, 3_000),
+      ];
+      const caughtUp = (writes: WalWrite[]) =>
+        check('outbox-relay-caught-up', [], observations, {
+          damage: 1,
+          relaySaved: { lsn: 5, index: 1 },
+          durableLog: [
+            { lsn: 5, txId: 't1', writes },
+            { lsn: 7, txId: 't2', writes: [outboxWrite(elsewhere)] },
+          ],
+        });
+      // Event 2 is the second event but the fourth write (outbox-cdc seed 4989): still owed,
+      // so the relay may stop at it.
+      expect(
+        caughtUp([orderWrite, outboxWrite(placed), orderWrite, outboxWrite(updated)]),
+      ).toBeUndefined();
+      // Written second, it lies before the resume point: nothing holds the relay back.
+      expect(caughtUp([outboxWrite(placed), outboxWrite(updated), orderWrite])).toMatch(
+        /saved position \(LSN 5\) is behind the last committed transaction with events \(LSN 7\)/,
       );
     });
   });

@@ -31,10 +31,12 @@ import type {
 import { brokerState, type KafkaKey } from '../systems/kafka/contract.ts';
 import { kafkaConfig } from '../systems/kafka/messages.ts';
 import { dbInspect } from '../systems/outbox/contract.ts';
-import { comparePositions } from '../systems/outbox/db-protocol.ts';
+import { comparePositions, type LogPosition } from '../systems/outbox/db-protocol.ts';
 import {
   decodeEvent,
+  decodeOutboxRow,
   describeEvent,
+  OUTBOX_TABLE,
   type OutboxEvent,
   partitionOf,
   sameEvent,
@@ -130,6 +132,30 @@ function durableTxs(view: ClusterView): Map<string, number> | undefined {
     return undefined;
   }
   return new Map(db.durableTxs.map((tx) => [tx.txId, tx.lsn]));
+}
+
+/**
+ * Where each committed event sits in the change feed the CDC relay reads — its commit LSN and
+ * the index of its outbox write among the transaction's writes (order rows count too, so this
+ * is not its place among the transaction's events) — from the order database's durable log,
+ * when it is up at the end.
+ */
+function changePositions(view: ClusterView): Map<number, LogPosition> | undefined {
+  const node = view.members(OUTBOX_GROUPS.db)[0];
+  const db = node === undefined ? undefined : dbInspect(view, node);
+  if (db === undefined || db.refused !== null) {
+    return undefined;
+  }
+  const positions = new Map<number, LogPosition>();
+  for (const tx of db.durableTxs) {
+    tx.writes.forEach((write, index) => {
+      const row = write.table === OUTBOX_TABLE ? decodeOutboxRow(write.value) : undefined;
+      if (row !== undefined) {
+        positions.set(row.eventId, { lsn: tx.lsn, index });
+      }
+    });
+  }
+  return positions;
 }
 
 /** One record of the topic: where it sits and the event it carries. */
@@ -234,6 +260,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
     observations: readonly ObservationRecord[],
     committed: readonly Attempt[],
     offline: (attempt: Attempt) => boolean,
+    positions: ReadonlyMap<number, LogPosition> | undefined,
   ): number | undefined => {
     let resumedAtUs = 0;
     let resumedAfter: { lsn: number; index: number } | null = null;
@@ -244,6 +271,17 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         resumedAfter = resumed.after;
       }
     }
+    // The resume position is one of the change feed's (lsn, write index), so an event is
+    // compared by its own (outbox-cdc seed 4989: the event at LSN 1 write 4 was taken for
+    // event 1 of its transaction, before the resume point LSN 1 write 3, and so not owed). An
+    // event the durable log does not place is owed whenever it shares the resume LSN: that
+    // can only excuse the relay, never blame it.
+    const isAfter = (attempt: Attempt, after: LogPosition): boolean => {
+      const position = positions?.get(attempt.event.eventId);
+      return position === undefined
+        ? attempt.lsn >= after.lsn
+        : comparePositions(position, after) > 0;
+    };
     const acknowledged = new Set<number>();
     for (const record of observations) {
       const ack = published(record.observation);
@@ -257,8 +295,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         attempt.lsn >= 0 &&
         offline(attempt) &&
         !acknowledged.has(attempt.event.eventId) &&
-        (resumedAfter === null ||
-          comparePositions({ lsn: attempt.lsn, index: attempt.indexInTx }, resumedAfter) > 0)
+        (resumedAfter === null || isAfter(attempt, resumedAfter))
       ) {
         first = Math.min(first ?? attempt.lsn, attempt.lsn);
       }
@@ -274,12 +311,16 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
    * as an offline partition holds a committed event.
    */
   const relayBlockedAt = (
+    view: ClusterView,
     observations: readonly ObservationRecord[],
     committed: readonly Attempt[],
     offline: (attempt: Attempt) => boolean,
   ): number => {
     if (options.relay === 'cdc') {
-      return firstStrandedLsn(observations, committed, offline) ?? Number.POSITIVE_INFINITY;
+      return (
+        firstStrandedLsn(observations, committed, offline, changePositions(view)) ??
+        Number.POSITIVE_INFINITY
+      );
     }
     if (options.relay === 'polling' && committed.some(offline)) {
       return Number.NEGATIVE_INFINITY;
@@ -492,7 +533,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
         }
       }
       const offline = strandedBy(view, observations);
-      const blockedAt = relayBlockedAt(observations, committed, offline);
+      const blockedAt = relayBlockedAt(view, observations, committed, offline);
       // Excused: an offline partition's events, and those the relay could not get to behind
       // the first of them.
       const stranded = (attempt: Attempt): boolean =>
@@ -624,6 +665,7 @@ export function outboxInvariants(plan: Plan, options: OutboxCheckOptions): Invar
           observations,
           committedAttempts(view, observations),
           strandedBy(view, observations),
+          changePositions(view),
         );
         const saved = relay.saved?.lsn ?? 0;
         if (blockedAt !== undefined && blockedAt <= lastLsn) {
