@@ -4,8 +4,13 @@
 //
 //   npm run bench:mutants -- run [--shard i/n] [--seeds 2000] [--system raft|kv] [--limit K]
 //                               [--only id,id] [--concurrency 1] [--per-system 150]
-//                               [--sample-seed issue-17] [--baseline-seeds 20]
+//                               [--sample-seed issue-17] [--baseline-seeds <seeds>]
+//                               [--sometimes-expected-min 10]
 //                               [--time-limit-min 300] [--time-limit-factor 3]
+//
+// A mutant whose campaign passes is still killed when it reaches none of a `sometimes`
+// assertion that the unmutated baseline reaches in enough seeds to expect at least
+// --sometimes-expected-min runs of the campaign to reach it (the swarm lost that coverage).
 //   npm run bench:mutants -- summary        merge every results file: score, survivor table
 //   npm run bench:mutants -- sample         list the drawn mutants (id, place, mutator)
 //
@@ -51,6 +56,7 @@ const OPTIONS = new Set([
   '--per-system',
   '--sample-seed',
   '--baseline-seeds',
+  '--sometimes-expected-min',
   '--time-limit-min',
   '--time-limit-factor',
 ]);
@@ -162,7 +168,10 @@ async function runCommand(args: readonly string[]): Promise<number> {
   const limit = count(args, '--limit', Number.MAX_SAFE_INTEGER);
   const only = option(args, '--only')?.split(',');
   const concurrency = count(args, '--concurrency', 1);
-  const baselineSeeds = count(args, '--baseline-seeds', 20);
+  // The baseline runs the mutants' own campaign by default: its reach counts decide which
+  // `sometimes` assertions a mutant's campaign must still reach.
+  const baselineSeeds = count(args, '--baseline-seeds', seeds);
+  const sometimesExpectedMin = count(args, '--sometimes-expected-min', 10);
   const timeLimitMinMs = count(args, '--time-limit-min', 300) * 1000;
   const timeLimitFactor = Number(option(args, '--time-limit-factor') ?? '3');
   if (!(timeLimitFactor > 0)) {
@@ -205,6 +214,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
       resultsFile,
       seeds,
       baselineSeeds,
+      sometimesExpectedMin,
       timeLimitFactor,
       timeLimitMinMs,
       sourceHash: sample.sourceHash,

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 
 import '../scenarios/kv-mit.ts';
+import '../scenarios/kv.ts';
 import { runSeed } from '../sim/run.ts';
-import type { ClusterView, HistoryOperation, Plan } from '../sim/types.ts';
+import type { ClusterView, HistoryOperation, ObservationRecord, Plan } from '../sim/types.ts';
 import { syntheticPlan } from '../viewer/synthetic.ts';
 import {
   type KvServerInspect,
@@ -13,6 +14,7 @@ import {
   kvEveryClientCompletes,
   kvLinearizable,
   kvReplicasAgree,
+  kvWorkloadSometimes,
   shortenQuoted,
   toCheckerOperations,
 } from './kv.ts';
@@ -219,5 +221,34 @@ describe('kv-every-client-completes', () => {
 
   it('leaves clients alone that were given nothing to do', () => {
     expect(judge(plan(0), [])).toBeUndefined();
+  });
+});
+
+describe('kvWorkloadSometimes', () => {
+  const record = (observation: Record<string, unknown>) => ({
+    node: 3,
+    timeUs: 0,
+    eventIndex: 0,
+    observation: observation as ObservationRecord['observation'],
+  });
+  const reached = (observation: Record<string, unknown>) =>
+    Object.entries(kvWorkloadSometimes)
+      .filter(([, predicate]) => predicate(record(observation)))
+      .map(([name]) => name);
+  const acked = (f: string) => ({ type: 'kv-acked', f, key: 's1', value: 'v', index: 4, term: 2 });
+
+  it('tells each operation type apart, and a Get of a shared key that a Put wrote', () => {
+    expect(reached(acked('put'))).toEqual(['a Put was acknowledged']);
+    expect(reached(acked('append'))).toEqual(['an Append was acknowledged']);
+    expect(reached(acked('get'))).toEqual([]);
+    const read = { type: 'kv-read', key: 's2', valueChars: 3, index: 9 };
+    expect(reached(read)).toEqual(["a Get read a shared key's Put"]);
+    expect(reached({ ...read, valueChars: 0 })).toEqual([]); // never written
+    expect(reached({ ...read, key: 'k2' })).toEqual([]); // an own key: Appends only
+  });
+
+  it("are all reached by a kv swarm seed, from the client's observations", () => {
+    const { result } = runSeed('kv', 0);
+    expect(result.sometimes).toEqual(expect.arrayContaining(Object.keys(kvWorkloadSometimes)));
   });
 });

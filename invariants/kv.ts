@@ -18,7 +18,12 @@ import type {
   Undecided,
   Verdict,
 } from '../sim/types.ts';
-import { type KvServerInspect, kvServerState } from '../systems/kv/contract.ts';
+import {
+  isSharedKey,
+  type KvServerInspect,
+  kvClientObservation,
+  kvServerState,
+} from '../systems/kv/contract.ts';
 import {
   type HistoryOperation as CheckedOperation,
   checkOperations,
@@ -360,6 +365,31 @@ export const kvSometimes: Readonly<Record<string, (record: ObservationRecord) =>
   'a state machine was restored from a snapshot': (record) =>
     record.observation.type === 'snapshot-applied',
 };
+
+/**
+ * What the kv swarm's random workload does in some run of every campaign: each operation
+ * type completes, and a Get reads what a Put wrote. A workload that silently stops issuing
+ * one of them leaves the invariants about it nothing to judge (fuzz --require-sometimes
+ * fails such a campaign). Scripted and MIT-port workloads need not do all three.
+ */
+function acknowledged(record: ObservationRecord, f: 'put' | 'append'): boolean {
+  const observation = kvClientObservation(record);
+  return observation?.type === 'kv-acked' && observation.f === f;
+}
+
+export const kvWorkloadSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> =
+  {
+    'a Put was acknowledged': (record) => acknowledged(record, 'put'),
+    'an Append was acknowledged': (record) => acknowledged(record, 'append'),
+    "a Get read a shared key's Put": (record) => {
+      const observation = kvClientObservation(record);
+      return (
+        observation?.type === 'kv-read' &&
+        isSharedKey(observation.key) &&
+        observation.valueChars > 0
+      );
+    },
+  };
 
 /**
  * Liveness: every operation called in [fromUs, toUs] has completed by the end of the run.

@@ -325,6 +325,92 @@ export const raftMediaFaultSometimes: Readonly<
 };
 
 /** Conditions a Raft scenario should reach on some seeds, so a fault that never fires shows. */
+/** How long before the end an entry may have committed and a voter still be applying it. */
+export const DEFAULT_CATCH_UP_US = 2_000_000;
+
+/**
+ * After faults stop, every running voter of the leader's configuration catches up: by the
+ * end it has applied every entry the leader had committed `catchUpUs` before the end. A
+ * healed network leaves nothing to excuse a follower stuck behind — a snapshot transfer that
+ * never finishes, a probe that never backs up, a node that went mute — which
+ * liveness-after-settle misses as long as a majority commits. Judged only when the run ends
+ * with exactly one leader (liveness-after-settle fails the rest) and only while the servers
+ * that refused after media faults leave a majority.
+ */
+export function raftVotersCatchUp(
+  options: { catchUpUs?: number } & PerGroupOptions = {},
+): Invariant {
+  const [perGroup] = raftInvariantsPerGroup(() => [votersCatchUpForOneGroup(options)], options);
+  return perGroup as Invariant;
+}
+
+function votersCatchUpForOneGroup(options: { catchUpUs?: number }): Invariant {
+  const catchUpUs = options.catchUpUs ?? DEFAULT_CATCH_UP_US;
+  /** The leaders' commits, as (time, index) with the index rising: at most one per entry. */
+  const commits: { timeUs: number; index: number }[] = [];
+  return {
+    name: 'voters-catch-up-after-settle',
+    onObservation(record) {
+      const observation = raftObservation(record);
+      const last = commits[commits.length - 1];
+      if (
+        observation.type === 'committed' &&
+        observation.leaderTerm !== null &&
+        observation.index > (last?.index ?? 0)
+      ) {
+        commits.push({ timeUs: record.timeUs, index: observation.index });
+      }
+      return undefined;
+    },
+    atEnd(view, observations) {
+      if (view.phase !== 'settle' || quorumLostToMediaFaults(view, observations) !== undefined) {
+        return undefined;
+      }
+      const leaders = view.servers.filter((node) => serverState(view, node)?.role === 'leader');
+      if (leaders.length !== 1) {
+        return undefined;
+      }
+      const leader = leaders[0] as NodeId;
+      const leading = serverState(view, leader) as RaftInspect;
+      const byUs = view.timeUs - catchUpUs;
+      let owed: { timeUs: number; index: number } | undefined;
+      for (let at = commits.length - 1; at >= 0; at--) {
+        const commit = commits[at] as { timeUs: number; index: number };
+        if (commit.timeUs <= byUs) {
+          owed = commit;
+          break;
+        }
+      }
+      if (owed === undefined) {
+        return undefined;
+      }
+      for (const node of leading.voters) {
+        const state = serverState(view, node);
+        if (state !== undefined && state.appliedIndex < owed.index) {
+          return `after the settle phase, at ${formatTime(view.timeUs)}, voter ${view.name(node)} has applied up to index ${state.appliedIndex} (commit index ${state.commitIndex}, log ${state.firstIndex}–${state.lastIndex}, snapshot ${state.snapshotIndex}), but index ${owed.index} was committed at ${formatTime(owed.timeUs)}, ${formatTime(catchUpUs)} before the end, and ${view.name(leader)} leads term ${leading.term}: a running voter did not catch up in a healed network`;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+/**
+ * What a swarm whose RaftClients propose reaches in some run of a campaign: a client took an
+ * acknowledgement. A client that never does leaves acked-never-lost nothing to check.
+ */
+export const raftClientSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> =
+  {
+    'a proposal was acknowledged': (record) => record.observation.type === 'proposal-acked',
+  };
+
+/** Where the clients also read (a `readPercent` in the workload): a read was answered. */
+export const raftClientReadSometimes: Readonly<
+  Record<string, (record: ObservationRecord) => boolean>
+> = {
+  'a read was answered': (record) => record.observation.type === 'read-answered',
+};
+
 export const raftSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> = {
   // The core reports stepped-down only when a leader gives up leadership.
   'a leader was deposed': (record) => record.observation.type === 'stepped-down',

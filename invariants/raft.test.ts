@@ -37,9 +37,11 @@ import {
   logMatching,
   oneVotePerTerm,
   type RaftInspect,
+  raftClientSometimes,
   raftLivenessInvariant,
   raftSafetyInvariants,
   raftSometimes,
+  raftVotersCatchUp,
   stateMachineSafety,
   termsMonotonic,
 } from './raft.ts';
@@ -924,6 +926,45 @@ describe('liveness-after-settle', () => {
   });
 });
 
+describe('voters-catch-up-after-settle', () => {
+  // n2 leads term 4 in the settle phase; it committed index 6 at 11 s and index 9 at 14 s,
+  // and the run ends at 15 s: index 6 is owed by every running voter, index 9 not yet.
+  const ending =
+    (appliedByN1: number, more: (c: FakeCluster) => void = () => {}): Step =>
+    (c) => {
+      c.timeUs = 15 * SECOND;
+      c.phase = 'settle';
+      for (const server of c.fakes) {
+        (server as FakeServer).term = 4;
+        (server as FakeServer).appliedIndex = 9;
+      }
+      c.s(1).role = 'leader';
+      c.s(0).appliedIndex = appliedByN1;
+      more(c);
+    };
+  const commits: Step[] = [
+    [1, committed(6, 4, 4), 11 * SECOND],
+    [2, committed(7, 4), 12 * SECOND], // a follower's commit: not the leader's
+    [1, committed(9, 4, 4), 14 * SECOND],
+  ];
+  const verdict = (end: Step) => run(raftVotersCatchUp(), new FakeCluster(), [...commits, end]);
+
+  it('holds a running voter to what the leader committed long enough before the end', () => {
+    expect(verdict(ending(6))).toBeUndefined();
+    expect(verdict(ending(5))).toMatch(
+      /^after the settle phase, at 15000\.000 ms, voter n1 has applied up to index 5 .* but index 6 was committed at 11000\.000 ms, 2000\.000 ms before the end, and n2 leads term 4/,
+    );
+  });
+
+  it('does not judge a voter that is down, a run still in its faults, or no single leader', () => {
+    expect(verdict(ending(5, (c) => (c.fakes[0] = undefined)))).toBeUndefined();
+    expect(verdict(ending(5, (c) => (c.phase = 'faults')))).toBeUndefined();
+    expect(verdict(ending(5, (c) => (c.s(2).role = 'leader')))).toBeUndefined();
+    // Not a voter of the leader's configuration (removed): nothing owed.
+    expect(verdict(ending(5, (c) => (c.s(1).voters = [1, 2])))).toBeUndefined();
+  });
+});
+
 describe('sometimes', () => {
   const record = (observation: Observation): ObservationRecord => ({
     node: 0,
@@ -939,6 +980,11 @@ describe('sometimes', () => {
       ['a membership change completed', { ...applied(4, 2), kind: 'config' }],
     ];
     expect(Object.keys(raftSometimes).sort()).toEqual(hits.map(([name]) => name).sort());
+    const acked = raftClientSometimes['a proposal was acknowledged'] as (
+      r: ObservationRecord,
+    ) => boolean;
+    expect(acked(record({ type: 'proposal-acked', id: 'c1-1', index: 3, term: 1 }))).toBe(true);
+    expect(acked(record(applied(4, 2)))).toBe(false);
     for (const [name, observation] of hits) {
       const predicate = raftSometimes[name] as (r: ObservationRecord) => boolean;
       expect(predicate(record(observation)), name).toBe(true);

@@ -39,10 +39,13 @@ export {
   ackedNeverLost,
   DEFAULT_COMMIT_WITHIN_US,
   type RaftLivenessOptions,
+  raftClientReadSometimes,
+  raftClientSometimes,
   raftLeaseSometimes,
   raftLivenessInvariant,
   raftMediaFaultSometimes,
   raftSometimes,
+  raftVotersCatchUp,
 } from './raft-end.ts';
 export { type PerGroupOptions, raftInvariantsPerGroup } from './raft-groups.ts';
 export { freshReads } from './raft-reads.ts';

@@ -9,6 +9,7 @@ import {
   kvOperationsComplete,
   kvPersistedStateBounded,
   kvSometimes,
+  kvWorkloadSometimes,
 } from '../invariants/kv.ts';
 import {
   raftLeaseSometimes,
@@ -96,6 +97,7 @@ const KV_SWARM = {
       Object.entries(raftSometimes).filter(([name]) => name !== 'a membership change completed'),
     ),
     ...kvSometimes,
+    ...kvWorkloadSometimes,
     ...raftMediaFaultSometimes,
   },
 } as const;

@@ -5,10 +5,12 @@
 // invariant holds per group, and after the settle phase every group elects a leader and
 // commits again. The shape of a shard controller beside replica groups, before sharding.
 import {
+  raftClientSometimes,
   raftLivenessInvariant,
   raftMediaFaultSometimes,
   raftSafetyInvariants,
   raftSometimes,
+  raftVotersCatchUp,
 } from '../invariants/raft.ts';
 import { type GroupSpec, registerScenario } from '../sim/scenario.ts';
 import { type ClusterView, FAULT_KINDS, type ScriptStep } from '../sim/types.ts';
@@ -77,8 +79,9 @@ registerScenario({
       settleStartUs: plan.durationUs,
       commitWithinUs: 3 * SECOND,
     }),
+    raftVotersCatchUp(perGroup),
   ],
-  sometimes: { ...raftSometimes, ...raftMediaFaultSometimes },
+  sometimes: { ...raftSometimes, ...raftClientSometimes, ...raftMediaFaultSometimes },
   plan: (seed, base) => ({
     ...base,
     script: RAFT_GROUPS.flatMap((group): ScriptStep[] => membershipChurn(seed, base, group)),

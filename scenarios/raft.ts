@@ -3,10 +3,13 @@
 // seed draws its shape: 3 or 5 servers, 1–4 clients, their think time and a fault phase of
 // 0.5–15 s (short seeds find most bugs cheaply; long ones find those that need a long history).
 import {
+  raftClientReadSometimes,
+  raftClientSometimes,
   raftLivenessInvariant,
   raftMediaFaultSometimes,
   raftSafetyInvariants,
   raftSometimes,
+  raftVotersCatchUp,
 } from '../invariants/raft.ts';
 import { leaderStepsDownWithoutQuorum } from '../invariants/raft-availability.ts';
 import { Random } from '../sim/random.ts';
@@ -30,7 +33,8 @@ registerScenario({
     groupSizes: { servers: [3, 5], clients: [1, 2, 3, 4] },
     // Servers snapshot every 200 entries in every seed: drawing it (20–1,000, then 50–400)
     // made commit-previous-term and no-truncate-on-conflict slower to find (BENCHMARKS.md).
-    workload: { thinkUs: { min: 1_000, max: 20_000 } },
+    // Reads (ReadIndex) are 1–50 % of the operations, drawn last so no other draw moves.
+    workload: { thinkUs: { min: 1_000, max: 20_000 }, readPercent: { min: 1, max: 50 } },
   },
   faults: {
     // Durable corruption (bit rot, misdirected writes) hits a minority of the servers (the
@@ -56,8 +60,14 @@ registerScenario({
       settleStartUs: plan.durationUs,
       commitWithinUs: 3 * SECOND,
     }),
+    raftVotersCatchUp(),
   ],
-  sometimes: { ...raftSometimes, ...raftMediaFaultSometimes },
+  sometimes: {
+    ...raftSometimes,
+    ...raftClientSometimes,
+    ...raftClientReadSometimes,
+    ...raftMediaFaultSometimes,
+  },
   plan: (seed, base) => ({ ...base, script: membershipChurn(seed, base, 'servers') }),
 });
 

@@ -52,6 +52,13 @@ export interface FaultlineFuzzSettings {
   seeds: number;
   /** Seeds of each swarm run on the instrumented code with no mutant active, first. */
   baselineSeeds: number;
+  /**
+   * A `sometimes` assertion the baseline reached often enough that a campaign of `seeds`
+   * seeds expects at least this many runs to reach it is required: a mutant whose campaign
+   * passes without reaching it is killed (the swarm lost that coverage). At 10 a mutant that
+   * leaves the rate alone misses it by chance with probability about e^-10.
+   */
+  sometimesExpectedMin: number;
   /** A campaign's time limit is this many times the baseline's estimate for `seeds` seeds. */
   timeLimitFactor: number;
   /** …and at least this long. */
@@ -84,6 +91,8 @@ export class FaultlineFuzzTestRunner implements TestRunner {
    * written to the sandbox, where every runner process of this run reads it.
    */
   private campaignEstimateMs = new Map<string, number>();
+  /** Scenario → the `sometimes` assertions its campaigns must reach (see the settings). */
+  private requiredSometimes = new Map<string, string[]>();
 
   constructor(
     private readonly log: Logger,
@@ -118,8 +127,14 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       const startMs = Math.max(0, outcome.elapsedMs - campaignMs);
       const estimateMs = Math.ceil(startMs + (campaignMs / seedsRun) * this.settings.seeds);
       this.campaignEstimateMs.set(scenario, estimateMs);
+      const required = requiredSometimes(
+        outcome.summary,
+        this.settings.seeds,
+        this.settings.sometimesExpectedMin,
+      );
+      this.requiredSometimes.set(scenario, required);
       this.log.info(
-        `baseline ${scenario}: ${seedsRun} seeds in ${campaignMs} ms after a ${startMs} ms start, so ${this.settings.seeds} seeds ≈ ${Math.round(estimateMs / 1000)} s`,
+        `baseline ${scenario}: ${seedsRun} seeds in ${campaignMs} ms after a ${startMs} ms start, so ${this.settings.seeds} seeds ≈ ${Math.round(estimateMs / 1000)} s; required sometimes: ${required.join(', ') || 'none'}`,
       );
       tests.push({
         id: scenario,
@@ -129,7 +144,11 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       });
     }
     mkdirSync(dirname(estimatesPath()), { recursive: true });
-    writeFileSync(estimatesPath(), JSON.stringify(Object.fromEntries(this.campaignEstimateMs)));
+    const stored: StoredBaseline = {
+      estimatesMs: Object.fromEntries(this.campaignEstimateMs),
+      requiredSometimes: Object.fromEntries(this.requiredSometimes),
+    };
+    writeFileSync(estimatesPath(), JSON.stringify(stored));
     return { status: DryRunStatus.Complete, tests };
   }
 
@@ -149,9 +168,10 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       return { status: MutantRunStatus.Survived, nrOfTests: 0 };
     }
     if (this.campaignEstimateMs.size === 0 && existsSync(estimatesPath())) {
-      const stored = JSON.parse(readFileSync(estimatesPath(), 'utf8')) as Record<string, number>;
-      this.campaignEstimateMs = new Map(Object.entries(stored));
-      this.log.info(`campaign estimates from the dry run: ${JSON.stringify(stored)} (ms)`);
+      const stored = JSON.parse(readFileSync(estimatesPath(), 'utf8')) as StoredBaseline;
+      this.campaignEstimateMs = new Map(Object.entries(stored.estimatesMs));
+      this.requiredSometimes = new Map(Object.entries(stored.requiredSometimes));
+      this.log.info(`baseline from the dry run: ${JSON.stringify(stored)}`);
     }
     const estimateMs = this.campaignEstimateMs.get(mutant.scenario) ?? this.settings.timeLimitMinMs;
     // Our limit ends the campaign before Stryker's own (which would kill this process).
@@ -160,7 +180,10 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       options.timeout - 10_000,
     );
     const outcome = await this.fuzz(mutant.scenario, this.settings.seeds, active.id, limitMs);
-    const record = verdictOf(mutant, outcome, this.settings);
+    const record = verdictOf(mutant, outcome, {
+      ...this.settings,
+      requiredSometimes: this.requiredSometimes.get(mutant.scenario) ?? [],
+    });
     appendDurably(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
     this.log.info(
       `${record.id} ${record.location} ${record.mutator}: ${record.status}${record.invariant ? ` by ${record.invariant} at seed ${record.failingSeed}` : ''} (${record.seedsRun} seeds, ${Math.round(record.elapsedMs / 1000)} s)`,
@@ -273,7 +296,10 @@ export class FaultlineFuzzTestRunner implements TestRunner {
 export function verdictOf(
   mutant: SampledMutant,
   outcome: FuzzOutcome,
-  context: Pick<FaultlineFuzzSettings, 'seeds' | 'sourceHash' | 'commit'>,
+  context: Pick<FaultlineFuzzSettings, 'seeds' | 'sourceHash' | 'commit'> & {
+    /** The `sometimes` assertions a passing campaign must still reach (requiredSometimes). */
+    requiredSometimes?: readonly string[];
+  },
 ): MutantRecord {
   const summary = outcome.summary;
   const base = {
@@ -300,9 +326,24 @@ export function verdictOf(
     return { ...base, status: 'timeout' };
   }
   if (outcome.exitCode === 0) {
-    return summary !== null && summary.failed === 0
-      ? { ...base, status: 'survived' }
-      : { ...base, status: 'error', message: 'fuzz exited 0 without a passing summary' };
+    if (summary === null || summary.failed !== 0) {
+      return { ...base, status: 'error', message: 'fuzz exited 0 without a passing summary' };
+    }
+    const lost = (context.requiredSometimes ?? []).filter((name) =>
+      summary.coverage.sometimesNeverReached.includes(name),
+    );
+    if (lost.length > 0 && summary.seeds >= context.seeds) {
+      return {
+        ...base,
+        status: 'killed',
+        seedsToKill: summary.seeds,
+        invariant: 'sometimes-never-reached',
+        message: clip(
+          `no run of ${summary.seeds} seeds reached ${lost.map((name) => `"${name}"`).join(', ')}, which the unmutated swarm reaches`,
+        ),
+      };
+    }
+    return { ...base, status: 'survived' };
   }
   const findings = summary?.findings ?? [];
   if (outcome.exitCode === 1 && summary !== null && findings.length > 0) {
@@ -329,6 +370,28 @@ export function verdictOf(
     status: 'error',
     message: clip(`exit ${outcome.exitCode ?? 'by a signal'}: ${outcome.stderrTail}`),
   };
+}
+
+/**
+ * The `sometimes` assertions a baseline campaign reached so often that a campaign of `seeds`
+ * seeds expects at least `expectedMin` runs to reach them (scaled from the baseline's own
+ * seed count), in name order.
+ */
+export function requiredSometimes(
+  baseline: FuzzSummary,
+  seeds: number,
+  expectedMin: number,
+): string[] {
+  const scale = seeds / Math.max(1, baseline.seeds);
+  return Object.entries(baseline.coverage.sometimes)
+    .filter(([, reachedSeeds]) => reachedSeeds * scale >= expectedMin)
+    .map(([name]) => name)
+    .sort();
+}
+
+interface StoredBaseline {
+  estimatesMs: Record<string, number>;
+  requiredSometimes: Record<string, string[]>;
 }
 
 /** The dry run's campaign estimates, in the sandbox every runner process shares. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
-import { type FuzzOutcome, verdictOf } from './fuzz-test-runner.ts';
+import { type FuzzOutcome, requiredSometimes, verdictOf } from './fuzz-test-runner.ts';
 import {
   isDone,
   type MutantRecord,
@@ -225,6 +225,34 @@ describe('verdictOf', () => {
       expect(verdictOf(mutant, outcome(interrupted, null), context).status).toBe('error');
     }
     expect(verdictOf(mutant, outcome(0, null), context).status).toBe('error');
+  });
+
+  it('kills a passing campaign that lost a sometimes the baseline reaches, and only such', () => {
+    const required = {
+      ...context,
+      requiredSometimes: ['a client gave up', 'a leader was deposed'],
+    };
+    expect(verdictOf(mutant, outcome(0, summary([])), required)).toMatchObject({
+      status: 'killed',
+      invariant: 'sometimes-never-reached',
+      seedsToKill: 2000,
+      failingSeed: null,
+      message: 'no run of 2000 seeds reached "a client gave up", which the unmutated swarm reaches',
+    });
+    const rare = { ...context, requiredSometimes: ['a leader was deposed'] };
+    expect(verdictOf(mutant, outcome(0, summary([])), rare).status).toBe('survived');
+  });
+});
+
+describe('requiredSometimes', () => {
+  it('keeps what a campaign of the given size expects to reach at least the minimum times', () => {
+    const baseline = {
+      seeds: 200,
+      coverage: { sometimes: { often: 150, torn: 2, some: 10, never: 0 } },
+    } as unknown as FuzzSummary;
+    expect(requiredSometimes(baseline, 200, 10)).toEqual(['often', 'some']);
+    // 2 in 200 seeds is 20 expected in 2000.
+    expect(requiredSometimes(baseline, 2000, 10)).toEqual(['often', 'some', 'torn']);
   });
 });
 

@@ -336,6 +336,56 @@ describe('faultline fuzz', () => {
   });
 });
 
+describe('--require-sometimes', () => {
+  it('fails a clean campaign that never reached a sometimes assertion, judged over all shards at merge', async () => {
+    // pingpong seed 5 has no fsync failure and seed 6 has one; neither recovers a torn tail.
+    const out = scratch();
+    const shard = (index: number, extra: string[] = []) =>
+      runCli([
+        'fuzz',
+        'pingpong',
+        '--from',
+        '5',
+        '--seeds',
+        '2',
+        '--shard',
+        `${index}/2`,
+        '--workers',
+        '1',
+        '--json',
+        '--out',
+        out,
+        ...extra,
+      ]);
+    const [plain, strict, other] = await Promise.all([
+      shard(0),
+      shard(0, ['--require-sometimes']),
+      shard(1),
+    ]);
+    expect(plain.code).toBe(0); // only a warning without the flag
+    expect(lastJson(plain.stdout).coverage.sometimesNeverReached).toEqual([
+      'a torn log tail was recovered',
+      'an fsync failed',
+    ]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain(
+      '✗ sometimes-never-reached: in 1 seed no run reached "a torn log tail was recovered", "an fsync failed"',
+    );
+    expect(lastJson(strict.stdout).failed).toBe(0); // not a finding: no seed failed
+    const paths = [plain, other].map((run, index) => {
+      const path = join(out, `shard-${index}.json`);
+      writeFileSync(path, run.stdout);
+      return path;
+    });
+    const merged = await runCli(['merge', ...paths, '--require-sometimes']);
+    expect(merged.code).toBe(1);
+    expect(merged.stdout).toContain(
+      '✗ sometimes-never-reached: in 2 seeds no run reached "a torn log tail was recovered"\n',
+    );
+    expect((await runCli(['merge', ...paths])).code).toBe(0);
+  });
+});
+
 describe('faultline list', () => {
   it('lists scenarios with parameters and variants, and keeps test fixtures out', async () => {
     const run = await runCli(['list']);

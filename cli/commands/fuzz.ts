@@ -62,6 +62,12 @@ export const fuzzCommand: Command = {
         default: false,
         describe: 'stop at the first finding',
       })
+      .option('require-sometimes', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'fail (exit 1) when a `sometimes` assertion was never reached in the whole campaign: the swarm lost coverage',
+      })
       .option('json', {
         type: 'boolean',
         default: false,
@@ -156,9 +162,30 @@ export const fuzzCommand: Command = {
       });
       out.write(reportLine(written.model.headline, written.path, written.bytes));
     }
-    return fuzzExitCode(summary);
+    const unreached = args['require-sometimes'] === true ? unreachedSometimes(summary) : undefined;
+    if (unreached !== undefined) {
+      out.write(`✗ ${unreached}\n`);
+    }
+    return fuzzExitCode(summary, unreached);
   },
 };
+
+/**
+ * With --require-sometimes: the sentence that fails a finished, clean campaign because some
+ * `sometimes` assertion was never reached in it — the system or its workload stopped doing
+ * something the scenario says a run does (a whole operation type, a membership change), so
+ * the invariants about it had nothing to judge. Undefined when all were reached, when a
+ * finding already fails the campaign, or when it was interrupted (its seeds are not all in).
+ */
+export function unreachedSometimes(summary: FuzzSummary): string | undefined {
+  const never = summary.coverage.sometimesNeverReached;
+  if (never.length === 0 || summary.failed > 0 || summary.interrupted) {
+    return undefined;
+  }
+  const names = never.map((name) => `"${name}"`).join(', ');
+  const seeds = `${formatCount(summary.seeds)} seed${summary.seeds === 1 ? '' : 's'}`;
+  return `sometimes-never-reached: in ${seeds} no run reached ${names}`;
+}
 
 function reportArgument(value: unknown): string | undefined {
   if (value === undefined) {
@@ -171,8 +198,8 @@ function reportArgument(value: unknown): string | undefined {
 }
 
 /** A finding outranks the interruption: both say "not all clear", the finding says more. */
-function fuzzExitCode(summary: FuzzSummary): number {
-  if (summary.failed > 0) {
+function fuzzExitCode(summary: FuzzSummary, unreached?: string): number {
+  if (summary.failed > 0 || unreached !== undefined) {
     return EXIT_VIOLATION;
   }
   return summary.interrupted ? EXIT_INTERRUPTED : EXIT_OK;

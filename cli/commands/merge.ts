@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 
 import { asSummary, type FuzzSummary, MergeError, mergeSummaries } from '../../sim/fuzz/summary.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from '../errors.ts';
-import { summaryLines } from './fuzz.ts';
+import { summaryLines, unreachedSometimes } from './fuzz.ts';
 import type { Command } from './index.ts';
 
 export const mergeCommand: Command = {
@@ -16,6 +16,12 @@ export const mergeCommand: Command = {
         type: 'boolean',
         default: false,
         describe: 'print one JSON summary object',
+      })
+      .option('require-sometimes', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'fail (exit 1) when a `sometimes` assertion was never reached in any shard (judge it here, not per shard)',
       })
       .example('$0 merge shard-*.json', 'one report for the whole split'),
   run: async (args) => {
@@ -42,7 +48,11 @@ export const mergeCommand: Command = {
         process.stdout.write(`  npx faultline replay ${replay}\n`);
       }
     }
-    return merged.failed > 0 ? EXIT_VIOLATION : EXIT_OK;
+    const unreached = args['require-sometimes'] === true ? unreachedSometimes(merged) : undefined;
+    if (unreached !== undefined) {
+      (args.json ? process.stderr : process.stdout).write(`✗ ${unreached}\n`);
+    }
+    return merged.failed > 0 || unreached !== undefined ? EXIT_VIOLATION : EXIT_OK;
   },
 };
 

@@ -22,12 +22,18 @@ describe('shape bins', () => {
 
   it('cover every drawn range without gaps or overlaps, group sizes one bin each', () => {
     const bins = shapeBins(spec);
-    expect(Object.keys(bins)).toEqual(['durationUs', 'servers', 'clients', 'thinkUs']);
+    expect(Object.keys(bins)).toEqual([
+      'durationUs',
+      'servers',
+      'clients',
+      'thinkUs',
+      'readPercent',
+    ]);
     expect(bins['servers']).toEqual([
       [3, 3],
       [5, 5],
     ]);
-    for (const name of ['durationUs', 'thinkUs']) {
+    for (const name of ['durationUs', 'thinkUs', 'readPercent']) {
       const edges = bins[name] as [number, number][];
       const range = name === 'durationUs' ? spec?.durationUs : spec?.workload?.[name];
       expect(edges[0]?.[0]).toBe(range?.min);
@@ -55,6 +61,7 @@ describe('shape bins', () => {
     expect(Object.keys(shapeBins(spec, { servers: 5, durationUs: 1_000_000 }))).toEqual([
       'clients',
       'thinkUs',
+      'readPercent',
     ]);
     expect(shapeBins(scenarioNamed('pingpong').shape)).toEqual({});
   });

@@ -83,6 +83,12 @@ export class KvClient implements NodeProgram {
       case 'kv-get-ok':
         this.target = from;
         this.operations.finish(reply.value);
+        this.ctx.observe({
+          type: 'kv-read',
+          key: current.op.key,
+          valueChars: reply.value.length,
+          index: reply.index,
+        });
         return;
       case 'not-leader':
         this.target = reply.leaderHint ?? this.nextServer();

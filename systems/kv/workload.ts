@@ -3,6 +3,7 @@
 // random-keys variant), or a fixed script of operations at virtual times.
 import type { Random } from '../../sim/random.ts';
 import type { WorkloadValue } from '../../sim/types.ts';
+import { sharedKey } from './contract.ts';
 
 export type KvOp = { f: 'get'; key: string } | { f: 'put' | 'append'; key: string; value: string };
 
@@ -115,7 +116,7 @@ export function nextOp(
   if (roll < workload.appendPercent) {
     return { f: 'append', key: ownKey(client, workload), value: appendToken(client, seq) };
   }
-  const shared = workload.sharedKeys > 0 ? `s${random.int(workload.sharedKeys)}` : undefined;
+  const shared = workload.sharedKeys > 0 ? sharedKey(random.int(workload.sharedKeys)) : undefined;
   if (roll < workload.appendPercent + workload.putPercent && shared !== undefined) {
     return { f: 'put', key: shared, value: `${client}.${seq}` };
   }

@@ -1,8 +1,12 @@
 // A Raft workload client: proposes unique commands one at a time for the whole run, follows
 // leader hints, and gives up on a command after a timeout (its outcome then stays unknown in
 // the history) before proposing the next one. A command's bytes are encodeCommand(id): the
-// contract acked-never-lost checks applied entries against.
+// contract acked-never-lost checks applied entries against. With a `readPercent` in the
+// plan's workload, that share of its operations are linearizable reads instead (ReadIndex,
+// or a lease where the servers hold one), which fresh-reads judges where they are served;
+// without one it draws nothing for it, so plans recorded before reads existed run as they did.
 
+import { assert } from '../../sim/assert.ts';
 import type { Message, NodeContext, NodeId, NodeProgram } from '../../sim/types.ts';
 import { encodeCommand } from './contract.ts';
 import type { ClientReply } from './group.ts';
@@ -26,6 +30,10 @@ const DEFAULTS: RaftClientOptions = {
 export class RaftClient implements NodeProgram {
   private sequence = 0;
   private operationId = -1;
+  /** The operation under way (its id is commandId): a proposal or a read. */
+  private operationKind: 'propose' | 'read' = 'propose';
+  /** Percent of operations that are reads (0: proposals only). */
+  private readonly readPercent: number;
   private commandId = '';
   /** encodeCommand(commandId), encoded once per command: resends and retries reuse it. */
   private commandData: Uint8Array = new Uint8Array(0);
@@ -46,6 +54,9 @@ export class RaftClient implements NodeProgram {
       ...options,
       ...(typeof thinkUs === 'number' ? { thinkUs } : {}),
     };
+    const readPercent = ctx.workload['readPercent'];
+    this.readPercent = typeof readPercent === 'number' ? readPercent : 0;
+    assert(this.readPercent >= 0 && this.readPercent <= 100, 'readPercent is a percentage');
     this.servers = ctx.members(this.options.group);
     this.target = this.servers[ctx.id % this.servers.length] as NodeId;
   }
@@ -54,12 +65,20 @@ export class RaftClient implements NodeProgram {
     this.ctx.setTimer(this.options.thinkUs, 'next');
   }
 
-  private propose(): void {
+  /** Starts the next operation: a read with probability readPercent, else a proposal. */
+  private next(): void {
+    const read = this.readPercent > 0 && this.ctx.random.chance(this.readPercent / 100);
     this.sequence++;
-    this.commandId = `${this.ctx.name}-${this.sequence}`;
-    this.commandData = encodeCommand(this.commandId);
+    if (read) {
+      this.operationKind = 'read';
+      this.commandId = `${this.ctx.name}-r${this.sequence}`;
+    } else {
+      this.operationKind = 'propose';
+      this.commandId = `${this.ctx.name}-${this.sequence}`;
+      this.commandData = encodeCommand(this.commandId);
+    }
     this.operationId = this.ctx.history.invoke(
-      { f: 'propose', id: this.commandId },
+      { f: this.operationKind, id: this.commandId },
       { stream: this.options.group },
     );
     this.sendCurrent();
@@ -67,6 +86,10 @@ export class RaftClient implements NodeProgram {
   }
 
   private sendCurrent(): void {
+    if (this.operationKind === 'read') {
+      this.ctx.send(this.target, { type: 'read', id: this.commandId }, 32 + this.commandId.length);
+      return;
+    }
     this.ctx.send(
       this.target,
       { type: 'propose', id: this.commandId, data: this.commandData },
@@ -80,7 +103,26 @@ export class RaftClient implements NodeProgram {
       return; // late or duplicated
     }
     switch (reply.type) {
+      case 'read-ok':
+        if (this.operationKind !== 'read') {
+          return;
+        }
+        this.ctx.cancelTimer(this.timer);
+        this.ctx.history.complete(this.operationId, 'ok', { index: reply.index });
+        this.ctx.observe({
+          type: 'read-answered',
+          group: this.options.group,
+          id: this.commandId,
+          index: reply.index,
+        });
+        this.operationId = -1;
+        this.target = from;
+        this.ctx.setTimer(this.options.thinkUs, 'next');
+        return;
       case 'propose-ok':
+        if (this.operationKind !== 'propose') {
+          return;
+        }
         this.ctx.cancelTimer(this.timer);
         this.ctx.history.complete(this.operationId, 'ok', { index: reply.index, term: reply.term });
         this.ctx.observe({
@@ -95,7 +137,7 @@ export class RaftClient implements NodeProgram {
         this.ctx.setTimer(this.options.thinkUs, 'next');
         return;
       case 'not-leader':
-        // Retrying the same command elsewhere is safe: it has not entered any log. One
+        // Retrying the same command (or read) elsewhere is safe: it has not entered any log. One
         // resend at a time: answering every (duplicated) refusal multiplied the requests.
         if (this.resendPending || from !== this.target) {
           return;
@@ -111,7 +153,7 @@ export class RaftClient implements NodeProgram {
 
   onTimer(tag: string): void {
     if (tag === 'next' && this.operationId < 0) {
-      this.propose();
+      this.next();
     } else if (tag === 'resend') {
       this.resendPending = false;
       if (this.operationId >= 0) {
@@ -125,7 +167,7 @@ export class RaftClient implements NodeProgram {
     }
   }
 
-  inspect(): { role: 'client'; proposed: number } {
-    return { role: 'client', proposed: this.sequence };
+  inspect(): { role: 'client'; operations: number } {
+    return { role: 'client', operations: this.sequence };
   }
 }
