@@ -12,6 +12,9 @@
 // assertion that the unmutated baseline reaches in enough seeds to expect at least
 // --sometimes-expected-min runs of the campaign to reach it (the swarm lost that coverage).
 //   npm run bench:mutants -- summary        merge every results file: score, survivor table
+//   … --paired-with DIR                     (any command) the sample of the older sources
+//                                           checked out in DIR, found again in these: the same
+//                                           mutants before and after a change
 //   npm run bench:mutants -- sample         list the drawn mutants (id, place, mutator)
 //
 // Each tested mutant is appended to bench/results/mutants/shard-<i>-of-<n>.jsonl as its
@@ -36,6 +39,7 @@ import {
 import {
   mutateRange,
   PER_SYSTEM_DEFAULT,
+  pairedSample,
   SAMPLE_SEED_DEFAULT,
   type SampledMutant,
   sampleFor,
@@ -57,6 +61,7 @@ const OPTIONS = new Set([
   '--sample-seed',
   '--baseline-seeds',
   '--sometimes-expected-min',
+  '--paired-with',
   '--time-limit-min',
   '--time-limit-factor',
 ]);
@@ -119,7 +124,20 @@ function readClasses(): Record<string, SurvivorClass> {
 async function loadSample(args: readonly string[]) {
   const seed = option(args, '--sample-seed') ?? SAMPLE_SEED_DEFAULT;
   const perSystem = count(args, '--per-system', PER_SYSTEM_DEFAULT);
-  return sampleFor(PROJECT_DIR, seed, perSystem);
+  const older = option(args, '--paired-with');
+  if (older === undefined) {
+    return sampleFor(PROJECT_DIR, seed, perSystem);
+  }
+  if (!existsSync(join(older, 'systems'))) {
+    throw new UsageError(
+      `--paired-with needs a checkout of the older sources; ${older} has no systems/`,
+    );
+  }
+  const paired = await pairedSample(PROJECT_DIR, older, seed, perSystem);
+  process.stdout.write(
+    `paired with the sample of ${older}: ${paired.mutants.length} mutants found again, ${paired.unpaired.length} gone (${paired.unpaired.map((mutant) => mutant.id).join(', ') || 'none'})\n`,
+  );
+  return paired;
 }
 
 async function sampleCommand(args: readonly string[]): Promise<number> {
@@ -130,8 +148,9 @@ async function sampleCommand(args: readonly string[]): Promise<number> {
       .join(', ')} listed; sources ${sample.sourceHash}\n`,
   );
   for (const [position, mutant] of sample.mutants.entries()) {
+    const paired = 'pairedWith' in mutant ? `\t(was ${mutant.pairedWith})` : '';
     process.stdout.write(
-      `${position}\t${mutant.id}\t${mutateRange(mutant)}\t${mutant.mutator}\t${JSON.stringify(mutant.replacement).slice(0, 80)}\n`,
+      `${position}\t${mutant.id}\t${mutateRange(mutant)}\t${mutant.mutator}\t${JSON.stringify(mutant.replacement).slice(0, 80)}${paired}\n`,
     );
   }
   return 0;

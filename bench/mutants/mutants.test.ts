@@ -13,12 +13,15 @@ import {
   summaryMarkdown,
 } from './results.ts';
 import {
+  codeAt,
   drawSample,
   type ListedMutant,
   listMutants,
   MUTATED_SYSTEMS,
   mutantKey,
   mutateRange,
+  pairedSample,
+  sampleFor,
   shardOf,
 } from './sample.ts';
 
@@ -296,5 +299,54 @@ describe('listMutants', () => {
       );
       expect(keys).toContain(mutantKey(mutant));
     }
+  });
+});
+
+describe('pairedSample', () => {
+  it('finds the older sample again after an edit moved its lines, and drops what is gone', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const project = (raft: string, kv: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'faultline-paired-'));
+      mkdirSync(join(dir, 'systems', 'raft'), { recursive: true });
+      mkdirSync(join(dir, 'systems', 'kv'), { recursive: true });
+      writeFileSync(join(dir, 'systems', 'raft', 'quorum.ts'), raft);
+      writeFileSync(join(dir, 'systems', 'kv', 'keys.ts'), kv);
+      return dir;
+    };
+    const quorum =
+      'export function quorum(votes: number, voters: number): boolean {\n  return votes * 2 > voters;\n}\n';
+    const keys =
+      "export function key(i: number): string {\n  return i > 0 ? 's' + i : 'none';\n}\n";
+    const older = project(quorum, keys);
+    // Two lines added above quorum(); the kv file loses its 'none' branch.
+    const newer = project(
+      `// why\n// and why\n${quorum}`,
+      "export function key(i: number): string {\n  return 's' + i;\n}\n",
+    );
+    const before = await sampleFor(older, 's', 1000);
+    const paired = await pairedSample(newer, older, 's', 1000);
+    const raftBefore = before.mutants.filter((mutant) => mutant.system === 'raft');
+    const raftAfter = paired.mutants.filter((mutant) => mutant.system === 'raft');
+    expect(raftAfter.map((mutant) => mutant.pairedWith)).toEqual(
+      raftBefore.map((mutant) => mutant.id),
+    );
+    for (const [index, mutant] of raftAfter.entries()) {
+      const was = raftBefore[index] as (typeof raftBefore)[number];
+      expect([mutant.start.line, mutant.mutator, mutant.replacement]).toEqual([
+        was.start.line + 2,
+        was.mutator,
+        was.replacement,
+      ]);
+      expect(mutant.id).not.toBe(was.id); // its key holds the line
+    }
+    // The 's' literal's mutant survives the edit; those of the removed branch do not.
+    const kvGone = paired.unpaired.filter((mutant) => mutant.system === 'kv');
+    expect(kvGone.length).toBeGreaterThan(0);
+    expect(kvGone.every((mutant) => codeAt(older, mutant).length > 0)).toBe(true);
+    expect(
+      paired.mutants.some((mutant) => mutant.system === 'kv' && mutant.replacement === '""'),
+    ).toBe(true);
   });
 });

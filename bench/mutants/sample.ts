@@ -212,3 +212,112 @@ export async function sampleFor(projectDir: string, seed: string, perSystem: num
   };
   return sample;
 }
+
+/** A sampled mutant of the current sources, and the one of older sources it stands for. */
+export interface PairedMutant extends SampledMutant {
+  /** The id the mutant had in the older sources' sample. */
+  pairedWith: string;
+}
+
+/**
+ * The older sources' sample, found again in the current sources, so that a score measured
+ * before a change and one measured after it judge the same mutants: a mutant's key holds its
+ * line and column, which an edit above it moves. A mutant is the same when its file, mutator,
+ * replacement and the code it replaces are, and it is the same occurrence of that code in the
+ * file (counted in source order); when the file now holds that code more or fewer times, the
+ * occurrence nearest its old line stands for it. A mutant whose code is gone has no pair.
+ */
+export async function pairedSample(
+  projectDir: string,
+  olderDir: string,
+  seed: string,
+  perSystem: number,
+): Promise<Omit<Sample, 'mutants'> & { mutants: PairedMutant[]; unpaired: SampledMutant[] }> {
+  const older = await sampleFor(olderDir, seed, perSystem);
+  const current = await sampleFor(projectDir, seed, perSystem);
+  const mutants: PairedMutant[] = [];
+  const unpaired: SampledMutant[] = [];
+  for (const system of MUTATED_SYSTEMS) {
+    const olderAll = await listMutants(olderDir, systemSources(olderDir, system));
+    const currentAll = await listMutants(projectDir, systemSources(projectDir, system));
+    const olderGroups = groupBySignature(olderDir, olderAll);
+    const currentGroups = groupBySignature(projectDir, currentAll);
+    for (const mutant of older.mutants.filter((m) => m.system === system.name)) {
+      const signature = signatureOf(olderDir, mutant);
+      const was = olderGroups.get(signature) ?? [];
+      const now = currentGroups.get(signature) ?? [];
+      const ordinal = was.findIndex((other) => mutantKey(other) === mutant.key);
+      assert(ordinal >= 0, 'a sampled mutant is among the listed ones');
+      const match =
+        now.length === was.length
+          ? now[ordinal]
+          : [...now].sort(
+              (a, b) =>
+                Math.abs(a.start.line - mutant.start.line) -
+                Math.abs(b.start.line - mutant.start.line),
+            )[0];
+      if (match === undefined) {
+        unpaired.push(mutant);
+        continue;
+      }
+      const key = mutantKey(match);
+      mutants.push({
+        ...match,
+        key,
+        id: mutantId(key),
+        system: system.name,
+        scenario: system.scenario,
+        pairedWith: mutant.id,
+      });
+    }
+  }
+  return { ...current, mutants, unpaired };
+}
+
+/** What makes two mutants of different versions of a file the same mutant, but the place. */
+function signatureOf(projectDir: string, mutant: ListedMutant): string {
+  return JSON.stringify([
+    mutant.file,
+    mutant.mutator,
+    mutant.replacement,
+    codeAt(projectDir, mutant),
+  ]);
+}
+
+const fileLines = new Map<string, string[]>();
+
+/** The source text a mutant replaces. */
+export function codeAt(projectDir: string, mutant: ListedMutant): string {
+  const path = join(projectDir, mutant.file);
+  let lines = fileLines.get(path);
+  if (lines === undefined) {
+    lines = readFileSync(path, 'utf8').split('\n');
+    fileLines.set(path, lines);
+  }
+  const { start, end } = mutant;
+  if (start.line === end.line) {
+    return (lines[start.line] ?? '').slice(start.column, end.column);
+  }
+  return [
+    (lines[start.line] ?? '').slice(start.column),
+    ...lines.slice(start.line + 1, end.line),
+    (lines[end.line] ?? '').slice(0, end.column),
+  ].join('\n');
+}
+
+function groupBySignature(
+  projectDir: string,
+  mutants: readonly ListedMutant[],
+): Map<string, ListedMutant[]> {
+  const groups = new Map<string, ListedMutant[]>();
+  for (const mutant of [...mutants].sort(compareMutants)) {
+    const signature = signatureOf(projectDir, mutant);
+    const group = groups.get(signature);
+    if (group === undefined) {
+      groups.set(signature, [mutant]);
+    } else {
+      group.push(mutant);
+    }
+  }
+  return groups;
+}
