@@ -29,6 +29,7 @@ import { parseShard } from '../sim/fuzz/seeds.ts';
 import { type FaultlineFuzzSettings, RUNNER_NAME } from './mutants/fuzz-test-runner.ts';
 import {
   isDone,
+  type MutantRecord,
   mergeRecords,
   RESULTS_DIR,
   readResultsDir,
@@ -38,6 +39,8 @@ import {
 } from './mutants/results.ts';
 import {
   mutateRange,
+  type PairedMutant,
+  type PairedSample,
   PER_SYSTEM_DEFAULT,
   pairedSample,
   SAMPLE_SEED_DEFAULT,
@@ -114,6 +117,52 @@ function commitLabel(): string {
   return dirty === '' ? head : `${head}-dirty`;
 }
 
+/**
+ * The same mutants before and after (a paired sample): how many kept or changed their
+ * verdict, and each that changed, with what now kills it.
+ */
+function pairedChanges(
+  mutants: readonly PairedMutant[],
+  before: readonly MutantRecord[],
+  after: readonly MutantRecord[],
+): string {
+  const beforeById = new Map(before.map((verdict) => [verdict.id, verdict]));
+  const afterById = new Map(after.map((verdict) => [verdict.id, verdict]));
+  const counts = new Map<string, number>();
+  const changed: string[] = [];
+  for (const mutant of mutants) {
+    const was = beforeById.get(mutant.pairedWith);
+    const now = afterById.get(mutant.id);
+    if (was === undefined || now === undefined) {
+      continue;
+    }
+    const detected = (verdict: MutantRecord) =>
+      verdict.status === 'killed' || verdict.status === 'timeout' ? 'detected' : verdict.status;
+    const transition = `${detected(was)} → ${detected(now)}`;
+    counts.set(transition, (counts.get(transition) ?? 0) + 1);
+    if (detected(was) !== detected(now)) {
+      const how = now.invariant === null ? '' : ` by ${now.invariant}`;
+      changed.push(
+        `| ${mutant.pairedWith} → ${mutant.id} | ${mutateRange(mutant)} | ${mutant.mutator} | ${transition}${how} |`,
+      );
+    }
+  }
+  const lines = [
+    'Before → after, the same mutants (paired):',
+    '',
+    ...[...counts].sort().map(([transition, count]) => `- ${transition}: ${count}`),
+  ];
+  if (changed.length > 0) {
+    lines.push(
+      '',
+      '| mutant | place | mutator | change |',
+      '| --- | --- | --- | --- |',
+      ...changed,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 function readClasses(): Record<string, SurvivorClass> {
   if (!existsSync(CLASSES_FILE)) {
     return {};
@@ -164,7 +213,25 @@ async function summaryCommand(args: readonly string[]): Promise<number> {
   );
   const inSample = new Set(sample.mutants.map((mutant) => mutant.id));
   const mine = verdicts.filter((verdict) => inSample.has(verdict.id));
-  process.stdout.write(summaryMarkdown(mine, sample.mutants.length, readClasses()));
+  const classes = readClasses();
+  const paired = 'olderSourceHash' in sample ? (sample as PairedSample) : undefined;
+  if (paired !== undefined) {
+    // A survivor of both samples keeps the class read for it in the older sources.
+    for (const mutant of paired.mutants) {
+      const was = classes[mutant.pairedWith];
+      if (classes[mutant.id] === undefined && was !== undefined) {
+        classes[mutant.id] = was;
+      }
+    }
+  }
+  process.stdout.write(summaryMarkdown(mine, sample.mutants.length, classes));
+  if (paired !== undefined) {
+    const before = mergeRecords(
+      readResultsDir(join(PROJECT_DIR, RESULTS_DIR)),
+      paired.olderSourceHash,
+    ).verdicts;
+    process.stdout.write(`\n${pairedChanges(paired.mutants, before, mine)}`);
+  }
   if (stale > 0) {
     process.stdout.write(
       `\n${stale} result lines are of other sources (not ${sample.sourceHash}) and were left out.\n`,

@@ -232,7 +232,13 @@ export async function pairedSample(
   olderDir: string,
   seed: string,
   perSystem: number,
-): Promise<Omit<Sample, 'mutants'> & { mutants: PairedMutant[]; unpaired: SampledMutant[] }> {
+): Promise<
+  Omit<Sample, 'mutants'> & {
+    mutants: PairedMutant[];
+    unpaired: SampledMutant[];
+    olderSourceHash: string;
+  }
+> {
   const older = await sampleFor(olderDir, seed, perSystem);
   const current = await sampleFor(projectDir, seed, perSystem);
   const mutants: PairedMutant[] = [];
@@ -271,8 +277,10 @@ export async function pairedSample(
       });
     }
   }
-  return { ...current, mutants, unpaired };
+  return { ...current, mutants, unpaired, olderSourceHash: older.sourceHash };
 }
+
+export type PairedSample = Awaited<ReturnType<typeof pairedSample>>;
 
 /** What makes two mutants of different versions of a file the same mutant, but the place. */
 function signatureOf(projectDir: string, mutant: ListedMutant): string {
