@@ -3,8 +3,9 @@
 // assignment change; the EDN export reads back as Jepsen's shape.
 import { describe, expect, it } from 'vitest';
 
-import type { ClusterView, HistoryOperation } from '../sim/types.ts';
+import type { ClusterView, HistoryOperation, ObservationRecord } from '../sim/types.ts';
 import type { KafkaInput, KafkaPair } from '../systems/kafka/contract.ts';
+import { OFFSETS_KEY } from '../systems/kafka/messages.ts';
 import {
   analyzeKafkaHistory,
   KAFKA_ANOMALIES,
@@ -481,6 +482,62 @@ describe('the Kafka history checker', () => {
     expect(verdicts['int-poll-skip']).toContain('skipping offsets 1');
     expect(verdicts['duplicate']).toBeUndefined();
     expect(verdicts['unseen']).toContain('11 at offset 1');
+  });
+});
+
+describe('unseen with partitions left offline by media faults', () => {
+  // Value 11 at a@1 is acknowledged and never polled; broker node 0 had a media fault.
+  const history = new History()
+    .send(1, 'a', 10, 0)
+    .send(1, 'a', 11, 1)
+    .poll(2, { a: [[0, 10]] });
+  const observation = (node: number, body: Record<string, unknown>, eventIndex: number) => ({
+    node,
+    timeUs: 1_000 * eventIndex,
+    eventIndex,
+    observation: body as ObservationRecord['observation'],
+  });
+  const offline = (key: string) => [
+    observation(
+      0,
+      {
+        type: 'kafka-corruption-detected',
+        key,
+        file: `${key}/0.log`,
+        offset: 0,
+        reason: 'checksum mismatch',
+      },
+      1,
+    ),
+    observation(
+      9,
+      {
+        type: 'kafka-partition-state',
+        key,
+        leaderEpoch: 2,
+        partitionEpoch: 3,
+        leader: -1,
+        isr: [],
+      },
+      2,
+    ),
+  ];
+  const unseen = (observations: ObservationRecord[]) => {
+    const invariant = kafkaHistoryInvariants({ unseen: true }).find((one) => one.name === 'unseen');
+    const view = {
+      history: history.ops,
+      name: (node: number) => `c${node}`,
+      mediaFaults: (node: number) => (node === 0 ? 1 : 0),
+    } as unknown as ClusterView;
+    return invariant?.atEnd?.(view, observations);
+  };
+
+  it('stands down for the offline partition, and for every partition once the offsets partition is offline', () => {
+    expect(unseen([])).toContain('11 at offset 1');
+    expect(unseen(offline('b'))).toContain('11 at offset 1'); // another partition's trouble
+    expect(unseen(offline('a'))).toBeUndefined();
+    // The group's coordinator lives on the offsets partition: offline, nothing more is drained.
+    expect(unseen(offline(OFFSETS_KEY))).toBeUndefined();
   });
 });
 

@@ -48,6 +48,7 @@ import {
   pollResult,
   sendOffset,
 } from '../systems/kafka/contract.ts';
+import { OFFSETS_KEY } from '../systems/kafka/messages.ts';
 import { offlineAfterMediaFaults } from './kafka-brokers.ts';
 
 /** In the order they are judged (and reported): data loss before its consequences. */
@@ -639,6 +640,11 @@ export function kafkaHistoryInvariants(options: KafkaHistoryInvariantOptions = {
         // A partition kept offline by brokers that refused after media faults cannot be
         // drained: `unseen` stands down for it (kafka-brokers.ts), and for it alone.
         const offline = type === 'unseen' ? offlineAfterMediaFaults(view, observations) : NONE;
+        if (offline.has(OFFSETS_KEY)) {
+          // The offsets partition is the group's coordinator: kept offline, no member can
+          // join, be assigned or commit, so the group drains nothing more, of any partition.
+          return undefined;
+        }
         const found = analysisOf(view, observations).anomalies.filter(
           (anomaly) => anomaly.type === type && !offline.has(anomaly.key),
         );

@@ -12,10 +12,15 @@ import { planFor } from '../sim/plan.ts';
 import { firstFailingSeed, runSeed, scenarioNamed } from '../sim/run.ts';
 
 /** The first `count` seeds whose plans draw no retention: there every acknowledged send is polled. */
+/** Seeds that delete nothing: no retention, and no media fault that may take a partition offline. */
 function seedsKeepingEverything(scenario: string, count: number): number[] {
   const seeds: number[] = [];
   for (let seed = 0; seeds.length < count && seed < 100; seed++) {
-    if (planFor(scenarioNamed(scenario), seed).workload['retentionBytes'] === undefined) {
+    const plan = planFor(scenarioNamed(scenario), seed);
+    const media = plan.faults.some(
+      (fault) => fault.kind === 'bit-rot' || fault.kind === 'misdirected-write',
+    );
+    if (plan.workload['retentionBytes'] === undefined && !media) {
       seeds.push(seed);
     }
   }

@@ -179,11 +179,12 @@ const GROUP_BASE = {
 registerScenario({
   ...GROUP_BASE,
   name: 'kafka-group-churn',
-  // No media faults: when the offsets partition's last ISR member finds its copy damaged,
-  // that partition stays offline (clean election), the group has no coordinator and
-  // consumes nothing, and unseen fails (37 of 600 seeds). Eligible leader replicas (KIP-966)
-  // fix that, but they are off until a 20,000-seed run with them on passes (see above).
+  // Media faults too. When the offsets partition's last ISR member finds its copy damaged,
+  // that partition stays offline (clean election) and the group, without a coordinator,
+  // consumes nothing more: `unseen` stands down then (kafka-history.ts), as it does for a
+  // data partition left offline.
   plan: withRetention,
+  faults: MEDIA_FAULTS,
   description:
     'A consumer group of 2–4 members that join at different times, leave and crash (a crashed member just stops; the coordinator drops it after its session timeout) while every fault hits the cluster; the coordinator rebalances each time. Every acknowledged message is consumed by the group, committed offsets never go back, no partition has two owners in one generation.',
   workload: {
@@ -194,9 +195,11 @@ registerScenario({
     memberStallProbability: 0.02,
     memberDownUsMax: 1_000_000,
     memberStartSpreadUs: 2_000_000,
+    ...MEDIA_WORKLOAD,
   },
   sometimes: {
     ...GROUP_BASE.sometimes,
+    ...MEDIA_SOMETIMES,
     'a consumer moved past records retention deleted':
       RETENTION_SOMETIMES['a consumer moved past records retention deleted'],
     'retention deleted a segment': RETENTION_SOMETIMES['retention deleted a segment'],
