@@ -152,7 +152,9 @@ export type RaftAdapterObservation =
       readonly id: string;
       readonly index: number;
       readonly term: number;
-    };
+    }
+  /** A client's read was answered, to be served at index or later (reported by the client). */
+  | { readonly type: 'read-answered'; readonly id: string; readonly index: number };
 
 /** Every Raft observation names the Raft group it is about. */
 export type RaftObservation = (RaftEvent | RaftAdapterObservation) & { readonly group: string };
