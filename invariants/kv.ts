@@ -366,17 +366,18 @@ export const kvSometimes: Readonly<Record<string, (record: ObservationRecord) =>
     record.observation.type === 'snapshot-applied',
 };
 
+/** Whether the record is a KV client's acknowledgement of a `f` through the log. */
+function acknowledged(record: ObservationRecord, f: 'put' | 'append'): boolean {
+  const observation = kvClientObservation(record);
+  return observation?.type === 'kv-acked' && observation.f === f;
+}
+
 /**
  * What the kv swarm's random workload does in some run of every campaign: each operation
  * type completes, and a Get reads what a Put wrote. A workload that silently stops issuing
  * one of them leaves the invariants about it nothing to judge (fuzz --require-sometimes
  * fails such a campaign). Scripted and MIT-port workloads need not do all three.
  */
-function acknowledged(record: ObservationRecord, f: 'put' | 'append'): boolean {
-  const observation = kvClientObservation(record);
-  return observation?.type === 'kv-acked' && observation.f === f;
-}
-
 export const kvWorkloadSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> =
   {
     'a Put was acknowledged': (record) => acknowledged(record, 'put'),

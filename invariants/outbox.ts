@@ -30,7 +30,7 @@ import type {
 } from '../sim/types.ts';
 import { brokerState, type KafkaKey } from '../systems/kafka/contract.ts';
 import { kafkaConfig } from '../systems/kafka/messages.ts';
-import { dbInspect } from '../systems/outbox/contract.ts';
+import { type DbInspect, dbInspect } from '../systems/outbox/contract.ts';
 import { comparePositions, type LogPosition } from '../systems/outbox/db-protocol.ts';
 import {
   decodeEvent,
@@ -126,12 +126,15 @@ function attempts(
 
 /** The order database's durable transactions (txId → LSN), when it is up at the end. */
 function durableTxs(view: ClusterView): Map<string, number> | undefined {
+  const db = orderDatabase(view);
+  return db === undefined ? undefined : new Map(db.durableTxs.map((tx) => [tx.txId, tx.lsn]));
+}
+
+/** The order database's view when it is up at the end and did not refuse to start. */
+function orderDatabase(view: ClusterView): DbInspect | undefined {
   const node = view.members(OUTBOX_GROUPS.db)[0];
   const db = node === undefined ? undefined : dbInspect(view, node);
-  if (db === undefined || db.refused !== null) {
-    return undefined;
-  }
-  return new Map(db.durableTxs.map((tx) => [tx.txId, tx.lsn]));
+  return db === undefined || db.refused !== null ? undefined : db;
 }
 
 /**
@@ -141,9 +144,8 @@ function durableTxs(view: ClusterView): Map<string, number> | undefined {
  * when it is up at the end.
  */
 function changePositions(view: ClusterView): Map<number, LogPosition> | undefined {
-  const node = view.members(OUTBOX_GROUPS.db)[0];
-  const db = node === undefined ? undefined : dbInspect(view, node);
-  if (db === undefined || db.refused !== null) {
+  const db = orderDatabase(view);
+  if (db === undefined) {
     return undefined;
   }
   const positions = new Map<number, LogPosition>();

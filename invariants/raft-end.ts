@@ -324,7 +324,6 @@ export const raftMediaFaultSometimes: Readonly<
     record.observation.type === 'corruption-detected',
 };
 
-/** Conditions a Raft scenario should reach on some seeds, so a fault that never fires shows. */
 /** How long before the end an entry may have committed and a voter still be applying it. */
 export const DEFAULT_CATCH_UP_US = 2_000_000;
 
@@ -411,6 +410,7 @@ export const raftClientReadSometimes: Readonly<
   'a read was answered': (record) => record.observation.type === 'read-answered',
 };
 
+/** Conditions a Raft scenario should reach on some seeds, so a fault that never fires shows. */
 export const raftSometimes: Readonly<Record<string, (record: ObservationRecord) => boolean>> = {
   // The core reports stepped-down only when a leader gives up leadership.
   'a leader was deposed': (record) => record.observation.type === 'stepped-down',

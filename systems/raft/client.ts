@@ -107,34 +107,13 @@ export class RaftClient implements NodeProgram {
         if (this.operationKind !== 'read') {
           return;
         }
-        this.ctx.cancelTimer(this.timer);
-        this.ctx.history.complete(this.operationId, 'ok', { index: reply.index });
-        this.ctx.observe({
-          type: 'read-answered',
-          group: this.options.group,
-          id: this.commandId,
-          index: reply.index,
-        });
-        this.operationId = -1;
-        this.target = from;
-        this.ctx.setTimer(this.options.thinkUs, 'next');
+        this.completed(from, 'read-answered', { index: reply.index });
         return;
       case 'propose-ok':
         if (this.operationKind !== 'propose') {
           return;
         }
-        this.ctx.cancelTimer(this.timer);
-        this.ctx.history.complete(this.operationId, 'ok', { index: reply.index, term: reply.term });
-        this.ctx.observe({
-          type: 'proposal-acked',
-          group: this.options.group,
-          id: this.commandId,
-          index: reply.index,
-          term: reply.term,
-        });
-        this.operationId = -1;
-        this.target = from;
-        this.ctx.setTimer(this.options.thinkUs, 'next');
+        this.completed(from, 'proposal-acked', { index: reply.index, term: reply.term });
         return;
       case 'not-leader':
         // Retrying the same command (or read) elsewhere is safe: it has not entered any log. One
@@ -149,6 +128,23 @@ export class RaftClient implements NodeProgram {
       default:
         return; // request-failed: the timeout moves on
     }
+  }
+
+  /**
+   * The operation under way succeeded (answered by `from`): into the history and observed
+   * with `output`, then the next one after the think time, to the server that answered.
+   */
+  private completed(
+    from: NodeId,
+    type: 'proposal-acked' | 'read-answered',
+    output: { index: number; term?: number },
+  ): void {
+    this.ctx.cancelTimer(this.timer);
+    this.ctx.history.complete(this.operationId, 'ok', output);
+    this.ctx.observe({ type, group: this.options.group, id: this.commandId, ...output });
+    this.operationId = -1;
+    this.target = from;
+    this.ctx.setTimer(this.options.thinkUs, 'next');
   }
 
   onTimer(tag: string): void {
