@@ -75,7 +75,7 @@ const hard = (term: number, vote: number | null, commit: number): LogRecord => (
 });
 
 function log(...batches: LogRecord[][]): Uint8Array {
-  const parts = batches.map((records, batch) => encodeBatch(batch, records));
+  const parts = batches.map((records, batch) => encodeBatch(batch, records, batch === 0));
   const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -2,7 +2,8 @@
 // batches (one batch per Ready), and a checksummed snapshot file.
 //
 // Record layout (big-endian):  length u32 | crc32 u32 | body (length bytes)
-//   body = type u8 | flags u8 (bit 0: last record of its batch) | batch u32 | payload
+//   body = type u8 | flags u8 (bit 0: last record of its batch; bit 1: first record of its
+//          file) | batch u32 | payload
 // The CRC covers the body. A batch is the unit of atomicity: decoding returns only complete
 // batches. The adapter writes batch N+1 only after batch N was fsynced, so after a crash only
 // the last batch can be torn — in any sector order, so valid records of that same batch may
@@ -10,6 +11,9 @@
 // a torn write: that is corruption of durable data, reported and never applied.
 // Batches are numbered consecutively within a file; a new log starts at batch 0, a rewritten
 // one at the batch number it was rewritten at (numbers never restart, see the sync marks).
+// Because a file may start at any batch number, its first record says so (bit 1): a later
+// batch misdirected onto sector 0 would otherwise read back as a whole, shorter log that
+// starts after a gap (raft-multi seed 17157: entry 9 first, entries 1-8 gone).
 //
 // The codec alone cannot tell a damaged *last* batch that was synced (then rotted, or was
 // misdirected) from one a crash tore: both are a bad record with nothing after it. Truncating
@@ -314,8 +318,13 @@ function readPayload(type: number, r: Reader): LogRecord {
 /** Reused by every encodeBatch (one per Ready): result() copies out what a batch wrote. */
 const batchWriter = new Writer();
 
-export function encodeBatch(batch: number, records: readonly LogRecord[]): Uint8Array {
-  writeBatch(batch, records);
+/** `startsFile`: the batch is written at offset 0 (a new log's batch 0, or a rewrite). */
+export function encodeBatch(
+  batch: number,
+  records: readonly LogRecord[],
+  startsFile: boolean,
+): Uint8Array {
+  writeBatch(batch, records, startsFile);
   return batchWriter.result();
 }
 
@@ -323,12 +332,19 @@ export function encodeBatch(batch: number, records: readonly LogRecord[]): Uint8
  * encodeBatch without the copy: a view of the shared writer, valid only until the next batch
  * is encoded. For a caller that copies it at once (a disk write does).
  */
-export function encodeBatchTransient(batch: number, records: readonly LogRecord[]): Uint8Array {
-  writeBatch(batch, records);
+export function encodeBatchTransient(
+  batch: number,
+  records: readonly LogRecord[],
+  startsFile: boolean,
+): Uint8Array {
+  writeBatch(batch, records, startsFile);
   return batchWriter.written();
 }
 
-function writeBatch(batch: number, records: readonly LogRecord[]): void {
+const FLAG_LAST_OF_BATCH = 1;
+const FLAG_FIRST_OF_FILE = 2;
+
+function writeBatch(batch: number, records: readonly LogRecord[], startsFile: boolean): void {
   assert(records.length > 0, 'a batch holds at least one record');
   const w = batchWriter;
   w.reset();
@@ -337,7 +353,10 @@ function writeBatch(batch: number, records: readonly LogRecord[]): void {
     w.u32(0);
     w.u32(0);
     w.u8(TYPE_CODES[record.type]);
-    w.u8(position === records.length - 1 ? 1 : 0);
+    w.u8(
+      (position === records.length - 1 ? FLAG_LAST_OF_BATCH : 0) |
+        (startsFile && position === 0 ? FLAG_FIRST_OF_FILE : 0),
+    );
     w.u32(batch);
     writePayload(w, record);
     const bodyLength = w.length - start - HEADER_BYTES;
@@ -350,6 +369,7 @@ interface ParsedRecord {
   readonly record: LogRecord;
   readonly batch: number;
   readonly last: boolean;
+  readonly firstOfFile: boolean;
   readonly end: number;
 }
 
@@ -376,7 +396,13 @@ function parseRecord(bytes: Uint8Array, offset: number): ParsedRecord | string {
     const type = r.u8();
     const flags = r.u8();
     const batch = r.u32();
-    return { record: readPayload(type, r), batch, last: (flags & 1) === 1, end };
+    return {
+      record: readPayload(type, r),
+      batch,
+      last: (flags & FLAG_LAST_OF_BATCH) !== 0,
+      firstOfFile: (flags & FLAG_FIRST_OF_FILE) !== 0,
+      end,
+    };
   } catch (error) {
     if (error instanceof DecodeError) {
       return error.message;
@@ -423,6 +449,15 @@ export function decodeLog(bytes: Uint8Array): DecodedLog {
     const parsed = parseRecord(bytes, offset);
     if (typeof parsed === 'string') {
       failure = parsed;
+      break;
+    }
+    // Only offset 0 holds a file's first record: anything else there was written elsewhere
+    // (a misdirected write), and a first record further on is not this file's.
+    if (parsed.firstOfFile !== (offset === 0)) {
+      failure =
+        offset === 0
+          ? `the record at offset 0 is not a file's first (batch ${parsed.batch}, misdirected?)`
+          : `a file's first record at offset ${offset}`;
       break;
     }
     // The first record of a file may carry any batch number (a rewritten log continues the

@@ -636,8 +636,9 @@ export class RaftGroup {
       return false;
     }
     const batch = this.nextBatch++;
+    const startsFile = this.ctx.disk.size(this.files.log) === 0;
     // The disk copies what it is given, so the batch is handed over without a copy of its own.
-    this.ctx.disk.append(this.files.log, encodeBatchTransient(batch, records));
+    this.ctx.disk.append(this.files.log, encodeBatchTransient(batch, records, startsFile));
     this.persisting = { stage: 'log', syncId: this.ctx.disk.fsync(this.files.log), ready, batch };
     return true;
   }
@@ -872,15 +873,19 @@ export class RaftGroup {
     const hardState = this.core.hardState();
     // Numbered on from the old log's batches, never from 0 again: the sync marks count up.
     const batch = this.nextBatch++;
-    const bytes = encodeBatch(batch, [
-      { type: 'snapshot-meta', meta: snapshot },
-      ...durableEntries.map((entry) => ({ type: 'entry' as const, entry })),
-      // The commit index may already cover entries not yet on disk.
-      {
-        type: 'hard-state',
-        hardState: { ...hardState, commit: Math.min(hardState.commit, persistedIndex) },
-      },
-    ]);
+    const bytes = encodeBatch(
+      batch,
+      [
+        { type: 'snapshot-meta', meta: snapshot },
+        ...durableEntries.map((entry) => ({ type: 'entry' as const, entry })),
+        // The commit index may already cover entries not yet on disk.
+        {
+          type: 'hard-state',
+          hardState: { ...hardState, commit: Math.min(hardState.commit, persistedIndex) },
+        },
+      ],
+      true,
+    );
     this.ctx.disk.remove(this.files.logTemp);
     this.ctx.disk.write(this.files.logTemp, 0, bytes);
     this.lastRewriteBytes = bytes.length;

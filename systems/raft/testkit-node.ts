@@ -121,7 +121,8 @@ export class TestNode {
     if (records.length === 0) {
       return false;
     }
-    this.disk.append(LOG_FILE, encodeBatch(this.nextBatch++, records));
+    const startsFile = this.disk.size(LOG_FILE) === 0;
+    this.disk.append(LOG_FILE, encodeBatch(this.nextBatch++, records, startsFile));
     this.persisting = { stage: 'log', syncId: this.disk.fsync(LOG_FILE), ready };
     return true;
   }
@@ -143,7 +144,7 @@ export class TestNode {
       },
     ];
     this.disk.remove(LOG_TEMP_FILE);
-    this.disk.write(LOG_TEMP_FILE, 0, encodeBatch(0, records));
+    this.disk.write(LOG_TEMP_FILE, 0, encodeBatch(0, records, true));
     this.nextBatch = 1;
     this.persisting = { stage: 'rewrite', syncId: this.disk.fsync(LOG_TEMP_FILE) };
   }
@@ -197,7 +198,7 @@ export class TestNode {
       ...restored.entries.map((entry) => ({ type: 'entry' as const, entry })),
       { type: 'hard-state', hardState: restored.hardState },
     ];
-    disk.write(LOG_FILE, 0, encodeBatch(0, records));
+    disk.write(LOG_FILE, 0, encodeBatch(0, records, true));
     const scheduler = disk.scheduler;
     disk.scheduler = { scheduleSync: () => {} }; // written before the node runs: durable
     assert(disk.completeSync(disk.fsync(LOG_FILE)), 'a prepared log must be durable');
