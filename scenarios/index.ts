@@ -7,6 +7,7 @@ import './raft-mit.ts';
 import './kv.ts';
 import './kv-mit.ts';
 import './raft-multi.ts';
+import './raft-colocated.ts';
 import './kafka.ts';
 import './shardctrler-mit.ts';
 import './shardkv.ts';

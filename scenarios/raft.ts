@@ -74,19 +74,41 @@ registerScenario({
 /**
  * Half the seeds remove a random server of the group (perhaps the leader) at a random time
  * and add it back later. The request goes to every server; only the leader acts on it.
+ * `raftGroup` names the Raft group when the group's servers host several (multi-Raft): the
+ * requests carry it, and it draws from a stream of its own.
  */
-export function membershipChurn(seed: number, plan: Plan, group: string): ScriptStep[] {
+export function membershipChurn(
+  seed: number,
+  plan: Plan,
+  group: string,
+  raftGroup?: string,
+): ScriptStep[] {
   // The classic group keeps the stream it always had, so its seeds draw what they drew.
-  const stream = group === 'servers' ? 'membership' : `membership:${group}`;
-  const burst = membershipBurst(Random.fromSeed(seed).fork(`${stream}:burst`), plan, group);
-  return [...removeAndAddBack(Random.fromSeed(seed).fork(stream), plan, group), ...burst];
+  const stream =
+    raftGroup !== undefined
+      ? `membership:raft:${raftGroup}`
+      : group === 'servers'
+        ? 'membership'
+        : `membership:${group}`;
+  const target: MembershipTarget = {
+    group,
+    tag: raftGroup === undefined ? {} : { group: raftGroup },
+  };
+  const burst = membershipBurst(Random.fromSeed(seed).fork(`${stream}:burst`), plan, target);
+  return [...removeAndAddBack(Random.fromSeed(seed).fork(stream), plan, target), ...burst];
 }
 
-function removeAndAddBack(random: Random, plan: Plan, group: string): ScriptStep[] {
+/** The servers' topology group, and what a request adds to name its Raft group (if any). */
+interface MembershipTarget {
+  readonly group: string;
+  readonly tag: { readonly group?: string };
+}
+
+function removeAndAddBack(random: Random, plan: Plan, target: MembershipTarget): ScriptStep[] {
   if (!random.chance(0.5)) {
     return [];
   }
-  const servers = Topology.of(plan).members(group);
+  const servers = Topology.of(plan).members(target.group);
   const node = servers[random.int(servers.length)] as NodeId;
   // Both changes fall inside the fault phase, however short the seed drew it; a phase of 6 s
   // or more draws what the fixed 10 s phase always drew.
@@ -96,14 +118,15 @@ function removeAndAddBack(random: Random, plan: Plan, group: string): ScriptStep
   const addAtUs =
     removeAtUs + random.between(gapMinUs, Math.max(gapMinUs, Math.min(3 * SECOND, halfUs - 1)));
   return [
-    ...membershipRequest(servers, removeAtUs, 'remove', node),
-    ...membershipRequest(servers, addAtUs, 'add', node),
+    ...membershipRequest(servers, target, removeAtUs, 'remove', node),
+    ...membershipRequest(servers, target, addAtUs, 'add', node),
   ];
 }
 
 /** One membership request, sent to every server of the group (only the leader acts on it). */
 function membershipRequest(
   servers: readonly NodeId[],
+  target: MembershipTarget,
   atUs: number,
   change: 'add' | 'remove',
   node: NodeId,
@@ -112,7 +135,7 @@ function membershipRequest(
     atUs,
     kind: 'inject',
     node: server,
-    message: { type: 'membership', change, node },
+    message: { type: 'membership', change, node, ...target.tag },
   }));
 }
 
@@ -127,11 +150,11 @@ const BURST_GAP_US_MAX = 20_000;
  * cut off or frozen). Every node the burst may have removed is asked back twice, a second
  * apart, so the group ends whole when the requests are accepted. All inside the fault phase.
  */
-function membershipBurst(random: Random, plan: Plan, group: string): ScriptStep[] {
+function membershipBurst(random: Random, plan: Plan, target: MembershipTarget): ScriptStep[] {
   if (!random.chance(1 / 3)) {
     return [];
   }
-  const servers = Topology.of(plan).members(group);
+  const servers = Topology.of(plan).members(target.group);
   const halfUs = Math.floor(plan.durationUs / 2);
   const anchors = plan.faults
     .filter(
@@ -151,12 +174,12 @@ function membershipBurst(random: Random, plan: Plan, group: string): ScriptStep[
     if (kind === 'remove') {
       removed.add(node);
     }
-    steps.push(...membershipRequest(servers, atUs, kind, node));
+    steps.push(...membershipRequest(servers, target, atUs, kind, node));
     atUs += random.between(0, BURST_GAP_US_MAX);
   }
   for (const node of [...removed].sort((a, b) => a - b)) {
     for (const afterUs of [SECOND, 2 * SECOND]) {
-      steps.push(...membershipRequest(servers, atUs + afterUs, 'add', node));
+      steps.push(...membershipRequest(servers, target, atUs + afterUs, 'add', node));
     }
   }
   return steps.filter((step) => step.atUs < plan.durationUs);

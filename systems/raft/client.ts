@@ -19,6 +19,12 @@ export interface RaftClientOptions {
    * tagged with the group's stream and its observations with the group.
    */
   group: string;
+  /**
+   * The Raft group it works when its servers host several (a multi-Raft node): its requests
+   * name it, and its history and observations carry it instead of `group`. Unset: the
+   * servers host one group, the topology group's, and requests name none.
+   */
+  raftGroup?: string;
 }
 
 const DEFAULTS: RaftClientOptions = {
@@ -42,6 +48,10 @@ export class RaftClient implements NodeProgram {
   private resendPending = false;
   private readonly options: RaftClientOptions;
   private readonly servers: readonly NodeId[];
+  /** The Raft group its history and observations name. */
+  private readonly stream: string;
+  /** Added to every request: the group it is for, on a multi-Raft node. */
+  private readonly requestTag: { readonly group?: string };
 
   constructor(
     private readonly ctx: NodeContext,
@@ -58,6 +68,9 @@ export class RaftClient implements NodeProgram {
     this.readPercent = typeof readPercent === 'number' ? readPercent : 0;
     assert(this.readPercent >= 0 && this.readPercent <= 100, 'readPercent is a percentage');
     this.servers = ctx.members(this.options.group);
+    const raftGroup = this.options.raftGroup;
+    this.stream = raftGroup ?? this.options.group;
+    this.requestTag = raftGroup === undefined ? {} : { group: raftGroup };
     this.target = this.servers[ctx.id % this.servers.length] as NodeId;
   }
 
@@ -79,7 +92,7 @@ export class RaftClient implements NodeProgram {
     }
     this.operationId = this.ctx.history.invoke(
       { f: this.operationKind, id: this.commandId },
-      { stream: this.options.group },
+      { stream: this.stream },
     );
     this.sendCurrent();
     this.timer = this.ctx.setTimer(this.options.requestTimeoutUs, 'timeout');
@@ -87,12 +100,16 @@ export class RaftClient implements NodeProgram {
 
   private sendCurrent(): void {
     if (this.operationKind === 'read') {
-      this.ctx.send(this.target, { type: 'read', id: this.commandId }, 32 + this.commandId.length);
+      this.ctx.send(
+        this.target,
+        { type: 'read', id: this.commandId, ...this.requestTag },
+        32 + this.commandId.length,
+      );
       return;
     }
     this.ctx.send(
       this.target,
-      { type: 'propose', id: this.commandId, data: this.commandData },
+      { type: 'propose', id: this.commandId, data: this.commandData, ...this.requestTag },
       32 + this.commandId.length,
     );
   }
@@ -141,7 +158,7 @@ export class RaftClient implements NodeProgram {
   ): void {
     this.ctx.cancelTimer(this.timer);
     this.ctx.history.complete(this.operationId, 'ok', output);
-    this.ctx.observe({ type, group: this.options.group, id: this.commandId, ...output });
+    this.ctx.observe({ type, group: this.stream, id: this.commandId, ...output });
     this.operationId = -1;
     this.target = from;
     this.ctx.setTimer(this.options.thinkUs, 'next');

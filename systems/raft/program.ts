@@ -5,6 +5,7 @@ import type { NodeContext, ProgramFactory } from '../../sim/types.ts';
 import { RaftClient, type RaftClientOptions } from './client.ts';
 import { bugsForVariant, planRaftOptions, type RaftNodeOptions } from './group.ts';
 import { CommandLog } from './log-machine.ts';
+import { MultiRaftNode } from './multi-node.ts';
 import { RaftNode } from './node.ts';
 import type { LeaseBug, RaftBug } from './types.ts';
 
@@ -57,6 +58,27 @@ function planServerOptions(workload: NodeContext['workload']): Partial<RaftNodeO
     ...planRaftOptions(workload),
     ...(typeof every === 'number' ? { snapshotEveryEntries: every } : {}),
   };
+}
+
+/**
+ * A multi-Raft server: it hosts every Raft group in `groups`, each a CommandLog, with the
+ * members of its topology group as the peers of each.
+ */
+export function raftMultiServer(
+  groups: readonly string[],
+  options: Partial<RaftNodeOptions> = {},
+): ProgramFactory {
+  return (context) =>
+    new MultiRaftNode(context, {
+      groups,
+      peersGroup: context.group,
+      stateMachine: () => new CommandLog(),
+      options: {
+        ...options,
+        ...planServerOptions(context.workload),
+        bugs: bugsForVariant(context.variant),
+      },
+    });
 }
 
 export function raftClient(options: Partial<RaftClientOptions> = {}): ProgramFactory {
