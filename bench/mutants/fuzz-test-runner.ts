@@ -36,10 +36,16 @@ import {
   type TestRunnerCapabilities,
   TestStatus,
 } from '@stryker-mutator/api/test-runner';
-
+import { assert } from '../../sim/assert.ts';
 import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
 import { type MutantRecord, RECORD_FORMAT } from './results.ts';
-import { mutantKey, mutateRange, type SampledMutant } from './sample.ts';
+import {
+  type Campaign,
+  campaignsOf,
+  mutantKey,
+  mutateRange,
+  type SampledMutant,
+} from './sample.ts';
 
 export const RUNNER_NAME = 'faultline-fuzz';
 
@@ -107,38 +113,45 @@ export class FaultlineFuzzTestRunner implements TestRunner {
   }
 
   /**
-   * A short campaign of each swarm on the instrumented sources, no mutant active: it must
+   * A short campaign of each scenario on the instrumented sources, no mutant active: it must
    * pass (or every kill would mean nothing), and its pace sets each campaign's time limit.
+   * Each runs at its campaign's share of the baseline seeds.
    */
   async dryRun(): Promise<DryRunResult> {
-    const scenarios = [...new Set(this.settings.mutants.map((mutant) => mutant.scenario))];
+    const systems = [...new Set(this.settings.mutants.map((mutant) => mutant.system))];
+    const campaigns = systems.flatMap((system) => campaignsOf(system, this.settings.seeds));
     const tests = [];
-    for (const scenario of scenarios) {
-      const outcome = await this.fuzz(scenario, this.settings.baselineSeeds, null, 30 * 60_000);
+    for (const campaign of campaigns) {
+      const { scenario } = campaign;
+      const baselineSeeds = Math.max(
+        1,
+        Math.round((this.settings.baselineSeeds * campaign.seeds) / this.settings.seeds),
+      );
+      const outcome = await this.fuzz(scenario, baselineSeeds, null, 30 * 60_000);
       if (outcome.exitCode !== 0 || outcome.summary === null) {
         return {
           status: DryRunStatus.Error,
-          errorMessage: `the unmutated ${scenario} swarm did not pass ${this.settings.baselineSeeds} seeds (exit ${outcome.exitCode}): ${outcome.stderrTail}`,
+          errorMessage: `the unmutated ${scenario} campaign did not pass ${baselineSeeds} seeds (exit ${outcome.exitCode}): ${outcome.stderrTail}`,
         };
       }
       // The CLI's start (tsx, the worker bundle) is paid once a campaign, the seeds each.
       const seedsRun = Math.max(1, outcome.summary.seeds);
       const campaignMs = outcome.summary.elapsedMs;
       const startMs = Math.max(0, outcome.elapsedMs - campaignMs);
-      const estimateMs = Math.ceil(startMs + (campaignMs / seedsRun) * this.settings.seeds);
+      const estimateMs = Math.ceil(startMs + (campaignMs / seedsRun) * campaign.seeds);
       this.campaignEstimateMs.set(scenario, estimateMs);
       const required = requiredSometimes(
         outcome.summary,
-        this.settings.seeds,
+        campaign.seeds,
         this.settings.sometimesExpectedMin,
       );
       this.requiredSometimes.set(scenario, required);
       this.log.info(
-        `baseline ${scenario}: ${seedsRun} seeds in ${campaignMs} ms after a ${startMs} ms start, so ${this.settings.seeds} seeds ≈ ${Math.round(estimateMs / 1000)} s; required sometimes: ${required.join(', ') || 'none'}`,
+        `baseline ${scenario}: ${seedsRun} seeds in ${campaignMs} ms after a ${startMs} ms start, so ${campaign.seeds} seeds ≈ ${Math.round(estimateMs / 1000)} s; required sometimes: ${required.join(', ') || 'none'}`,
       );
       tests.push({
         id: scenario,
-        name: `fuzz ${scenario} --seeds ${this.settings.seeds}`,
+        name: `fuzz ${scenario} --seeds ${campaign.seeds}`,
         status: TestStatus.Success as const,
         timeSpentMs: estimateMs,
       });
@@ -173,33 +186,54 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       this.requiredSometimes = new Map(Object.entries(stored.requiredSometimes));
       this.log.info(`baseline from the dry run: ${JSON.stringify(stored)}`);
     }
-    const estimateMs = this.campaignEstimateMs.get(mutant.scenario) ?? this.settings.timeLimitMinMs;
-    // Our limit ends the campaign before Stryker's own (which would kill this process).
-    const limitMs = Math.min(
-      Math.max(this.settings.timeLimitMinMs, estimateMs * this.settings.timeLimitFactor),
-      options.timeout - 10_000,
-    );
-    const outcome = await this.fuzz(mutant.scenario, this.settings.seeds, active.id, limitMs);
-    const record = verdictOf(mutant, outcome, {
-      ...this.settings,
-      requiredSometimes: this.requiredSometimes.get(mutant.scenario) ?? [],
-    });
+    // The swarm first, then each follow-up while the mutant survives; the first campaign
+    // that does not pass gives the verdict. Every campaign shares the mutant's one time budget.
+    const startedMs = Date.now();
+    const passed: string[] = [];
+    let record: MutantRecord | undefined;
+    for (const campaign of campaignsOf(mutant.system, this.settings.seeds)) {
+      const estimateMs =
+        this.campaignEstimateMs.get(campaign.scenario) ?? this.settings.timeLimitMinMs;
+      // Our limit ends the campaign before Stryker's own (which would kill this process).
+      const limitMs = Math.min(
+        Math.max(this.settings.timeLimitMinMs, estimateMs * this.settings.timeLimitFactor),
+        options.timeout - 10_000 - (Date.now() - startedMs),
+      );
+      const outcome = await this.fuzz(campaign.scenario, campaign.seeds, active.id, limitMs);
+      const verdict = verdictOf(mutant, outcome, {
+        ...this.settings,
+        campaign,
+        requiredSometimes: this.requiredSometimes.get(campaign.scenario) ?? [],
+      });
+      if (record === undefined || verdict.status !== 'survived') {
+        record = verdict; // a survivor is recorded as the swarm judged it
+      }
+      if (verdict.status !== 'survived') {
+        break;
+      }
+      passed.push(campaign.scenario);
+    }
+    assert(record !== undefined, 'a mutant runs at least its swarm campaign');
+    record = { ...record, passedCampaigns: passed, elapsedMs: Date.now() - startedMs };
     appendDurably(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
     this.log.info(
-      `${record.id} ${record.location} ${record.mutator}: ${record.status}${record.invariant ? ` by ${record.invariant} at seed ${record.failingSeed}` : ''} (${record.seedsRun} seeds, ${Math.round(record.elapsedMs / 1000)} s)`,
+      `${record.id} ${record.location} ${record.mutator}: ${record.status}${record.invariant ? ` by ${record.invariant} in ${record.scenario} at seed ${record.failingSeed}` : ''} (passed: ${passed.join(', ') || 'none'}; ${Math.round(record.elapsedMs / 1000)} s)`,
     );
     switch (record.status) {
       case 'killed':
         return {
           status: MutantRunStatus.Killed,
-          killedBy: [mutant.scenario],
+          killedBy: [record.scenario],
           failureMessage: record.message ?? record.invariant ?? 'fuzz failed',
           nrOfTests: 1,
         };
       case 'survived':
         return { status: MutantRunStatus.Survived, nrOfTests: 1 };
       case 'timeout':
-        return { status: MutantRunStatus.Timeout, reason: `no verdict within ${limitMs} ms` };
+        return {
+          status: MutantRunStatus.Timeout,
+          reason: `${record.scenario}: no verdict in time`,
+        };
       default:
         return { status: MutantRunStatus.Error, errorMessage: record.message ?? 'harness error' };
     }
@@ -297,17 +331,20 @@ export function verdictOf(
   mutant: SampledMutant,
   outcome: FuzzOutcome,
   context: Pick<FaultlineFuzzSettings, 'seeds' | 'sourceHash' | 'commit'> & {
+    /** The campaign judged (default: the mutant's swarm at `seeds`). */
+    campaign?: Campaign;
     /** The `sometimes` assertions a passing campaign must still reach (requiredSometimes). */
     requiredSometimes?: readonly string[];
   },
 ): MutantRecord {
   const summary = outcome.summary;
+  const campaign = context.campaign ?? { scenario: mutant.scenario, seeds: context.seeds };
   const base = {
     format: RECORD_FORMAT,
     id: mutant.id,
     key: mutant.key,
     system: mutant.system,
-    scenario: mutant.scenario,
+    scenario: campaign.scenario,
     location: mutateRange(mutant),
     mutator: mutant.mutator,
     replacement: mutant.replacement,
@@ -332,7 +369,7 @@ export function verdictOf(
     const lost = (context.requiredSometimes ?? []).filter((name) =>
       summary.coverage.sometimesNeverReached.includes(name),
     );
-    if (lost.length > 0 && summary.seeds >= context.seeds) {
+    if (lost.length > 0 && summary.seeds >= campaign.seeds) {
       return {
         ...base,
         status: 'killed',

@@ -13,6 +13,7 @@ import {
   summaryMarkdown,
 } from './results.ts';
 import {
+  campaignsOf,
   codeAt,
   drawSample,
   type ListedMutant,
@@ -244,6 +245,43 @@ describe('verdictOf', () => {
     });
     const rare = { ...context, requiredSometimes: ['a leader was deposed'] };
     expect(verdictOf(mutant, outcome(0, summary([])), rare).status).toBe('survived');
+  });
+
+  it('judges a follow-up campaign by its own scenario and seed count', () => {
+    const followUp = { scenario: 'raft-colocated', seeds: 500 };
+    const partial = { ...summary([]), seeds: 500 } as FuzzSummary;
+    const required = { ...context, campaign: followUp, requiredSometimes: ['a client gave up'] };
+    // 500 seeds is the whole follow-up campaign, though the swarm's is 2000.
+    expect(verdictOf(mutant, outcome(0, partial), required)).toMatchObject({
+      status: 'killed',
+      scenario: 'raft-colocated',
+      seedsToKill: 500,
+    });
+    const found = summary([{ seed: 3, invariant: 'liveness-after-settle' }]);
+    expect(verdictOf(mutant, outcome(1, found), { ...context, campaign: followUp })).toMatchObject({
+      status: 'killed',
+      scenario: 'raft-colocated',
+      invariant: 'liveness-after-settle',
+    });
+  });
+});
+
+describe('campaignsOf', () => {
+  it("runs each system's swarm at the full count first, then its follow-ups at their shares", () => {
+    for (const system of MUTATED_SYSTEMS) {
+      const campaigns = campaignsOf(system.name, 200);
+      expect(campaigns[0]).toEqual({ scenario: system.scenario, seeds: 200 });
+      expect(campaigns.slice(1).map((campaign) => campaign.scenario)).toEqual(
+        system.followUps.map((followUp) => followUp.scenario),
+      );
+      for (const [index, followUp] of system.followUps.entries()) {
+        expect(campaigns[index + 1]?.seeds).toBe(Math.round((200 * followUp.seedsPercent) / 100));
+      }
+      expect(campaignsOf(system.name, 1).every((campaign) => campaign.seeds >= 1)).toBe(true);
+    }
+    // A scenario belongs to one system: the baseline keys its estimates by scenario.
+    const scenarios = MUTATED_SYSTEMS.flatMap((system) => campaignsOf(system.name, 10));
+    expect(new Set(scenarios.map((campaign) => campaign.scenario)).size).toBe(scenarios.length);
   });
 });
 

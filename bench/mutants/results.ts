@@ -19,6 +19,7 @@ export interface MutantRecord {
   id: string;
   key: string;
   system: string;
+  /** The scenario whose campaign gave the verdict (a survivor's: the swarm). */
   scenario: string;
   /** `file:line:col-line:col` (lines 1-based), as Stryker's `mutate` option takes it. */
   location: string;
@@ -40,6 +41,12 @@ export interface MutantRecord {
    * got where it meant to (a client that never sends passes every safety check).
    */
   sometimesNeverReached?: string[];
+  /**
+   * The scenarios whose campaigns passed on the mutant, in the order run: for a survivor,
+   * the swarm and every follow-up; for a kill by a follow-up, those before it. Absent in
+   * records from before follow-ups.
+   */
+  passedCampaigns?: string[];
   /** The sample's source hash: a record of other sources is about another mutant. */
   sourceHash: string;
   commit: string;

@@ -11,19 +11,69 @@ import { join } from 'node:path';
 import { assert } from '../../sim/assert.ts';
 import { Random } from '../../sim/random.ts';
 
-/** A system whose mutants are sampled, and the swarm scenario that must kill them. */
+/** A further campaign on a mutant the first one did not kill, at a share of its seeds. */
+export interface FollowUpCampaign {
+  scenario: string;
+  /** Its seeds, as a percentage of the first campaign's (at least one seed). */
+  seedsPercent: number;
+}
+
+/** A system whose mutants are sampled, and the scenarios that must kill them. */
 export interface MutatedSystem {
   name: 'raft' | 'kv';
   /** Folder of the sources mutated, relative to the project. */
   folder: string;
-  /** The scenario `faultline fuzz` runs on this system's mutants. */
+  /** The swarm `faultline fuzz` runs first on this system's mutants, at the full seed count. */
   scenario: string;
+  /**
+   * Scenarios tried in turn on a mutant the swarm did not kill: the system's code that only
+   * they run (leases, several groups on one node, the MIT ports' scripted clients).
+   */
+  followUps: readonly FollowUpCampaign[];
 }
 
 export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
-  { name: 'raft', folder: 'systems/raft', scenario: 'raft' },
-  { name: 'kv', folder: 'systems/kv', scenario: 'kv' },
+  {
+    name: 'raft',
+    folder: 'systems/raft',
+    scenario: 'raft',
+    followUps: [
+      { scenario: 'raft-colocated', seedsPercent: 25 },
+      { scenario: 'kv-lease', seedsPercent: 25 },
+      { scenario: 'raft-lease-restart', seedsPercent: 10 },
+    ],
+  },
+  {
+    name: 'kv',
+    folder: 'systems/kv',
+    scenario: 'kv',
+    followUps: [
+      { scenario: 'kv-mit-unreliable-one-key', seedsPercent: 5 },
+      { scenario: 'kv-mit-snapshot-size', seedsPercent: 5 },
+      { scenario: 'kv-mit-one-partition', seedsPercent: 5 },
+      { scenario: 'kv-mit-snapshot-rpc', seedsPercent: 5 },
+    ],
+  },
 ];
+
+/** One campaign of a mutant's: a scenario and its seed count. */
+export interface Campaign {
+  scenario: string;
+  seeds: number;
+}
+
+/** The campaigns run on a system's mutants at `seeds`, in order: the swarm, then follow-ups. */
+export function campaignsOf(systemName: string, seeds: number): Campaign[] {
+  const system = MUTATED_SYSTEMS.find((candidate) => candidate.name === systemName);
+  assert(system !== undefined, `no mutated system ${systemName}`);
+  return [
+    { scenario: system.scenario, seeds },
+    ...system.followUps.map((followUp) => ({
+      scenario: followUp.scenario,
+      seeds: Math.max(1, Math.round((seeds * followUp.seedsPercent) / 100)),
+    })),
+  ];
+}
 
 /** Stryker's 0-based line, 0-based column position (its API's convention). */
 export interface Position {
