@@ -547,11 +547,12 @@ export class PartitionLog {
     const batches = this.pending.splice(0, CHUNK_BATCHES_MAX);
     const segment = this.activeSegment(batches[0] as RecordBatch);
     const chunk = this.nextChunk++;
-    const parts = batches.map((batch, at) => encodeBatch(batch, chunk, at === batches.length - 1));
     let bytes = 0;
-    for (const part of parts) {
+    const parts = batches.map((batch, at) => {
+      const part = encodeBatch(batch, chunk, at === batches.length - 1, segment.sizeBytes + bytes);
       bytes += part.length;
-    }
+      return part;
+    });
     const data = new Uint8Array(bytes);
     let at = 0;
     const indexBefore = segment.index.length;
@@ -979,10 +980,13 @@ export class PartitionLog {
       });
     }
     const chunk = this.nextChunk - 1; // no newer than what the segments after it hold
-    const parts = batches.map((batch, at) =>
-      encodeBatch(batch, Math.max(0, chunk), at === batches.length - 1),
-    );
-    const data = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let written = 0; // the cleaned file is written from byte 0
+    const parts = batches.map((batch, at) => {
+      const part = encodeBatch(batch, Math.max(0, chunk), at === batches.length - 1, written);
+      written += part.length;
+      return part;
+    });
+    const data = new Uint8Array(written);
     const shadow: Segment = { ...segment, index: [], bytesSinceIndex: 0, sizeBytes: 0 };
     let at = 0;
     for (const [position, part] of parts.entries()) {
@@ -1155,7 +1159,7 @@ export class PartitionLog {
       BATCH_BYTES_MAX,
       segment.sizeBytes - position,
     );
-    return decodeBatchAt(read(segment.logFile, position, sizeBytes), 0);
+    return decodeBatchAt(read(segment.logFile, position, sizeBytes), 0, position);
   }
 
   private readBatch(segment: Segment, position: number): DecodedBatch {

@@ -10,6 +10,11 @@
 // `chunk` numbers the log's writes: a partition log writes its next chunk only once the
 // previous one is durable, so after a crash only the last chunk can be torn (flags bit 0 marks
 // the last batch of a chunk). Recovery uses that to tell a torn tail from damaged durable data.
+// The stored CRC is the body's seeded with the batch's byte position in its segment (as ext4's
+// metadata_csum seeds a block's with its inode): a whole, valid batch misdirected onto another
+// sector of the file reads back bad there. Without it, recovery of a compacted log (which
+// allows gaps between offsets) took a later batch landed on sector 0 for the log's start and
+// cut the acknowledged records before it as a torn tail.
 import { assert } from '../../sim/assert.ts';
 import { crc32 } from '../raft/codec.ts';
 
@@ -58,7 +63,27 @@ function getU64(view: DataView, at: number): number {
   return view.getUint32(at) * TWO_32 + view.getUint32(at + 4);
 }
 
-export function encodeBatch(batch: RecordBatch, chunk: number, lastOfChunk: boolean): Uint8Array {
+const positionBytes = new Uint8Array(4);
+const positionView = new DataView(positionBytes.buffer);
+
+/**
+ * The CRC a batch stores: its body's, XORed with the CRC of its position (u32). CRC-32 over
+ * 32 bits is a bijection, so any two positions give different seeds: a batch read anywhere
+ * but where it was written fails its check, while bit rot is caught as by the plain CRC.
+ */
+function batchChecksum(body: Uint8Array, position: number): number {
+  assert(Number.isSafeInteger(position) && position >= 0 && position < TWO_32, 'a batch position');
+  positionView.setUint32(0, position);
+  return (crc32(body) ^ crc32(positionBytes)) >>> 0;
+}
+
+/** Encodes a batch to be written at byte `position` of its segment file. */
+export function encodeBatch(
+  batch: RecordBatch,
+  chunk: number,
+  lastOfChunk: boolean,
+  position: number,
+): Uint8Array {
   assert(batch.records.length > 0, 'a batch holds at least one record');
   assert(batch.records.length <= RECORDS_PER_BATCH_MAX, 'too many records in one batch');
   let bodyBytes = BODY_FIXED_BYTES;
@@ -85,15 +110,20 @@ export function encodeBatch(batch: RecordBatch, chunk: number, lastOfChunk: bool
     at += 4 + record.length;
   }
   view.setUint32(0, bodyBytes);
-  view.setUint32(4, crc32(bytes.subarray(BATCH_HEADER_BYTES)));
+  view.setUint32(4, batchChecksum(bytes.subarray(BATCH_HEADER_BYTES), position));
   return bytes;
 }
 
 /**
  * The batch at `at` in `bytes`, or why there is no valid batch there (short, implausible
- * length, checksum mismatch, malformed body).
+ * length, checksum mismatch — also a batch written at another position — malformed body).
+ * `filePosition`: where `bytes[at]` lies in the segment file (`at` when `bytes` is the file).
  */
-export function decodeBatchAt(bytes: Uint8Array, at: number): DecodedBatch | string {
+export function decodeBatchAt(
+  bytes: Uint8Array,
+  at: number,
+  filePosition: number = at,
+): DecodedBatch | string {
   if (at + BATCH_HEADER_BYTES > bytes.length) {
     return 'partial batch header';
   }
@@ -106,7 +136,10 @@ export function decodeBatchAt(bytes: Uint8Array, at: number): DecodedBatch | str
   if (end > bytes.length) {
     return 'batch runs past the end of the file';
   }
-  if (crc32(bytes.subarray(at + BATCH_HEADER_BYTES, end)) !== view.getUint32(at + 4)) {
+  if (
+    batchChecksum(bytes.subarray(at + BATCH_HEADER_BYTES, end), filePosition) !==
+    view.getUint32(at + 4)
+  ) {
     return 'checksum mismatch';
   }
   const body = at + BATCH_HEADER_BYTES;
