@@ -7,8 +7,11 @@
 //   npm run bench:mutants -- run [--shard i/n] [--seeds 2000] [--system raft|kv] [--limit K]
 //                               [--only id,id] [--concurrency 1] [--per-system 150]
 //                               [--sample-seed issue-17] [--baseline-seeds <seeds>]
-//                               [--sometimes-expected-min 10]
+//                               [--sometimes-expected-min 10] [--follow-ups-only]
 //                               [--time-limit-min 300] [--time-limit-factor 3]
+//
+// --follow-ups-only skips the swarm's campaign, for the survivors of an earlier run at the same
+// N named with --only: their records carry swarmSkipped.
 //
 // A mutant whose campaign passes is still killed when it reaches none of a `sometimes`
 // assertion that the unmutated baseline reaches in enough seeds to expect at least
@@ -69,6 +72,7 @@ const OPTIONS = new Set([
   '--paired-with',
   '--time-limit-min',
   '--time-limit-factor',
+  '--follow-ups-only',
 ]);
 
 class UsageError extends Error {}
@@ -255,6 +259,11 @@ async function runCommand(args: readonly string[]): Promise<number> {
   }
   const limit = count(args, '--limit', Number.MAX_SAFE_INTEGER);
   const only = option(args, '--only')?.split(',');
+  if (args.includes('--follow-ups-only') && only === undefined) {
+    throw new UsageError(
+      '--follow-ups-only needs --only: the survivors of an earlier run of the swarm at these seeds',
+    );
+  }
   const concurrency = count(args, '--concurrency', 1);
   // The baseline runs the mutants' own campaign by default: its reach counts decide which
   // `sometimes` assertions a mutant's campaign must still reach.
@@ -305,6 +314,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
       sometimesExpectedMin,
       timeLimitFactor,
       timeLimitMinMs,
+      followUpsOnly: args.includes('--follow-ups-only'),
       sourceHash: sample.sourceHash,
       commit: commitLabel(),
       mutants: todo,

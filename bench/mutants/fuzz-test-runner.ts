@@ -69,6 +69,11 @@ export interface FaultlineFuzzSettings {
   timeLimitFactor: number;
   /** …and at least this long. */
   timeLimitMinMs: number;
+  /**
+   * Run the follow-up campaigns only, not the swarm's: for mutants an earlier run's swarm
+   * campaign at the same seed count judged survived (named with --only). Their records say so.
+   */
+  followUpsOnly?: boolean;
   sourceHash: string;
   commit: string;
   /** The drawn mutants of this run; Stryker also places others that share their ranges. */
@@ -119,7 +124,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
    */
   async dryRun(): Promise<DryRunResult> {
     const systems = [...new Set(this.settings.mutants.map((mutant) => mutant.system))];
-    const campaigns = systems.flatMap((system) => campaignsOf(system, this.settings.seeds));
+    const campaigns = systems.flatMap((system) => this.campaignsFor(system));
     const tests = [];
     for (const campaign of campaigns) {
       const { scenario } = campaign;
@@ -191,7 +196,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
     const startedMs = Date.now();
     const passed: string[] = [];
     let record: MutantRecord | undefined;
-    for (const campaign of campaignsOf(mutant.system, this.settings.seeds)) {
+    for (const campaign of this.campaignsFor(mutant.system)) {
       const estimateMs =
         this.campaignEstimateMs.get(campaign.scenario) ?? this.settings.timeLimitMinMs;
       // Our limit ends the campaign before Stryker's own (which would kill this process).
@@ -214,7 +219,12 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       passed.push(campaign.scenario);
     }
     assert(record !== undefined, 'a mutant runs at least its swarm campaign');
-    record = { ...record, passedCampaigns: passed, elapsedMs: Date.now() - startedMs };
+    record = {
+      ...record,
+      passedCampaigns: passed,
+      ...(this.settings.followUpsOnly === true ? { swarmSkipped: true } : {}),
+      elapsedMs: Date.now() - startedMs,
+    };
     appendDurably(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
     this.log.info(
       `${record.id} ${record.location} ${record.mutator}: ${record.status}${record.invariant ? ` by ${record.invariant} in ${record.scenario} at seed ${record.failingSeed}` : ''} (passed: ${passed.join(', ') || 'none'}; ${Math.round(record.elapsedMs / 1000)} s)`,
@@ -237,6 +247,11 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       default:
         return { status: MutantRunStatus.Error, errorMessage: record.message ?? 'harness error' };
     }
+  }
+
+  private campaignsFor(system: string): Campaign[] {
+    const campaigns = campaignsOf(system, this.settings.seeds);
+    return this.settings.followUpsOnly === true ? campaigns.slice(1) : campaigns;
   }
 
   private projectRelative(fileName: string): string {

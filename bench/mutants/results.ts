@@ -47,6 +47,11 @@ export interface MutantRecord {
    * records from before follow-ups.
    */
   passedCampaigns?: string[];
+  /**
+   * The swarm's campaign was not run (--follow-ups-only): an earlier run's swarm at the same
+   * seed count judged this mutant survived.
+   */
+  swarmSkipped?: boolean;
   /** The sample's source hash: a record of other sources is about another mutant. */
   sourceHash: string;
   commit: string;
