@@ -17,6 +17,7 @@ import { FAULT_KINDS, FAULT_KINDS_BUT_MEDIA } from '../sim/types.ts';
 import { CRASH_POINTS, type CrashPoint } from '../systems/outbox/crash-points.ts';
 import { DB_VARIANTS, dbNodeProgram } from '../systems/outbox/db-node.ts';
 import { CDC_VARIANTS, outboxGroups, POLLING_VARIANTS } from '../systems/outbox/program.ts';
+import { ELR_SOMETIMES } from './kafka.ts';
 
 const SECOND = 1_000_000;
 
@@ -93,8 +94,8 @@ function outboxScenario(
  * faults land on a broker and a controller. When the damaged broker was a partition's last
  * in-sync member, clean election keeps that partition offline; the delivery checks excuse
  * what that strands (invariants/outbox.ts), and nothing else. Eligible leader replicas
- * (KIP-966) would keep it available, but they are off (scenarios/kafka.ts says why). The
- * crash-point and dual-write scenarios draw none.
+ * (KIP-966) are on, as in `kafka` (scenarios/kafka.ts), and keep such a partition available
+ * when a fenced replica's copy is intact. The crash-point and dual-write scenarios draw none.
  */
 function withMediaFaults(
   scenario: ReturnType<typeof outboxScenario>,
@@ -106,7 +107,9 @@ function withMediaFaults(
       ...scenario.workload,
       recoveryPoints: true,
       syncMarks: true,
+      eligibleLeaderReplicas: true,
     },
+    sometimes: { ...scenario.sometimes, ...ELR_SOMETIMES },
   };
 }
 
