@@ -259,7 +259,8 @@ async function runCommand(args: readonly string[]): Promise<number> {
   }
   const limit = count(args, '--limit', Number.MAX_SAFE_INTEGER);
   const only = option(args, '--only')?.split(',');
-  if (args.includes('--follow-ups-only') && only === undefined) {
+  const followUpsOnly = args.includes('--follow-ups-only');
+  if (followUpsOnly && only === undefined) {
     throw new UsageError(
       '--follow-ups-only needs --only: the survivors of an earlier run of the swarm at these seeds',
     );
@@ -314,7 +315,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
       sometimesExpectedMin,
       timeLimitFactor,
       timeLimitMinMs,
-      followUpsOnly: args.includes('--follow-ups-only'),
+      followUpsOnly,
       sourceHash: sample.sourceHash,
       commit: commitLabel(),
       mutants: todo,

@@ -6,25 +6,20 @@
 // and fresh commits in every group. What raft-multi cannot show: one group's timer, fsync or
 // message taken by another, one group's files damaged by another's writes, a restart that
 // recovers several groups from one disk.
-import {
-  raftClientReadSometimes,
-  raftClientSometimes,
-  raftLivenessInvariant,
-  raftMediaFaultSometimes,
-  raftSafetyInvariants,
-  raftSometimes,
-  raftVotersCatchUp,
-} from '../invariants/raft.ts';
 import { type GroupSpec, registerScenario } from '../sim/scenario.ts';
-import { type ClusterView, FAULT_KINDS, type ScriptStep } from '../sim/types.ts';
+import type { ScriptStep } from '../sim/types.ts';
 import { RAFT_VARIANTS, raftClient, raftMultiServer } from '../systems/raft/program.ts';
-import { membershipChurn } from './raft.ts';
+import {
+  membershipChurn,
+  RAFT_CLIENT_PACE,
+  RAFT_SWARM_FAULTS,
+  RAFT_SWARM_SOMETIMES,
+} from './raft.ts';
+import { clientGroup, perRaftGroup, raftPerGroupInvariants } from './raft-multi.ts';
 
 const SECOND = 1_000_000;
 const RAFT_GROUPS = ['g1', 'g2', 'g3'] as const;
 const SERVERS = 'servers';
-
-const clientGroup = (group: string) => `${group}-clients`;
 
 /** The servers first, then each Raft group's clients: shrink drops clients from the end. */
 const groups: GroupSpec[] = [
@@ -48,11 +43,7 @@ const groups: GroupSpec[] = [
   ),
 ];
 
-const perGroup = {
-  groups: RAFT_GROUPS,
-  // Liveness expects new commands in a group only while it has clients (shrink may drop them).
-  clientsOf: (view: ClusterView, group: string) => view.members(clientGroup(group)),
-};
+const perGroup = perRaftGroup(RAFT_GROUPS);
 
 registerScenario({
   name: 'raft-colocated',
@@ -68,31 +59,14 @@ registerScenario({
       [SERVERS]: [3, 5],
       ...Object.fromEntries(RAFT_GROUPS.map((group) => [clientGroup(group), [1, 2]])),
     },
-    workload: { thinkUs: { min: 1_000, max: 20_000 }, readPercent: { min: 1, max: 50 } },
+    workload: RAFT_CLIENT_PACE,
   },
-  faults: {
-    // As in `raft`: media faults hit a minority of the servers, and so a minority of every
-    // group; latent sector errors stay out (this Raft cannot repair a sector from peers).
-    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
-    swarm: true,
-  },
+  // As in `raft`: media faults hit a minority of the servers, and so of every group.
+  faults: RAFT_SWARM_FAULTS,
   workload: { syncMarks: true },
   variants: RAFT_VARIANTS,
-  invariants: (plan) => [
-    ...raftSafetyInvariants(perGroup),
-    raftLivenessInvariant({
-      ...perGroup,
-      settleStartUs: plan.durationUs,
-      commitWithinUs: 3 * SECOND,
-    }),
-    raftVotersCatchUp(perGroup),
-  ],
-  sometimes: {
-    ...raftSometimes,
-    ...raftClientSometimes,
-    ...raftClientReadSometimes,
-    ...raftMediaFaultSometimes,
-  },
+  invariants: (plan) => raftPerGroupInvariants(plan, perGroup),
+  sometimes: RAFT_SWARM_SOMETIMES,
   plan: (seed, base) => ({
     ...base,
     script: RAFT_GROUPS.flatMap((group): ScriptStep[] =>

@@ -5,6 +5,7 @@
 // invariant holds per group, and after the settle phase every group elects a leader and
 // commits again. The shape of a shard controller beside replica groups, before sharding.
 import {
+  type PerGroupOptions,
   raftClientSometimes,
   raftLivenessInvariant,
   raftMediaFaultSometimes,
@@ -13,16 +14,45 @@ import {
   raftVotersCatchUp,
 } from '../invariants/raft.ts';
 import { type GroupSpec, registerScenario } from '../sim/scenario.ts';
-import { type ClusterView, FAULT_KINDS, type ScriptStep } from '../sim/types.ts';
+import type { ClusterView, Invariant, Plan, ScriptStep } from '../sim/types.ts';
 import { RAFT_VARIANTS, raftClient, raftServer } from '../systems/raft/program.ts';
-import { membershipChurn } from './raft.ts';
+import { membershipChurn, RAFT_SWARM_FAULTS } from './raft.ts';
 
 const SECOND = 1_000_000;
 const RAFT_GROUPS = ['g1', 'g2', 'g3'] as const;
 const SERVERS_PER_GROUP = 3;
 const CLIENTS_PER_GROUP = 2;
 
-const clientGroup = (group: string) => `${group}-clients`;
+/** The topology group of a Raft group's clients. */
+export const clientGroup = (group: string) => `${group}-clients`;
+
+/**
+ * Per-group options for the Raft invariants of a run hosting `raftGroups`, each worked by its
+ * own client group: liveness expects new commands in a group only while it has clients
+ * (shrink may drop them).
+ */
+export function perRaftGroup(raftGroups: readonly string[]): PerGroupOptions {
+  return {
+    groups: raftGroups,
+    clientsOf: (view: ClusterView, group: string) => view.members(clientGroup(group)),
+  };
+}
+
+/**
+ * Every Raft invariant per group, always; after settle, a leader and fresh commits in every
+ * group, and every running voter caught up.
+ */
+export function raftPerGroupInvariants(plan: Plan, perGroup: PerGroupOptions): Invariant[] {
+  return [
+    ...raftSafetyInvariants(perGroup),
+    raftLivenessInvariant({
+      ...perGroup,
+      settleStartUs: plan.durationUs,
+      commitWithinUs: 3 * SECOND,
+    }),
+    raftVotersCatchUp(perGroup),
+  ];
+}
 
 const server = raftServer({ snapshotEveryEntries: 200, logRewriteBytes: 32 * 1024 });
 
@@ -47,11 +77,7 @@ const groups: GroupSpec[] = [
   ),
 ];
 
-const perGroup = {
-  groups: RAFT_GROUPS,
-  // Liveness expects new commands in a group only while it has clients (shrink may drop them).
-  clientsOf: (view: ClusterView, group: string) => view.members(clientGroup(group)),
-};
+const perGroup = perRaftGroup(RAFT_GROUPS);
 
 registerScenario({
   name: 'raft-multi',
@@ -63,24 +89,12 @@ registerScenario({
   // Each seed draws its fault phase, as `raft` does (pin with --set durationUs=10000000).
   shape: { durationUs: { min: SECOND / 2, max: 15 * SECOND } },
   settleUs: 5 * SECOND,
-  faults: {
-    // Durable corruption as in `raft`: the media-fault atlas picks a minority of each group's
-    // servers, which detect it at restart and refuse to start; latent sector errors stay out.
-    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
-    swarm: true,
-  },
+  // As in `raft`; the media-fault atlas picks a minority of each group's servers.
+  faults: RAFT_SWARM_FAULTS,
   // Sync marks on, as in `raft`: these disks rot. Plans kept from before run without.
   workload: { syncMarks: true },
   variants: RAFT_VARIANTS,
-  invariants: (plan) => [
-    ...raftSafetyInvariants(perGroup),
-    raftLivenessInvariant({
-      ...perGroup,
-      settleStartUs: plan.durationUs,
-      commitWithinUs: 3 * SECOND,
-    }),
-    raftVotersCatchUp(perGroup),
-  ],
+  invariants: (plan) => raftPerGroupInvariants(plan, perGroup),
   sometimes: { ...raftSometimes, ...raftClientSometimes, ...raftMediaFaultSometimes },
   plan: (seed, base) => ({
     ...base,

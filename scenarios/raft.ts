@@ -13,13 +13,45 @@ import {
 } from '../invariants/raft.ts';
 import { leaderStepsDownWithoutQuorum } from '../invariants/raft-availability.ts';
 import { Random } from '../sim/random.ts';
-import { registerScenario } from '../sim/scenario.ts';
+import { registerScenario, type Scenario } from '../sim/scenario.ts';
 import { Topology } from '../sim/topology.ts';
 import { FAULT_KINDS, type NodeId, type Plan, type ScriptStep } from '../sim/types.ts';
 import { DEFAULT_RAFT_OPTIONS } from '../systems/raft/group.ts';
 import { RAFT_VARIANTS, raftGroups } from '../systems/raft/program.ts';
 
 const SECOND = 1_000_000;
+
+/**
+ * The Raft swarms' faults. Durable corruption (bit rot, misdirected writes) hits a minority
+ * of the servers (the plan's media-fault atlas). What a correct node does: detect it by
+ * checksum when it reads its files back at restart and refuse to start — never apply damaged
+ * data, never drop a synced batch as if torn (the sync marks, systems/raft/codec.ts). The
+ * majority carries on; a node refuses only when a media fault hit its disk
+ * (refuses-only-on-media-fault), and liveness holds the rest to a majority that runs. Latent
+ * sector errors stay out: they fail a read outright, which this Raft (no repair from peers)
+ * treats as a process death, restarted again and again.
+ */
+export const RAFT_SWARM_FAULTS: Scenario['faults'] = {
+  eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
+  swarm: true,
+};
+
+/**
+ * The pace a Raft swarm's clients draw per seed: their think time, and the share of reads
+ * (ReadIndex, 1–50 % of the operations), drawn last so no other draw moves.
+ */
+export const RAFT_CLIENT_PACE = {
+  thinkUs: { min: 1_000, max: 20_000 },
+  readPercent: { min: 1, max: 50 },
+};
+
+/** What a Raft swarm whose clients propose and read must sometimes reach. */
+export const RAFT_SWARM_SOMETIMES: Scenario['sometimes'] = {
+  ...raftSometimes,
+  ...raftClientSometimes,
+  ...raftClientReadSometimes,
+  ...raftMediaFaultSometimes,
+};
 
 registerScenario({
   name: 'raft',
@@ -33,21 +65,9 @@ registerScenario({
     groupSizes: { servers: [3, 5], clients: [1, 2, 3, 4] },
     // Servers snapshot every 200 entries in every seed: drawing it (20–1,000, then 50–400)
     // made commit-previous-term and no-truncate-on-conflict slower to find (BENCHMARKS.md).
-    // Reads (ReadIndex) are 1–50 % of the operations, drawn last so no other draw moves.
-    workload: { thinkUs: { min: 1_000, max: 20_000 }, readPercent: { min: 1, max: 50 } },
+    workload: RAFT_CLIENT_PACE,
   },
-  faults: {
-    // Durable corruption (bit rot, misdirected writes) hits a minority of the servers (the
-    // plan's media-fault atlas). What a correct node does: detect it by checksum when it
-    // reads its files back at restart and refuse to start — never apply damaged data, never
-    // drop a synced batch as if torn (the sync marks, systems/raft/codec.ts). The majority
-    // carries on; a node refuses only when a media fault hit its disk
-    // (refuses-only-on-media-fault), and liveness holds the rest to a majority that runs.
-    // Latent sector errors stay out: they fail a read outright, which this Raft (no repair
-    // from peers) treats as a process death, restarted again and again.
-    eligible: FAULT_KINDS.filter((kind) => kind !== 'latent-sector'),
-    swarm: true,
-  },
+  faults: RAFT_SWARM_FAULTS,
   // Sync marks on (systems/raft/codec.ts): these disks rot. Plans kept from before it run
   // without, as they were recorded.
   workload: { syncMarks: true },
@@ -62,12 +82,7 @@ registerScenario({
     }),
     raftVotersCatchUp(),
   ],
-  sometimes: {
-    ...raftSometimes,
-    ...raftClientSometimes,
-    ...raftClientReadSometimes,
-    ...raftMediaFaultSometimes,
-  },
+  sometimes: RAFT_SWARM_SOMETIMES,
   plan: (seed, base) => ({ ...base, script: membershipChurn(seed, base, 'servers') }),
 });
 
