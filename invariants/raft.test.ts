@@ -66,6 +66,7 @@ class FakeServer implements RaftInspect {
   term = 0;
   vote: NodeId | null = null;
   leader: NodeId | null = null;
+  electionElapsedTicks = 0;
   commitIndex = 0;
   appliedIndex = 0;
   snapshotIndex = 0;

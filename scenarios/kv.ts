@@ -21,6 +21,7 @@ import {
   answersWhileMajorityReachable,
   leaderStepsDownWithoutQuorum,
 } from '../invariants/raft-availability.ts';
+import { leaderStaysWhileHealthy } from '../invariants/raft-stability.ts';
 import { CLOCK_DRIFT_PPM_MAX } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import { FAULT_KINDS, type Plan } from '../sim/types.ts';
@@ -80,6 +81,7 @@ const KV_SWARM = {
   invariants: (plan: Plan) => [
     ...raftSafetyInvariants(),
     leaderStepsDownWithoutQuorum(plan, DEFAULT_RAFT_OPTIONS),
+    leaderStaysWhileHealthy(DEFAULT_RAFT_OPTIONS),
     answersWhileMajorityReachable(plan, {
       group: 'servers',
       boundUs: KV_ANSWER_BOUND_US,

@@ -13,8 +13,10 @@ import {
   raftSometimes,
   raftVotersCatchUp,
 } from '../invariants/raft.ts';
+import { leaderStaysWhileHealthy } from '../invariants/raft-stability.ts';
 import { type GroupSpec, registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, Invariant, Plan, ScriptStep } from '../sim/types.ts';
+import { DEFAULT_RAFT_OPTIONS } from '../systems/raft/group.ts';
 import { RAFT_VARIANTS, raftClient, raftServer } from '../systems/raft/program.ts';
 import { membershipChurn, RAFT_SWARM_FAULTS } from './raft.ts';
 
@@ -40,7 +42,7 @@ export function perRaftGroup(raftGroups: readonly string[]): PerGroupOptions {
 
 /**
  * Every Raft invariant per group, always; after settle, a leader and fresh commits in every
- * group, and every running voter caught up.
+ * group, every running voter caught up, and no healthy leader deposed in the settle phase.
  */
 export function raftPerGroupInvariants(plan: Plan, perGroup: PerGroupOptions): Invariant[] {
   return [
@@ -51,6 +53,7 @@ export function raftPerGroupInvariants(plan: Plan, perGroup: PerGroupOptions): I
       commitWithinUs: 3 * SECOND,
     }),
     raftVotersCatchUp(perGroup),
+    leaderStaysWhileHealthy({ ...perGroup, electionTicks: DEFAULT_RAFT_OPTIONS.electionTicks }),
   ];
 }
 

@@ -12,6 +12,7 @@ import {
   raftVotersCatchUp,
 } from '../invariants/raft.ts';
 import { leaderStepsDownWithoutQuorum } from '../invariants/raft-availability.ts';
+import { leaderStaysWhileHealthy } from '../invariants/raft-stability.ts';
 import { Random } from '../sim/random.ts';
 import { registerScenario, type Scenario } from '../sim/scenario.ts';
 import { Topology } from '../sim/topology.ts';
@@ -81,6 +82,7 @@ registerScenario({
       commitWithinUs: 3 * SECOND,
     }),
     raftVotersCatchUp(),
+    leaderStaysWhileHealthy(DEFAULT_RAFT_OPTIONS),
   ],
   sometimes: RAFT_SWARM_SOMETIMES,
   plan: (seed, base) => ({ ...base, script: membershipChurn(seed, base, 'servers') }),

@@ -16,6 +16,11 @@ export interface RaftInspect {
   readonly term: number;
   readonly vote: NodeId | null;
   readonly leader: NodeId | null;
+  /**
+   * Ticks since the election timer was last reset: a follower resets it on each message of its
+   * leader, so a small count means it heard from `leader` just now.
+   */
+  readonly electionElapsedTicks: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly firstIndex: number;

@@ -70,6 +70,10 @@ export class RaftCore {
   get leader(): NodeId | null {
     return this.raft.leaderId;
   }
+  /** The election timer's count: ticks since the timer was last reset (by a leader's message). */
+  get electionElapsedTicks(): number {
+    return this.raft.electionElapsed;
+  }
   get commitIndex(): number {
     return this.raft.commit;
   }

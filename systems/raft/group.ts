@@ -962,6 +962,9 @@ class LiveRaftView implements RaftNodeView {
   get leader() {
     return this.node.core.leader;
   }
+  get electionElapsedTicks() {
+    return this.node.core.electionElapsedTicks;
+  }
   get commitIndex() {
     return this.node.core.commitIndex;
   }
