@@ -9,6 +9,7 @@ import type { ClusterView, HistoryOperation, ObservationRecord, Plan } from '../
 import { syntheticPlan } from '../viewer/synthetic.ts';
 import {
   type KvServerInspect,
+  kvAppendsContendOnOneKey,
   kvAppendsExactlyOnce,
   kvCheckerStats,
   kvEveryClientCompletes,
@@ -250,5 +251,41 @@ describe('kvWorkloadSometimes', () => {
   it("are all reached by a kv swarm seed, from the client's observations", () => {
     const { result } = runSeed('kv', 0);
     expect(result.sometimes).toEqual(expect.arrayContaining(Object.keys(kvWorkloadSometimes)));
+  });
+});
+
+describe('kv-appends-contend-on-one-key', () => {
+  const append = (client: number, key: string, acked = true): HistoryOperation => ({
+    id: nextId++,
+    client,
+    input: { f: 'append', key, value: `x ${client}` },
+    callUs: 10,
+    ...(acked ? { returnUs: 20, status: 'ok' as const, output: null } : {}),
+  });
+  const judge = (clients: number[], history: HistoryOperation[]) =>
+    kvAppendsContendOnOneKey('k').atEnd?.(
+      {
+        history,
+        clients,
+        name: (node: number) => `c${node - 2}`,
+      } as unknown as ClusterView,
+      [],
+    );
+
+  it('passes two clients whose acknowledged appends share the key', () => {
+    expect(judge([3, 4], [append(3, 'k'), append(4, 'k'), append(4, 'k', false)])).toBeUndefined();
+    expect(judge([3], [append(3, 'k')])).toBeUndefined();
+  });
+
+  it('fails an append to another key: each client on its own key does not contend', () => {
+    expect(judge([3, 4], [append(3, 'k'), append(4, 'k4')])).toMatch(
+      /^c2 appended to key "k4" at 10 µs, but every client of this workload appends to the one key "k"/,
+    );
+  });
+
+  it('fails a run where only one client got an append acknowledged on the key', () => {
+    expect(judge([3, 4], [append(3, 'k'), append(4, 'k', false)])).toMatch(
+      /^Appends of only 1 client were acknowledged on key "k", of 2/,
+    );
   });
 });

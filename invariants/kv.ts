@@ -454,3 +454,36 @@ export function kvEveryClientCompletes(plan: Plan, group = 'clients'): Invariant
     },
   };
 }
+
+/**
+ * For a workload whose clients all append to one key (`appendKeys: 'one'`, MIT's
+ * TestUnreliableOneKey): every Append names that key, and when the run has two clients or more,
+ * Appends of at least two of them were acknowledged on it. The port exists for that contention
+ * (concurrent appends to one value, each exactly once and in each client's order); a workload
+ * that quietly gave each client its own key passes every per-key check and tests none of it.
+ */
+export function kvAppendsContendOnOneKey(key: string): Invariant {
+  return {
+    name: 'kv-appends-contend-on-one-key',
+    atEnd(view: ClusterView): Verdict {
+      const appenders = new Set<NodeId>();
+      for (const op of view.history) {
+        const input = kvInput(op.input);
+        if (input?.f !== 'append') {
+          continue;
+        }
+        if (input.key !== key) {
+          return `${view.name(op.client)} appended to key ${JSON.stringify(input.key)} at ${op.callUs} µs, but every client of this workload appends to the one key ${JSON.stringify(key)}: the appends do not contend`;
+        }
+        if (op.returnUs !== undefined && op.status !== 'fail') {
+          appenders.add(op.client);
+        }
+      }
+      const wanted = Math.min(2, view.clients.length);
+      if (appenders.size < wanted) {
+        return `Appends of only ${appenders.size} client${appenders.size === 1 ? '' : 's'} were acknowledged on key ${JSON.stringify(key)}, of ${view.clients.length}: the one-key workload needs two clients' appends to contend`;
+      }
+      return undefined;
+    },
+  };
+}

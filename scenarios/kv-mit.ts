@@ -7,6 +7,7 @@
 // appends exactly once and in order (checkClntAppends), replica agreement, and that every
 // operation completes once the faults stop (MIT's clients never give up).
 import {
+  kvAppendsContendOnOneKey,
   kvInvariants,
   kvOperationsComplete,
   kvPersistedStateBounded,
@@ -32,6 +33,7 @@ import {
   CYCLE_KEY,
   KV_SHRINKABLE_WORKLOAD,
   type KvOp,
+  ONE_KEY,
   type ScriptedOp,
   scriptKey,
 } from '../systems/kv/workload.ts';
@@ -172,6 +174,7 @@ defineGeneric({
   // Each client appends 10 times to the one key "k"; every append exactly once, in order.
   workload: { appendPercent: 100, appendKeys: 'one', opsMax: 10 },
   rounds: { count: 1, lengthUs: 2 * SECOND },
+  extraInvariants: () => [kvAppendsContendOnOneKey(ONE_KEY)],
 });
 defineGeneric({
   name: 'kv-mit-many-partitions',

@@ -95,8 +95,11 @@ export function scriptFor(params: Params, clientIndex: number): ScriptedOp[] | u
   return typeof text === 'string' ? (JSON.parse(text) as ScriptedOp[]) : undefined;
 }
 
+/** The key every client appends to under `appendKeys: 'one'`. */
+export const ONE_KEY = 'k';
+
 export function ownKey(client: number, workload: KvWorkload): string {
-  return workload.appendKeys === 'one' ? 'k' : `k${client}`;
+  return workload.appendKeys === 'one' ? ONE_KEY : `k${client}`;
 }
 
 /** The token client `client` appends as its `seq`-th operation: unique, and says whose it is. */
