@@ -189,11 +189,12 @@ describe('recovered-equals-durable', () => {
   it('compares the state machine after replay with a fresh replay of the durable image', () => {
     const bytes = log([entryRecord(1, 1), entryRecord(2, 1), hard(1, 1, 2)]);
     let rebuiltFrom: string[] = [];
+    let copies = true;
     const state = {
       recovered,
       rebuildStateMachine: (_: Uint8Array | undefined, entries: readonly Entry[]) => {
         rebuiltFrom = entries.map((e) => new TextDecoder().decode(e.data));
-        return 42;
+        return copies ? 42 : undefined;
       },
       raftGroup: () => state,
     };
@@ -218,6 +219,12 @@ describe('recovered-equals-durable', () => {
     expect(rebuiltFrom).toEqual(['cmd1']);
     check.onObservation?.(record({ type: 'restarted' }), view);
     expect(check.onObservation?.(replayed(42), view)).toBeUndefined();
+    // A machine that declares fresh() but makes no copy would turn the check off unseen.
+    copies = false;
+    check.onObservation?.(record({ type: 'restarted' }), view);
+    expect(check.onObservation?.(replayed(42), view)).toMatch(
+      /^n2 replayed its log to index 1 after restarting, but its state machine, which declares fresh\(\), made no fresh copy/,
+    );
   });
 
   // Seed 0 is the first seed of 0–49 that fails on the current code (seed 2 under the seedfix branch's derivation).

@@ -279,7 +279,11 @@ function replayDifference(
   }
   const entries = durable.logEntries.filter((entry) => entry.index <= replayed.index);
   const expected = state.rebuildStateMachine(durable.snapshotData, entries);
-  if (expected === undefined || expected === replayed.stateDigest) {
+  if (expected === undefined) {
+    // A check that silently stops checking: the machine says it can be copied, and was not.
+    return `${view.name(node)} replayed its log to index ${replayed.index} after restarting, but its state machine, which declares fresh(), made no fresh copy to replay its durable snapshot and entries into: the restart cannot be checked against its disk`;
+  }
+  if (expected === replayed.stateDigest) {
     return undefined;
   }
   return `${view.name(node)} replayed its log to index ${replayed.index} after restarting, and its state machine differs from the durable snapshot with the durable entries through ${replayed.index} applied: the restart replayed the wrong entries or restored the wrong state`;

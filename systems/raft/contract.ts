@@ -39,7 +39,8 @@ export interface RaftInspect {
   /**
    * digestValue() of the snapshot() of a fresh state machine, configured as this node's,
    * restored from `snapshot` (when given) and then fed `entries`: what a faithful replay of
-   * those durable bytes yields. Undefined when the state machine cannot make a fresh copy.
+   * those durable bytes yields. Present only when the state machine declares that it can
+   * make a fresh copy; undefined from it means fresh() made none (a broken contract).
    */
   rebuildStateMachine?(
     snapshot: Uint8Array | undefined,

@@ -998,7 +998,11 @@ class LiveRaftView implements RaftNodeView {
   termAt(index: number): number | undefined {
     return this.node.core.termAt(index);
   }
-  rebuildStateMachine(snapshot: Uint8Array | undefined, entries: readonly Entry[]) {
+  /** Only where the state machine declares fresh(): the checkers then count on a rebuild. */
+  get rebuildStateMachine() {
+    return this.node.stateMachine.fresh === undefined ? undefined : this.rebuild;
+  }
+  private readonly rebuild = (snapshot: Uint8Array | undefined, entries: readonly Entry[]) => {
     const machine = this.node.stateMachine.fresh?.();
     if (machine === undefined) {
       return undefined;
@@ -1012,7 +1016,7 @@ class LiveRaftView implements RaftNodeView {
       }
     }
     return digestValue(machine.snapshot());
-  }
+  };
   digestAt(index: number): number | undefined {
     const entry = this.node.core.entryAt(index);
     return entry === undefined ? undefined : entryDigest(entry.kind, entry.data);
