@@ -52,6 +52,8 @@ export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
       { scenario: 'kv-mit-snapshot-size', seedsPercent: 5 },
       { scenario: 'kv-mit-one-partition', seedsPercent: 5 },
       { scenario: 'kv-mit-snapshot-rpc', seedsPercent: 5 },
+      // The random workload on no shared keys (MIT's GenericTest: each client its own key).
+      { scenario: 'kv-mit-basic', seedsPercent: 5 },
     ],
   },
 ];
