@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import '../scenarios/raft.ts';
 import '../scenarios/raft-figure8.ts';
+import '../scenarios/raft-lease-drift.ts';
 import '../scenarios/raft-lease-restart.ts';
 import { planFor } from '../sim/plan.ts';
 import { findScenario } from '../sim/scenario.ts';
@@ -1044,5 +1045,14 @@ describe('real runs', () => {
       const buggy = runSeed('raft-lease-restart', seed, 'lease-vote-after-restart');
       expect(buggy.violation?.invariant, `seed ${seed}`).toBe('fresh-reads');
     }
+  });
+
+  it('raft-lease-drift passes on the correct Raft and catches lease-ignores-drift', () => {
+    const correct = runSeed('raft-lease-drift', 0);
+    expect(correct.violation?.message).toBeUndefined();
+    expect(correct.sometimes).toContain('a leader answered a read under its lease');
+    const buggy = runSeed('raft-lease-drift', 0, 'lease-ignores-drift');
+    expect(buggy.violation?.invariant).toBe('fresh-reads');
+    expect(buggy.violation?.message).toMatch(/^n1 answered a read at index 2 at 1610\.000 ms/);
   });
 });

@@ -3,6 +3,7 @@ import './pingpong.ts';
 import './raft.ts';
 import './raft-figure8.ts';
 import './raft-lease-restart.ts';
+import './raft-lease-drift.ts';
 import './raft-mit.ts';
 import './kv.ts';
 import './kv-mit.ts';

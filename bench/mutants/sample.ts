@@ -41,6 +41,8 @@ export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
       { scenario: 'raft-colocated', seedsPercent: 25 },
       { scenario: 'kv-lease', seedsPercent: 25 },
       { scenario: 'raft-lease-restart', seedsPercent: 10 },
+      // Scripted at the lease's drift bound: a run or two is all it needs.
+      { scenario: 'raft-lease-drift', seedsPercent: 1 },
     ],
   },
   {

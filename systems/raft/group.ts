@@ -369,7 +369,9 @@ export class RaftGroup {
     if (readMode !== 'lease') {
       return {};
     }
-    const durationUs = leaseDurationUs(tickUs, electionTicks, leaseDriftPpmMax);
+    // The bug: the lease as if clocks kept perfect time, whatever drift it assumes.
+    const driftPpm = bugs.has('lease-ignores-drift') ? 0 : leaseDriftPpmMax;
+    const durationUs = leaseDurationUs(tickUs, electionTicks, driftPpm);
     // The bug: ticks stop while the process is paused, so a paused leader's lease stops
     // running out too. The monotonic clock keeps counting, as real time does.
     const clockUs = bugs.has('lease-on-ticks')

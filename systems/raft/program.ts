@@ -35,6 +35,8 @@ export const LEASE_VARIANTS: Record<LeaseBug, string> = {
     'the leader times its read lease by counting ticks, which stop while its process is paused',
   'lease-vote-after-restart':
     'a restarted server grants votes at once, though a leader may still count on its acknowledgement for a lease',
+  'lease-ignores-drift':
+    'the lease is not shortened for the clock drift it assumes, so at the drift bound it outlives the followers’ vote refusal',
 };
 
 /** A Raft server replicating a command log. */

@@ -54,10 +54,14 @@ export type RaftBug =
 
 /**
  * Mistakes of lease reads (only with `lease` configured): 'lease-renewed-on-send' and
- * 'lease-vote-after-restart' are in the core, 'lease-on-ticks' in the adapter, which gives
- * the core its clock.
+ * 'lease-vote-after-restart' are in the core, 'lease-on-ticks' and 'lease-ignores-drift' in
+ * the adapter, which gives the core its clock and its lease's length.
  */
-export type LeaseBug = 'lease-renewed-on-send' | 'lease-vote-after-restart' | 'lease-on-ticks';
+export type LeaseBug =
+  | 'lease-renewed-on-send'
+  | 'lease-vote-after-restart'
+  | 'lease-on-ticks'
+  | 'lease-ignores-drift';
 
 export const RAFT_BUGS: readonly RaftBug[] = [
   'commit-previous-term',
@@ -73,6 +77,7 @@ export const RAFT_BUGS: readonly RaftBug[] = [
   'lease-renewed-on-send',
   'lease-vote-after-restart',
   'lease-on-ticks',
+  'lease-ignores-drift',
 ];
 
 /**
