@@ -8,10 +8,14 @@
 //                               [--only id,id] [--concurrency 1] [--per-system 150]
 //                               [--sample-seed issue-17] [--baseline-seeds <seeds>]
 //                               [--sometimes-expected-min 10] [--follow-ups-only]
+//                               [--variants-only]
 //                               [--time-limit-min 300] [--time-limit-factor 3]
 //
 // --follow-ups-only skips the swarm's campaign, for the survivors of an earlier run at the same
-// N named with --only: their records carry swarmSkipped.
+// N named with --only: their records carry swarmSkipped. --variants-only skips the follow-ups
+// too and runs only the variant campaigns (sample.ts): each known-bug variant of the system,
+// switched on, must still be found within the seeds its unmutated baseline allows; a mutant
+// that hides one is killed (variant-not-found).
 //
 // A mutant whose campaign passes is still killed when it reaches none of a `sometimes`
 // assertion that the unmutated baseline reaches in enough seeds to expect at least
@@ -73,6 +77,7 @@ const OPTIONS = new Set([
   '--time-limit-min',
   '--time-limit-factor',
   '--follow-ups-only',
+  '--variants-only',
 ]);
 
 class UsageError extends Error {}
@@ -260,10 +265,19 @@ async function runCommand(args: readonly string[]): Promise<number> {
   const limit = count(args, '--limit', Number.MAX_SAFE_INTEGER);
   const only = option(args, '--only')?.split(',');
   const followUpsOnly = args.includes('--follow-ups-only');
+  const variantsOnly = args.includes('--variants-only');
   if (followUpsOnly && only === undefined) {
     throw new UsageError(
       '--follow-ups-only needs --only: the survivors of an earlier run of the swarm at these seeds',
     );
+  }
+  if (variantsOnly && only === undefined) {
+    throw new UsageError(
+      '--variants-only needs --only: the survivors of an earlier run of the swarm and its follow-ups at these seeds',
+    );
+  }
+  if (variantsOnly && followUpsOnly) {
+    throw new UsageError('--variants-only and --follow-ups-only exclude each other: pick one');
   }
   const concurrency = count(args, '--concurrency', 1);
   // The baseline runs the mutants' own campaign by default: its reach counts decide which
@@ -277,11 +291,27 @@ async function runCommand(args: readonly string[]): Promise<number> {
   }
 
   const sample = await loadSample(args);
-  const { verdicts } = mergeRecords(
-    readResultsDir(join(PROJECT_DIR, RESULTS_DIR)),
-    sample.sourceHash,
-  );
+  const records = readResultsDir(join(PROJECT_DIR, RESULTS_DIR));
+  const { verdicts } = mergeRecords(records, sample.sourceHash);
   const judged = new Map(verdicts.map((verdict) => [verdict.id, verdict]));
+  // A partial run (follow-ups or variants only) is done with a mutant that is killed, or that a
+  // record of the same partial run at these seeds already judged; a full run, as isDone says.
+  const partialDone = (id: string) =>
+    records.some(
+      (record) =>
+        record.id === id &&
+        record.sourceHash === sample.sourceHash &&
+        record.status !== 'error' &&
+        record.seeds >= seeds &&
+        (variantsOnly ? record.followUpsSkipped === true : record.swarmSkipped === true),
+    );
+  const done = (id: string) => {
+    const verdict = judged.get(id);
+    if (!followUpsOnly && !variantsOnly) {
+      return isDone(verdict, seeds);
+    }
+    return verdict?.status === 'killed' || verdict?.status === 'timeout' || partialDone(id);
+  };
   if (only !== undefined) {
     const unknown = only.filter((id) => !sample.mutants.some((mutant) => mutant.id === id));
     if (unknown.length > 0) {
@@ -292,7 +322,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
   const todo = mine
     .filter((mutant) => system === undefined || mutant.system === system)
     .filter((mutant) => only === undefined || only.includes(mutant.id))
-    .filter((mutant) => !isDone(judged.get(mutant.id), seeds))
+    .filter((mutant) => !done(mutant.id))
     .slice(0, limit);
   process.stdout.write(
     `sample ${sample.seed} (sources ${sample.sourceHash}): shard ${shard.index}/${shard.count} holds ${mine.length} mutants; ${todo.length} to test at ${seeds} seeds\n`,
@@ -316,6 +346,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
       timeLimitFactor,
       timeLimitMinMs,
       followUpsOnly,
+      variantsOnly,
       sourceHash: sample.sourceHash,
       commit: commitLabel(),
       mutants: todo,

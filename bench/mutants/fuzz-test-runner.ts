@@ -41,10 +41,13 @@ import type { FuzzSummary } from '../../sim/fuzz/summary.ts';
 import { type MutantRecord, RECORD_FORMAT } from './results.ts';
 import {
   type Campaign,
+  campaignName,
   campaignsOf,
   mutantKey,
   mutateRange,
   type SampledMutant,
+  VARIANT_SEEDS_MAX,
+  variantSeedsFor,
 } from './sample.ts';
 
 export const RUNNER_NAME = 'faultline-fuzz';
@@ -74,6 +77,8 @@ export interface FaultlineFuzzSettings {
    * campaign at the same seed count judged survived (named with --only). Their records say so.
    */
   followUpsOnly?: boolean;
+  /** Run the variant campaigns only (for survivors of the swarm and its follow-ups). */
+  variantsOnly?: boolean;
   sourceHash: string;
   commit: string;
   /** The drawn mutants of this run; Stryker also places others that share their ranges. */
@@ -104,6 +109,11 @@ export class FaultlineFuzzTestRunner implements TestRunner {
   private campaignEstimateMs = new Map<string, number>();
   /** Scenario → the `sometimes` assertions its campaigns must reach (see the settings). */
   private requiredSometimes = new Map<string, string[]>();
+  /**
+   * Variant campaign → the seeds a mutant's run may take (variantSeedsFor the unmutated
+   * code's first failing seed); 0 where the unmutated code did not fail in VARIANT_SEEDS_MAX.
+   */
+  private variantSeeds = new Map<string, number>();
 
   constructor(
     private readonly log: Logger,
@@ -128,6 +138,10 @@ export class FaultlineFuzzTestRunner implements TestRunner {
     const tests = [];
     for (const campaign of campaigns) {
       const { scenario } = campaign;
+      if (campaign.variant !== undefined) {
+        tests.push(await this.variantBaseline(campaign));
+        continue;
+      }
       const baselineSeeds = Math.max(
         1,
         Math.round((this.settings.baselineSeeds * campaign.seeds) / this.settings.seeds),
@@ -165,9 +179,52 @@ export class FaultlineFuzzTestRunner implements TestRunner {
     const stored: StoredBaseline = {
       estimatesMs: Object.fromEntries(this.campaignEstimateMs),
       requiredSometimes: Object.fromEntries(this.requiredSometimes),
+      variantSeeds: Object.fromEntries(this.variantSeeds),
     };
     writeFileSync(estimatesPath(), JSON.stringify(stored));
     return { status: DryRunStatus.Complete, tests };
+  }
+
+  /**
+   * The unmutated code with the variant on must fail within VARIANT_SEEDS_MAX seeds; its
+   * first failing seed sets how many a mutant's campaign may take. One that does not fail is
+   * left out of every mutant's campaigns (logged): it cannot tell a mutant from the original.
+   */
+  private async variantBaseline(campaign: Campaign) {
+    const name = campaignName(campaign);
+    const outcome = await this.fuzz(
+      campaign.scenario,
+      VARIANT_SEEDS_MAX,
+      null,
+      30 * 60_000,
+      campaign.variant,
+    );
+    const findings = outcome.summary?.findings ?? [];
+    const from = outcome.summary?.from ?? 0;
+    const first = findings.reduce<number | undefined>(
+      (low, finding) => (low === undefined || finding.seed < low ? finding.seed : low),
+      undefined,
+    );
+    const seedsToFail = first === undefined ? undefined : first - from + 1;
+    const seeds = seedsToFail === undefined ? 0 : variantSeedsFor(seedsToFail);
+    this.variantSeeds.set(name, seeds);
+    const seedsRun = Math.max(1, outcome.summary?.seeds ?? 1);
+    const campaignMs = outcome.summary?.elapsedMs ?? outcome.elapsedMs;
+    const startMs = Math.max(0, outcome.elapsedMs - campaignMs);
+    // Unmutated, it stops at its first failure; a mutant that hides the bug runs all `seeds`.
+    const estimateMs = Math.ceil(startMs + (campaignMs / seedsRun) * Math.max(1, seeds));
+    this.campaignEstimateMs.set(name, estimateMs);
+    this.log.info(
+      seedsToFail === undefined
+        ? `baseline ${name}: not found in ${VARIANT_SEEDS_MAX} seeds (exit ${outcome.exitCode}), so no mutant runs it`
+        : `baseline ${name}: first failure at seed ${first} (${findings[0]?.invariant}), so a mutant's campaign may take ${seeds} seeds ≈ ${Math.round(estimateMs / 1000)} s`,
+    );
+    return {
+      id: name,
+      name: `fuzz ${name} --seeds ${seeds}`,
+      status: TestStatus.Success as const,
+      timeSpentMs: estimateMs,
+    };
   }
 
   async mutantRun(options: MutantRunOptions): Promise<MutantRunResult> {
@@ -189,6 +246,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       const stored = JSON.parse(readFileSync(estimatesPath(), 'utf8')) as StoredBaseline;
       this.campaignEstimateMs = new Map(Object.entries(stored.estimatesMs));
       this.requiredSometimes = new Map(Object.entries(stored.requiredSometimes));
+      this.variantSeeds = new Map(Object.entries(stored.variantSeeds));
       this.log.info(`baseline from the dry run: ${JSON.stringify(stored)}`);
     }
     // The swarm first, then each follow-up while the mutant survives; the first campaign
@@ -197,18 +255,25 @@ export class FaultlineFuzzTestRunner implements TestRunner {
     const passed: string[] = [];
     let record: MutantRecord | undefined;
     for (const campaign of this.campaignsFor(mutant.system)) {
-      const estimateMs =
-        this.campaignEstimateMs.get(campaign.scenario) ?? this.settings.timeLimitMinMs;
+      const name = campaignName(campaign);
+      const estimateMs = this.campaignEstimateMs.get(name) ?? this.settings.timeLimitMinMs;
       // Our limit ends the campaign before Stryker's own (which would kill this process).
       const limitMs = Math.min(
         Math.max(this.settings.timeLimitMinMs, estimateMs * this.settings.timeLimitFactor),
         options.timeout - 10_000 - (Date.now() - startedMs),
       );
-      const outcome = await this.fuzz(campaign.scenario, campaign.seeds, active.id, limitMs);
+      const outcome = await this.fuzz(
+        campaign.scenario,
+        campaign.seeds,
+        active.id,
+        limitMs,
+        campaign.variant,
+      );
       const verdict = verdictOf(mutant, outcome, {
         ...this.settings,
         campaign,
-        requiredSometimes: this.requiredSometimes.get(campaign.scenario) ?? [],
+        requiredSometimes:
+          campaign.variant === undefined ? (this.requiredSometimes.get(name) ?? []) : [],
       });
       if (record === undefined || verdict.status !== 'survived') {
         record = verdict; // a survivor is recorded as the swarm judged it
@@ -216,13 +281,16 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       if (verdict.status !== 'survived') {
         break;
       }
-      passed.push(campaign.scenario);
+      passed.push(name);
     }
     assert(record !== undefined, 'a mutant runs at least its swarm campaign');
     record = {
       ...record,
       passedCampaigns: passed,
-      ...(this.settings.followUpsOnly === true ? { swarmSkipped: true } : {}),
+      ...(this.settings.followUpsOnly === true || this.settings.variantsOnly === true
+        ? { swarmSkipped: true }
+        : {}),
+      ...(this.settings.variantsOnly === true ? { followUpsSkipped: true } : {}),
       elapsedMs: Date.now() - startedMs,
     };
     appendDurably(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
@@ -249,9 +317,23 @@ export class FaultlineFuzzTestRunner implements TestRunner {
     }
   }
 
+  /**
+   * The mutant's campaigns in order; variant campaigns at the seeds their baseline allows
+   * (none before the dry run has set them, and none whose baseline did not fail).
+   */
   private campaignsFor(system: string): Campaign[] {
-    const campaigns = campaignsOf(system, this.settings.seeds);
-    return this.settings.followUpsOnly === true ? campaigns.slice(1) : campaigns;
+    const campaigns = campaignsOf(system, this.settings.seeds).map((campaign) =>
+      campaign.variant === undefined || this.variantSeeds.size === 0
+        ? campaign
+        : { ...campaign, seeds: this.variantSeeds.get(campaignName(campaign)) ?? 0 },
+    );
+    const chosen =
+      this.settings.variantsOnly === true
+        ? campaigns.filter((campaign) => campaign.variant !== undefined)
+        : this.settings.followUpsOnly === true
+          ? campaigns.slice(1)
+          : campaigns;
+    return chosen.filter((campaign) => campaign.seeds > 0);
   }
 
   private projectRelative(fileName: string): string {
@@ -269,6 +351,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
     seeds: number,
     mutantId: string | null,
     limitMs: number,
+    variant?: string,
   ): Promise<FuzzOutcome> {
     const startedMs = Date.now();
     const env = { ...process.env };
@@ -291,6 +374,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
       join(process.cwd(), '.mutants-out'),
       '--progress-every',
       '1h',
+      ...(variant === undefined ? [] : ['--variant', variant]),
     ];
     return new Promise((resolve) => {
       // Fuzz workers are threads of this one process, so killing it ends the campaign. It
@@ -377,6 +461,12 @@ export function verdictOf(
   if (outcome.timedOut) {
     return { ...base, status: 'timeout' };
   }
+  if (campaign.variant !== undefined) {
+    const variantVerdict = variantVerdictOf(base, outcome, campaign);
+    if (variantVerdict !== undefined) {
+      return variantVerdict;
+    }
+  }
   if (outcome.exitCode === 0) {
     if (summary === null || summary.failed !== 0) {
       return { ...base, status: 'error', message: 'fuzz exited 0 without a passing summary' };
@@ -425,6 +515,38 @@ export function verdictOf(
 }
 
 /**
+ * A variant campaign inverts the verdict: a finding means the known bug is still found (the
+ * mutant survives this campaign), and a campaign that passes every one of its seeds means the
+ * mutant hid the bug. Whatever else (a mutant that cannot load, bad usage) is judged as any
+ * campaign is.
+ */
+function variantVerdictOf(
+  base: Omit<MutantRecord, 'status'>,
+  outcome: FuzzOutcome,
+  campaign: Campaign,
+): MutantRecord | undefined {
+  const summary = outcome.summary;
+  if (outcome.exitCode === 1 && summary !== null && summary.findings.length > 0) {
+    return { ...base, status: 'survived' };
+  }
+  if (outcome.exitCode === 0 && summary !== null && summary.failed === 0) {
+    if (summary.seeds < campaign.seeds) {
+      return { ...base, status: 'error', message: 'the variant campaign stopped early' };
+    }
+    return {
+      ...base,
+      status: 'killed',
+      seedsToKill: summary.seeds,
+      invariant: 'variant-not-found',
+      message: clip(
+        `${campaignName(campaign)} passed all ${summary.seeds} seeds: the known bug ${campaign.variant} is no longer found, which the unmutated code is within them`,
+      ),
+    };
+  }
+  return undefined;
+}
+
+/**
  * The `sometimes` assertions a baseline campaign reached so often that a campaign of `seeds`
  * seeds expects at least `expectedMin` runs to reach them (scaled from the baseline's own
  * seed count), in name order.
@@ -444,6 +566,7 @@ export function requiredSometimes(
 interface StoredBaseline {
   estimatesMs: Record<string, number>;
   requiredSometimes: Record<string, string[]>;
+  variantSeeds: Record<string, number>;
 }
 
 /** The dry run's campaign estimates, in the sandbox every runner process shares. */

@@ -13,6 +13,7 @@ import {
   summaryMarkdown,
 } from './results.ts';
 import {
+  campaignName,
   campaignsOf,
   codeAt,
   drawSample,
@@ -24,6 +25,8 @@ import {
   pairedSample,
   sampleFor,
   shardOf,
+  VARIANT_SEEDS_MAX,
+  variantSeedsFor,
 } from './sample.ts';
 
 const RAFT = MUTATED_SYSTEMS[0]!;
@@ -136,6 +139,9 @@ describe('results', () => {
         record({ id: 'b', status: 'survived', seeds: 2000 }),
         record({ id: 'b', status: 'killed', seeds: 2000, seedsToKill: 4 }),
         record({ id: 'c', status: 'killed', sourceHash: 'other' }),
+        // A kill stands against a later, larger campaign that did not find it.
+        record({ id: 'd', status: 'killed', seeds: 200, seedsToKill: 9 }),
+        record({ id: 'd', status: 'survived', seeds: 2000 }),
       ],
       'h',
     );
@@ -143,6 +149,7 @@ describe('results', () => {
     expect(merged.verdicts.map((v) => [v.id, v.status, v.seeds])).toEqual([
       ['a', 'survived', 200],
       ['b', 'killed', 2000],
+      ['d', 'killed', 200],
     ]);
   });
 
@@ -182,6 +189,54 @@ describe('results', () => {
     expect(markdown).toContain('| s2 |');
     expect(markdown).toContain('| kv-write-acknowledged |');
     expect(markdown).not.toContain('| k1 |');
+  });
+});
+
+describe('verdictOf on a variant campaign', () => {
+  const mutant = drawSample(listed(1), RAFT, 1, 's')[0]!;
+  const campaign = { scenario: 'raft', seeds: 80, variant: 'commit-previous-term' };
+  const context = { seeds: 200, sourceHash: 'h', commit: 'c', campaign };
+  const summary = (seeds: number, findings: number) =>
+    ({
+      faultline: 'fuzz-summary',
+      from: 0,
+      seeds,
+      failed: findings,
+      findings: Array.from({ length: findings }, () => ({
+        seed: seeds - 1,
+        invariant: 'commit-rule',
+        message: 'x',
+      })),
+      coverage: { sometimesNeverReached: [] },
+    }) as unknown as FuzzSummary;
+  const outcome = (exitCode: number | null, s: FuzzSummary | null) =>
+    ({
+      exitCode,
+      summary: s,
+      timedOut: false,
+      stderrTail: 'boom',
+      elapsedMs: 5,
+    }) satisfies FuzzOutcome;
+
+  it('survives while the variant is still found, and is killed when it is not', () => {
+    expect(verdictOf(mutant, outcome(1, summary(7, 1)), context).status).toBe('survived');
+    expect(verdictOf(mutant, outcome(0, summary(80, 0)), context)).toMatchObject({
+      status: 'killed',
+      scenario: 'raft',
+      invariant: 'variant-not-found',
+      seedsToKill: 80,
+      message: expect.stringMatching(
+        /^raft --variant commit-previous-term passed all 80 seeds: the known bug commit-previous-term is no longer found/,
+      ),
+    });
+  });
+
+  it('judges a mutant that cannot load as any campaign does, and a short pass as an error', () => {
+    expect(verdictOf(mutant, outcome(3, null), context)).toMatchObject({
+      status: 'killed',
+      invariant: 'exit 3',
+    });
+    expect(verdictOf(mutant, outcome(0, summary(12, 0)), context).status).toBe('error');
   });
 });
 
@@ -271,17 +326,30 @@ describe('campaignsOf', () => {
     for (const system of MUTATED_SYSTEMS) {
       const campaigns = campaignsOf(system.name, 200);
       expect(campaigns[0]).toEqual({ scenario: system.scenario, seeds: 200 });
-      expect(campaigns.slice(1).map((campaign) => campaign.scenario)).toEqual(
+      const followUps = system.followUps.length;
+      expect(campaigns.slice(1, 1 + followUps).map((campaign) => campaign.scenario)).toEqual(
         system.followUps.map((followUp) => followUp.scenario),
+      );
+      // Then every variant campaign, at the cap the baseline narrows.
+      expect(campaigns.slice(1 + followUps)).toEqual(
+        system.variants.map((variant) => ({ ...variant, seeds: VARIANT_SEEDS_MAX })),
       );
       for (const [index, followUp] of system.followUps.entries()) {
         expect(campaigns[index + 1]?.seeds).toBe(Math.round((200 * followUp.seedsPercent) / 100));
       }
       expect(campaignsOf(system.name, 1).every((campaign) => campaign.seeds >= 1)).toBe(true);
     }
-    // A scenario belongs to one system: the baseline keys its estimates by scenario.
-    const scenarios = MUTATED_SYSTEMS.flatMap((system) => campaignsOf(system.name, 10));
-    expect(new Set(scenarios.map((campaign) => campaign.scenario)).size).toBe(scenarios.length);
+    // A campaign belongs to one system: the baseline keys its estimates by campaign name.
+    const campaigns = MUTATED_SYSTEMS.flatMap((system) => campaignsOf(system.name, 10));
+    expect(new Set(campaigns.map(campaignName)).size).toBe(campaigns.length);
+    expect(campaignName({ scenario: 'kv', variant: 'no-dedup' })).toBe('kv --variant no-dedup');
+  });
+
+  it("lets a mutant's variant campaign run 4× the baseline's seeds to fail, 50 more at least", () => {
+    expect(variantSeedsFor(1)).toBe(51);
+    expect(variantSeedsFor(20)).toBe(80);
+    expect(variantSeedsFor(70)).toBe(280);
+    expect(variantSeedsFor(300)).toBe(VARIANT_SEEDS_MAX);
   });
 });
 

@@ -52,6 +52,11 @@ export interface MutantRecord {
    * seed count judged this mutant survived.
    */
   swarmSkipped?: boolean;
+  /**
+   * The follow-up campaigns were not run either (--variants-only): an earlier run's swarm and
+   * follow-ups judged this mutant survived, and only the variant campaigns ran.
+   */
+  followUpsSkipped?: boolean;
   /** The sample's source hash: a record of other sources is about another mutant. */
   sourceHash: string;
   commit: string;
@@ -137,6 +142,13 @@ function outranks(candidate: MutantRecord, kept: MutantRecord): boolean {
   const judged = (record: MutantRecord) => record.status !== 'error';
   if (judged(candidate) !== judged(kept)) {
     return judged(candidate);
+  }
+  // A kill is a kill at any seed count: a later campaign that did not find it (a variants-only
+  // run, a rerun at more seeds) does not undo it.
+  const detected = (record: MutantRecord) =>
+    record.status === 'killed' || record.status === 'timeout';
+  if (detected(candidate) !== detected(kept)) {
+    return detected(candidate);
   }
   return candidate.seeds >= kept.seeds;
 }

@@ -18,6 +18,19 @@ export interface FollowUpCampaign {
   seedsPercent: number;
 }
 
+/**
+ * A known-bug variant the swarm must keep finding: a mutant in the variant's own code (the
+ * switch that turns the bug on, the path it takes) that hides it is killed when the campaign
+ * with the variant on no longer fails. `faultline fuzz <scenario> --variant <variant>`.
+ */
+export interface VariantCampaign {
+  scenario: string;
+  variant: string;
+}
+
+/** The largest number of seeds a variant campaign may take, mutated or not. */
+export const VARIANT_SEEDS_MAX = 400;
+
 /** A system whose mutants are sampled, and the scenarios that must kill them. */
 export interface MutatedSystem {
   name: 'raft' | 'kv';
@@ -30,7 +43,29 @@ export interface MutatedSystem {
    * they run (leases, several groups on one node, the MIT ports' scripted clients).
    */
   followUps: readonly FollowUpCampaign[];
+  /** Then the system's known-bug variants, each of which must still be found. */
+  variants: readonly VariantCampaign[];
 }
+
+const RAFT_SWARM_VARIANTS = [
+  'commit-previous-term',
+  'vote-without-fsync',
+  'forget-vote-on-restart',
+  'ack-before-fsync',
+  'accept-stale-term',
+  'no-truncate-on-conflict',
+  'snapshot-off-by-one',
+  'torn-tail-refused',
+  'recover-drops-last-entry',
+  'leader-never-steps-down',
+];
+const KV_SWARM_VARIANTS = [
+  'stale-follower-read',
+  'no-dedup',
+  'dedup-not-in-snapshot',
+  'apply-before-commit',
+  'client-retries-same-server',
+];
 
 export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
   {
@@ -43,6 +78,13 @@ export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
       { scenario: 'raft-lease-restart', seedsPercent: 10 },
       // Scripted at the lease's drift bound: a run or two is all it needs.
       { scenario: 'raft-lease-drift', seedsPercent: 1 },
+    ],
+    variants: [
+      ...RAFT_SWARM_VARIANTS.map((variant) => ({ scenario: 'raft', variant })),
+      { scenario: 'kv-lease', variant: 'lease-renewed-on-send' },
+      { scenario: 'kv-lease', variant: 'lease-on-ticks' },
+      { scenario: 'raft-lease-restart', variant: 'lease-vote-after-restart' },
+      { scenario: 'raft-lease-drift', variant: 'lease-ignores-drift' },
     ],
   },
   {
@@ -57,16 +99,31 @@ export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
       // The random workload on no shared keys (MIT's GenericTest: each client its own key).
       { scenario: 'kv-mit-basic', seedsPercent: 5 },
     ],
+    variants: KV_SWARM_VARIANTS.map((variant) => ({ scenario: 'kv', variant })),
   },
 ];
 
-/** One campaign of a mutant's: a scenario and its seed count. */
+/**
+ * One campaign of a mutant's: a scenario and its seed count, and for a variant campaign the
+ * known bug switched on (the campaign must then fail; its seeds are the most it may take).
+ */
 export interface Campaign {
   scenario: string;
   seeds: number;
+  variant?: string;
 }
 
-/** The campaigns run on a system's mutants at `seeds`, in order: the swarm, then follow-ups. */
+/** A campaign's name in logs, records and the baseline's keys. */
+export function campaignName(campaign: Pick<Campaign, 'scenario' | 'variant'>): string {
+  return campaign.variant === undefined
+    ? campaign.scenario
+    : `${campaign.scenario} --variant ${campaign.variant}`;
+}
+
+/**
+ * The campaigns run on a system's mutants at `seeds`, in order: the swarm, then follow-ups,
+ * then the variant campaigns (each at most VARIANT_SEEDS_MAX seeds; the baseline narrows it).
+ */
 export function campaignsOf(systemName: string, seeds: number): Campaign[] {
   const system = MUTATED_SYSTEMS.find((candidate) => candidate.name === systemName);
   assert(system !== undefined, `no mutated system ${systemName}`);
@@ -76,7 +133,17 @@ export function campaignsOf(systemName: string, seeds: number): Campaign[] {
       scenario: followUp.scenario,
       seeds: Math.max(1, Math.round((seeds * followUp.seedsPercent) / 100)),
     })),
+    ...system.variants.map((campaign) => ({ ...campaign, seeds: VARIANT_SEEDS_MAX })),
   ];
+}
+
+/**
+ * The seeds a mutant's variant campaign may take, from the unmutated code's first failing
+ * seed (counted from 1): four times as many and at least 50 more, so that a mutant that merely
+ * moves the schedule (the bug found a few seeds later) is not taken for one that hides it.
+ */
+export function variantSeedsFor(baselineSeedsToFail: number): number {
+  return Math.min(VARIANT_SEEDS_MAX, Math.max(4 * baselineSeedsToFail, baselineSeedsToFail + 50));
 }
 
 /** Stryker's 0-based line, 0-based column position (its API's convention). */
