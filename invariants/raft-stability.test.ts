@@ -122,6 +122,14 @@ describe('leader-stays-while-healthy', () => {
     (removedVoter.states[0] as FakeState).voters = [0, 1];
     expect(removedVoter.feed(2, election)).toBeUndefined();
 
+    // A follower that ran when n1 won dies (an armed fsync error): n1 may lose its quorum.
+    const follower = cluster();
+    follower.feed(0, commit);
+    (follower.states as (FakeState | undefined)[])[2] = undefined;
+    expect(
+      follower.feed(0, { type: 'stepped-down', term: 3, reason: 'check-quorum' }),
+    ).toBeUndefined();
+
     const died = cluster();
     died.feed(0, commit);
     (died.states[0] as FakeState).role = 'follower'; // its process died on an fsync error

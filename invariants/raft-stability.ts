@@ -21,6 +21,8 @@ interface Established {
   readonly leader: NodeId;
   readonly term: number;
   readonly sinceUs: number;
+  /** The voters running when L won: one that dies later may take L's quorum with it. */
+  readonly running: readonly NodeId[];
 }
 
 /**
@@ -28,7 +30,8 @@ interface Established {
  * voters follow it and no running server holds a higher term), no voter of L's configuration
  * starts a real election (a pre-vote is allowed: it moves no term) and L does not step down.
  * The watch starts again with the next leader when L is removed from the configuration, when
- * L's process dies (an armed fsync error), or when a server restarts holding a higher term.
+ * L's process or that of a voter running when L won dies (an fsync error armed in the fault
+ * phase), or when a server restarts holding a higher term.
  */
 export function leaderStaysWhileHealthy(
   options: { readonly electionTicks: number } & PerGroupOptions,
@@ -116,6 +119,7 @@ function leaderStaysForOneGroup(electionTicks: number): Invariant {
               leader: found.leader,
               term: found.state.term,
               sinceUs: record.timeUs,
+              running: found.state.voters.filter((voter) => serverState(view, voter) !== undefined),
             };
           }
         }
@@ -123,6 +127,16 @@ function leaderStaysForOneGroup(electionTicks: number): Invariant {
       }
       if (observation.type === 'restarted' && observation.term > established.term) {
         established = undefined; // it was down when L won, and its term will depose L
+        return undefined;
+      }
+      // A voter that ran when L won has died since (an fsync error armed in the fault phase
+      // kills a process at its next fsync; raft seed 940617): L may have lost its quorum, and
+      // check-quorum then rightly steps it down. Not judged; the next leader is watched afresh.
+      const died = (e: Established) =>
+        e.running.some((voter) => serverState(view, voter) === undefined) ||
+        (observation.type === 'restarted' && e.running.includes(record.node));
+      if (died(established)) {
+        established = undefined;
         return undefined;
       }
       if (observation.type === 'stepped-down' && record.node === established.leader) {
