@@ -20,10 +20,19 @@ import { cutBetween } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
 import { LEASE_VARIANTS, raftGroups } from '../systems/raft/program.ts';
+import {
+  N1,
+  N1_ELECTED_AND_COMMITTED,
+  N1_LEADS_AND_COMMITS,
+  N2,
+  N3,
+  n1Leads,
+  n1LeadsAndCommits,
+  notForced as notForcedBy,
+} from './raft-lease-script.ts';
 import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
-const [N1, N2, N3] = [0, 1, 2] as const;
 /** The drift the lease assumes, and the drift the clocks run at. */
 const DRIFT_PPM = 50_000;
 
@@ -43,15 +52,9 @@ const campaigns: ScriptStep[] = [1530, 1545, 1560].map((atMs) => ({
 }));
 
 const script: ScriptStep[] = [
-  { atUs: 10 * MS, kind: 'inject', node: N1, message: { type: 'campaign' } },
-  {
-    atUs: 50 * MS,
-    kind: 'inject',
-    node: N1,
-    message: { type: 'propose', id: 'a', data: encodeCommand('a') },
-  },
+  ...N1_ELECTED_AND_COMMITTED.slice(0, 2),
   { atUs: 70 * MS, kind: 'inject', node: N1, message: { type: 'read', id: 'under-lease' } },
-  { atUs: 90 * MS, kind: 'check', check: 'n1 leads term 1 and index 2 is committed everywhere' },
+  ...N1_ELECTED_AND_COMMITTED.slice(2),
   ...campaigns,
   {
     atUs: 1580 * MS,
@@ -63,28 +66,10 @@ const script: ScriptStep[] = [
   { atUs: 1610 * MS, kind: 'inject', node: N1, message: { type: 'read', id: 'stale?' } },
 ];
 
-function describe(view: ClusterView, node: number): string {
-  const state = serverState(view, node);
-  return state === undefined
-    ? `${view.name(node)} down`
-    : `${view.name(node)} ${state.role} of term ${state.term}, leader ${state.leader === null ? 'unknown' : view.name(state.leader)}, commit ${state.commitIndex}`;
-}
-
-function notForced(view: ClusterView, step: string): string {
-  const states = [N1, N2, N3].map((node) => describe(view, node)).join('; ');
-  return `the script did not force a read at the lease's drift bound (${step}): ${states}`;
-}
-
-function n1Leads(view: ClusterView): boolean {
-  const n1 = serverState(view, N1);
-  return n1?.role === 'leader' && n1.term === 1;
-}
+const notForced = notForcedBy("a read at the lease's drift bound");
 
 const checks: Record<string, (view: ClusterView) => Verdict> = {
-  'n1 leads term 1 and index 2 is committed everywhere': (view) =>
-    n1Leads(view) && [N1, N2, N3].every((node) => serverState(view, node)?.commitIndex === 2)
-      ? undefined
-      : notForced(view, 'step 1'),
+  [N1_LEADS_AND_COMMITS]: n1LeadsAndCommits(notForced),
   'n3 leads and has committed b; n1 still leads term 1': (view) => {
     const n3 = serverState(view, N3);
     return n1Leads(view) && n3?.role === 'leader' && n3.commitIndex >= 4

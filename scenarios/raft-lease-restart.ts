@@ -15,10 +15,19 @@ import { cutBetween } from '../sim/plan.ts';
 import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
 import { LEASE_VARIANTS, raftGroups } from '../systems/raft/program.ts';
+import {
+  N1,
+  N1_ELECTED_AND_COMMITTED,
+  N1_LEADS_AND_COMMITS,
+  N2,
+  N3,
+  n1Leads,
+  n1LeadsAndCommits,
+  notForced as notForcedBy,
+} from './raft-lease-script.ts';
 import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
-const [N1, N2, N3] = [0, 1, 2] as const;
 
 const faults: FaultEvent[] = [
   { atUs: 100 * MS, kind: 'partition', shape: 'isolate', links: cutBetween([N1], [N2, N3]) },
@@ -27,14 +36,7 @@ const faults: FaultEvent[] = [
 ];
 
 const script: ScriptStep[] = [
-  { atUs: 10 * MS, kind: 'inject', node: N1, message: { type: 'campaign' } },
-  {
-    atUs: 50 * MS,
-    kind: 'inject',
-    node: N1,
-    message: { type: 'propose', id: 'a', data: encodeCommand('a') },
-  },
-  { atUs: 90 * MS, kind: 'check', check: 'n1 leads term 1 and index 2 is committed everywhere' },
+  ...N1_ELECTED_AND_COMMITTED,
   { atUs: 170 * MS, kind: 'check', check: 'n2 restarted knowing no leader; n1 still leads' },
   { atUs: 200 * MS, kind: 'inject', node: N3, message: { type: 'campaign' } },
   {
@@ -47,28 +49,10 @@ const script: ScriptStep[] = [
   { atUs: 500 * MS, kind: 'check', check: 'n1 still leads term 1' },
 ];
 
-function describe(view: ClusterView, node: number): string {
-  const state = serverState(view, node);
-  return state === undefined
-    ? `${view.name(node)} down`
-    : `${view.name(node)} ${state.role} of term ${state.term}, leader ${state.leader === null ? 'unknown' : view.name(state.leader)}, commit ${state.commitIndex}`;
-}
-
-function notForced(view: ClusterView, step: string): string {
-  const states = [N1, N2, N3].map((node) => describe(view, node)).join('; ');
-  return `the script did not force the stale lease read (${step}): ${states}`;
-}
-
-function n1Leads(view: ClusterView): boolean {
-  const n1 = serverState(view, N1);
-  return n1?.role === 'leader' && n1.term === 1;
-}
+const notForced = notForcedBy('the stale lease read');
 
 const checks: Record<string, (view: ClusterView) => Verdict> = {
-  'n1 leads term 1 and index 2 is committed everywhere': (view) =>
-    n1Leads(view) && [N1, N2, N3].every((node) => serverState(view, node)?.commitIndex === 2)
-      ? undefined
-      : notForced(view, 'step 1'),
+  [N1_LEADS_AND_COMMITS]: n1LeadsAndCommits(notForced),
   'n2 restarted knowing no leader; n1 still leads': (view) => {
     const n2 = serverState(view, N2);
     return n1Leads(view) && n2?.term === 1 && n2.leader === null
