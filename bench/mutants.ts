@@ -8,14 +8,16 @@
 //                               [--only id,id] [--concurrency 1] [--per-system 150]
 //                               [--sample-seed issue-17] [--baseline-seeds <seeds>]
 //                               [--sometimes-expected-min 10] [--follow-ups-only]
-//                               [--variants-only]
+//                               [--variants-only] [--campaigns name,name]
 //                               [--time-limit-min 300] [--time-limit-factor 3]
 //
 // --follow-ups-only skips the swarm's campaign, for the survivors of an earlier run at the same
 // N named with --only: their records carry swarmSkipped. --variants-only skips the follow-ups
 // too and runs only the variant campaigns (sample.ts): each known-bug variant of the system,
 // switched on, must still be found within the seeds its unmutated baseline allows; a mutant
-// that hides one is killed (variant-not-found).
+// that hides one is killed (variant-not-found). --campaigns runs only the named campaigns
+// (`raft-prevote-rejoin`, `kv --variant no-dedup`) on the survivors named with --only: for
+// follow-ups added after the survivors' last run, without rerunning the ones they passed.
 //
 // A mutant whose campaign passes is still killed when it reaches none of a `sometimes`
 // assertion that the unmutated baseline reaches in enough seeds to expect at least
@@ -47,6 +49,9 @@ import {
   summaryMarkdown,
 } from './mutants/results.ts';
 import {
+  campaignName,
+  campaignsOf,
+  MUTATED_SYSTEMS,
   mutateRange,
   type PairedMutant,
   type PairedSample,
@@ -78,6 +83,7 @@ const OPTIONS = new Set([
   '--time-limit-factor',
   '--follow-ups-only',
   '--variants-only',
+  '--campaigns',
 ]);
 
 class UsageError extends Error {}
@@ -279,6 +285,24 @@ async function runCommand(args: readonly string[]): Promise<number> {
   if (variantsOnly && followUpsOnly) {
     throw new UsageError('--variants-only and --follow-ups-only exclude each other: pick one');
   }
+  const campaigns = option(args, '--campaigns')?.split(',');
+  if (campaigns !== undefined) {
+    if (only === undefined) {
+      throw new UsageError(
+        '--campaigns needs --only: the survivors of earlier runs, which passed the other campaigns',
+      );
+    }
+    const known = MUTATED_SYSTEMS.flatMap((mutated) =>
+      campaignsOf(mutated.name, 1).map(campaignName),
+    );
+    const unknown = campaigns.filter((name) => !known.includes(name));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `--campaigns names no campaign of a mutated system: ${unknown.join(', ')} (known: ${known.join(', ')})`,
+      );
+    }
+  }
+  const partial = followUpsOnly || variantsOnly || campaigns !== undefined;
   const concurrency = count(args, '--concurrency', 1);
   // The baseline runs the mutants' own campaign by default: its reach counts decide which
   // `sometimes` assertions a mutant's campaign must still reach.
@@ -303,11 +327,15 @@ async function runCommand(args: readonly string[]): Promise<number> {
         record.sourceHash === sample.sourceHash &&
         record.status !== 'error' &&
         record.seeds >= seeds &&
-        (variantsOnly ? record.followUpsSkipped === true : record.swarmSkipped === true),
+        (campaigns !== undefined
+          ? campaigns.every((name) => record.campaignsOnly?.includes(name) === true)
+          : variantsOnly
+            ? record.followUpsSkipped === true
+            : record.swarmSkipped === true && record.campaignsOnly === undefined),
     );
   const done = (id: string) => {
     const verdict = judged.get(id);
-    if (!followUpsOnly && !variantsOnly) {
+    if (!partial) {
       return isDone(verdict, seeds);
     }
     return verdict?.status === 'killed' || verdict?.status === 'timeout' || partialDone(id);
@@ -347,6 +375,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
       timeLimitMinMs,
       followUpsOnly,
       variantsOnly,
+      ...(campaigns === undefined ? {} : { campaigns }),
       sourceHash: sample.sourceHash,
       commit: commitLabel(),
       mutants: todo,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import '../scenarios/raft.ts';
 import '../scenarios/raft-figure8.ts';
 import '../scenarios/raft-lease-drift.ts';
+import '../scenarios/raft-prevote-rejoin.ts';
 import '../scenarios/raft-lease-restart.ts';
 import { planFor } from '../sim/plan.ts';
 import { findScenario } from '../sim/scenario.ts';
@@ -1054,5 +1055,27 @@ describe('real runs', () => {
     const buggy = runSeed('raft-lease-drift', 0, 'lease-ignores-drift');
     expect(buggy.violation?.invariant).toBe('fresh-reads');
     expect(buggy.violation?.message).toMatch(/^n1 answered a read at index 2 at 1610\.000 ms/);
+  });
+
+  it('raft-prevote-rejoin passes on the correct Raft; its checks see a deposed leader', () => {
+    const correct = runSeed('raft-prevote-rejoin', 0);
+    expect(correct.violation?.message).toBeUndefined();
+    // What n1 hears from a follower that got through pre-vote and campaigned for term 2
+    // (a server granting every pre-vote lets it): n3's answer to a heartbeat, at term 2.
+    const scenario = findScenario('raft-prevote-rejoin') as NonNullable<
+      ReturnType<typeof findScenario>
+    >;
+    const plan = planFor(scenario, 0);
+    plan.script.push({
+      atUs: 650_000,
+      kind: 'inject',
+      node: 0,
+      message: { type: 'heartbeat-response', from: 2, to: 0, term: 2, readSeq: 0 },
+    });
+    plan.script.sort((a, b) => a.atUs - b.atUs);
+    const deposed = new Simulation(scenario, plan).run();
+    expect(deposed.violation?.message).toMatch(
+      /^a follower rejoining after a partition deposed a healthy leader: n1 follower of term 2/,
+    );
   });
 });

@@ -24,7 +24,7 @@ import {
   n1Leads,
   n1LeadsAndCommits,
   notForced as notForcedBy,
-} from './raft-lease-script.ts';
+} from './raft-script.ts';
 import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;

@@ -1,7 +1,8 @@
 // The MIT 6.5840 Raft lab tests, ported as scenarios: the correct Raft passes every one on a
 // few seeds; a known-bug variant fails where we measured that it does.
 import { describe, expect, it } from 'vitest';
-import { runSeed } from '../sim/run.ts';
+import { planFor } from '../sim/plan.ts';
+import { runPlan, runSeed, scenarioNamed } from '../sim/run.ts';
 import { allScenarios } from '../sim/scenario.ts';
 import { MIT_CHECKS, MitScript } from './raft-mit-dsl.ts';
 import './raft-mit.ts';
@@ -123,6 +124,23 @@ describe('known-bug variants fail the MIT scenarios', () => {
   it('snapshot-off-by-one skips an entry when a snapshot is installed', () => {
     const failure = firstFailure('raft-3d-snapshot-install', 'snapshot-off-by-one', [1]);
     expect(failure).toEqual({ seed: 1, invariant: 'apply-in-order' });
+  });
+
+  it('TestBackup bounds the bytes of the repair, and the bound is live', () => {
+    const BUDGET = 'at most 128000 bytes since repair';
+    const plan = planFor(scenarioNamed('raft-3b-backup'), 1);
+    expect(
+      plan.script.filter((step) => step.kind === 'check' && step.check === BUDGET),
+    ).toHaveLength(1);
+    expect(runPlan(plan).outcome).toBe('pass');
+    // The same run under a budget below what it sends fails on that budget, with the count.
+    for (const step of plan.script) {
+      if (step.kind === 'check' && step.check === BUDGET) {
+        step.check = 'at most 90000 bytes since repair';
+      }
+    }
+    const tight = runPlan(plan);
+    expect(tight.violation?.message).toMatch(/^\d{6} bytes since repair, expected at most 90000$/);
   });
 
   it('no-truncate-on-conflict keeps a stale suffix under TestBackup, caught before it is applied', () => {

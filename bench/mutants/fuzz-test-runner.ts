@@ -43,6 +43,7 @@ import {
   type Campaign,
   campaignName,
   campaignsOf,
+  chooseCampaigns,
   mutantKey,
   mutateRange,
   type SampledMutant,
@@ -79,6 +80,11 @@ export interface FaultlineFuzzSettings {
   followUpsOnly?: boolean;
   /** Run the variant campaigns only (for survivors of the swarm and its follow-ups). */
   variantsOnly?: boolean;
+  /**
+   * Run only the campaigns of these names (`--campaigns`), e.g. follow-ups added since the
+   * survivors' last run, without rerunning the ones they already passed.
+   */
+  campaigns?: string[];
   sourceHash: string;
   commit: string;
   /** The drawn mutants of this run; Stryker also places others that share their ranges. */
@@ -291,6 +297,7 @@ export class FaultlineFuzzTestRunner implements TestRunner {
         ? { swarmSkipped: true }
         : {}),
       ...(this.settings.variantsOnly === true ? { followUpsSkipped: true } : {}),
+      ...(this.settings.campaigns === undefined ? {} : { campaignsOnly: this.settings.campaigns }),
       elapsedMs: Date.now() - startedMs,
     };
     appendDurably(this.settings.resultsFile, `${JSON.stringify(record)}\n`);
@@ -327,13 +334,11 @@ export class FaultlineFuzzTestRunner implements TestRunner {
         ? campaign
         : { ...campaign, seeds: this.variantSeeds.get(campaignName(campaign)) ?? 0 },
     );
-    const chosen =
-      this.settings.variantsOnly === true
-        ? campaigns.filter((campaign) => campaign.variant !== undefined)
-        : this.settings.followUpsOnly === true
-          ? campaigns.slice(1)
-          : campaigns;
-    return chosen.filter((campaign) => campaign.seeds > 0);
+    return chooseCampaigns(campaigns, {
+      followUpsOnly: this.settings.followUpsOnly,
+      variantsOnly: this.settings.variantsOnly,
+      names: this.settings.campaigns,
+    }).filter((campaign) => campaign.seeds > 0);
   }
 
   private projectRelative(fileName: string): string {

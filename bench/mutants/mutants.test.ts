@@ -13,8 +13,10 @@ import {
   summaryMarkdown,
 } from './results.ts';
 import {
+  type Campaign,
   campaignName,
   campaignsOf,
+  chooseCampaigns,
   codeAt,
   drawSample,
   type ListedMutant,
@@ -343,6 +345,26 @@ describe('campaignsOf', () => {
     const campaigns = MUTATED_SYSTEMS.flatMap((system) => campaignsOf(system.name, 10));
     expect(new Set(campaigns.map(campaignName)).size).toBe(campaigns.length);
     expect(campaignName({ scenario: 'kv', variant: 'no-dedup' })).toBe('kv --variant no-dedup');
+  });
+
+  it('chooses the swarm, its follow-ups, its variant campaigns or named ones, in order', () => {
+    const all = campaignsOf('raft', 200);
+    const names = (campaigns: readonly Campaign[]) => campaigns.map(campaignName);
+    expect(chooseCampaigns(all, {})).toEqual(all);
+    expect(chooseCampaigns(all, { followUpsOnly: true })).toEqual(all.slice(1));
+    const variants = chooseCampaigns(all, { variantsOnly: true });
+    expect(variants.length).toBeGreaterThan(0);
+    expect(variants.every((campaign) => campaign.variant !== undefined)).toBe(true);
+    // Named campaigns keep the system's order, whatever order they are named in.
+    const picked = chooseCampaigns(all, {
+      followUpsOnly: true,
+      names: ['raft-3b-backup', 'raft-prevote-rejoin', 'raft'],
+    });
+    expect(names(picked)).toEqual(['raft-prevote-rejoin', 'raft-3b-backup']);
+    expect(picked.map((campaign) => campaign.seeds)).toEqual([2, 2]);
+    expect(
+      names(chooseCampaigns(all, { names: ['raft', 'raft --variant vote-without-fsync'] })),
+    ).toEqual(['raft', 'raft --variant vote-without-fsync']);
   });
 
   it("lets a mutant's variant campaign run 4× the baseline's seeds to fail, 50 more at least", () => {

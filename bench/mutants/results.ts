@@ -57,6 +57,8 @@ export interface MutantRecord {
    * follow-ups judged this mutant survived, and only the variant campaigns ran.
    */
   followUpsSkipped?: boolean;
+  /** Only these campaigns ran (`--campaigns`): the mutant passed the others in earlier runs. */
+  campaignsOnly?: string[];
   /** The sample's source hash: a record of other sources is about another mutant. */
   sourceHash: string;
   commit: string;

@@ -76,8 +76,12 @@ export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
       { scenario: 'raft-colocated', seedsPercent: 25 },
       { scenario: 'kv-lease', seedsPercent: 25 },
       { scenario: 'raft-lease-restart', seedsPercent: 10 },
-      // Scripted at the lease's drift bound: a run or two is all it needs.
+      // Scripted (or nearly: the MIT port draws only which servers): a run or two is all
+      // each needs. The lease at its drift bound; a rejoining follower's pre-vote; the bytes a
+      // leader spends backing up over long divergent logs.
       { scenario: 'raft-lease-drift', seedsPercent: 1 },
+      { scenario: 'raft-prevote-rejoin', seedsPercent: 1 },
+      { scenario: 'raft-3b-backup', seedsPercent: 1 },
     ],
     variants: [
       ...RAFT_SWARM_VARIANTS.map((variant) => ({ scenario: 'raft', variant })),
@@ -135,6 +139,32 @@ export function campaignsOf(systemName: string, seeds: number): Campaign[] {
     })),
     ...system.variants.map((campaign) => ({ ...campaign, seeds: VARIANT_SEEDS_MAX })),
   ];
+}
+
+/** Which of a system's campaigns a run takes (`--follow-ups-only`, `--variants-only`, `--campaigns`). */
+export interface CampaignChoice {
+  followUpsOnly?: boolean;
+  variantsOnly?: boolean;
+  /** Only the campaigns of these names (campaignName), in the system's order. */
+  names?: readonly string[];
+}
+
+/** The campaigns a run takes out of a system's list (campaignsOf), in the same order. */
+export function chooseCampaigns(
+  campaigns: readonly Campaign[],
+  choice: CampaignChoice,
+): Campaign[] {
+  const [swarm, ...rest] = campaigns;
+  const kept =
+    choice.variantsOnly === true
+      ? rest.filter((campaign) => campaign.variant !== undefined)
+      : choice.followUpsOnly === true
+        ? rest
+        : [...(swarm === undefined ? [] : [swarm]), ...rest];
+  const names = choice.names;
+  return names === undefined
+    ? kept
+    : kept.filter((campaign) => names.includes(campaignName(campaign)));
 }
 
 /**

@@ -1,7 +1,8 @@
-// What the scripted lease scenarios (raft-lease-restart, raft-lease-drift) share: three
-// servers, n1 elected and a first command committed everywhere before the script's own fault,
-// and checks that fail with the whole cluster's state when the script did not set up what it
-// means to force (so a timing change cannot make the scenario pass vacuously).
+// What the scripted three-server Raft scenarios (raft-lease-restart, raft-lease-drift,
+// raft-prevote-rejoin) share: n1 elected and a first command committed everywhere before the
+// script's own fault, and checks that fail with the whole cluster's state when the script did
+// not set up what it means to force (so a timing change cannot make a scenario pass
+// vacuously).
 import { encodeCommand, serverState } from '../invariants/raft-common.ts';
 import type { ClusterView, ScriptStep, Verdict } from '../sim/types.ts';
 
@@ -29,12 +30,14 @@ function describe(view: ClusterView, node: number): string {
     : `${view.name(node)} ${state.role} of term ${state.term}, leader ${state.leader === null ? 'unknown' : view.name(state.leader)}, commit ${state.commitIndex}`;
 }
 
+/** Every server's role, term, leader and commit index, for verdicts. */
+export function describeServers(view: ClusterView): string {
+  return [N1, N2, N3].map((node) => describe(view, node)).join('; ');
+}
+
 /** The verdict when the script did not force `what` at `step`: every server's state. */
 export function notForced(what: string): (view: ClusterView, step: string) => string {
-  return (view, step) => {
-    const states = [N1, N2, N3].map((node) => describe(view, node)).join('; ');
-    return `the script did not force ${what} (${step}): ${states}`;
-  };
+  return (view, step) => `the script did not force ${what} (${step}): ${describeServers(view)}`;
 }
 
 export function n1Leads(view: ClusterView): boolean {
