@@ -82,6 +82,12 @@ export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
       { scenario: 'raft-lease-drift', seedsPercent: 1 },
       { scenario: 'raft-prevote-rejoin', seedsPercent: 1 },
       { scenario: 'raft-3b-backup', seedsPercent: 1 },
+      // The MIT ports with budgets: messages (TestCount3B), bytes (TestRPCBytes3B), the
+      // persisted log's size under snapshots (TestSnapshotBasic3D); and catch-up by snapshot.
+      { scenario: 'raft-3b-count', seedsPercent: 1 },
+      { scenario: 'raft-3b-rpc-bytes', seedsPercent: 1 },
+      { scenario: 'raft-3d-snapshot-basic', seedsPercent: 1 },
+      { scenario: 'raft-3d-snapshot-install', seedsPercent: 1 },
     ],
     variants: [
       ...RAFT_SWARM_VARIANTS.map((variant) => ({ scenario: 'raft', variant })),
