@@ -472,12 +472,28 @@ interface TermMark extends Source {
 }
 
 /**
+ * What a restart recovered and the node has not yet been seen to act on. A recovery that finds
+ * a batch no sync mark covers re-syncs and marks it before the node's first Ready goes out; an
+ * incarnation that dies before then may lose that batch to a tear, or to a media fault on its
+ * sector, which the next recovery cuts as a torn tail (raft seed 756622: term 2 read back
+ * whole after a crash, the process dead again 0.8 ms into its recovery, then bit rot on that
+ * sector). So a restart's term and vote are withdrawn when the next boot cuts a torn tail and
+ * nothing was observed of the incarnation in between. A correct node that acted had covered
+ * the batch first, and a media fault on a covered batch makes it refuse, not cut.
+ */
+interface SinceRestart<T> {
+  readonly before: T;
+  acted: boolean;
+}
+
+/**
  * A node's term never goes down, across restarts too. Only observations that carry the node's
  * own current term count: not committed.term (an entry's term), not a pre-vote campaign (the
  * term it would move to), not snapshot-installed (the snapshot's term).
  */
 export function termsMonotonic(): Invariant {
   const highest: (TermMark | undefined)[] = [];
+  const sinceRestart: (SinceRestart<TermMark | undefined> | undefined)[] = [];
   const nodeTerm = (record: ObservationRecord): number | undefined => {
     const observation = raftObservation(record);
     switch (observation.type) {
@@ -494,14 +510,37 @@ export function termsMonotonic(): Invariant {
   };
   return {
     name: 'terms-monotonic',
-    observes: ['campaign-started', 'became-leader', 'stepped-down', 'vote-granted', 'restarted'],
+    observes: [
+      'campaign-started',
+      'became-leader',
+      'stepped-down',
+      'vote-granted',
+      'restarted',
+      'torn-tail-recovered',
+    ],
     onObservation(record, view) {
+      const what = record.observation.type;
+      const since = sinceRestart[record.node];
+      const unacted = since !== undefined && !since.acted ? since : undefined;
+      if (what === 'torn-tail-recovered') {
+        if (unacted !== undefined) {
+          highest[record.node] = unacted.before;
+        }
+        sinceRestart[record.node] = undefined;
+        return undefined;
+      }
+      if (since !== undefined && what !== 'restarted') {
+        since.acted = true; // every other observation here is of a node past its recovery
+      }
       const term = nodeTerm(record);
       if (term === undefined) {
         return undefined;
       }
-      const what = record.observation.type;
       const mark = highest[record.node];
+      if (what === 'restarted') {
+        // Restarts in a row with nothing between: the mark before the first of them.
+        sinceRestart[record.node] = { before: unacted?.before ?? mark, acted: false };
+      }
       if (mark === undefined || term >= mark.term) {
         highest[record.node] = { ...sourceOf(record), term, what };
         return undefined;
@@ -569,11 +608,32 @@ export function oneVotePerTerm(): Invariant {
     return recovered === null ? undefined : vote(record, view, term, recovered);
   };
 
+  /** The terms whose votes the node's last restarts recorded (SinceRestart: may be withdrawn). */
+  const sinceRestart: (SinceRestart<number[]> | undefined)[] = [];
+
   return {
     name: 'one-vote-per-term',
-    observes: ['vote-granted', 'vote-sent', 'campaign-started', 'restarted'],
+    observes: ['vote-granted', 'vote-sent', 'campaign-started', 'restarted', 'torn-tail-recovered'],
     onObservation(record, view) {
       const observation = raftObservation(record);
+      const since = sinceRestart[record.node];
+      const unacted = since !== undefined && !since.acted ? since : undefined;
+      if (observation.type === 'torn-tail-recovered') {
+        for (const term of unacted?.before ?? []) {
+          votesOf(record.node).delete(term);
+        }
+        sinceRestart[record.node] = undefined;
+        return undefined;
+      }
+      if (observation.type === 'restarted') {
+        const terms = [...(unacted?.before ?? [])];
+        if (observation.vote !== null && !votesOf(record.node).has(observation.term)) {
+          terms.push(observation.term);
+        }
+        sinceRestart[record.node] = { before: terms, acted: false };
+      } else if (since !== undefined) {
+        since.acted = true;
+      }
       switch (observation.type) {
         case 'vote-granted':
         case 'vote-sent':

@@ -647,6 +647,36 @@ describe('terms-monotonic', () => {
     );
   });
 
+  it("withdraws a restart's term that the next boot cuts as a torn tail before the node acted", () => {
+    // raft seed 756622: term 2 read back whole after a crash, dead again inside its recovery,
+    // then bit rot on that sector; the next boot cuts it as a torn tail and is at term 1.
+    const tornTail = { type: 'torn-tail-recovered', truncateAt: 35 };
+    const withdrawn = run(termsMonotonic(), new FakeCluster(), [
+      [1, campaign(1)],
+      [1, restarted({ term: 2 })],
+      [1, restarted({ term: 2 })], // and again, with nothing between
+      [1, tornTail],
+      [1, restarted({ term: 1 })],
+    ]);
+    expect(withdrawn).toBeUndefined();
+    // Once the incarnation was seen past its recovery (here a pre-vote), the term stands.
+    const acted = run(termsMonotonic(), new FakeCluster(), [
+      [1, campaign(1)],
+      [1, restarted({ term: 2 })],
+      [1, campaign(3, true)],
+      [1, tornTail],
+      [1, restarted({ term: 1 })],
+    ]);
+    expect(acted).toMatch(/^n2 at .* was at term 1 \(restarted\) after reaching term 2/);
+    // And without a torn tail the term was simply lost.
+    const lost = run(termsMonotonic(), new FakeCluster(), [
+      [1, campaign(1)],
+      [1, restarted({ term: 2 })],
+      [1, restarted({ term: 1 })],
+    ]);
+    expect(lost).toMatch(/was at term 1 \(restarted\) after reaching term 2/);
+  });
+
   it('catches a stale-term action', () => {
     const verdict = run(termsMonotonic(), new FakeCluster(), [
       [1, steppedDown(5)],
@@ -684,6 +714,33 @@ describe('one-vote-per-term', () => {
       [2, voteGranted(4, 0)],
     ]);
     expect(self).toMatch(/voted for n1 in term 4, but had voted for itself/);
+  });
+
+  it("withdraws a restart's vote that the next boot cuts as a torn tail before the node acted", () => {
+    const tornTail = { type: 'torn-tail-recovered', truncateAt: 35 };
+    const withdrawn = run(oneVotePerTerm(), new FakeCluster(), [
+      [0, restarted({ term: 3, vote: 1 })],
+      [0, tornTail],
+      [0, restarted({ term: 2, vote: null })],
+      [0, voteGranted(3, 2)],
+    ]);
+    expect(withdrawn).toBeUndefined();
+    const acted = run(oneVotePerTerm(), new FakeCluster(), [
+      [0, restarted({ term: 3, vote: 1 })],
+      [0, campaign(4, true)],
+      [0, tornTail],
+      [0, restarted({ term: 2, vote: null })],
+      [0, voteGranted(3, 2)],
+    ]);
+    expect(acted).toMatch(/voted for n3 in term 3, but had voted for n2 in term 3/);
+    // A vote the node had granted before the restart is not the restart's to withdraw.
+    const granted = run(oneVotePerTerm(), new FakeCluster(), [
+      [0, voteGranted(3, 1)],
+      [0, restarted({ term: 3, vote: 1 })],
+      [0, tornTail],
+      [0, restarted({ term: 3, vote: null })],
+    ]);
+    expect(granted).toMatch(/restarted in term 3 with no vote, but had voted for n2/);
   });
 
   it('catches a vote forgotten or changed over a restart', () => {
