@@ -9,7 +9,8 @@
 // acknowledge (or report to its leader) a record above it.
 //
 // A segment file only ever grows at its end; once it has been shrunk (a truncation, or a torn
-// tail cut at recovery) it is sealed and later appends go to a fresh segment. That matters on
+// tail cut at recovery) it is sealed and later appends go to a fresh segment, and so do
+// appends after any restart (whether the last segment had been cut is not on disk). That matters on
 // this disk: sectors cut by a truncation keep their old bytes underneath, and a torn write
 // that later extends the same file could bring a truncated batch back to life.
 //
@@ -372,6 +373,12 @@ export class PartitionLog {
     this.nextChunk = maxChunk + 1;
     const first = this.segments[0];
     const lastSegment = this.segments[this.segments.length - 1];
+    if (lastSegment !== undefined) {
+      // Whether the last segment was cut before the crash is not on disk, and the write
+      // numbers start again above the batches kept, not above the cut-off ones that may lie
+      // under its end: appends after a restart go to a fresh segment.
+      lastSegment.sealed = true;
+    }
     this.logStart = first?.baseOffset ?? 0;
     this.logEnd = lastSegment?.endOffset ?? 0;
     this.durableEnd = this.logEnd; // what a crash left on the platter is durable now
