@@ -547,20 +547,32 @@ const SYNC_MARK_SLOT_BYTES = 512;
 const SYNC_MARK_MAGIC = 0x464c5359; // "FLSY"
 const SYNC_MARK_BYTES = 20;
 
+/** Big-endian, as DataView.setUint32 writes it. */
+function putU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = (value >>> 16) & 0xff;
+  bytes[at + 2] = (value >>> 8) & 0xff;
+  bytes[at + 3] = value & 0xff;
+}
+
 /** magic u32 | slot u32 | batch u64 | crc32 u32 of the 16 bytes before it, at slot × 512. */
 export function encodeSyncMark(
   slot: number,
   batch: number,
 ): { offsetBytes: number; bytes: Uint8Array } {
   assert(slot >= 0 && slot < SYNC_MARK_SLOTS, 'a sync mark slot is 0 or 1');
-  const w = new Writer();
-  w.u32(SYNC_MARK_MAGIC);
-  w.u32(slot);
-  w.u64(batch);
-  const bytes = w.result();
+  if (!(Number.isSafeInteger(batch) && batch >= 0)) {
+    fail(`a sync mark's batch is a u64: ${batch}`);
+  }
+  // Written byte by byte into one small array: a mark goes out with every persistence, and a
+  // Writer (buffers, views and a copy) cost ~8 % of a raft seed's CPU in a profile. No
+  // DataView: asking a small typed array for its .buffer moves it off V8's heap, itself ~5 %.
   const out = new Uint8Array(SYNC_MARK_BYTES);
-  out.set(bytes);
-  new DataView(out.buffer).setUint32(16, crc32(bytes));
+  putU32(out, 0, SYNC_MARK_MAGIC);
+  putU32(out, 4, slot);
+  putU32(out, 8, Math.floor(batch / 0x1_0000_0000));
+  putU32(out, 12, batch >>> 0);
+  putU32(out, 16, crc32Range(out, 0, 16));
   return { offsetBytes: slot * SYNC_MARK_SLOT_BYTES, bytes: out };
 }
 
