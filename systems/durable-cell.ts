@@ -5,7 +5,7 @@
 // newest slot that checks out (a flipped bit or a latent sector error on one slot falls back
 // to the other; losing both falls back to nothing, which callers must treat as "from the
 // start" — re-publishing, never skipping).
-import { assert } from '../sim/assert.ts';
+import { assert, fail } from '../sim/assert.ts';
 import { DiskReadError, ProcessExit, SECTOR_SIZE_BYTES } from '../sim/disk.ts';
 import type { NodeContext } from '../sim/types.ts';
 import { crc32 } from './raft/codec.ts';
@@ -113,7 +113,9 @@ export class DurableCell<T> {
 
   /** Writes the value to the older slot and calls `done` once it is durable. */
   save(value: T, done: () => void): void {
-    assert(this.saving === null, `${this.file}: one save at a time`);
+    if (this.saving !== null) {
+      fail(`${this.file}: one save at a time`);
+    }
     this.saving = { syncId: -1, attempts: 0, value, done };
     this.writeAndSync();
   }
@@ -128,7 +130,9 @@ export class DurableCell<T> {
     }
     const version = this.version + 1;
     const body = encoder.encode(JSON.stringify(saving.value));
-    assert(body.length <= BODY_BYTES_MAX, `${this.file}: record too large`);
+    if (body.length > BODY_BYTES_MAX) {
+      fail(`${this.file}: record too large`);
+    }
     const bytes = new Uint8Array(HEADER_BYTES + body.length);
     const view = new DataView(bytes.buffer);
     view.setUint32(0, body.length);

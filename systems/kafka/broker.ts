@@ -17,7 +17,7 @@
 // file (Kafka's replication-offset-checkpoint) and starts from them after a restart, so the
 // pre-KIP-101 truncation cuts to a watermark that lags by one checkpoint interval — KIP-101's
 // first data-loss story — rather than to nothing.
-import { assert } from '../../sim/assert.ts';
+import { assert, fail } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import { DurableCell } from '../durable-cell.ts';
 import type {
@@ -309,7 +309,9 @@ export class BrokerNode implements NodeProgram {
       const layout = allPartitionsLayout(this.config, this.ctx.members(this.ctx.group)).find(
         (partition) => partition.key === key,
       );
-      assert(layout !== undefined, `no partition ${key} in the layout`);
+      if (layout === undefined) {
+        fail(`no partition ${key} in the layout`);
+      }
       this.openReplica(key, layout.replicas, 0);
       this.ctx.observe({ type: 'kafka-partition-recopied', key });
       const state = this.partitionStates.get(key);

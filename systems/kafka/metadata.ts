@@ -16,7 +16,7 @@
 //
 // Every leadership change bumps the leader epoch. Elections are clean (from the ISR) unless
 // `uncleanElection` is set, when a partition with no live ISR member takes any live replica.
-import { assert } from '../../sim/assert.ts';
+import { fail } from '../../sim/assert.ts';
 import type { NodeId } from '../../sim/types.ts';
 import type { StateMachine } from '../raft/group.ts';
 import type { Entry } from '../raft/types.ts';
@@ -114,10 +114,9 @@ export function encodeMetadataCommand(command: MetadataCommand): Uint8Array {
 
 function decodeMetadataCommand(data: Uint8Array): MetadataCommand {
   const command = JSON.parse(decoder.decode(data)) as MetadataCommand;
-  assert(
-    ['register', 'fence', 'unfence', 'alter-partition'].includes(command.op),
-    `unknown metadata command ${String(command.op)}`,
-  );
+  if (!['register', 'fence', 'unfence', 'alter-partition'].includes(command.op)) {
+    fail(`unknown metadata command ${String(command.op)}`);
+  }
   return command;
 }
 

@@ -21,6 +21,7 @@
 // rewrites any index file that disagrees with what it read.
 import { assert, fail } from '../../sim/assert.ts';
 import { type Disk, ProcessExit } from '../../sim/disk.ts';
+import { getU32 } from '../big-endian.ts';
 import { DurableCell } from '../durable-cell.ts';
 import { readStable } from '../stable-read.ts';
 import {
@@ -495,16 +496,18 @@ export class PartitionLog {
    * the log end). Returns the offsets it got. Durable once durableEndOffset passes them.
    */
   append(input: BatchInput, baseOffset = this.logEnd): { baseOffset: number; lastOffset: number } {
-    assert(this.damaged === undefined, `append to a damaged log (${this.damaged})`);
-    assert(
-      baseOffset === this.logEnd || (this.config.compacted === true && baseOffset > this.logEnd),
-      `append at ${baseOffset}, but the log ends at ${this.logEnd}`,
-    );
+    if (this.damaged !== undefined) {
+      fail(`append to a damaged log (${this.damaged})`);
+    }
+    if (
+      !(baseOffset === this.logEnd || (this.config.compacted === true && baseOffset > this.logEnd))
+    ) {
+      fail(`append at ${baseOffset}, but the log ends at ${this.logEnd}`);
+    }
     assert(input.records.length > 0, 'an append holds at least one record');
-    assert(
-      input.leaderEpoch >= this.latestEpoch,
-      `append in epoch ${input.leaderEpoch} after epoch ${this.latestEpoch}`,
-    );
+    if (input.leaderEpoch < this.latestEpoch) {
+      fail(`append in epoch ${input.leaderEpoch} after epoch ${this.latestEpoch}`);
+    }
     const batch: RecordBatch = { ...input, baseOffset };
     this.pending.push(batch);
     this.noteEpoch(batch.leaderEpoch, baseOffset);
@@ -598,10 +601,9 @@ export class PartitionLog {
     if (last !== undefined && !last.sealed) {
       this.unsynced.add(last.indexFile); // a rolled segment's index is flushed, as Kafka does
     }
-    assert(
-      this.segments.length < SEGMENTS_MAX,
-      `partition ${this.config.dir} has too many segments`,
-    );
+    if (this.segments.length >= SEGMENTS_MAX) {
+      fail(`partition ${this.config.dir} has too many segments`);
+    }
     const segment: Segment = {
       baseOffset: first.baseOffset,
       logFile: segmentName(this.config.dir, first.baseOffset, '.log'),
@@ -1159,8 +1161,7 @@ export class PartitionLog {
     read: (file: string, offsetBytes: number, lengthBytes: number) => Uint8Array,
   ): DecodedBatch | string {
     const header = read(segment.logFile, position, BATCH_HEADER_BYTES);
-    const length =
-      header.length === BATCH_HEADER_BYTES ? new DataView(header.buffer).getUint32(0) : 0;
+    const length = header.length === BATCH_HEADER_BYTES ? getU32(header, 0) : 0;
     const sizeBytes = Math.min(
       BATCH_HEADER_BYTES + length,
       BATCH_BYTES_MAX,

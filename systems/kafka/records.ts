@@ -15,7 +15,8 @@
 // sector of the file reads back bad there. Without it, recovery of a compacted log (which
 // allows gaps between offsets) took a later batch landed on sector 0 for the log's start and
 // cut the acknowledged records before it as a torn tail.
-import { assert } from '../../sim/assert.ts';
+import { assert, fail } from '../../sim/assert.ts';
+import { getI32, getU8, getU16, getU32, getU64 } from '../big-endian.ts';
 import { crc32 } from '../raft/codec.ts';
 
 export const BATCH_HEADER_BYTES = 8;
@@ -54,13 +55,11 @@ export function lastOffsetOf(batch: RecordBatch): number {
 }
 
 function setU64(view: DataView, at: number, value: number): void {
-  assert(Number.isSafeInteger(value) && value >= 0, `u64 field out of range: ${value}`);
+  if (!(Number.isSafeInteger(value) && value >= 0)) {
+    fail(`u64 field out of range: ${value}`);
+  }
   view.setUint32(at, Math.floor(value / TWO_32));
   view.setUint32(at + 4, value % TWO_32);
-}
-
-function getU64(view: DataView, at: number): number {
-  return view.getUint32(at) * TWO_32 + view.getUint32(at + 4);
 }
 
 const positionBytes = new Uint8Array(4);
@@ -127,8 +126,7 @@ export function decodeBatchAt(
   if (at + BATCH_HEADER_BYTES > bytes.length) {
     return 'partial batch header';
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const length = view.getUint32(at);
+  const length = getU32(bytes, at);
   if (length < BODY_FIXED_BYTES || length + BATCH_HEADER_BYTES > BATCH_BYTES_MAX) {
     return `implausible batch length ${length}`;
   }
@@ -138,15 +136,15 @@ export function decodeBatchAt(
   }
   if (
     batchChecksum(bytes.subarray(at + BATCH_HEADER_BYTES, end), filePosition) !==
-    view.getUint32(at + 4)
+    getU32(bytes, at + 4)
   ) {
     return 'checksum mismatch';
   }
   const body = at + BATCH_HEADER_BYTES;
-  if (view.getUint8(body) !== MAGIC) {
-    return `unknown batch magic ${view.getUint8(body)}`;
+  if (getU8(bytes, body) !== MAGIC) {
+    return `unknown batch magic ${getU8(bytes, body)}`;
   }
-  const count = view.getUint32(body + 32);
+  const count = getU32(bytes, body + 32);
   if (count === 0 || count > RECORDS_PER_BATCH_MAX) {
     return `implausible record count ${count}`;
   }
@@ -156,7 +154,7 @@ export function decodeBatchAt(
     if (position + 4 > end) {
       return 'record runs past its batch';
     }
-    const recordBytes = view.getUint32(position);
+    const recordBytes = getU32(bytes, position);
     if (position + 4 + recordBytes > end) {
       return 'record runs past its batch';
     }
@@ -167,13 +165,13 @@ export function decodeBatchAt(
     return 'bytes left over after the last record';
   }
   return {
-    chunk: view.getUint32(body + 2),
-    lastOfChunk: (view.getUint8(body + 1) & FLAG_LAST_OF_CHUNK) !== 0,
-    baseOffset: getU64(view, body + 6),
-    leaderEpoch: view.getUint32(body + 14),
-    producerId: getU64(view, body + 18) - 1,
-    producerEpoch: view.getUint16(body + 26),
-    baseSequence: view.getInt32(body + 28),
+    chunk: getU32(bytes, body + 2),
+    lastOfChunk: (getU8(bytes, body + 1) & FLAG_LAST_OF_CHUNK) !== 0,
+    baseOffset: getU64(bytes, body + 6),
+    leaderEpoch: getU32(bytes, body + 14),
+    producerId: getU64(bytes, body + 18) - 1,
+    producerEpoch: getU16(bytes, body + 26),
+    baseSequence: getI32(bytes, body + 28),
     records,
     sizeBytes: end - at,
   };

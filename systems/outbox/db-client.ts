@@ -158,8 +158,12 @@ export class DbClient {
 
   /** Commits; called again after a timeout, asks for the same commit. */
   commit(tx: DbTx): string {
-    assert(!tx.busy, `transaction ${tx.txId} already has a request in flight`);
-    assert(!tx.broken, `transaction ${tx.txId} is broken (a request timed out): roll it back`);
+    if (tx.busy) {
+      fail(`transaction ${tx.txId} already has a request in flight`);
+    }
+    if (tx.broken) {
+      fail(`transaction ${tx.txId} is broken (a request timed out): roll it back`);
+    }
     if (tx.commitSeq === null) {
       tx.seq++;
       tx.commitSeq = tx.seq;
@@ -176,7 +180,9 @@ export class DbClient {
 
   /** Best effort: a lost rollback is reaped by the node as an idle transaction. */
   rollback(tx: DbTx): string {
-    assert(!tx.busy, `transaction ${tx.txId} already has a request in flight`);
+    if (tx.busy) {
+      fail(`transaction ${tx.txId} already has a request in flight`);
+    }
     tx.seq++;
     const request: DbRequest = {
       type: 'db-rollback',
@@ -270,9 +276,15 @@ export class DbClient {
   }
 
   private txFields(tx: DbTx): { reqId: string; txId: string; handle: number; seq: number } {
-    assert(!tx.busy, `transaction ${tx.txId} already has a request in flight`);
-    assert(!tx.broken, `transaction ${tx.txId} is broken (a request timed out): roll it back`);
-    assert(tx.commitSeq === null, `transaction ${tx.txId} is committing`);
+    if (tx.busy) {
+      fail(`transaction ${tx.txId} already has a request in flight`);
+    }
+    if (tx.broken) {
+      fail(`transaction ${tx.txId} is broken (a request timed out): roll it back`);
+    }
+    if (tx.commitSeq !== null) {
+      fail(`transaction ${tx.txId} is committing`);
+    }
     tx.seq++;
     return { reqId: this.nextReqId(), txId: tx.txId, handle: tx.handle, seq: tx.seq };
   }

@@ -4,7 +4,7 @@
 // goes to the one group it belongs to: Raft traffic and client requests name their group, and
 // a request that names none is dropped (with several groups there is no "the" group for it).
 
-import { assert } from '../../sim/assert.ts';
+import { assert, fail } from '../../sim/assert.ts';
 import type { NodeContext, NodeId, NodeProgram, Message as SimMessage } from '../../sim/types.ts';
 import type { RaftHost } from './contract.ts';
 import { RaftGroup, type RaftNodeOptions, type StateMachine } from './group.ts';
@@ -55,7 +55,9 @@ export class MultiRaftNode implements NodeProgram {
   onTimer(tag: string): void {
     // Each group owns its own tag; a tag no group claims would be a timer nobody set.
     const claimed = this.groups.some((group) => group.onTimer(tag));
-    assert(claimed, `timer ${tag} belongs to no Raft group of this node`);
+    if (!claimed) {
+      fail(`timer ${tag} belongs to no Raft group of this node`);
+    }
   }
 
   onSynced(syncId: number, ok: boolean): void {
