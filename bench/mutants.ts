@@ -2,7 +2,8 @@
 // systems/kv where a mutant is killed iff `faultline fuzz <scenario> --stop-on-first` fails on
 // it — the raft swarm for raft mutants, the kv swarm for kv mutants, at N seeds, then on a
 // survivor each follow-up scenario at its share of N (sample.ts: raft-colocated, kv-lease,
-// raft-lease-restart and raft-lease-drift for raft; five MIT kv ports for kv), no unit tests.
+// raft-lease-restart, the scripted raft scenarios and MIT ports with budgets for raft; five MIT
+// kv ports for kv), no unit tests.
 //
 //   npm run bench:mutants -- run [--shard i/n] [--seeds 2000] [--system raft|kv] [--limit K]
 //                               [--only id,id] [--concurrency 1] [--per-system 150]

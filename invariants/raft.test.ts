@@ -6,6 +6,7 @@ import '../scenarios/raft.ts';
 import '../scenarios/raft-figure8.ts';
 import '../scenarios/raft-lease-drift.ts';
 import '../scenarios/raft-prevote-rejoin.ts';
+import '../scenarios/raft-backup-unknown-term.ts';
 import '../scenarios/raft-lease-restart.ts';
 import { planFor } from '../sim/plan.ts';
 import { findScenario } from '../sim/scenario.ts';
@@ -1112,6 +1113,42 @@ describe('real runs', () => {
     const buggy = runSeed('raft-lease-drift', 0, 'lease-ignores-drift');
     expect(buggy.violation?.invariant).toBe('fresh-reads');
     expect(buggy.violation?.message).toMatch(/^n1 answered a read at index 2 at 1610\.000 ms/);
+  });
+
+  it('raft-backup-unknown-term passes on the correct Raft; its checks see a slow or missing repair', () => {
+    for (const seed of [0, 1, 2]) {
+      expect(
+        runSeed('raft-backup-unknown-term', seed).violation?.message,
+        `seed ${seed}`,
+      ).toBeUndefined();
+    }
+    expect(
+      runSeed('raft-backup-unknown-term', 0, 'no-truncate-on-conflict').violation?.invariant,
+    ).toBe('log-matching');
+    const scenario = findScenario('raft-backup-unknown-term') as NonNullable<
+      ReturnType<typeof findScenario>
+    >;
+    // n2 never rejoins: no repair at all.
+    const cutOff = planFor(scenario, 0);
+    cutOff.faults = cutOff.faults.filter((fault) => fault.kind !== 'heal');
+    expect(new Simulation(scenario, cutOff).run().violation?.message).toMatch(
+      /^n2 was not repaired within 200 ms of the heal: /,
+    );
+    // Reads at n3 right after the heal cost heartbeat rounds of their own: the message count
+    // from the heal is what the budget judges, so it must see them.
+    const busy = planFor(scenario, 0);
+    for (let read = 0; read < 30; read++) {
+      busy.script.push({
+        atUs: 510_000 + read * 1000,
+        kind: 'inject',
+        node: 2,
+        message: { type: 'read', id: `r${read}` },
+      });
+    }
+    busy.script.sort((a, b) => a.atUs - b.atUs);
+    expect(new Simulation(scenario, busy).run().violation?.message).toMatch(
+      /^\d+ messages from the heal to n2's repair, expected at most 80: /,
+    );
   });
 
   it('raft-prevote-rejoin passes on the correct Raft; its checks see a deposed leader', () => {

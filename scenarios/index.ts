@@ -5,6 +5,7 @@ import './raft-figure8.ts';
 import './raft-lease-restart.ts';
 import './raft-lease-drift.ts';
 import './raft-prevote-rejoin.ts';
+import './raft-backup-unknown-term.ts';
 import './raft-mit.ts';
 import './kv.ts';
 import './kv-mit.ts';

@@ -82,6 +82,8 @@ export const MUTATED_SYSTEMS: readonly MutatedSystem[] = [
       { scenario: 'raft-lease-drift', seedsPercent: 1 },
       { scenario: 'raft-prevote-rejoin', seedsPercent: 1 },
       { scenario: 'raft-3b-backup', seedsPercent: 1 },
+      // Backing up over a suffix of a term the leader never saw: the follower's hint.
+      { scenario: 'raft-backup-unknown-term', seedsPercent: 1 },
       // The MIT ports with budgets: messages (TestCount3B), bytes (TestRPCBytes3B), the
       // persisted log's size under snapshots (TestSnapshotBasic3D); and catch-up by snapshot.
       { scenario: 'raft-3b-count', seedsPercent: 1 },
