@@ -39,6 +39,8 @@ const faults: FaultEvent[] = [
   { atUs: 100 * MS, kind: 'crash', node: N3 },
   { atUs: 110 * MS, kind: 'restart', node: N2 },
   { atUs: 110 * MS, kind: 'restart', node: N3 },
+  // n2 campaigns at 120 ms; the vote answers reach it at 126.0 ms and its first append would
+  // leave at 127.0, after the no-op's 1 ms fsync: cut it off in between.
   {
     atUs: 126_500,
     kind: 'partition',
