@@ -472,8 +472,8 @@ interface TermMark extends Source {
 }
 
 /**
- * What a restart recovered and the node has not yet been seen to act on. A recovery that finds
- * a batch no sync mark covers re-syncs and marks it before the node's first Ready goes out; an
+ * What a node's restarts recorded while it has not yet been seen to act on them. A recovery
+ * that finds a batch no sync mark covers re-syncs and marks it before the first Ready goes; an
  * incarnation that dies before then may lose that batch to a tear, or to a media fault on its
  * sector, which the next recovery cuts as a torn tail (raft seed 756622: term 2 read back
  * whole after a crash, the process dead again 0.8 ms into its recovery, then bit rot on that
@@ -481,9 +481,33 @@ interface TermMark extends Source {
  * nothing was observed of the incarnation in between. A correct node that acted had covered
  * the batch first, and a media fault on a covered batch makes it refuse, not cut.
  */
-interface SinceRestart<T> {
-  readonly before: T;
-  acted: boolean;
+class UnactedRestarts<T> {
+  private readonly byNode: ({ readonly recorded: T; acted: boolean } | undefined)[] = [];
+
+  /** What the node's restarts in a row, with nothing observed since, recorded; if any. */
+  pending(node: NodeId): { readonly recorded: T } | undefined {
+    const since = this.byNode[node];
+    return since !== undefined && !since.acted ? since : undefined;
+  }
+
+  restarted(node: NodeId, recorded: T): void {
+    this.byNode[node] = { recorded, acted: false };
+  }
+
+  /** The node was observed past its recovery. */
+  acted(node: NodeId): void {
+    const since = this.byNode[node];
+    if (since !== undefined) {
+      since.acted = true;
+    }
+  }
+
+  /** This boot cut a torn tail: what the unacted restarts recorded is to be withdrawn. */
+  tornTail(node: NodeId): { readonly recorded: T } | undefined {
+    const pending = this.pending(node);
+    this.byNode[node] = undefined;
+    return pending;
+  }
 }
 
 /**
@@ -493,7 +517,8 @@ interface SinceRestart<T> {
  */
 export function termsMonotonic(): Invariant {
   const highest: (TermMark | undefined)[] = [];
-  const sinceRestart: (SinceRestart<TermMark | undefined> | undefined)[] = [];
+  /** The mark each node held before its unacted restarts. */
+  const restarts = new UnactedRestarts<TermMark | undefined>();
   const nodeTerm = (record: ObservationRecord): number | undefined => {
     const observation = raftObservation(record);
     switch (observation.type) {
@@ -520,17 +545,15 @@ export function termsMonotonic(): Invariant {
     ],
     onObservation(record, view) {
       const what = record.observation.type;
-      const since = sinceRestart[record.node];
-      const unacted = since !== undefined && !since.acted ? since : undefined;
       if (what === 'torn-tail-recovered') {
-        if (unacted !== undefined) {
-          highest[record.node] = unacted.before;
+        const withdrawn = restarts.tornTail(record.node);
+        if (withdrawn !== undefined) {
+          highest[record.node] = withdrawn.recorded;
         }
-        sinceRestart[record.node] = undefined;
         return undefined;
       }
-      if (since !== undefined && what !== 'restarted') {
-        since.acted = true; // every other observation here is of a node past its recovery
+      if (what !== 'restarted') {
+        restarts.acted(record.node); // every other observation here is of a node past recovery
       }
       const term = nodeTerm(record);
       if (term === undefined) {
@@ -539,7 +562,10 @@ export function termsMonotonic(): Invariant {
       const mark = highest[record.node];
       if (what === 'restarted') {
         // Restarts in a row with nothing between: the mark before the first of them.
-        sinceRestart[record.node] = { before: unacted?.before ?? mark, acted: false };
+        restarts.restarted(
+          record.node,
+          (restarts.pending(record.node) ?? { recorded: mark }).recorded,
+        );
       }
       if (mark === undefined || term >= mark.term) {
         highest[record.node] = { ...sourceOf(record), term, what };
@@ -608,31 +634,28 @@ export function oneVotePerTerm(): Invariant {
     return recovered === null ? undefined : vote(record, view, term, recovered);
   };
 
-  /** The terms whose votes the node's last restarts recorded (SinceRestart: may be withdrawn). */
-  const sinceRestart: (SinceRestart<number[]> | undefined)[] = [];
+  /** The terms whose votes each node's unacted restarts recorded. */
+  const restarts = new UnactedRestarts<number[]>();
 
   return {
     name: 'one-vote-per-term',
     observes: ['vote-granted', 'vote-sent', 'campaign-started', 'restarted', 'torn-tail-recovered'],
     onObservation(record, view) {
       const observation = raftObservation(record);
-      const since = sinceRestart[record.node];
-      const unacted = since !== undefined && !since.acted ? since : undefined;
       if (observation.type === 'torn-tail-recovered') {
-        for (const term of unacted?.before ?? []) {
+        for (const term of restarts.tornTail(record.node)?.recorded ?? []) {
           votesOf(record.node).delete(term);
         }
-        sinceRestart[record.node] = undefined;
         return undefined;
       }
       if (observation.type === 'restarted') {
-        const terms = [...(unacted?.before ?? [])];
+        const terms = [...(restarts.pending(record.node)?.recorded ?? [])];
         if (observation.vote !== null && !votesOf(record.node).has(observation.term)) {
           terms.push(observation.term);
         }
-        sinceRestart[record.node] = { before: terms, acted: false };
-      } else if (since !== undefined) {
-        since.acted = true;
+        restarts.restarted(record.node, terms);
+      } else {
+        restarts.acted(record.node);
       }
       switch (observation.type) {
         case 'vote-granted':
