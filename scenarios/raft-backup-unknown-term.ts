@@ -12,13 +12,12 @@
 //   5. Everyone meets. n2 rejects at 53, in term 2, which n3 lacks: only n2's hint (the
 //      first index of term 2 in its log, 3) lets n3 back up in one step. A follower hinting
 //      the rejected index itself makes n3 back up one entry per round trip, 50 of them.
-import { raftSafetyInvariants } from '../invariants/raft.ts';
-import { encodeCommand, serverState } from '../invariants/raft-common.ts';
+import { serverState } from '../invariants/raft-common.ts';
 import { cutBetween } from '../sim/plan.ts';
-import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
-import { RAFT_VARIANTS, raftGroups } from '../systems/raft/program.ts';
+import { RAFT_VARIANTS } from '../systems/raft/program.ts';
 import {
+  campaignAt,
   describeServers,
   N1,
   N1_ELECTED_AND_COMMITTED,
@@ -27,8 +26,9 @@ import {
   N3,
   n1LeadsAndCommits,
   notForced as notForcedBy,
+  proposeAt,
+  registerThreeServerScript,
 } from './raft-script.ts';
-import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 const ENTRIES = 50;
@@ -53,19 +53,6 @@ const faults: FaultEvent[] = [
   { atUs: 500 * MS, kind: 'heal' },
 ];
 
-const propose = (node: number, atUs: number, id: string): ScriptStep => ({
-  atUs,
-  kind: 'inject',
-  node,
-  message: { type: 'propose', id, data: encodeCommand(id) },
-});
-const campaign = (node: number, atUs: number): ScriptStep => ({
-  atUs,
-  kind: 'inject',
-  node,
-  message: { type: 'campaign' },
-});
-
 const BEFORE_HEAL = 'n3 leads term 4 with 54 entries committed; n2 leads term 2 alone with 53';
 const REPAIRED = 'n2 follows n3 and holds its 54 entries, within the backup budget';
 /**
@@ -77,11 +64,11 @@ const MESSAGES_MAX = 80;
 
 const script: ScriptStep[] = [
   ...N1_ELECTED_AND_COMMITTED,
-  campaign(N2, 120 * MS),
-  ...Array.from({ length: ENTRIES }, (_, i) => propose(N2, 130 * MS + i * 100, `x${i + 1}`)),
-  campaign(N1, 250 * MS),
-  ...Array.from({ length: ENTRIES }, (_, i) => propose(N1, 300 * MS + i * 1000, `c${i + 1}`)),
-  campaign(N3, 420 * MS),
+  campaignAt(N2, 120 * MS),
+  ...Array.from({ length: ENTRIES }, (_, i) => proposeAt(N2, 130 * MS + i * 100, `x${i + 1}`)),
+  campaignAt(N1, 250 * MS),
+  ...Array.from({ length: ENTRIES }, (_, i) => proposeAt(N1, 300 * MS + i * 1000, `c${i + 1}`)),
+  campaignAt(N3, 420 * MS),
   { atUs: 490 * MS, kind: 'check', check: BEFORE_HEAL },
   { atUs: 700 * MS, kind: 'check', check: REPAIRED },
 ];
@@ -121,18 +108,15 @@ const checks: Record<string, (view: ClusterView) => Verdict> = {
   },
 };
 
-registerScenario({
+registerThreeServerScript({
   name: 'raft-backup-unknown-term',
   description:
     'Forces a leader to back up over a follower’s 50-entry suffix of a term the leader never saw: the follower’s conflict hint must let it back up in one step.',
-  system: 'raft',
   durationUs: 700 * MS,
   settleUs: 1000 * MS,
-  faults: { eligible: [], swarm: false },
-  workload: {},
   variants: RAFT_VARIANTS,
-  groups: raftGroups(3, 0, { electionTicks: 150 }),
-  invariants: () => raftSafetyInvariants(),
+  serverOptions: { electionTicks: 150 },
   checks,
-  plan: (_seed, base) => exactlyTimedPlan(base, faults, script),
+  faults,
+  script,
 });

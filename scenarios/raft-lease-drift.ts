@@ -14,13 +14,13 @@
 //      shortened for drift lasts ~1.57 s of real time: n1 answers at index 2, stale, as
 //      `fresh-reads` reports. Clocks in the swarms drift by ±0.2 % at most, far inside
 //      kv-lease's assumed 1 %, so only a run at the bound tells the formula's margin apart.
-import { raftLeaseSometimes, raftSafetyInvariants } from '../invariants/raft.ts';
-import { encodeCommand, serverState } from '../invariants/raft-common.ts';
+import { raftLeaseSometimes } from '../invariants/raft.ts';
+import { serverState } from '../invariants/raft-common.ts';
 import { cutBetween } from '../sim/plan.ts';
-import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
-import { LEASE_VARIANTS, raftGroups } from '../systems/raft/program.ts';
+import { LEASE_VARIANTS } from '../systems/raft/program.ts';
 import {
+  campaignAt,
   N1,
   N1_ELECTED_AND_COMMITTED,
   N1_LEADS_AND_COMMITS,
@@ -29,8 +29,10 @@ import {
   n1Leads,
   n1LeadsAndCommits,
   notForced as notForcedBy,
+  proposeAt,
+  readAt,
+  registerThreeServerScript,
 } from './raft-script.ts';
-import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 /** The drift the lease assumes, and the drift the clocks run at. */
@@ -44,26 +46,16 @@ const faults: FaultEvent[] = [
 ];
 
 /** n3 asks again and again past the followers' refusal; the asks before it are refused. */
-const campaigns: ScriptStep[] = [1530, 1545, 1560].map((atMs) => ({
-  atUs: atMs * MS,
-  kind: 'inject',
-  node: N3,
-  message: { type: 'campaign' },
-}));
+const campaigns: ScriptStep[] = [1530, 1545, 1560].map((atMs) => campaignAt(N3, atMs * MS));
 
 const script: ScriptStep[] = [
   ...N1_ELECTED_AND_COMMITTED.slice(0, 2),
-  { atUs: 70 * MS, kind: 'inject', node: N1, message: { type: 'read', id: 'under-lease' } },
+  readAt(N1, 70 * MS, 'under-lease'),
   ...N1_ELECTED_AND_COMMITTED.slice(2),
   ...campaigns,
-  {
-    atUs: 1580 * MS,
-    kind: 'inject',
-    node: N3,
-    message: { type: 'propose', id: 'b', data: encodeCommand('b') },
-  },
+  proposeAt(N3, 1580 * MS, 'b'),
   { atUs: 1600 * MS, kind: 'check', check: 'n3 leads and has committed b; n1 still leads term 1' },
-  { atUs: 1610 * MS, kind: 'inject', node: N1, message: { type: 'read', id: 'stale?' } },
+  readAt(N1, 1610 * MS, 'stale?'),
 ];
 
 const notForced = notForcedBy("a read at the lease's drift bound");
@@ -78,23 +70,16 @@ const checks: Record<string, (view: ClusterView) => Verdict> = {
   },
 };
 
-registerScenario({
+registerThreeServerScript({
   name: 'raft-lease-drift',
   description:
     'Forces a lease read at the clock-drift bound the lease assumes (leader 5 % slow, followers 5 % fast): a lease not shortened for drift outlives the followers’ vote refusal and answers a stale read.',
-  system: 'raft',
   durationUs: 1700 * MS,
   settleUs: 2000 * MS,
-  faults: { eligible: [], swarm: false },
-  workload: {},
   variants: LEASE_VARIANTS,
-  groups: raftGroups(3, 0, {
-    electionTicks: 150,
-    readMode: 'lease',
-    leaseDriftPpmMax: DRIFT_PPM,
-  }),
-  invariants: () => raftSafetyInvariants(),
+  serverOptions: { electionTicks: 150, readMode: 'lease', leaseDriftPpmMax: DRIFT_PPM },
   sometimes: raftLeaseSometimes,
   checks,
-  plan: (_seed, base) => exactlyTimedPlan(base, faults, script),
+  faults,
+  script,
 });

@@ -9,13 +9,13 @@
 //      With `lease-vote-after-restart` n2 votes at once: n3 leads term 2 and commits index 4.
 //   4. A read reaches n1, which still holds its lease and answers at index 2: stale, as
 //      `fresh-reads` reports.
-import { raftLeaseSometimes, raftSafetyInvariants } from '../invariants/raft.ts';
-import { encodeCommand, serverState } from '../invariants/raft-common.ts';
+import { raftLeaseSometimes } from '../invariants/raft.ts';
+import { serverState } from '../invariants/raft-common.ts';
 import { cutBetween } from '../sim/plan.ts';
-import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
-import { LEASE_VARIANTS, raftGroups } from '../systems/raft/program.ts';
+import { LEASE_VARIANTS } from '../systems/raft/program.ts';
 import {
+  campaignAt,
   N1,
   N1_ELECTED_AND_COMMITTED,
   N1_LEADS_AND_COMMITS,
@@ -24,8 +24,10 @@ import {
   n1Leads,
   n1LeadsAndCommits,
   notForced as notForcedBy,
+  proposeAt,
+  readAt,
+  registerThreeServerScript,
 } from './raft-script.ts';
-import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 
@@ -38,14 +40,9 @@ const faults: FaultEvent[] = [
 const script: ScriptStep[] = [
   ...N1_ELECTED_AND_COMMITTED,
   { atUs: 170 * MS, kind: 'check', check: 'n2 restarted knowing no leader; n1 still leads' },
-  { atUs: 200 * MS, kind: 'inject', node: N3, message: { type: 'campaign' } },
-  {
-    atUs: 300 * MS,
-    kind: 'inject',
-    node: N3,
-    message: { type: 'propose', id: 'b', data: encodeCommand('b') },
-  },
-  { atUs: 400 * MS, kind: 'inject', node: N1, message: { type: 'read', id: 'stale?' } },
+  campaignAt(N3, 200 * MS),
+  proposeAt(N3, 300 * MS, 'b'),
+  readAt(N1, 400 * MS, 'stale?'),
   { atUs: 500 * MS, kind: 'check', check: 'n1 still leads term 1' },
 ];
 
@@ -62,19 +59,16 @@ const checks: Record<string, (view: ClusterView) => Verdict> = {
   'n1 still leads term 1': (view) => (n1Leads(view) ? undefined : notForced(view, 'step 4')),
 };
 
-registerScenario({
+registerThreeServerScript({
   name: 'raft-lease-restart',
   description:
     'Forces a lease read across a follower restart: a server that votes as soon as it boots lets a new leader commit while the old one still answers reads under its lease.',
-  system: 'raft',
   durationUs: 600 * MS,
   settleUs: 2000 * MS,
-  faults: { eligible: [], swarm: false },
-  workload: {},
   variants: LEASE_VARIANTS,
-  groups: raftGroups(3, 0, { electionTicks: 150, readMode: 'lease' }),
-  invariants: () => raftSafetyInvariants(),
+  serverOptions: { electionTicks: 150, readMode: 'lease' },
   sometimes: raftLeaseSometimes,
   checks,
-  plan: (_seed, base) => exactlyTimedPlan(base, faults, script),
+  faults,
+  script,
 });

@@ -11,13 +11,12 @@
 //      while it hears from a leader lets n3 campaign for term 2: n1 and n2 ignore that vote
 //      (check-quorum), but n3, now at term 2, answers n1's heartbeats with its higher term and
 //      n1 steps down — a healthy leader deposed by one returning follower.
-import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { serverState } from '../invariants/raft-common.ts';
 import { cutBetween } from '../sim/plan.ts';
-import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
-import { RAFT_VARIANTS, raftGroups } from '../systems/raft/program.ts';
+import { RAFT_VARIANTS } from '../systems/raft/program.ts';
 import {
+  campaignAt,
   describeServers,
   N1,
   N1_ELECTED_AND_COMMITTED,
@@ -27,8 +26,8 @@ import {
   n1Leads,
   n1LeadsAndCommits,
   notForced as notForcedBy,
+  registerThreeServerScript,
 } from './raft-script.ts';
-import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 
@@ -37,25 +36,18 @@ const faults: FaultEvent[] = [
   { atUs: 500 * MS, kind: 'heal' },
 ];
 
-const campaign = (atMs: number): ScriptStep => ({
-  atUs: atMs * MS,
-  kind: 'inject',
-  node: N3,
-  message: { type: 'campaign' },
-});
-
 const ISOLATED_PRE_VOTE = 'n3 pre-voted alone and is still at term 1; n1 still leads';
 const REJOINED = 'n3 follows n1 again';
 const LEADER_KEPT = 'n1 still leads term 1 and every server is at term 1';
 
 const script: ScriptStep[] = [
   ...N1_ELECTED_AND_COMMITTED,
-  campaign(300),
+  campaignAt(N3, 300 * MS),
   { atUs: 400 * MS, kind: 'check', check: ISOLATED_PRE_VOTE },
   // Healed at 500 ms; n1's next heartbeat reaches n3 within 20 ms.
-  campaign(501),
+  campaignAt(N3, 501 * MS),
   { atUs: 580 * MS, kind: 'check', check: REJOINED },
-  campaign(600),
+  campaignAt(N3, 600 * MS),
   { atUs: 900 * MS, kind: 'check', check: LEADER_KEPT },
 ];
 
@@ -88,18 +80,15 @@ const checks: Record<string, (view: ClusterView) => Verdict> = {
   [LEADER_KEPT]: leaderKept,
 };
 
-registerScenario({
+registerThreeServerScript({
   name: 'raft-prevote-rejoin',
   description:
     'Forces a follower back from a partition to campaign while the leader is healthy: with pre-vote and check-quorum the leader must keep its term.',
-  system: 'raft',
   durationUs: 1000 * MS,
   settleUs: 2000 * MS,
-  faults: { eligible: [], swarm: false },
-  workload: {},
   variants: RAFT_VARIANTS,
-  groups: raftGroups(3, 0, { electionTicks: 150 }),
-  invariants: () => raftSafetyInvariants(),
+  serverOptions: { electionTicks: 150 },
   checks,
-  plan: (_seed, base) => exactlyTimedPlan(base, faults, script),
+  faults,
+  script,
 });

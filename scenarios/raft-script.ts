@@ -1,27 +1,67 @@
 // What the scripted three-server Raft scenarios (raft-lease-restart, raft-lease-drift,
-// raft-prevote-rejoin) share: n1 elected and a first command committed everywhere before the
-// script's own fault, and checks that fail with the whole cluster's state when the script did
-// not set up what it means to force (so a timing change cannot make a scenario pass
-// vacuously).
+// raft-prevote-rejoin, raft-backup-unknown-term) share: how they register (no swarm, fixed
+// 1 ms latencies and fsyncs, the Raft safety invariants), the steps they script, n1 elected
+// and a first command committed everywhere before the script's own fault, and checks that
+// fail with the whole cluster's state when the script did not set up what it means to force
+// (so a timing change cannot make a scenario pass vacuously).
+import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { encodeCommand, serverState } from '../invariants/raft-common.ts';
-import type { ClusterView, ScriptStep, Verdict } from '../sim/types.ts';
+import { registerScenario, type Scenario } from '../sim/scenario.ts';
+import type { ClusterView, FaultEvent, NodeId, ScriptStep, Verdict } from '../sim/types.ts';
+import type { RaftNodeOptions } from '../systems/raft/group.ts';
+import { raftGroups } from '../systems/raft/program.ts';
+import { exactlyTimedPlan } from './scripted.ts';
 
 const MS = 1000;
 export const [N1, N2, N3] = [0, 1, 2] as const;
 
 export const N1_LEADS_AND_COMMITS = 'n1 leads term 1 and index 2 is committed everywhere';
 
+/** The harness fires `node`'s election timer ("campaign now"). */
+export function campaignAt(node: NodeId, atUs: number): ScriptStep {
+  return { atUs, kind: 'inject', node, message: { type: 'campaign' } };
+}
+
+/** A client proposes command `id` to `node`. */
+export function proposeAt(node: NodeId, atUs: number, id: string): ScriptStep {
+  return { atUs, kind: 'inject', node, message: { type: 'propose', id, data: encodeCommand(id) } };
+}
+
+/** A client asks `node` for a read. */
+export function readAt(node: NodeId, atUs: number, id: string): ScriptStep {
+  return { atUs, kind: 'inject', node, message: { type: 'read', id } };
+}
+
 /** n1 campaigns at 10 ms and proposes 'a' at 50 ms; by 90 ms it leads and 'a' is everywhere. */
 export const N1_ELECTED_AND_COMMITTED: readonly ScriptStep[] = [
-  { atUs: 10 * MS, kind: 'inject', node: N1, message: { type: 'campaign' } },
-  {
-    atUs: 50 * MS,
-    kind: 'inject',
-    node: N1,
-    message: { type: 'propose', id: 'a', data: encodeCommand('a') },
-  },
+  campaignAt(N1, 10 * MS),
+  proposeAt(N1, 50 * MS, 'a'),
   { atUs: 90 * MS, kind: 'check', check: N1_LEADS_AND_COMMITS },
 ];
+
+/** A scripted three-server Raft scenario: its story, its checks and what its servers run. */
+export interface ThreeServerScript
+  extends Pick<
+    Scenario,
+    'name' | 'description' | 'durationUs' | 'settleUs' | 'variants' | 'sometimes' | 'checks'
+  > {
+  serverOptions: Partial<RaftNodeOptions>;
+  faults: readonly FaultEvent[];
+  script: readonly ScriptStep[];
+}
+
+export function registerThreeServerScript(spec: ThreeServerScript): void {
+  const { serverOptions, faults, script, ...scenario } = spec;
+  registerScenario({
+    ...scenario,
+    system: 'raft',
+    faults: { eligible: [], swarm: false },
+    workload: {},
+    groups: raftGroups(3, 0, serverOptions),
+    invariants: () => raftSafetyInvariants(),
+    plan: (_seed, base) => exactlyTimedPlan(base, faults, script),
+  });
+}
 
 function describe(view: ClusterView, node: number): string {
   const state = serverState(view, node);
