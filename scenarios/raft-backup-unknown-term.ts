@@ -14,6 +14,7 @@
 //      the rejected index itself makes n3 back up one entry per round trip, 50 of them.
 import { serverState } from '../invariants/raft-common.ts';
 import { cutBetween } from '../sim/plan.ts';
+import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
 import { RAFT_VARIANTS } from '../systems/raft/program.ts';
 import {
@@ -27,7 +28,7 @@ import {
   n1LeadsAndCommits,
   notForced as notForcedBy,
   proposeAt,
-  registerThreeServerScript,
+  threeServerScript,
 } from './raft-script.ts';
 
 const MS = 1000;
@@ -108,15 +109,17 @@ const checks: Record<string, (view: ClusterView) => Verdict> = {
   },
 };
 
-registerThreeServerScript({
-  name: 'raft-backup-unknown-term',
-  description:
-    'Forces a leader to back up over a follower’s 50-entry suffix of a term the leader never saw: the follower’s conflict hint must let it back up in one step.',
-  durationUs: 700 * MS,
-  settleUs: 1000 * MS,
-  variants: RAFT_VARIANTS,
-  serverOptions: { electionTicks: 150 },
-  checks,
-  faults,
-  script,
-});
+registerScenario(
+  threeServerScript({
+    name: 'raft-backup-unknown-term',
+    description:
+      'Forces a leader to back up over a follower’s 50-entry suffix of a term the leader never saw: the follower’s conflict hint must let it back up in one step.',
+    durationUs: 700 * MS,
+    settleUs: 1000 * MS,
+    variants: RAFT_VARIANTS,
+    serverOptions: { electionTicks: 150 },
+    checks,
+    faults,
+    script,
+  }),
+);

@@ -17,6 +17,7 @@
 import { raftLeaseSometimes } from '../invariants/raft.ts';
 import { serverState } from '../invariants/raft-common.ts';
 import { cutBetween } from '../sim/plan.ts';
+import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
 import { LEASE_VARIANTS } from '../systems/raft/program.ts';
 import {
@@ -31,7 +32,7 @@ import {
   notForced as notForcedBy,
   proposeAt,
   readAt,
-  registerThreeServerScript,
+  threeServerScript,
 } from './raft-script.ts';
 
 const MS = 1000;
@@ -70,16 +71,18 @@ const checks: Record<string, (view: ClusterView) => Verdict> = {
   },
 };
 
-registerThreeServerScript({
-  name: 'raft-lease-drift',
-  description:
-    'Forces a lease read at the clock-drift bound the lease assumes (leader 5 % slow, followers 5 % fast): a lease not shortened for drift outlives the followers’ vote refusal and answers a stale read.',
-  durationUs: 1700 * MS,
-  settleUs: 2000 * MS,
-  variants: LEASE_VARIANTS,
-  serverOptions: { electionTicks: 150, readMode: 'lease', leaseDriftPpmMax: DRIFT_PPM },
-  sometimes: raftLeaseSometimes,
-  checks,
-  faults,
-  script,
-});
+registerScenario(
+  threeServerScript({
+    name: 'raft-lease-drift',
+    description:
+      'Forces a lease read at the clock-drift bound the lease assumes (leader 5 % slow, followers 5 % fast): a lease not shortened for drift outlives the followers’ vote refusal and answers a stale read.',
+    durationUs: 1700 * MS,
+    settleUs: 2000 * MS,
+    variants: LEASE_VARIANTS,
+    serverOptions: { electionTicks: 150, readMode: 'lease', leaseDriftPpmMax: DRIFT_PPM },
+    sometimes: raftLeaseSometimes,
+    checks,
+    faults,
+    script,
+  }),
+);

@@ -12,6 +12,7 @@
 import { raftLeaseSometimes } from '../invariants/raft.ts';
 import { serverState } from '../invariants/raft-common.ts';
 import { cutBetween } from '../sim/plan.ts';
+import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
 import { LEASE_VARIANTS } from '../systems/raft/program.ts';
 import {
@@ -26,7 +27,7 @@ import {
   notForced as notForcedBy,
   proposeAt,
   readAt,
-  registerThreeServerScript,
+  threeServerScript,
 } from './raft-script.ts';
 
 const MS = 1000;
@@ -59,16 +60,18 @@ const checks: Record<string, (view: ClusterView) => Verdict> = {
   'n1 still leads term 1': (view) => (n1Leads(view) ? undefined : notForced(view, 'step 4')),
 };
 
-registerThreeServerScript({
-  name: 'raft-lease-restart',
-  description:
-    'Forces a lease read across a follower restart: a server that votes as soon as it boots lets a new leader commit while the old one still answers reads under its lease.',
-  durationUs: 600 * MS,
-  settleUs: 2000 * MS,
-  variants: LEASE_VARIANTS,
-  serverOptions: { electionTicks: 150, readMode: 'lease' },
-  sometimes: raftLeaseSometimes,
-  checks,
-  faults,
-  script,
-});
+registerScenario(
+  threeServerScript({
+    name: 'raft-lease-restart',
+    description:
+      'Forces a lease read across a follower restart: a server that votes as soon as it boots lets a new leader commit while the old one still answers reads under its lease.',
+    durationUs: 600 * MS,
+    settleUs: 2000 * MS,
+    variants: LEASE_VARIANTS,
+    serverOptions: { electionTicks: 150, readMode: 'lease' },
+    sometimes: raftLeaseSometimes,
+    checks,
+    faults,
+    script,
+  }),
+);

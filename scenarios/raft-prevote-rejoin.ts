@@ -13,6 +13,7 @@
 //      n1 steps down — a healthy leader deposed by one returning follower.
 import { serverState } from '../invariants/raft-common.ts';
 import { cutBetween } from '../sim/plan.ts';
+import { registerScenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, ScriptStep, Verdict } from '../sim/types.ts';
 import { RAFT_VARIANTS } from '../systems/raft/program.ts';
 import {
@@ -26,7 +27,7 @@ import {
   n1Leads,
   n1LeadsAndCommits,
   notForced as notForcedBy,
-  registerThreeServerScript,
+  threeServerScript,
 } from './raft-script.ts';
 
 const MS = 1000;
@@ -80,15 +81,17 @@ const checks: Record<string, (view: ClusterView) => Verdict> = {
   [LEADER_KEPT]: leaderKept,
 };
 
-registerThreeServerScript({
-  name: 'raft-prevote-rejoin',
-  description:
-    'Forces a follower back from a partition to campaign while the leader is healthy: with pre-vote and check-quorum the leader must keep its term.',
-  durationUs: 1000 * MS,
-  settleUs: 2000 * MS,
-  variants: RAFT_VARIANTS,
-  serverOptions: { electionTicks: 150 },
-  checks,
-  faults,
-  script,
-});
+registerScenario(
+  threeServerScript({
+    name: 'raft-prevote-rejoin',
+    description:
+      'Forces a follower back from a partition to campaign while the leader is healthy: with pre-vote and check-quorum the leader must keep its term.',
+    durationUs: 1000 * MS,
+    settleUs: 2000 * MS,
+    variants: RAFT_VARIANTS,
+    serverOptions: { electionTicks: 150 },
+    checks,
+    faults,
+    script,
+  }),
+);

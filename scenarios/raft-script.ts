@@ -1,12 +1,12 @@
 // What the scripted three-server Raft scenarios (raft-lease-restart, raft-lease-drift,
-// raft-prevote-rejoin, raft-backup-unknown-term) share: how they register (no swarm, fixed
+// raft-prevote-rejoin, raft-backup-unknown-term) share: the scenario they register (no swarm, fixed
 // 1 ms latencies and fsyncs, the Raft safety invariants), the steps they script, n1 elected
 // and a first command committed everywhere before the script's own fault, and checks that
 // fail with the whole cluster's state when the script did not set up what it means to force
 // (so a timing change cannot make a scenario pass vacuously).
 import { raftSafetyInvariants } from '../invariants/raft.ts';
 import { encodeCommand, serverState } from '../invariants/raft-common.ts';
-import { registerScenario, type Scenario } from '../sim/scenario.ts';
+import type { Scenario } from '../sim/scenario.ts';
 import type { ClusterView, FaultEvent, NodeId, ScriptStep, Verdict } from '../sim/types.ts';
 import type { RaftNodeOptions } from '../systems/raft/group.ts';
 import { raftGroups } from '../systems/raft/program.ts';
@@ -50,9 +50,10 @@ export interface ThreeServerScript
   script: readonly ScriptStep[];
 }
 
-export function registerThreeServerScript(spec: ThreeServerScript): void {
+/** The scenario to register for a scripted three-server story. */
+export function threeServerScript(spec: ThreeServerScript): Scenario {
   const { serverOptions, faults, script, ...scenario } = spec;
-  registerScenario({
+  return {
     ...scenario,
     system: 'raft',
     faults: { eligible: [], swarm: false },
@@ -60,7 +61,7 @@ export function registerThreeServerScript(spec: ThreeServerScript): void {
     groups: raftGroups(3, 0, serverOptions),
     invariants: () => raftSafetyInvariants(),
     plan: (_seed, base) => exactlyTimedPlan(base, faults, script),
-  });
+  };
 }
 
 function describe(view: ClusterView, node: number): string {
